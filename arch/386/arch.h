@@ -5,8 +5,7 @@
 #ifndef SIGSTEP_ARCH_H
 #define SIGSTEP_ARCH_H
 
-#include "runtime.h"
-
+/* The constants are shared with the assembly (start.S); the C part is not. */
 #define ARCH_NAME		"386"
 #define ARCH_WORDSIZE		4
 #define ARCH_PC_QUANTUM		1	/* variable-length instructions */
@@ -46,6 +45,9 @@
 #define UC_EIP_386		(UC_MCONTEXT_386 + 56)
 #define UC_EFLAGS_386		(UC_MCONTEXT_386 + 64)
 
+#ifndef __ASSEMBLER__
+#include "runtime.h"
+
 static inline uintptr arch_uc_pc(const void *uc)
 {
 	return *(const uintptr *)((const char *)uc + UC_EIP_386);
@@ -84,4 +86,5 @@ static inline struct g *arch_getg(void)
 /* start.S: set_thread_area with base tp, then load %gs with its selector. */
 void arch_set_thread_pointer(uintptr tp);
 
+#endif /* !__ASSEMBLER__ */
 #endif

@@ -1,0 +1,7 @@
+# 386 build facts.  The cross compiler already targets i686 (CMOV, no
+# SSE), which is all the guest needs, so no extra code-generation flags.
+set(SIGSTEP_ARCH_CFLAGS "")
+set(SIGSTEP_QEMU qemu-i386)
+# The host CPU could run 32-bit code, but these machines have no 32-bit
+# ELF support enabled: 386 guests run under qemu-i386 only.
+set(SIGSTEP_HOST_NATIVE OFF)

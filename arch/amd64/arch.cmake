@@ -1,0 +1,7 @@
+# Build facts for amd64 guests.
+# No extra C flags: g lives in TLS (-8(FS)), and R14, the Go >= 1.17 g
+# register, is loaded only by the assembly (chain_run), never by C code.
+set(SIGSTEP_ARCH_CFLAGS "")
+set(SIGSTEP_QEMU qemu-x86_64)
+# The host CPU runs amd64 guests directly (with the kernel's real vDSO).
+set(SIGSTEP_HOST_NATIVE ON)

@@ -1,0 +1,9 @@
+# Build facts for the arm guest.
+#   -marm        A32, not Thumb: Go's linux/arm code is A32, and every
+#                trampoline's instruction sequence is compared with Go's.
+#   -ffixed-r10  R10 is g (Go's REGG); C code must never allocate it, so that
+#                g survives every C function the Go-style code calls into
+#                and the signal handler reads the interrupted g from it.
+set(SIGSTEP_ARCH_CFLAGS -marm -ffixed-r10)
+set(SIGSTEP_QEMU qemu-arm)
+set(SIGSTEP_HOST_NATIVE OFF)

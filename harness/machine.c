@@ -1,0 +1,485 @@
+#include "machine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* Host memory handed to Unicorn.  Never reused while the machine lives:
+ * regions split by munmap/mprotect keep pointing into their block. */
+struct host_block {
+	void *p;
+	size_t len;
+	struct host_block *next;
+};
+
+struct machine *machine_create(const struct arch_ops *ops)
+{
+	struct machine *mc = calloc(1, sizeof *mc);
+	if (!mc)
+		return NULL;
+	mc->ops = ops;
+	if (uc_open(ops->uc_arch, ops->uc_mode, &mc->uc) != UC_ERR_OK) {
+		free(mc);
+		return NULL;
+	}
+	if (ops->uc_cpu >= 0 && uc_ctl_set_cpu_model(mc->uc, ops->uc_cpu) != UC_ERR_OK) {
+		uc_close(mc->uc);
+		free(mc);
+		return NULL;
+	}
+	mc->mmap_next = ops->mmap_base;
+	return mc;
+}
+
+void machine_destroy(struct machine *mc)
+{
+	if (!mc)
+		return;
+	uc_close(mc->uc);
+	for (struct host_block *b = mc->blocks, *next; b; b = next) {
+		next = b->next;
+		munmap(b->p, b->len);
+		free(b);
+	}
+	for (int i = 0; i < 3; i++)
+		free(mc->out[i].data);
+	free(mc->regions);
+	free(mc->sys);
+	free(mc);
+}
+
+const char *region_kind_name(enum region_kind kind)
+{
+	static const char *const names[] = {
+		[REGION_IMAGE_TEXT] = "text", [REGION_IMAGE_DATA] = "data",
+		[REGION_VDSO] = "vdso", [REGION_VVAR] = "vvar",
+		[REGION_STACK] = "stack", [REGION_GUARD] = "guard",
+		[REGION_MMAP] = "mmap", [REGION_SYSTEM] = "system",
+	};
+	return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
+}
+
+/* --- The region table ---------------------------------------------- */
+
+/* Index of the first region whose end is above addr (nregions if none). */
+static size_t region_index(const struct machine *mc, uint64_t addr)
+{
+	size_t lo = 0, hi = mc->nregions;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (mc->regions[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct region *machine_region(const struct machine *mc, uint64_t addr)
+{
+	size_t i = region_index(mc, addr);
+	if (i < mc->nregions && mc->regions[i].begin <= addr)
+		return &mc->regions[i];
+	return NULL;
+}
+
+int machine_range_free(const struct machine *mc, uint64_t begin, uint64_t end)
+{
+	size_t i = region_index(mc, begin);
+	return i == mc->nregions || mc->regions[i].begin >= end;
+}
+
+static int region_insert(struct machine *mc, size_t at, const struct region *r)
+{
+	if (mc->nregions == mc->cap) {
+		size_t cap = mc->cap ? 2 * mc->cap : 32;
+		struct region *n = realloc(mc->regions, cap * sizeof *n);
+		if (!n)
+			return -1;
+		mc->regions = n;
+		mc->cap = cap;
+	}
+	memmove(&mc->regions[at + 1], &mc->regions[at], (mc->nregions - at) * sizeof *r);
+	mc->regions[at] = *r;
+	mc->nregions++;
+	return 0;
+}
+
+static void region_remove(struct machine *mc, size_t at)
+{
+	memmove(&mc->regions[at], &mc->regions[at + 1], (mc->nregions - at - 1) * sizeof mc->regions[0]);
+	mc->nregions--;
+}
+
+/* Makes addr a region boundary (Unicorn splits its own map as needed). */
+static int region_split(struct machine *mc, uint64_t addr)
+{
+	size_t i = region_index(mc, addr);
+	if (i == mc->nregions || mc->regions[i].begin >= addr)
+		return 0;
+	struct region hi = mc->regions[i];
+	hi.host += addr - hi.begin;
+	hi.begin = addr;
+	if (region_insert(mc, i + 1, &hi))
+		return -1;
+	mc->regions[i].end = addr;
+	return 0;
+}
+
+static int range_ok(const struct machine *mc, uint64_t begin, uint64_t end)
+{
+	return begin < end && !(begin % GUEST_PAGE) && !(end % GUEST_PAGE) &&
+	       end <= mc->ops->address_limit;
+}
+
+int machine_map(struct machine *mc, uint64_t begin, uint64_t end, uint32_t perms,
+		enum region_kind kind, const char *name)
+{
+	if (!range_ok(mc, begin, end) || !machine_range_free(mc, begin, end))
+		return -1;
+	size_t len = end - begin;
+	struct host_block *b = malloc(sizeof *b);
+	if (!b)
+		return -1;
+	b->p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b->p == MAP_FAILED) {
+		free(b);
+		return -1;
+	}
+	b->len = len;
+	if (uc_mem_map_ptr(mc->uc, begin, len, perms, b->p) != UC_ERR_OK) {
+		munmap(b->p, len);
+		free(b);
+		return -1;
+	}
+	b->next = mc->blocks;
+	mc->blocks = b;
+
+	struct region r = { .begin = begin, .end = end, .perms = perms, .kind = kind, .host = b->p };
+	snprintf(r.name, sizeof r.name, "%s", name);
+	if (region_insert(mc, region_index(mc, begin), &r)) {
+		uc_mem_unmap(mc->uc, begin, len);
+		return -1;
+	}
+	return 0;
+}
+
+int machine_unmap(struct machine *mc, uint64_t begin, uint64_t end)
+{
+	if (!range_ok(mc, begin, end))
+		return -1;
+	if (region_split(mc, begin) || region_split(mc, end))
+		return -1;
+	size_t i = region_index(mc, begin);
+	while (i < mc->nregions && mc->regions[i].begin < end) {
+		struct region *r = &mc->regions[i];
+		if (uc_mem_unmap(mc->uc, r->begin, r->end - r->begin) != UC_ERR_OK)
+			return -1;
+		region_remove(mc, i);
+	}
+	return 0;
+}
+
+int machine_protect(struct machine *mc, uint64_t begin, uint64_t end, uint32_t perms)
+{
+	if (!range_ok(mc, begin, end))
+		return -1;
+	/* Entirely mapped? */
+	uint64_t at = begin;
+	for (size_t i = region_index(mc, begin); i < mc->nregions && at < end; i++) {
+		if (mc->regions[i].begin > at)
+			break;	/* a hole */
+		at = mc->regions[i].end;
+	}
+	if (at < end)
+		return -1;
+	if (region_split(mc, begin) || region_split(mc, end))
+		return -1;
+	for (size_t i = region_index(mc, begin); i < mc->nregions && mc->regions[i].begin < end; i++) {
+		struct region *r = &mc->regions[i];
+		if (uc_mem_protect(mc->uc, r->begin, r->end - r->begin, perms) != UC_ERR_OK)
+			return -1;
+		/* Code that was readable-executable may now be written: drop
+		 * its translations either way. */
+		if ((r->perms | perms) & UC_PROT_EXEC)
+			uc_ctl_remove_cache(mc->uc, r->begin, r->end);
+		r->perms = perms;
+	}
+	return 0;
+}
+
+/* --- Memory access ------------------------------------------------------ */
+
+/*
+ * Walks [addr, addr+len) region by region.  `need` 0 ignores protection.
+ * Returns -1 at the first byte that is unmapped or lacks `need`.
+ */
+static int access_guest(const struct machine *mc, uint64_t addr, void *buf, size_t len,
+			int write, uint32_t need)
+{
+	uint8_t *p = buf;
+	if (addr + len < addr)
+		return -1;
+	while (len) {
+		const struct region *r = machine_region(mc, addr);
+		if (!r || (r->perms & need) != need)
+			return -1;
+		size_t n = r->end - addr < len ? (size_t)(r->end - addr) : len;
+		uint8_t *host = r->host + (addr - r->begin);
+		if (write) {
+			memcpy(host, p, n);
+			if (r->perms & UC_PROT_EXEC)
+				uc_ctl_remove_cache(mc->uc, addr, addr + n);
+		} else {
+			memcpy(p, host, n);
+		}
+		addr += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int machine_read(const struct machine *mc, uint64_t addr, void *buf, size_t len)
+{
+	return access_guest(mc, addr, buf, len, 0, 0);
+}
+
+int machine_write(struct machine *mc, uint64_t addr, const void *buf, size_t len)
+{
+	return access_guest(mc, addr, (void *)buf, len, 1, 0);
+}
+
+int machine_copy_in(const struct machine *mc, uint64_t addr, void *buf, size_t len)
+{
+	return access_guest(mc, addr, buf, len, 0, UC_PROT_READ);
+}
+
+int machine_copy_out(struct machine *mc, uint64_t addr, const void *buf, size_t len)
+{
+	return access_guest(mc, addr, (void *)buf, len, 1, UC_PROT_WRITE);
+}
+
+/* Guests are little-endian on every supported arch, as is the host. */
+int machine_read_word(const struct machine *mc, uint64_t addr, uint64_t *value)
+{
+	*value = 0;
+	return machine_read(mc, addr, value, mc->ops->word_size);
+}
+
+int machine_write_word(struct machine *mc, uint64_t addr, uint64_t value)
+{
+	return machine_write(mc, addr, &value, mc->ops->word_size);
+}
+
+/* --- Registers -------------------------------------------------------- */
+
+/* Unicorn reads and writes a register in its own width (4 bytes for the
+ * 32-bit arches' registers), so a zeroed 64-bit slot works for every one
+ * on a little-endian host. */
+uint64_t machine_reg(const struct machine *mc, int reg)
+{
+	uint64_t v = 0;
+	uc_reg_read(mc->uc, reg, &v);
+	if (mc->ops->word_size == 4)
+		v &= 0xffffffffu;
+	return v;
+}
+
+void machine_set_reg(struct machine *mc, int reg, uint64_t value)
+{
+	uc_reg_write(mc->uc, reg, &value);
+}
+
+uint64_t machine_pc(const struct machine *mc)
+{
+	return machine_reg(mc, mc->ops->reg_pc);
+}
+
+uint64_t machine_sp(const struct machine *mc)
+{
+	return machine_reg(mc, mc->ops->reg_sp);
+}
+
+/* --- Output ------------------------------------------------------------- */
+
+void machine_capture(struct machine *mc, int fd, const void *buf, size_t len)
+{
+	struct outbuf *o = &mc->out[fd];
+	if (o->len + len > OUTBUF_MAX) {
+		size_t keep = OUTBUF_MAX - o->len;
+		o->dropped += len - keep;
+		len = keep;
+	}
+	if (o->len + len > o->cap) {
+		size_t cap = o->cap ? o->cap : 4096;
+		while (cap < o->len + len)
+			cap *= 2;
+		char *n = realloc(o->data, cap);
+		if (!n) {
+			o->dropped += len;
+			return;
+		}
+		o->data = n;
+		o->cap = cap;
+	}
+	memcpy(o->data + o->len, buf, len);
+	o->len += len;
+}
+
+/* --- Running ------------------------------------------------------------ */
+
+void machine_stop(struct machine *mc)
+{
+	mc->stopped = 1;
+	uc_emu_stop(mc->uc);
+}
+
+void machine_fault(struct machine *mc, enum fault_kind kind, uint64_t pc, uint64_t addr, uint64_t number)
+{
+	if (mc->fault.kind == FAULT_NONE) {
+		mc->fault.kind = kind;
+		mc->fault.pc = pc;
+		mc->fault.addr = addr;
+		mc->fault.number = number;
+	}
+	machine_stop(mc);
+}
+
+const char *fault_kind_name(enum fault_kind kind)
+{
+	static const char *const names[] = {
+		[FAULT_NONE] = "none",
+		[FAULT_READ_UNMAPPED] = "read of unmapped memory",
+		[FAULT_WRITE_UNMAPPED] = "write to unmapped memory",
+		[FAULT_FETCH_UNMAPPED] = "fetch from unmapped memory",
+		[FAULT_READ_PROT] = "read of protected memory",
+		[FAULT_WRITE_PROT] = "write to protected memory",
+		[FAULT_FETCH_PROT] = "fetch from non-executable memory",
+		[FAULT_INVALID_INSN] = "invalid instruction",
+		[FAULT_TRAP] = "trap",
+		[FAULT_UNSUPPORTED_SYSCALL] = "unsupported syscall",
+		[FAULT_STOPPED] = "execution stopped",
+		[FAULT_ENGINE] = "emulator error",
+	};
+	return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
+}
+
+static bool hook_mem_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+			     int64_t value, void *user)
+{
+	struct machine *mc = user;
+	enum fault_kind kind;
+	(void)uc, (void)size, (void)value;
+	switch (type) {
+	case UC_MEM_READ_UNMAPPED: kind = FAULT_READ_UNMAPPED; break;
+	case UC_MEM_WRITE_UNMAPPED: kind = FAULT_WRITE_UNMAPPED; break;
+	case UC_MEM_FETCH_UNMAPPED: kind = FAULT_FETCH_UNMAPPED; break;
+	case UC_MEM_READ_PROT: kind = FAULT_READ_PROT; break;
+	case UC_MEM_WRITE_PROT: kind = FAULT_WRITE_PROT; break;
+	case UC_MEM_FETCH_PROT: kind = FAULT_FETCH_PROT; break;
+	default: kind = FAULT_ENGINE; break;
+	}
+	uint64_t pc = kind == FAULT_FETCH_UNMAPPED || kind == FAULT_FETCH_PROT ? addr : machine_pc(mc);
+	if (mc->fault.kind == FAULT_NONE) {
+		mc->fault.kind = kind;
+		mc->fault.pc = pc;
+		mc->fault.addr = addr;
+	}
+	return false;	/* Unicorn ends the run with the matching UC_ERR_* */
+}
+
+static bool hook_insn_invalid(uc_engine *uc, void *user)
+{
+	struct machine *mc = user;
+	(void)uc;
+	if (mc->fault.kind == FAULT_NONE) {
+		mc->fault.kind = FAULT_INVALID_INSN;
+		mc->fault.pc = machine_pc(mc);
+	}
+	return false;
+}
+
+static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+	struct machine *mc = user;
+	(void)uc;
+	if (mc->ops->syscall_entry == SYSCALL_BY_INTR && intno == mc->ops->syscall_intno)
+		mc->on_syscall(mc);
+	else if (mc->on_trap)
+		mc->on_trap(mc, intno);
+	else
+		machine_fault(mc, FAULT_TRAP, machine_pc(mc), 0, intno);
+}
+
+static void hook_syscall_insn(uc_engine *uc, void *user)
+{
+	struct machine *mc = user;
+	(void)uc;
+	mc->on_syscall(mc);
+}
+
+static int install_hooks(struct machine *mc)
+{
+	uc_engine *uc = mc->uc;
+	if (uc_hook_add(uc, &mc->hooks[mc->nhooks++], UC_HOOK_MEM_INVALID,
+			(void *)hook_mem_invalid, mc, 1, 0) != UC_ERR_OK)
+		return -1;
+	if (uc_hook_add(uc, &mc->hooks[mc->nhooks++], UC_HOOK_INSN_INVALID,
+			(void *)hook_insn_invalid, mc, 1, 0) != UC_ERR_OK)
+		return -1;
+	if (uc_hook_add(uc, &mc->hooks[mc->nhooks++], UC_HOOK_INTR,
+			(void *)hook_intr, mc, 1, 0) != UC_ERR_OK)
+		return -1;
+	if (mc->ops->syscall_entry == SYSCALL_BY_INSN &&
+	    uc_hook_add(uc, &mc->hooks[mc->nhooks++], UC_HOOK_INSN,
+			(void *)hook_syscall_insn, mc, 1, 0, mc->ops->syscall_insn) != UC_ERR_OK)
+		return -1;
+	return 0;
+}
+
+static enum fault_kind fault_from_uc_err(uc_err err)
+{
+	switch (err) {
+	case UC_ERR_READ_UNMAPPED: return FAULT_READ_UNMAPPED;
+	case UC_ERR_WRITE_UNMAPPED: return FAULT_WRITE_UNMAPPED;
+	case UC_ERR_FETCH_UNMAPPED: return FAULT_FETCH_UNMAPPED;
+	case UC_ERR_READ_PROT: return FAULT_READ_PROT;
+	case UC_ERR_WRITE_PROT: return FAULT_WRITE_PROT;
+	case UC_ERR_FETCH_PROT: return FAULT_FETCH_PROT;
+	case UC_ERR_INSN_INVALID: return FAULT_INVALID_INSN;
+	default: return FAULT_ENGINE;
+	}
+}
+
+int machine_run(struct machine *mc, uint64_t max_insns)
+{
+	if (!mc->nhooks && install_hooks(mc)) {
+		mc->fault.kind = FAULT_ENGINE;
+		return 1;
+	}
+	mc->stopped = 0;
+	/*
+	 * `until` is the one address no guest instruction can sit at: the
+	 * top of the address space is never mapped (address_limit is below
+	 * it), and a jump there faults as a fetch before Unicorn compares.
+	 */
+	uint64_t until = mc->ops->word_size == 4 ? 0xffffffffull : ~0ull;
+	uc_err err = uc_emu_start(mc->uc, machine_pc(mc), until, 0, max_insns);
+	if (mc->exited)
+		return 0;
+	if (mc->fault.kind != FAULT_NONE)
+		return 1;
+	if (err != UC_ERR_OK) {
+		mc->fault.kind = fault_from_uc_err(err);
+		mc->fault.pc = machine_pc(mc);
+		mc->fault.uc_err = err;
+		return 1;
+	}
+	/* Neither exit nor exception: the instruction budget ran out, or an
+	 * instruction Unicorn ends the run on (x86 hlt). */
+	mc->fault.kind = FAULT_STOPPED;
+	mc->fault.pc = machine_pc(mc);
+	return 1;
+}

@@ -1,0 +1,62 @@
+/*
+ * The emulated kernel: the syscalls a guest image makes, with Linux's
+ * semantics where the guest can observe them, and a deterministic clock.
+ *
+ * Each arch's table (arch/<arch>/unicorn.c) maps its syscall numbers to
+ * the generic handlers below; a number without a handler stops the run
+ * with FAULT_UNSUPPORTED_SYSCALL.
+ */
+#ifndef SIGSTEP_SYSCALLS_H
+#define SIGSTEP_SYSCALLS_H
+
+#include <stdint.h>
+
+#include "arch_ops.h"
+#include "machine.h"
+
+#define SYS_NSIG 64
+
+/* The emulated clock: both clocks advance by CLOCK_STEP_NS at every read
+ * (syscall), from fixed origins.  vDSO reads return the last value the
+ * "kernel" published into vvar. */
+#define CLOCK_REALTIME_ORIGIN_SEC 1700000000ll	/* 2023-11-14 */
+#define CLOCK_MONOTONIC_ORIGIN_SEC 1000ll
+#define CLOCK_STEP_NS 1000ll
+
+struct sigaction_rec {
+	uint64_t handler, flags, restorer, mask;
+};
+
+struct sys_state {
+	uint64_t clock_ticks;		/* clock reads so far */
+	uint64_t vvar_addr;		/* 0: no harness-mapped vvar page */
+	uint32_t vvar_seq;
+
+	struct sigaction_rec action[SYS_NSIG + 1];	/* by signal number */
+	uint64_t sigmask;		/* bit sig-1 */
+	uint64_t altstack_sp, altstack_size;
+	int altstack_flags;		/* SS_DISABLE when none */
+
+	uint32_t kills[64];		/* signals sent by kill/tgkill, in order */
+	unsigned nkills;
+	uint64_t nsyscalls;
+};
+
+/*
+ * Gives mc an emulated kernel: state, the syscall hook, and (if vvar_addr
+ * is not 0) the initial time published into that vvar page.  0 or -1.
+ */
+int syscalls_attach(struct machine *mc, uint64_t vvar_addr);
+
+/* The time the clock shows after `ticks` reads, in ns since its origin. */
+void sys_clock_now(const struct sys_state *s, int monotonic, int64_t *sec, int64_t *nsec);
+
+/* Generic handlers, named by their Linux names, for the arch tables. */
+sys_handler sys_write, sys_exit_group, sys_mmap, sys_munmap, sys_mprotect,
+	sys_clock_gettime, sys_gettimeofday, sys_rt_sigaction, sys_rt_sigprocmask,
+	sys_sigaltstack, sys_getpid, sys_kill, sys_tgkill, sys_cacheflush;
+
+/* The one process, as getpid reports it. */
+#define SYS_PID 4242
+
+#endif
