@@ -49,8 +49,10 @@ struct vvar_knobs {
 	 * arm also LR and d0-d7). */
 	unsigned int clobber;
 	/* The entry stub saves the callee-saved registers, writes poison into
-	 * them for the whole call, and restores them on return (arm: r4-r11,
-	 * r10 included: the vDSO of Go issue 32912). */
+	 * them, and restores them on return (arm: r4-r11, r10 included: the
+	 * vDSO of Go issue 32912).  In between, a register the C code uses for
+	 * itself holds the C code's values instead, as in a real vDSO: either
+	 * way the caller's values are gone until the return. */
 	unsigned int use_callee_saved;
 	/* Use this many bytes of stack below the caller's SP, touching every
 	 * page (a deep-stack vDSO: a small g0 stack overflows). */

@@ -60,10 +60,10 @@
 	movl	%edx, 4(%esp)
 
 	/*
-	 * use_callee_saved: poison stays in BX, SI, DI, BP for the whole
-	 * call (the C code preserves whatever it finds there).  Go's 386
-	 * code keeps nothing in them across the call, but a signal handler
-	 * sees the poison.
+	 * use_callee_saved: poison in BX, SI, DI, BP until the return,
+	 * except in whichever the C code uses for itself (it saves and
+	 * restores them).  Go's 386 code keeps nothing in them across the
+	 * call, but a signal handler sees the caller's values gone.
 	 */
 	cmpl	$0, vvar_page+VVAR_use_callee_saved-1b(%ecx)
 	je	3f

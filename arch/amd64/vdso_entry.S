@@ -50,10 +50,10 @@
 	movq	%r15, 40(%rsp)
 
 	/*
-	 * use_callee_saved: poison stays in BX, BP, R12-R15 for the whole
-	 * call (the C code preserves whatever it finds there), as in a vDSO
-	 * whose code uses them as scratch.  Go's R14 (g from Go 1.17 on) is
-	 * one of them: a signal handler must not trust it inside the vDSO.
+	 * use_callee_saved: poison in BX, BP, R12-R15 until the return,
+	 * except in whichever the C code uses for itself (it saves and
+	 * restores them).  Go's R14 (g from Go 1.17 on) is one of them: a
+	 * signal handler must not trust it inside the vDSO.
 	 */
 	cmpl	$0, vvar_page+VVAR_use_callee_saved(%rip)
 	je	2f

@@ -49,10 +49,11 @@
 	push	{r4-r12, lr}
 
 	/*
-	 * use_callee_saved: poison stays in R4-R11 for the whole call (the
-	 * C code preserves whatever it finds there).  R10 is Go's g: this is
-	 * the vDSO of Go issue 32912, under which a signal handler that
-	 * takes g from R10 reads garbage.
+	 * use_callee_saved: poison in R4-R11 until the return, except in
+	 * whichever the C code uses for itself (it saves and restores them).
+	 * R10 is Go's g, and the C code leaves it alone: this is the vDSO of
+	 * Go issue 32912, under which a signal handler that takes g from R10
+	 * reads garbage.
 	 */
 	VVAR	ip, lr, \name		/* LR is saved: free until the call */
 	ldr	ip, [ip, #VVAR_use_callee_saved]

@@ -1,0 +1,197 @@
+/*
+ * 386 for the harness: Unicorn's 32-bit x86 mode, `int $0x80` (EAX =
+ * number, EBX ECX EDX ESI EDI EBP = arguments), and the TLS segment.
+ *
+ * Unicorn 2.0.1 cannot write the GS base in 32-bit mode, so TLS is done as
+ * the hardware does it: the harness keeps a GDT in guest memory (GDTR
+ * points at it) and set_thread_area writes a descriptor there; the guest
+ * then loads the selector into GS itself, as Go's settls does.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <stdint.h>
+
+#include "../../harness/arch_ops.h"
+#include "../../harness/machine.h"
+#include "../../harness/syscalls.h"
+
+#define GDT_ADDR 0xbffff000u
+#define GDT_ENTRIES 32
+/* A 64-bit kernel gives 32-bit processes TLS slots 12..14
+ * (GDT_ENTRY_TLS_MIN); set_thread_area(-1) picks the first. */
+#define GDT_TLS_MIN 12
+#define GDT_TLS_MAX 14
+
+/* struct user_desc flag bits (asm/ldt.h). */
+#define UD_SEG_32BIT (1u << 0)
+#define UD_CONTENTS(f) (((f) >> 1) & 3)
+#define UD_READ_EXEC_ONLY (1u << 3)
+#define UD_LIMIT_IN_PAGES (1u << 4)
+#define UD_SEG_NOT_PRESENT (1u << 5)
+#define UD_USEABLE (1u << 6)
+
+/* The 8-byte segment descriptor Linux's fill_ldt() makes of a user_desc. */
+static uint64_t descriptor(uint32_t base, uint32_t limit, uint32_t flags)
+{
+	uint32_t type = UD_CONTENTS(flags) << 2 | (flags & UD_READ_EXEC_ONLY ? 0 : 2) | 1;	/* accessed */
+	uint32_t access = (flags & UD_SEG_NOT_PRESENT ? 0 : 0x80) | 0x60 /* DPL 3 */ | 0x10 /* code/data */ | type;
+	uint32_t gran = (flags & UD_LIMIT_IN_PAGES ? 8 : 0) | (flags & UD_SEG_32BIT ? 4 : 0) |
+			(flags & UD_USEABLE ? 1 : 0);
+	uint32_t lo = (base & 0xffff) << 16 | (limit & 0xffff);
+	uint32_t hi = (base & 0xff000000) | gran << 20 | (limit & 0xf0000) | access << 8 | ((base >> 16) & 0xff);
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* struct user_desc { u32 entry_number, base_addr, limit; u32 flags; } */
+static int64_t sys_set_thread_area(struct machine *mc, const uint64_t a[6])
+{
+	uint32_t ud[4];
+	if (machine_copy_in(mc, a[0], ud, sizeof ud))
+		return -EFAULT;
+	uint32_t entry = ud[0];
+	if (entry == 0xffffffffu) {
+		entry = GDT_TLS_MIN;
+		ud[0] = entry;
+		if (machine_copy_out(mc, a[0], &ud[0], 4))
+			return -EFAULT;
+	}
+	if (entry < GDT_TLS_MIN || entry > GDT_TLS_MAX)
+		return -EINVAL;
+	uint64_t d = descriptor(ud[1], ud[2], ud[3]);
+	machine_write(mc, GDT_ADDR + 8 * entry, &d, sizeof d);
+	return 0;
+}
+
+/*
+ * Linux's flat user segments: __USER32_CS (entry 4) and __USER_DS (entry
+ * 5), base 0, 4 GiB, 32-bit.  Loading any segment register makes the CPU
+ * recompute its 32-bit stack flag from SS's descriptor, so SS must hold a
+ * real 32-bit descriptor before the guest's `movw %ax, %gs`, or every
+ * push would wrap SP at 64 KiB.
+ */
+#define GDT_USER_CS 4
+#define GDT_USER_DS 5
+#define GDT_RING0_SS 3
+#define SEL(entry) ((entry) << 3 | 3)	/* GDT, RPL 3 */
+
+static int i386_init_cpu(struct machine *mc)
+{
+	/* Read-only to the guest; the CPU reads descriptors through it. */
+	if (machine_map(mc, GDT_ADDR, GDT_ADDR + 0x1000, UC_PROT_READ, REGION_SYSTEM, "gdt"))
+		return -1;
+	uint64_t code = descriptor(0, 0xfffff, UD_SEG_32BIT | UD_LIMIT_IN_PAGES | 2u << 1 /* code */);
+	uint64_t data = descriptor(0, 0xfffff, UD_SEG_32BIT | UD_LIMIT_IN_PAGES);
+	machine_write(mc, GDT_ADDR + 8 * GDT_USER_CS, &code, 8);
+	machine_write(mc, GDT_ADDR + 8 * GDT_USER_DS, &data, 8);
+	uc_x86_mmr gdtr = { .base = GDT_ADDR, .limit = GDT_ENTRIES * 8 - 1 };
+	if (uc_reg_write(mc->uc, UC_X86_REG_GDTR, &gdtr) != UC_ERR_OK)
+		return -1;
+	/*
+	 * Unicorn's CPU stays at CPL 0 whatever CS holds, and SS's DPL and
+	 * RPL must equal the CPL: SS gets a ring-0 twin of the user data
+	 * segment (entry 3, Linux's __KERNEL_DS slot).  Nothing the guest
+	 * does depends on SS's selector value.
+	 */
+	uint64_t ring0_data = data & ~(3ull << 45);	/* DPL bits 45-46 */
+	machine_write(mc, GDT_ADDR + 8 * GDT_RING0_SS, &ring0_data, 8);
+	static const struct { int reg; uint64_t sel; } segs[] = {
+		{ UC_X86_REG_CS, SEL(GDT_USER_CS) },
+		{ UC_X86_REG_SS, GDT_RING0_SS << 3 },
+		{ UC_X86_REG_DS, SEL(GDT_USER_DS) },
+		{ UC_X86_REG_ES, SEL(GDT_USER_DS) },
+	};
+	for (unsigned i = 0; i < sizeof segs / sizeof segs[0]; i++)
+		if (uc_reg_write(mc->uc, segs[i].reg, &segs[i].sel) != UC_ERR_OK)
+			return -1;
+	static const int regs[] = {
+		UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX,
+		UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_EBP,
+	};
+	for (unsigned i = 0; i < sizeof regs / sizeof regs[0]; i++)
+		machine_set_reg(mc, regs[i], 0);
+	machine_set_reg(mc, UC_X86_REG_EFLAGS, 0x202);
+	return 0;
+}
+
+/* asm/unistd_32.h, sorted by number. */
+static const struct sysent i386_syscalls[] = {
+	{ 1, "exit", NULL },
+	{ 3, "read", NULL },
+	{ 4, "write", sys_write },
+	{ 5, "open", NULL },
+	{ 6, "close", NULL },
+	{ 13, "time", NULL },
+	{ 20, "getpid", sys_getpid },
+	{ 37, "kill", sys_kill },
+	{ 45, "brk", NULL },
+	{ 54, "ioctl", NULL },
+	{ 78, "gettimeofday", sys_gettimeofday },
+	{ 85, "readlink", NULL },
+	{ 90, "mmap", NULL },	/* old_mmap: arguments in memory; Go uses mmap2 */
+	{ 91, "munmap", sys_munmap },
+	{ 104, "setitimer", NULL },
+	{ 105, "getitimer", NULL },
+	{ 108, "fstat", NULL },
+	{ 119, "sigreturn", NULL },
+	{ 120, "clone", NULL },
+	{ 122, "uname", NULL },
+	{ 125, "mprotect", sys_mprotect },
+	{ 146, "writev", NULL },
+	{ 158, "sched_yield", NULL },
+	{ 162, "nanosleep", NULL },
+	{ 172, "prctl", NULL },
+	{ 173, "rt_sigreturn", NULL },
+	{ 174, "rt_sigaction", sys_rt_sigaction },
+	{ 175, "rt_sigprocmask", sys_rt_sigprocmask },
+	{ 186, "sigaltstack", sys_sigaltstack },
+	{ 192, "mmap2", sys_mmap },	/* page offset; anonymous maps use 0 */
+	{ 219, "madvise", NULL },
+	{ 224, "gettid", NULL },
+	{ 240, "futex", NULL },
+	{ 243, "set_thread_area", sys_set_thread_area },
+	{ 252, "exit_group", sys_exit_group },
+	{ 258, "set_tid_address", NULL },
+	{ 265, "clock_gettime", sys_clock_gettime },
+	{ 266, "clock_getres", NULL },
+	{ 267, "clock_nanosleep", NULL },
+	{ 270, "tgkill", sys_tgkill },
+	{ 295, "openat", NULL },
+	{ 355, "getrandom", NULL },
+	{ 384, "arch_prctl", NULL },
+};
+
+const struct arch_ops arch_386_ops = {
+	.name = "386",
+	.uc_arch = UC_ARCH_X86,
+	.uc_mode = UC_MODE_32,
+	.uc_cpu = -1,
+	.cs_arch = CS_ARCH_X86,
+	.cs_mode = CS_MODE_32,
+	.elf_class = ELFCLASS32,
+	.elf_machine = EM_386,
+	.word_size = 4,
+	.pc_quantum = 1,
+	.reg_pc = UC_X86_REG_EIP,
+	.reg_sp = UC_X86_REG_ESP,
+	.reg_lr = -1,
+	.reg_ret = UC_X86_REG_EAX,
+	.reg_sysno = UC_X86_REG_EAX,
+	.reg_arg = { UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX,
+		     UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_EBP },
+	.reg_g = -1,	/* g is in memory at -4(GS:0) */
+	.syscall_entry = SYSCALL_BY_INTR,
+	.syscall_intno = 0x80,
+	.syscall_insn_size = 2,	/* cd 80 */
+	.syscall_pc_past = 1,
+	/* A 3 GiB user address space (a 32-bit kernel's split); the GDT
+	 * page sits just above the stack. */
+	.stack_top = 0xbfffe000u,
+	.mmap_base = 0x70000000u,
+	.mmap_end = 0xa0000000u,
+	.vdso_base = 0xb7fff000u,
+	.address_limit = 0xc0000000u,
+	.syscalls = i386_syscalls,
+	.nsyscalls = sizeof i386_syscalls / sizeof i386_syscalls[0],
+	.init_cpu = i386_init_cpu,
+	.after_syscall = NULL,
+};

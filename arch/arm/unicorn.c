@@ -1,0 +1,110 @@
+/*
+ * arm for the harness: Unicorn's A32 mode, EABI `svc 0` (R7 = number,
+ * R0-R5 = arguments, R0 = result), user mode, g in R10.
+ */
+#include <elf.h>
+#include <stdint.h>
+
+#include "../../harness/arch_ops.h"
+#include "../../harness/machine.h"
+#include "../../harness/syscalls.h"
+
+#define CPSR_MODE_USR 0x10	/* and T = 0: ARM state, as the entry point's low bit says */
+#define FPEXC_EN (1u << 30)
+#define CPACR_CP10_CP11_FULL (0xfu << 20)
+#define EXCP_SWI 2		/* Unicorn's interrupt number for SVC */
+
+static int arm_init_cpu(struct machine *mc)
+{
+	/* Unicorn starts in a privileged mode.  SP is banked per mode, so
+	 * the mode goes first: the SP set afterwards is the user SP. */
+	machine_set_reg(mc, UC_ARM_REG_CPSR, CPSR_MODE_USR);
+	/* Linux enables VFP for every process; the hard-float guest may use
+	 * it (a system-mode CPU starts with it off). */
+	machine_set_reg(mc, UC_ARM_REG_C1_C0_2, CPACR_CP10_CP11_FULL);
+	machine_set_reg(mc, UC_ARM_REG_FPEXC, FPEXC_EN);
+	for (int r = UC_ARM_REG_R0; r <= UC_ARM_REG_R12; r++)
+		machine_set_reg(mc, r, 0);
+	machine_set_reg(mc, UC_ARM_REG_LR, 0);
+	return 0;
+}
+
+/* asm/unistd-eabi.h (and __ARM_NR_cacheflush), sorted by number. */
+static const struct sysent arm_syscalls[] = {
+	{ 1, "exit", NULL },
+	{ 3, "read", NULL },
+	{ 4, "write", sys_write },
+	{ 5, "open", NULL },
+	{ 6, "close", NULL },
+	{ 20, "getpid", sys_getpid },
+	{ 37, "kill", sys_kill },
+	{ 45, "brk", NULL },
+	{ 54, "ioctl", NULL },
+	{ 78, "gettimeofday", sys_gettimeofday },
+	{ 85, "readlink", NULL },
+	{ 91, "munmap", sys_munmap },
+	{ 104, "setitimer", NULL },
+	{ 105, "getitimer", NULL },
+	{ 108, "fstat", NULL },
+	{ 119, "sigreturn", NULL },
+	{ 120, "clone", NULL },
+	{ 122, "uname", NULL },
+	{ 125, "mprotect", sys_mprotect },
+	{ 146, "writev", NULL },
+	{ 158, "sched_yield", NULL },
+	{ 162, "nanosleep", NULL },
+	{ 172, "prctl", NULL },
+	{ 173, "rt_sigreturn", NULL },
+	{ 174, "rt_sigaction", sys_rt_sigaction },
+	{ 175, "rt_sigprocmask", sys_rt_sigprocmask },
+	{ 186, "sigaltstack", sys_sigaltstack },
+	{ 192, "mmap2", sys_mmap },	/* page offset; anonymous maps use 0 */
+	{ 220, "madvise", NULL },
+	{ 224, "gettid", NULL },
+	{ 240, "futex", NULL },
+	{ 248, "exit_group", sys_exit_group },
+	{ 256, "set_tid_address", NULL },
+	{ 263, "clock_gettime", sys_clock_gettime },
+	{ 264, "clock_getres", NULL },
+	{ 265, "clock_nanosleep", NULL },
+	{ 268, "tgkill", sys_tgkill },
+	{ 322, "openat", NULL },
+	{ 384, "getrandom", NULL },
+	{ 0x0f0002, "cacheflush", sys_cacheflush },
+	{ 0x0f0005, "set_tls", NULL },
+};
+
+const struct arch_ops arch_arm_ops = {
+	.name = "arm",
+	.uc_arch = UC_ARCH_ARM,
+	.uc_mode = UC_MODE_ARM,
+	.uc_cpu = UC_CPU_ARM_CORTEX_A15,	/* ARMv7-A with VFPv4/NEON, as armhf assumes */
+	.cs_arch = CS_ARCH_ARM,
+	.cs_mode = CS_MODE_ARM,
+	.elf_class = ELFCLASS32,
+	.elf_machine = EM_ARM,
+	.word_size = 4,
+	.pc_quantum = 4,
+	.reg_pc = UC_ARM_REG_PC,
+	.reg_sp = UC_ARM_REG_SP,
+	.reg_lr = UC_ARM_REG_LR,
+	.reg_ret = UC_ARM_REG_R0,
+	.reg_sysno = UC_ARM_REG_R7,
+	.reg_arg = { UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2,
+		     UC_ARM_REG_R3, UC_ARM_REG_R4, UC_ARM_REG_R5 },
+	.reg_g = UC_ARM_REG_R10,
+	.syscall_entry = SYSCALL_BY_INTR,
+	.syscall_intno = EXCP_SWI,
+	.syscall_insn_size = 4,
+	.syscall_pc_past = 1,
+	/* TASK_SIZE of a 3G/1G arm kernel is 0xbf000000. */
+	.stack_top = 0xbefff000u,
+	.mmap_base = 0x70000000u,
+	.mmap_end = 0xa0000000u,
+	.vdso_base = 0xb6fff000u,
+	.address_limit = 0xbf000000u,
+	.syscalls = arm_syscalls,
+	.nsyscalls = sizeof arm_syscalls / sizeof arm_syscalls[0],
+	.init_cpu = arm_init_cpu,
+	.after_syscall = NULL,
+};
