@@ -5,3 +5,5 @@ set(SIGSTEP_QEMU qemu-i386)
 # The host CPU could run 32-bit code, but these machines have no 32-bit
 # ELF support enabled: 386 guests run under qemu-i386 only.
 set(SIGSTEP_HOST_NATIVE OFF)
+# Hostile vDSO knobs the native runs use (emulated_vdso/README.md).
+set(SIGSTEP_VDSO_KNOBS "clobber,callee_saved,stack=32768,sse_align")

@@ -5,3 +5,5 @@ set(SIGSTEP_ARCH_CFLAGS "")
 set(SIGSTEP_QEMU qemu-x86_64)
 # The host CPU runs amd64 guests directly (with the kernel's real vDSO).
 set(SIGSTEP_HOST_NATIVE ON)
+# Hostile vDSO knobs the native runs use (emulated_vdso/README.md).
+set(SIGSTEP_VDSO_KNOBS "clobber,callee_saved,stack=32768,sse_align")

@@ -7,3 +7,5 @@
 set(SIGSTEP_ARCH_CFLAGS -marm -ffixed-r10)
 set(SIGSTEP_QEMU qemu-arm)
 set(SIGSTEP_HOST_NATIVE OFF)
+# Hostile vDSO knobs the native runs use (emulated_vdso/README.md).
+set(SIGSTEP_VDSO_KNOBS "clobber,callee_saved,stack=32768")

@@ -1,0 +1,692 @@
+/*
+ * The Unicorn engine's first layer: the ELF loader refuses what Linux
+ * would refuse (and never crashes on it), builds the initial stack Linux
+ * builds, keeps its region table in step with Unicorn, reports guest
+ * faults as faults, and runs every built guest image to a passing
+ * exit_group.
+ *
+ * Guest images are read from $SIGSTEP_BUILD_DIR/guest/<arch>/.  Small
+ * hand-assembled images (a few instructions in one PT_LOAD) cover what
+ * the real images never do: fault, trap, make an unsupported syscall.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch_ops.h"
+#include "loader.h"
+#include "machine.h"
+#include "run.h"
+#include "syscalls.h"
+
+static const char *build_dir(void)
+{
+	const char *d = getenv("SIGSTEP_BUILD_DIR");
+	return d ? d : "build";
+}
+
+static const struct arch_ops *ops_of(const char *name)
+{
+	const struct arch_ops *ops = arch_ops_find(name);
+	ck_assert_msg(ops, "arch %s not compiled in", name);
+	return ops;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f, "cannot open %s (guest images not built?)", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *b = malloc(n ? n : 1);
+	ck_assert(b && fread(b, 1, n, f) == (size_t)n);
+	fclose(f);
+	*len = n;
+	return b;
+}
+
+static void image_path(char *buf, size_t n, const char *arch, const char *variant)
+{
+	snprintf(buf, n, "%s/guest/%s/sigstep-guest-%s", build_dir(), arch, variant);
+}
+
+static void vdso_path(char *buf, size_t n, const char *arch)
+{
+	snprintf(buf, n, "%s/guest/%s/vdso.so", build_dir(), arch);
+}
+
+/* --- Tiny hand-made images ------------------------------------------------- */
+
+#define TINY_BASE 0x400000u
+#define TINY_CODE 0x80u	/* code offset in the file and the page */
+
+/*
+ * One R+X PT_LOAD at TINY_BASE mapping the whole file; entry at
+ * TINY_BASE + TINY_CODE.  Written to a temporary file whose path is
+ * returned (caller unlinks and frees).
+ */
+static char *tiny_elf(const struct arch_ops *ops, const uint8_t *code, size_t len)
+{
+	uint8_t file[4096] = { 0 };
+	ck_assert(TINY_CODE + len <= sizeof file);
+	size_t total = TINY_CODE + len;
+	if (ops->elf_class == ELFCLASS64) {
+		Elf64_Ehdr e = { .e_type = ET_EXEC, .e_machine = ops->elf_machine, .e_version = EV_CURRENT,
+				 .e_entry = TINY_BASE + TINY_CODE, .e_phoff = sizeof e,
+				 .e_ehsize = sizeof e, .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = 1 };
+		memcpy(e.e_ident, ELFMAG, SELFMAG);
+		e.e_ident[EI_CLASS] = ELFCLASS64, e.e_ident[EI_DATA] = ELFDATA2LSB, e.e_ident[EI_VERSION] = EV_CURRENT;
+		Elf64_Phdr p = { .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = 0, .p_vaddr = TINY_BASE,
+				 .p_paddr = TINY_BASE, .p_filesz = total, .p_memsz = total, .p_align = 4096 };
+		memcpy(file, &e, sizeof e);
+		memcpy(file + sizeof e, &p, sizeof p);
+	} else {
+		Elf32_Ehdr e = { .e_type = ET_EXEC, .e_machine = ops->elf_machine, .e_version = EV_CURRENT,
+				 .e_entry = TINY_BASE + TINY_CODE, .e_phoff = sizeof e,
+				 .e_ehsize = sizeof e, .e_phentsize = sizeof(Elf32_Phdr), .e_phnum = 1 };
+		memcpy(e.e_ident, ELFMAG, SELFMAG);
+		e.e_ident[EI_CLASS] = ELFCLASS32, e.e_ident[EI_DATA] = ELFDATA2LSB, e.e_ident[EI_VERSION] = EV_CURRENT;
+		Elf32_Phdr p = { .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = 0, .p_vaddr = TINY_BASE,
+				 .p_paddr = TINY_BASE, .p_filesz = total, .p_memsz = total, .p_align = 4096 };
+		memcpy(file, &e, sizeof e);
+		memcpy(file + sizeof e, &p, sizeof p);
+	}
+	memcpy(file + TINY_CODE, code, len);
+	char *path = strdup("/tmp/sigstep-test-XXXXXX");
+	int fd = mkstemp(path);
+	ck_assert(fd >= 0);
+	ck_assert(write(fd, file, total) == (ssize_t)total);
+	close(fd);
+	return path;
+}
+
+/* Per arch: the same four little programs. */
+struct tiny_progs {
+	const char *arch;
+	const uint8_t *exit3; size_t exit3_len;		/* exit_group(3) */
+	const uint8_t *store0; size_t store0_len;	/* store to address 0 at offset store0_at */
+	unsigned store0_at;
+	const uint8_t *undef; size_t undef_len;		/* an undefined instruction first */
+	const uint8_t *unsup; size_t unsup_len;		/* setitimer: not emulated; insn at unsup_at */
+	unsigned unsup_at;
+	uint32_t setitimer_nr;
+};
+
+#define B(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
+
+static const struct tiny_progs tiny[] = {
+	{ "amd64",
+	  B(0xbf, 3, 0, 0, 0, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05),		/* mov $3,%edi; mov $231,%eax; syscall */
+	  B(0x31, 0xc0, 0xc7, 0x00, 1, 0, 0, 0), 2,			/* xor %eax,%eax; movl $1,(%rax) */
+	  B(0x0f, 0x0b),						/* ud2 */
+	  B(0xb8, 38, 0, 0, 0, 0x0f, 0x05), 5, 38 },			/* mov $38,%eax; syscall */
+	{ "386",
+	  B(0xbb, 3, 0, 0, 0, 0xb8, 252, 0, 0, 0, 0xcd, 0x80),		/* mov $3,%ebx; mov $252,%eax; int $0x80 */
+	  B(0x31, 0xc0, 0xc7, 0x00, 1, 0, 0, 0), 2,			/* xor %eax,%eax; movl $1,(%eax) */
+	  B(0x0f, 0x0b),						/* ud2 */
+	  B(0xb8, 104, 0, 0, 0, 0xcd, 0x80), 5, 104 },			/* mov $104,%eax; int $0x80 */
+	{ "arm",
+	  B(0x03, 0x00, 0xa0, 0xe3, 0xf8, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef),	/* mov r0,#3; mov r7,#248; svc 0 */
+	  B(0x00, 0x00, 0xa0, 0xe3, 0x00, 0x00, 0x80, 0xe5), 4,		/* mov r0,#0; str r0,[r0] */
+	  B(0xf0, 0x00, 0xf0, 0xe7),					/* udf #0 */
+	  B(0x68, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef), 4, 104 },	/* mov r7,#104; svc 0 */
+};
+#define NTINY (int)(sizeof tiny / sizeof tiny[0])
+
+static int run_tiny(const struct arch_ops *ops, const uint8_t *code, size_t len, struct guest *g)
+{
+	char *path = tiny_elf(ops, code, len);
+	const char *argv[] = { "tiny" };
+	struct guest_config cfg = { .ops = ops, .image_path = path, .argc = 1, .argv = argv };
+	char err[LOADER_ERR_MAX];
+	const char *bad;
+	ck_assert_msg(guest_load(g, &cfg, err, &bad) == 0, "tiny image rejected: %s", err);
+	int r = guest_run(g, 30);	/* may replay from the file */
+	unlink(path);
+	free(path);
+	g->cfg.image_path = NULL;
+	return r;
+}
+
+START_TEST(tiny_exit_group_status)
+{
+	const struct tiny_progs *t = &tiny[_i];
+	struct guest g;
+	ck_assert_int_eq(run_tiny(ops_of(t->arch), t->exit3, t->exit3_len, &g), 0);
+	ck_assert(g.mc->exited);
+	ck_assert_int_eq(g.mc->exit_status, 3);
+	guest_free(&g);
+}
+END_TEST
+
+START_TEST(tiny_null_store_is_a_fault)
+{
+	const struct tiny_progs *t = &tiny[_i];
+	struct guest g;
+	char line[512];
+	ck_assert_int_eq(run_tiny(ops_of(t->arch), t->store0, t->store0_len, &g), 1);
+	ck_assert_int_eq(g.mc->fault.kind, FAULT_WRITE_UNMAPPED);
+	ck_assert_uint_eq(g.mc->fault.addr, 0);
+	ck_assert_uint_eq(g.mc->fault.pc, TINY_BASE + TINY_CODE + t->store0_at);
+	ck_assert_int_eq(guest_fault_line(&g, line, sizeof line), 1);
+	ck_assert_msg(strstr(line, "guest fault: write to unmapped memory"), "%s", line);
+	guest_free(&g);
+}
+END_TEST
+
+START_TEST(tiny_undefined_instruction_is_a_fault)
+{
+	const struct tiny_progs *t = &tiny[_i];
+	struct guest g;
+	ck_assert_int_eq(run_tiny(ops_of(t->arch), t->undef, t->undef_len, &g), 1);
+	/* x86 #UD and arm UDEF may reach the harness as an invalid
+	 * instruction or as a CPU exception; both stop the run at it. */
+	ck_assert_msg(g.mc->fault.kind == FAULT_INVALID_INSN || g.mc->fault.kind == FAULT_TRAP,
+		      "fault kind %s", fault_kind_name(g.mc->fault.kind));
+	ck_assert_uint_eq(g.mc->fault.pc, TINY_BASE + TINY_CODE);
+	guest_free(&g);
+}
+END_TEST
+
+START_TEST(tiny_unsupported_syscall_stops_with_status_2)
+{
+	const struct tiny_progs *t = &tiny[_i];
+	struct guest g;
+	char line[512], want[64];
+	ck_assert_int_eq(run_tiny(ops_of(t->arch), t->unsup, t->unsup_len, &g), 1);
+	ck_assert_int_eq(g.mc->fault.kind, FAULT_UNSUPPORTED_SYSCALL);
+	ck_assert_uint_eq(g.mc->fault.number, t->setitimer_nr);
+	ck_assert_uint_eq(g.mc->fault.pc, TINY_BASE + TINY_CODE + t->unsup_at);
+	ck_assert_int_eq(guest_fault_line(&g, line, sizeof line), 2);
+	snprintf(want, sizeof want, "unsupported syscall %u (setitimer) at PC 0x%x", t->setitimer_nr,
+		 TINY_BASE + TINY_CODE + t->unsup_at);
+	ck_assert_msg(strstr(line, want), "%s", line);
+	guest_free(&g);
+}
+END_TEST
+
+/* --- Refusing bad images --------------------------------------------------- */
+
+static int parse(const char *arch, const uint8_t *buf, size_t len, int type, char *err)
+{
+	struct elf_image img;
+	int r = elf_parse(buf, len, ops_of(arch), type, 0, &img, err);
+	if (!r)
+		elf_image_free(&img);
+	return r;
+}
+
+START_TEST(loader_accepts_every_built_image)
+{
+	static const char *const arches[] = { "386", "amd64", "arm" };
+	for (int a = 0; a < 3; a++) {
+		char path[4096], err[LOADER_ERR_MAX];
+		size_t len;
+		image_path(path, sizeof path, arches[a], "seed");
+		uint8_t *b = slurp(path, &len);
+		ck_assert_msg(parse(arches[a], b, len, ET_EXEC, err) == 0, "%s: %s", path, err);
+		free(b);
+		vdso_path(path, sizeof path, arches[a]);
+		b = slurp(path, &len);
+		ck_assert_msg(parse(arches[a], b, len, ET_DYN, err) == 0, "%s: %s", path, err);
+		free(b);
+	}
+}
+END_TEST
+
+START_TEST(loader_rejects_foreign_arch)
+{
+	char path[4096], err[LOADER_ERR_MAX];
+	size_t len;
+	image_path(path, sizeof path, "amd64", "seed");
+	uint8_t *b = slurp(path, &len);
+	ck_assert_int_eq(parse("386", b, len, ET_EXEC, err), -1);
+	ck_assert_msg(strstr(err, "64-bit ELF, but arch 386 needs 32-bit"), "%s", err);
+	free(b);
+
+	image_path(path, sizeof path, "386", "seed");
+	b = slurp(path, &len);
+	ck_assert_int_eq(parse("arm", b, len, ET_EXEC, err), -1);
+	ck_assert_msg(strstr(err, "ELF machine 3, but arch arm needs 40"), "%s", err);
+	free(b);
+}
+END_TEST
+
+START_TEST(loader_rejects_wrong_type)
+{
+	char path[4096], err[LOADER_ERR_MAX];
+	size_t len;
+	vdso_path(path, sizeof path, "amd64");
+	uint8_t *b = slurp(path, &len);
+	ck_assert_int_eq(parse("amd64", b, len, ET_EXEC, err), -1);
+	ck_assert_msg(strstr(err, "expected a static executable"), "%s", err);
+	free(b);
+}
+END_TEST
+
+START_TEST(loader_rejects_bad_magic_and_empty)
+{
+	char err[LOADER_ERR_MAX];
+	static const uint8_t text[] = "#!/bin/sh\necho hello\n";
+	ck_assert_int_eq(parse("amd64", text, sizeof text, ET_EXEC, err), -1);
+	ck_assert_str_eq(err, "not an ELF file (bad magic)");
+	ck_assert_int_eq(parse("amd64", text, 0, ET_EXEC, err), -1);
+	ck_assert_str_eq(err, "not an ELF file (bad magic)");
+}
+END_TEST
+
+/* Every prefix of a real image that cuts into its headers or segments is
+ * refused with a message; none crashes. */
+START_TEST(loader_rejects_every_truncation)
+{
+	const char *arch = _i == 0 ? "amd64" : _i == 1 ? "386" : "arm";
+	char path[4096], err[LOADER_ERR_MAX];
+	size_t len;
+	image_path(path, sizeof path, arch, "seed");
+	uint8_t *b = slurp(path, &len);
+	for (size_t cut = 0; cut < len; cut += cut < 512 ? 1 : 97) {
+		uint8_t *copy = malloc(cut ? cut : 1);	/* exactly cut bytes: overreads are caught by tools */
+		memcpy(copy, b, cut);
+		err[0] = 0;
+		ck_assert_msg(parse(arch, copy, cut, ET_EXEC, err) == -1, "%s cut at %zu accepted", arch, cut);
+		ck_assert_msg(err[0], "no message for cut at %zu", cut);
+		free(copy);
+	}
+	free(b);
+}
+END_TEST
+
+START_TEST(loader_rejects_insane_program_headers)
+{
+	char path[4096], err[LOADER_ERR_MAX];
+	size_t len;
+	image_path(path, sizeof path, "amd64", "seed");
+	uint8_t *b = slurp(path, &len);
+	Elf64_Ehdr e;
+	memcpy(&e, b, sizeof e);
+
+	uint8_t *c = malloc(len);
+	/* program headers beyond the file */
+	memcpy(c, b, len);
+	((Elf64_Ehdr *)c)->e_phoff = len - 8;
+	ck_assert_int_eq(parse("amd64", c, len, ET_EXEC, err), -1);
+	ck_assert_msg(strstr(err, "program headers lie beyond"), "%s", err);
+	/* a huge phnum */
+	memcpy(c, b, len);
+	((Elf64_Ehdr *)c)->e_phnum = 0xffff;
+	ck_assert_int_eq(parse("amd64", c, len, ET_EXEC, err), -1);
+	/* wrong phentsize */
+	memcpy(c, b, len);
+	((Elf64_Ehdr *)c)->e_phentsize = 12;
+	ck_assert_int_eq(parse("amd64", c, len, ET_EXEC, err), -1);
+	ck_assert_msg(strstr(err, "program header size"), "%s", err);
+
+	/* each PT_LOAD: filesz > memsz, absurd memsz, offset beyond the file */
+	for (unsigned i = 0; i < e.e_phnum; i++) {
+		Elf64_Phdr *p;
+		memcpy(c, b, len);
+		p = (Elf64_Phdr *)(c + e.e_phoff) + i;
+		if (p->p_type != PT_LOAD)
+			continue;
+		p->p_filesz = p->p_memsz + 1;
+		ck_assert_int_eq(parse("amd64", c, len, ET_EXEC, err), -1);
+
+		memcpy(c, b, len);
+		p = (Elf64_Phdr *)(c + e.e_phoff) + i;
+		p->p_memsz = 1ull << 40;
+		ck_assert_int_eq(parse("amd64", c, len, ET_EXEC, err), -1);
+		ck_assert_msg(strstr(err, "not sane"), "%s", err);
+
+		memcpy(c, b, len);
+		p = (Elf64_Phdr *)(c + e.e_phoff) + i;
+		p->p_offset = ~0ull - 4;
+		ck_assert_int_eq(parse("amd64", c, len, ET_EXEC, err), -1);
+
+		memcpy(c, b, len);
+		p = (Elf64_Phdr *)(c + e.e_phoff) + i;
+		p->p_vaddr = 0xffff800000000000ull + (p->p_vaddr & 0xfff);
+		ck_assert_int_eq(parse("amd64", c, len, ET_EXEC, err), -1);
+		ck_assert_msg(strstr(err, "outside the amd64 address space"), "%s", err);
+	}
+	/* entry point outside the text */
+	memcpy(c, b, len);
+	((Elf64_Ehdr *)c)->e_entry = 0x10;
+	ck_assert_int_eq(parse("amd64", c, len, ET_EXEC, err), -1);
+	ck_assert_msg(strstr(err, "entry point"), "%s", err);
+	free(c);
+	free(b);
+}
+END_TEST
+
+/* Deterministic garbage in the headers: refused or accepted, never a crash. */
+START_TEST(loader_survives_corrupt_headers)
+{
+	char path[4096], err[LOADER_ERR_MAX];
+	size_t len;
+	image_path(path, sizeof path, "386", "seed");
+	uint8_t *b = slurp(path, &len), *c = malloc(len);
+	uint32_t x = 12345;
+	for (int round = 0; round < 3000; round++) {
+		memcpy(c, b, len);
+		for (int k = 0; k < 4; k++) {
+			x = x * 1103515245u + 12345u;
+			size_t at = (x >> 8) % 0x200;	/* ELF and program headers */
+			x = x * 1103515245u + 12345u;
+			c[at] = (uint8_t)(x >> 16);
+		}
+		struct elf_image img;
+		if (elf_parse(c, len, ops_of("386"), ET_EXEC, 0, &img, err) == 0)
+			elf_image_free(&img);
+	}
+	free(c);
+	free(b);
+}
+END_TEST
+
+/* --- The initial stack -------------------------------------------------------- */
+
+static uint64_t word_at(struct guest *g, uint64_t addr)
+{
+	uint64_t v;
+	ck_assert_msg(machine_read_word(g->mc, addr, &v) == 0, "unreadable 0x%llx", (unsigned long long)addr);
+	return v;
+}
+
+static void check_stack(const char *arch, int with_vdso)
+{
+	const struct arch_ops *ops = ops_of(arch);
+	char image[4096], vdso[4096], err[LOADER_ERR_MAX], s[64];
+	image_path(image, sizeof image, arch, "seed");
+	vdso_path(vdso, sizeof vdso, arch);
+	const char *argv[] = { "sigstep-guest-seed", "--iterations", "7" };
+	struct guest_config cfg = { .ops = ops, .image_path = image, .vdso_path = with_vdso ? vdso : NULL,
+				    .argc = 3, .argv = argv };
+	struct guest g;
+	const char *bad;
+	ck_assert_msg(guest_load(&g, &cfg, err, &bad) == 0, "%s", err);
+	unsigned w = ops->word_size;
+	uint64_t sp = g.initial_sp;
+
+	ck_assert_uint_eq(sp % 16, 0);
+	ck_assert_uint_eq(machine_sp(g.mc), sp);
+	ck_assert_uint_eq(machine_pc(g.mc), g.image.entry);
+	ck_assert_uint_eq(word_at(&g, sp), 3);
+	for (int i = 0; i < 3; i++) {
+		uint64_t p = word_at(&g, sp + (1 + i) * w);
+		ck_assert(machine_read(g.mc, p, s, strlen(argv[i]) + 1) == 0);
+		ck_assert_str_eq(s, argv[i]);
+	}
+	ck_assert_uint_eq(word_at(&g, sp + 4 * w), 0);	/* argv terminator */
+	ck_assert_uint_eq(word_at(&g, sp + 5 * w), 0);	/* empty envp */
+
+	uint64_t seen = 0, aux = sp + 6 * w;
+	for (;; aux += 2 * w) {
+		uint64_t type = word_at(&g, aux), val = word_at(&g, aux + w);
+		if (type == AT_NULL)
+			break;
+		ck_assert_msg(type < 64 && !(seen & 1ull << type), "auxv type %llu", (unsigned long long)type);
+		seen |= 1ull << type;
+		switch (type) {
+		case AT_PHDR: {
+			/* The program headers as the file has them. */
+			uint8_t file[64], mem[64];
+			size_t len;
+			uint8_t *b = slurp(image, &len);
+			uint64_t phoff = ops->elf_class == ELFCLASS64 ? ((Elf64_Ehdr *)b)->e_phoff : ((Elf32_Ehdr *)b)->e_phoff;
+			memcpy(file, b + phoff, sizeof file);
+			free(b);
+			ck_assert(machine_read(g.mc, val, mem, sizeof mem) == 0);
+			ck_assert(memcmp(file, mem, sizeof mem) == 0);
+			break;
+		}
+		case AT_PHENT: ck_assert_uint_eq(val, ops->elf_class == ELFCLASS64 ? 56 : 32); break;
+		case AT_PHNUM: ck_assert_uint_eq(val, g.image.phnum); break;
+		case AT_PAGESZ: ck_assert_uint_eq(val, 4096); break;
+		case AT_ENTRY: ck_assert_uint_eq(val, g.image.entry); break;
+		case AT_RANDOM: {
+			uint8_t r[16];
+			ck_assert(machine_read(g.mc, val, r, 16) == 0);
+			for (int i = 0; i < 16; i++)
+				ck_assert_uint_eq(r[i], LOADER_RANDOM_BYTE(i));
+			break;
+		}
+		case AT_SYSINFO_EHDR: {
+			ck_assert_uint_eq(val, ops->vdso_base);
+			ck_assert(machine_read(g.mc, val, s, 4) == 0);
+			ck_assert(memcmp(s, ELFMAG, 4) == 0);
+			const struct region *vv = machine_region(g.mc, val - 4096);
+			ck_assert(vv && vv->kind == REGION_VVAR && vv->end == val);
+			ck_assert_int_eq(machine_region(g.mc, val)->kind, REGION_VDSO);
+			break;
+		}
+		default:
+			ck_abort_msg("unexpected auxv type %llu", (unsigned long long)type);
+		}
+	}
+	uint64_t want = 1ull << AT_PHDR | 1ull << AT_PHENT | 1ull << AT_PHNUM | 1ull << AT_PAGESZ |
+			1ull << AT_ENTRY | 1ull << AT_RANDOM | (with_vdso ? 1ull << AT_SYSINFO_EHDR : 0);
+	ck_assert_uint_eq(seen, want);
+
+	/* The stack, with a guard page right below it. */
+	const struct region *st = machine_region(g.mc, sp);
+	ck_assert(st && st->kind == REGION_STACK && st->end == ops->stack_top);
+	const struct region *guard = machine_region(g.mc, st->begin - 1);
+	ck_assert(guard && guard->kind == REGION_GUARD && guard->perms == UC_PROT_NONE);
+	guest_free(&g);
+}
+
+START_TEST(stack_auxv_with_vdso)
+{
+	check_stack(_i == 0 ? "amd64" : _i == 1 ? "386" : "arm", 1);
+}
+END_TEST
+
+START_TEST(stack_auxv_without_vdso)
+{
+	check_stack(_i == 0 ? "amd64" : _i == 1 ? "386" : "arm", 0);
+}
+END_TEST
+
+/* --- The region table ------------------------------------------------------- */
+
+/* The harness's table and Unicorn's own map agree page by page. */
+static void check_regions_match(struct machine *mc)
+{
+	uc_mem_region *r;
+	uint32_t n;
+	ck_assert(uc_mem_regions(mc->uc, &r, &n) == UC_ERR_OK);
+	for (uint32_t i = 0; i < n; i++)
+		for (uint64_t a = r[i].begin; a < r[i].end; a += 4096) {
+			const struct region *m = machine_region(mc, a);
+			ck_assert_msg(m, "Unicorn maps 0x%llx, the table does not", (unsigned long long)a);
+			ck_assert_uint_eq(m->perms, r[i].perms);
+		}
+	uc_free(r);
+	for (size_t i = 0; i < mc->nregions; i++) {
+		ck_assert(mc->regions[i].begin < mc->regions[i].end);
+		if (i)
+			ck_assert(mc->regions[i - 1].end <= mc->regions[i].begin);
+	}
+}
+
+START_TEST(regions_split_on_protect_and_unmap)
+{
+	struct machine *mc = machine_create(ops_of("amd64"));
+	ck_assert(mc);
+	uint64_t b = 0x10000000;
+	ck_assert_int_eq(machine_map(mc, b, b + 8 * 4096, UC_PROT_READ | UC_PROT_WRITE, REGION_MMAP, "m"), 0);
+	ck_assert_int_eq(machine_map(mc, b + 4096, b + 2 * 4096, UC_PROT_READ, REGION_MMAP, "x"), -1);
+	uint32_t v = 0x11223344;
+	ck_assert_int_eq(machine_write(mc, b + 3 * 4096 - 2, &v, 4), 0);	/* spans a split-to-be */
+	ck_assert_int_eq(machine_protect(mc, b + 2 * 4096, b + 5 * 4096, UC_PROT_READ), 0);
+	ck_assert_uint_eq(mc->nregions, 3);
+	check_regions_match(mc);
+	ck_assert_int_eq(machine_copy_out(mc, b + 2 * 4096, &v, 4), -1);	/* now read-only */
+	ck_assert_int_eq(machine_copy_out(mc, b + 4096, &v, 4), 0);
+	ck_assert_int_eq(machine_unmap(mc, b + 4 * 4096, b + 6 * 4096), 0);
+	check_regions_match(mc);
+	ck_assert_ptr_null(machine_region(mc, b + 4 * 4096));
+	ck_assert_int_eq(machine_protect(mc, b, b + 8 * 4096, UC_PROT_READ), -1);	/* a hole */
+	uint32_t got = 0;
+	ck_assert_int_eq(machine_read(mc, b + 3 * 4096 - 2, &got, 4), 0);
+	ck_assert_uint_eq(got, 0x11223344);
+	ck_assert_int_eq(machine_read(mc, b + 6 * 4096 - 2, &got, 4), -1);	/* runs into the hole */
+	machine_destroy(mc);
+}
+END_TEST
+
+/* --- Real guests ----------------------------------------------------------------- */
+
+struct combo {
+	const char *arch, *variant;
+};
+
+static const struct combo combos[] = {
+	{ "386", "prefix" }, { "386", "seed" }, { "386", "master" },
+	{ "amd64", "prefix" }, { "amd64", "seed" }, { "amd64", "master" },
+	{ "arm", "prefix" }, { "arm", "seed" }, { "arm", "master" },
+};
+#define NCOMBOS (int)(sizeof combos / sizeof combos[0])
+
+static int run_image(const struct combo *c, const char *const *args, int nargs, int with_vdso,
+		     struct guest *g)
+{
+	char image[4096], vdso[4096], err[LOADER_ERR_MAX];
+	const char *argv[8] = { "sigstep-guest" };
+	image_path(image, sizeof image, c->arch, c->variant);
+	vdso_path(vdso, sizeof vdso, c->arch);
+	for (int i = 0; i < nargs; i++)
+		argv[1 + i] = args[i];
+	struct guest_config cfg = { .ops = ops_of(c->arch), .image_path = image,
+				    .vdso_path = with_vdso ? vdso : NULL, .argc = 1 + nargs, .argv = argv };
+	const char *bad;
+	ck_assert_msg(guest_load(g, &cfg, err, &bad) == 0, "%s: %s", bad ? bad : "", err);
+	return guest_run(g, 120);
+}
+
+static void expect_pass(const struct combo *c, struct guest *g, int r, const char *vdso_word)
+{
+	char line[512] = "";
+	const struct outbuf *o = &g->mc->out[1];
+	if (r)
+		guest_fault_line(g, line, sizeof line);
+	ck_assert_msg(r == 0, "%s/%s: %s", c->arch, c->variant, line);
+	ck_assert_msg(g->mc->exit_status == 0, "%s/%s exit %d:\n%.*s", c->arch, c->variant,
+		      g->mc->exit_status, (int)o->len, o->data);
+	ck_assert_msg(o->len && memmem(o->data, o->len, "result pass 14/14\n", 18), "%.*s", (int)o->len, o->data);
+	ck_assert_msg(memmem(o->data, o->len, vdso_word, strlen(vdso_word)), "%.*s", (int)o->len, o->data);
+	ck_assert_msg(memmem(o->data, o->len, "clock_gettime=found", 19), "%.*s", (int)o->len, o->data);
+	ck_assert_uint_eq(g->mc->out[2].len, 0);
+}
+
+/* The harness's vDSO, found through AT_SYSINFO_EHDR ("kernel" to the guest). */
+START_TEST(guest_passes_with_harness_vdso)
+{
+	struct guest g;
+	const char *args[] = { "--iterations", "200" };
+	int r = run_image(&combos[_i], args, 2, 1, &g);
+	expect_pass(&combos[_i], &g, r, "vdso=kernel");
+	guest_free(&g);
+}
+END_TEST
+
+/* No AT_SYSINFO_EHDR, as under qemu-user: the guest maps its own copy. */
+START_TEST(guest_passes_without_vdso)
+{
+	struct guest g;
+	const char *args[] = { "--iterations", "200" };
+	int r = run_image(&combos[_i], args, 2, 0, &g);
+	expect_pass(&combos[_i], &g, r, "vdso=synthetic");
+	guest_free(&g);
+}
+END_TEST
+
+/* Same inputs, byte-identical output and clock. */
+START_TEST(guest_runs_are_deterministic)
+{
+	struct guest a, b;
+	const char *args[] = { "--iterations", "50" };
+	int ra = run_image(&combos[_i], args, 2, 1, &a);
+	int rb = run_image(&combos[_i], args, 2, 1, &b);
+	ck_assert_int_eq(ra, rb);
+	ck_assert_uint_eq(a.mc->out[1].len, b.mc->out[1].len);
+	ck_assert(memcmp(a.mc->out[1].data, b.mc->out[1].data, a.mc->out[1].len) == 0);
+	ck_assert_uint_eq(a.mc->sys->clock_ticks, b.mc->sys->clock_ticks);
+	ck_assert_uint_eq(a.mc->sys->nsyscalls, b.mc->sys->nsyscalls);
+	guest_free(&a);
+	guest_free(&b);
+}
+END_TEST
+
+/* The vvar page the harness publishes: seq even, time = the clock's. */
+START_TEST(vvar_follows_the_clock)
+{
+	struct guest g;
+	const char *args[] = { "--iterations", "3" };
+	ck_assert_int_eq(run_image(&combos[_i], args, 2, 1, &g), 0);
+	uint64_t vv = g.vdso_base - 4096;
+	uint32_t seq;
+	int64_t sec, nsec, vsec, vnsec;
+	ck_assert(machine_read(g.mc, vv + 0, &seq, 4) == 0);
+	ck_assert_uint_eq(seq % 2, 0);
+	ck_assert_uint_eq(seq, 2 * (g.mc->sys->clock_ticks + 1));	/* + the initial publication */
+	sys_clock_now(g.mc->sys, 1, &sec, &nsec);
+	ck_assert(machine_read(g.mc, vv + 40, &vsec, 8) == 0 && machine_read(g.mc, vv + 48, &vnsec, 8) == 0);
+	ck_assert_int_eq(vsec, sec);
+	ck_assert_int_eq(vnsec, nsec);
+	ck_assert_uint_gt(g.mc->sys->clock_ticks, 4);
+	guest_free(&g);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *t;
+
+	t = tcase_create("loader");
+	tcase_add_test(t, loader_accepts_every_built_image);
+	tcase_add_test(t, loader_rejects_foreign_arch);
+	tcase_add_test(t, loader_rejects_wrong_type);
+	tcase_add_test(t, loader_rejects_bad_magic_and_empty);
+	tcase_add_loop_test(t, loader_rejects_every_truncation, 0, 3);
+	tcase_add_test(t, loader_rejects_insane_program_headers);
+	tcase_add_test(t, loader_survives_corrupt_headers);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("stack");
+	tcase_add_loop_test(t, stack_auxv_with_vdso, 0, 3);
+	tcase_add_loop_test(t, stack_auxv_without_vdso, 0, 3);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("machine");
+	tcase_add_test(t, regions_split_on_protect_and_unmap);
+	tcase_add_loop_test(t, tiny_exit_group_status, 0, NTINY);
+	tcase_add_loop_test(t, tiny_null_store_is_a_fault, 0, NTINY);
+	tcase_add_loop_test(t, tiny_undefined_instruction_is_a_fault, 0, NTINY);
+	tcase_add_loop_test(t, tiny_unsupported_syscall_stops_with_status_2, 0, NTINY);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("guests");
+	tcase_set_timeout(t, 300);
+	tcase_add_loop_test(t, guest_passes_with_harness_vdso, 0, NCOMBOS);
+	tcase_add_loop_test(t, guest_passes_without_vdso, 0, NCOMBOS);
+	tcase_add_loop_test(t, guest_runs_are_deterministic, 0, NCOMBOS);
+	tcase_add_loop_test(t, vvar_follows_the_clock, 0, NCOMBOS);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(engine_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
