@@ -57,7 +57,12 @@ struct arch_ops {
 	enum syscall_entry syscall_entry;
 	int syscall_insn;		/* SYSCALL_BY_INSN */
 	uint32_t syscall_intno;		/* SYSCALL_BY_INTR */
-	unsigned syscall_insn_size;	/* bytes; the hook sees PC past it */
+	unsigned syscall_insn_size;	/* bytes */
+	/* Where PC is while the syscall hook runs: 1 past the instruction
+	 * (int 0x80, svc), 0 at it (x86_64 `syscall`: Unicorn adds the
+	 * instruction's size after the hook returns, so a hook that moves
+	 * PC must write its target minus syscall_insn_size). */
+	int syscall_pc_past;
 
 	/* The address space Linux would give a process of this arch. */
 	uint64_t stack_top;		/* one past the initial stack */

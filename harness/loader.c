@@ -228,8 +228,10 @@ int elf_parse(const uint8_t *buf, size_t len, const struct arch_ops *ops, int wa
 	      uint64_t bias, struct elf_image *img, char *err)
 {
 	memset(img, 0, sizeof *img);
-	if (len < EI_NIDENT || memcmp(buf, ELFMAG, SELFMAG))
+	if (len < SELFMAG || memcmp(buf, ELFMAG, SELFMAG))
 		return fail(err, "not an ELF file (bad magic)");
+	if (len < EI_NIDENT)
+		return fail(err, "file ends inside the ELF header (truncated)");
 	int cls = buf[EI_CLASS];
 	if (cls != ELFCLASS32 && cls != ELFCLASS64)
 		return fail(err, "bad ELF class %d", cls);
@@ -290,9 +292,11 @@ int elf_parse(const uint8_t *buf, size_t len, const struct arch_ops *ops, int wa
 		if (va < bias || va > limit || p.memsz > limit - va)
 			return fail(err, "PT_LOAD %u: address 0x%llx lies outside the %s address space", i,
 				    (unsigned long long)va, ops->name);
-		if (img->nseg && PAGE_DOWN(va) < prev_end)
+		/* Two segments may share a page (the linker packs the headers
+		 * and .text so), never a byte. */
+		if (img->nseg && va < prev_end)
 			return fail(err, "PT_LOAD %u: overlaps the previous segment or is out of order", i);
-		prev_end = PAGE_UP(va + p.memsz);
+		prev_end = va + p.memsz;
 		img->seg[img->nseg++] = (struct segment){ va, p.memsz, p.offset, p.filesz, p.flags };
 		/* Where the program headers land, if this segment maps them. */
 		if (!img->phdr_addr && e.phoff >= p.offset && e.phoff - p.offset < p.filesz)
@@ -301,7 +305,7 @@ int elf_parse(const uint8_t *buf, size_t len, const struct arch_ops *ops, int wa
 	if (!img->nseg)
 		return fail(err, "no PT_LOAD segment");
 	img->lo = PAGE_DOWN(img->seg[0].vaddr);
-	img->hi = prev_end;
+	img->hi = PAGE_UP(prev_end);
 
 	if (want_type == ET_EXEC) {
 		int ok = 0;
@@ -387,9 +391,21 @@ static int map_segments(struct machine *mc, const uint8_t *buf, const struct elf
 		char name[40];
 		snprintf(name, sizeof name, "%.30s %s", who, region_kind_name(kind));
 		uint64_t b = PAGE_DOWN(s->vaddr), e = PAGE_UP(s->vaddr + s->memsz);
+		/*
+		 * A page shared with the previous segment is mapped again, as
+		 * Linux's MAP_FIXED mapping of this segment replaces it: it
+		 * takes this segment's protection and keeps its bytes.
+		 */
+		uint8_t shared[PAGE];
+		uint64_t prev_end = i ? PAGE_UP(img->seg[i - 1].vaddr + img->seg[i - 1].memsz) : 0;
+		int overlap = i && b < prev_end;
+		if (overlap && (machine_read(mc, b, shared, PAGE) || machine_unmap(mc, b, b + PAGE)))
+			return fail(err, "internal error remapping the page at 0x%llx", (unsigned long long)b);
 		if (machine_map(mc, b, e, seg_perms(s->flags), kind, name))
 			return fail(err, "cannot map PT_LOAD at 0x%llx..0x%llx (overlaps another mapping?)",
 				    (unsigned long long)b, (unsigned long long)e);
+		if (overlap)
+			machine_write(mc, b, shared, PAGE);
 		/* The rest up to memsz (.bss) is already zero. */
 		if (machine_write(mc, s->vaddr, buf + s->offset, s->filesz))
 			return fail(err, "internal error writing PT_LOAD %u", i);

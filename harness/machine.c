@@ -341,6 +341,7 @@ void machine_fault(struct machine *mc, enum fault_kind kind, uint64_t pc, uint64
 	if (mc->fault.kind == FAULT_NONE) {
 		mc->fault.kind = kind;
 		mc->fault.pc = pc;
+		mc->fault.pc_exact = 1;
 		mc->fault.addr = addr;
 		mc->fault.number = number;
 	}
@@ -360,7 +361,8 @@ const char *fault_kind_name(enum fault_kind kind)
 		[FAULT_INVALID_INSN] = "invalid instruction",
 		[FAULT_TRAP] = "trap",
 		[FAULT_UNSUPPORTED_SYSCALL] = "unsupported syscall",
-		[FAULT_STOPPED] = "execution stopped",
+		[FAULT_STOPPED] = "execution stopped without exit_group",
+		[FAULT_TIMEOUT] = "time limit reached",
 		[FAULT_ENGINE] = "emulator error",
 	};
 	return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
@@ -381,10 +383,13 @@ static bool hook_mem_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int
 	case UC_MEM_FETCH_PROT: kind = FAULT_FETCH_PROT; break;
 	default: kind = FAULT_ENGINE; break;
 	}
-	uint64_t pc = kind == FAULT_FETCH_UNMAPPED || kind == FAULT_FETCH_PROT ? addr : machine_pc(mc);
+	int fetch = kind == FAULT_FETCH_UNMAPPED || kind == FAULT_FETCH_PROT;
 	if (mc->fault.kind == FAULT_NONE) {
 		mc->fault.kind = kind;
-		mc->fault.pc = pc;
+		/* Unicorn 2.0.1 has not synced PC to the instruction making a
+		 * data access (only to the start of its block). */
+		mc->fault.pc = fetch ? addr : machine_pc(mc);
+		mc->fault.pc_exact = fetch;
 		mc->fault.addr = addr;
 	}
 	return false;	/* Unicorn ends the run with the matching UC_ERR_* */
@@ -397,6 +402,7 @@ static bool hook_insn_invalid(uc_engine *uc, void *user)
 	if (mc->fault.kind == FAULT_NONE) {
 		mc->fault.kind = FAULT_INVALID_INSN;
 		mc->fault.pc = machine_pc(mc);
+		mc->fault.pc_exact = 1;
 	}
 	return false;
 }
@@ -453,7 +459,7 @@ static enum fault_kind fault_from_uc_err(uc_err err)
 	}
 }
 
-int machine_run(struct machine *mc, uint64_t max_insns)
+int machine_run(struct machine *mc, uint64_t max_insns, uint64_t timeout_us)
 {
 	if (!mc->nhooks && install_hooks(mc)) {
 		mc->fault.kind = FAULT_ENGINE;
@@ -466,7 +472,7 @@ int machine_run(struct machine *mc, uint64_t max_insns)
 	 * it), and a jump there faults as a fetch before Unicorn compares.
 	 */
 	uint64_t until = mc->ops->word_size == 4 ? 0xffffffffull : ~0ull;
-	uc_err err = uc_emu_start(mc->uc, machine_pc(mc), until, 0, max_insns);
+	uc_err err = uc_emu_start(mc->uc, machine_pc(mc), until, timeout_us, max_insns);
 	if (mc->exited)
 		return 0;
 	if (mc->fault.kind != FAULT_NONE)
@@ -481,5 +487,6 @@ int machine_run(struct machine *mc, uint64_t max_insns)
 	 * instruction Unicorn ends the run on (x86 hlt). */
 	mc->fault.kind = FAULT_STOPPED;
 	mc->fault.pc = machine_pc(mc);
+	mc->fault.pc_exact = 1;
 	return 1;
 }

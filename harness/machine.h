@@ -49,6 +49,7 @@ enum fault_kind {
 	FAULT_TRAP,		/* a CPU exception that is not a syscall (int3, bkpt, hlt...) */
 	FAULT_UNSUPPORTED_SYSCALL,
 	FAULT_STOPPED,		/* emulation ended with no exit and no exception */
+	FAULT_TIMEOUT,		/* the run's time limit passed */
 	FAULT_ENGINE,		/* Unicorn reported some other error */
 };
 
@@ -58,6 +59,7 @@ struct fault {
 	uint64_t addr;		/* the data address (memory faults) */
 	uint64_t number;	/* interrupt or syscall number */
 	int uc_err;		/* FAULT_ENGINE: the uc_err */
+	int pc_exact;		/* 0: pc is only the start of the faulting block */
 };
 
 struct outbuf {
@@ -157,12 +159,13 @@ void machine_fault(struct machine *mc, enum fault_kind kind, uint64_t pc, uint64
 void machine_capture(struct machine *mc, int fd, const void *buf, size_t len);
 
 /*
- * Runs from the current PC until exit_group, a fault, or `max_insns`
- * instructions (0: no limit).  Installs the memory-fault and interrupt
- * hooks on first use.  Returns 0 if the guest exited, 1 if it faulted
- * (mc->fault says how).
+ * Runs from the current PC until exit_group, a fault, `max_insns`
+ * instructions or `timeout_us` (0: no limit; an instruction limit makes
+ * Unicorn count every instruction, which is slow).  Installs the
+ * memory-fault and interrupt hooks on first use.  Returns 0 if the guest
+ * exited, 1 if not (mc->fault says why).
  */
-int machine_run(struct machine *mc, uint64_t max_insns);
+int machine_run(struct machine *mc, uint64_t max_insns, uint64_t timeout_us);
 
 const char *fault_kind_name(enum fault_kind kind);
 

@@ -380,8 +380,8 @@ static void on_syscall(struct machine *mc)
 
 	const struct sysent *e = arch_syscall_lookup(ops, nr);
 	if (!e || !e->fn) {
-		/* PC is past the syscall instruction; report the instruction. */
-		machine_fault(mc, FAULT_UNSUPPORTED_SYSCALL, machine_pc(mc) - ops->syscall_insn_size, 0, nr);
+		uint64_t at = machine_pc(mc) - (ops->syscall_pc_past ? ops->syscall_insn_size : 0);
+		machine_fault(mc, FAULT_UNSUPPORTED_SYSCALL, at, 0, nr);
 		return;
 	}
 	int64_t r = e->fn(mc, arg);

@@ -15,3 +15,8 @@ sigstep_check_suite(vdso
   INCLUDES ${CMAKE_SOURCE_DIR}/fixtures ${CMAKE_SOURCE_DIR}/arch/amd64
            ${CMAKE_SOURCE_DIR}/emulated_vdso
   DEPENDS guest-amd64 guest-386 guest-arm)
+
+sigstep_check_suite(engine
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_engine.c
+  DEPENDS guest-386 guest-amd64 guest-arm)
+target_link_libraries(test_engine PRIVATE sigstep_engine)

@@ -1,0 +1,212 @@
+/*
+ * sigstep: the command line.
+ *
+ *   sigstep exec --arch {386,amd64,arm} --variant NAME [--build-dir DIR]
+ *                [--vdso-base ADDR | --no-vdso] [--timeout SECONDS]
+ *                [-- GUEST-ARGS...]
+ *
+ * exec runs DIR/guest/<arch>/sigstep-guest-<variant> in Unicorn with the
+ * synthetic vDSO DIR/guest/<arch>/vdso.so announced in AT_SYSINFO_EHDR,
+ * prints what the guest wrote, and exits with the guest's exit status.
+ * Exit 1 if the guest faulted, 2 on unusable input (bad option, unknown
+ * arch or variant, corrupt ELF, a syscall the harness does not emulate).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch_ops.h"
+#include "run.h"
+
+#define DEFAULT_TIMEOUT_S 300
+
+static const char usage[] =
+	"usage: sigstep exec --arch {386,amd64,arm} --variant NAME [--build-dir DIR]\n"
+	"                    [--vdso-base ADDR | --no-vdso] [--timeout SECONDS] [-- GUEST-ARGS...]\n";
+
+static int die2(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "sigstep: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return 2;
+}
+
+/* The directory holding this executable: the top build directory. */
+static void default_build_dir(char *buf, size_t n)
+{
+	ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+	if (len <= 0) {
+		snprintf(buf, n, ".");
+		return;
+	}
+	buf[len] = 0;
+	char *slash = strrchr(buf, '/');
+	if (slash && slash != buf)
+		*slash = 0;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 0);
+	if (errno || end == s || *end || s[0] == '-')
+		return -1;
+	*v = x;
+	return 0;
+}
+
+/* Is `name` listed in the build's variants.txt (when there is one)? */
+static int variant_known(const char *dir, const char *name, char *list, size_t n)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof path, "%s/variants.txt", dir);
+	FILE *f = fopen(path, "r");
+	list[0] = 0;
+	if (!f)
+		return -1;
+	if (!fgets(list, (int)n, f))
+		list[0] = 0;
+	fclose(f);
+	list[strcspn(list, "\n")] = 0;
+	for (char *p = list; *p; p++)
+		if (*p == ';')
+			*p = ' ';
+	size_t len = strlen(name);
+	for (const char *p = list; (p = strstr(p, name)); p += len)
+		if ((p == list || p[-1] == ' ') && (p[len] == 0 || p[len] == ' '))
+			return 1;
+	return 0;
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+	const char *arch = NULL, *variant = NULL, *build_dir = NULL;
+	uint64_t vdso_base = 0, timeout = DEFAULT_TIMEOUT_S;
+	int no_vdso = 0, i;
+	char dirbuf[PATH_MAX];
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else if (!strcmp(a, "--no-vdso")) {
+			no_vdso = 1;
+			continue;
+		}
+		if (strcmp(a, "--arch") && strcmp(a, "--variant") && strcmp(a, "--build-dir") &&
+		    strcmp(a, "--vdso-base") && strcmp(a, "--timeout"))
+			return die2("exec: unknown option '%s'%s", a, "");
+		if (!v)
+			return die2("exec: option '%s' needs a value%s", a, "");
+		i++;
+		if (!strcmp(a, "--arch"))
+			arch = v;
+		else if (!strcmp(a, "--variant"))
+			variant = v;
+		else if (!strcmp(a, "--build-dir"))
+			build_dir = v;
+		else if (!strcmp(a, "--vdso-base")) {
+			if (parse_u64(v, &vdso_base) || vdso_base == 0)
+				return die2("exec: bad --vdso-base '%s'%s", v, "");
+		} else if (parse_u64(v, &timeout) || timeout > 86400)
+			return die2("exec: bad --timeout '%s'%s", v, "");
+	}
+	if (!arch)
+		return die2("exec: --arch is required (386, amd64 or arm)%s%s", "", "");
+	if (!variant)
+		return die2("exec: --variant is required%s%s", "", "");
+	if (no_vdso && vdso_base)
+		return die2("exec: --no-vdso and --vdso-base exclude each other%s%s", "", "");
+
+	const struct arch_ops *ops = arch_ops_find(arch);
+	if (!ops) {
+		char names[128] = "";
+		for (const struct arch_ops *const *o = arch_ops_all; *o; o++)
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+				 names[0] ? ", " : "", (*o)->name);
+		return die2("unknown arch '%s' (known: %s)", arch, names);
+	}
+	if (!build_dir) {
+		default_build_dir(dirbuf, sizeof dirbuf);
+		build_dir = dirbuf;
+	}
+	if (strchr(variant, '/') || !variant[0])
+		return die2("unknown variant '%s'%s", variant, "");
+
+	char guest_dir[PATH_MAX + 32], image[PATH_MAX + 96], vdso[PATH_MAX + 48], list[512];
+	snprintf(guest_dir, sizeof guest_dir, "%s/guest/%s", build_dir, ops->name);
+	snprintf(image, sizeof image, "%s/sigstep-guest-%s", guest_dir, variant);
+	snprintf(vdso, sizeof vdso, "%s/vdso.so", guest_dir);
+	int known = variant_known(guest_dir, variant, list, sizeof list);
+	if (known == 0)
+		return die2("unknown variant '%s' (built for this arch: %s)", variant, list);
+	if (access(image, R_OK))
+		return die2("unknown variant '%s': no image %s", variant, image);
+
+	/* argv[0] is the image's file name, not its path, so that the
+	 * initial stack (and every address below it) does not depend on
+	 * where the build directory is. */
+	int gargc = 1 + (argc - i);
+	const char **gargv = calloc((size_t)gargc + 1, sizeof *gargv);
+	if (!gargv)
+		return die2("out of memory%s%s", "", "");
+	gargv[0] = strrchr(image, '/') + 1;
+	for (int k = 1; k < gargc; k++)
+		gargv[k] = argv[i + k - 1];
+
+	struct guest_config cfg = {
+		.ops = ops,
+		.image_path = image,
+		.vdso_path = no_vdso ? NULL : vdso,
+		.vdso_base = vdso_base,
+		.argc = gargc,
+		.argv = gargv,
+	};
+	struct guest g;
+	char err[LOADER_ERR_MAX];
+	const char *bad_file;
+	if (guest_load(&g, &cfg, err, &bad_file)) {
+		free(gargv);
+		if (bad_file)
+			return die2("%s: %s", bad_file, err);
+		return die2("%s%s", err, "");
+	}
+	int faulted = guest_run(&g, (unsigned)timeout);
+
+	for (int fd = 1; fd <= 2; fd++) {
+		const struct outbuf *o = &g.mc->out[fd];
+		FILE *f = fd == 1 ? stdout : stderr;
+		fwrite(o->data ? o->data : "", 1, o->len, f);
+		if (o->dropped)
+			fprintf(f, "\nsigstep: %zu more bytes of guest output to fd %d dropped\n", o->dropped, fd);
+		fflush(f);
+	}
+	int status;
+	if (faulted) {
+		char line[512];
+		status = guest_fault_line(&g, line, sizeof line);
+		fprintf(stderr, "sigstep: %s\n", line);
+	} else {
+		status = g.mc->exit_status;
+	}
+	guest_free(&g);
+	free(gargv);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return fputs(usage, stderr), 2;
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return fputs(usage, stdout), 0;
+	if (!strcmp(argv[1], "exec"))
+		return cmd_exec(argc - 2, argv + 2);
+	return die2("unknown command '%s' (try: sigstep --help)%s", argv[1], "");
+}

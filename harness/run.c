@@ -1,0 +1,197 @@
+#include "run.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "syscalls.h"
+
+#define PAGE GUEST_PAGE
+
+int guest_load(struct guest *g, const struct guest_config *cfg, char *err, const char **bad_file)
+{
+	const struct arch_ops *ops = cfg->ops;
+	memset(g, 0, sizeof *g);
+	*bad_file = NULL;
+
+	g->mc = machine_create(ops);
+	if (!g->mc) {
+		snprintf(err, LOADER_ERR_MAX, "cannot create a Unicorn %s machine", ops->name);
+		return -1;
+	}
+	if (loader_load_image(g->mc, cfg->image_path, &g->image, err)) {
+		*bad_file = cfg->image_path;
+		goto fail;
+	}
+	if (cfg->vdso_path) {
+		g->vdso_base = cfg->vdso_base ? cfg->vdso_base : ops->vdso_base;
+		if (g->vdso_base % PAGE || g->vdso_base < PAGE || g->vdso_base >= ops->address_limit) {
+			snprintf(err, LOADER_ERR_MAX, "vDSO base 0x%llx is not a page-aligned %s user address above the first page",
+				 (unsigned long long)g->vdso_base, ops->name);
+			goto fail;
+		}
+		if (loader_load_vdso(g->mc, cfg->vdso_path, g->vdso_base, &g->vdso, err)) {
+			*bad_file = cfg->vdso_path;
+			goto fail;
+		}
+	}
+	if (loader_build_stack(g->mc, &g->image, g->vdso_base, cfg->argc, cfg->argv, &g->initial_sp, err))
+		goto fail;
+	if (ops->init_cpu(g->mc)) {
+		snprintf(err, LOADER_ERR_MAX, "cannot set up the %s CPU", ops->name);
+		goto fail;
+	}
+	if (syscalls_attach(g->mc, g->vdso_base ? g->vdso_base - PAGE : 0)) {
+		snprintf(err, LOADER_ERR_MAX, "out of memory");
+		goto fail;
+	}
+	g->entry = g->image.entry;
+	g->cfg = *cfg;
+	machine_set_reg(g->mc, ops->reg_sp, g->initial_sp);
+	machine_set_reg(g->mc, ops->reg_pc, g->entry);
+	return 0;
+fail:
+	guest_free(g);
+	return -1;
+}
+
+void guest_free(struct guest *g)
+{
+	machine_destroy(g->mc);
+	elf_image_free(&g->image);
+	elf_image_free(&g->vdso);
+	memset(g, 0, sizeof *g);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int run_once(struct guest *g, unsigned timeout_s)
+{
+	double t0 = now_s();
+	int r = machine_run(g->mc, 0, (uint64_t)timeout_s * 1000000);
+	/* Unicorn ends a timed-out run like a finished one. */
+	if (r && g->mc->fault.kind == FAULT_STOPPED && timeout_s && now_s() - t0 >= timeout_s)
+		g->mc->fault.kind = FAULT_TIMEOUT;
+	return r;
+}
+
+static void hook_last_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	(void)uc, (void)size;
+	*(uint64_t *)user = addr;
+}
+
+/* Translated blocks never span more than a page of code. */
+#define BLOCK_SPAN 4096
+
+static void replay_for_exact_pc(struct guest *g, unsigned timeout_s)
+{
+	struct guest again;
+	char err[LOADER_ERR_MAX];
+	const char *bad;
+	uint64_t last = 0, block = g->mc->fault.pc;
+	uc_hook h;
+	if (guest_load(&again, &g->cfg, err, &bad))
+		return;
+	if (uc_hook_add(again.mc->uc, &h, UC_HOOK_CODE, (void *)hook_last_insn, &last,
+			block, block + BLOCK_SPAN - 1) == UC_ERR_OK &&
+	    run_once(&again, timeout_s) && again.mc->fault.kind == g->mc->fault.kind &&
+	    again.mc->fault.addr == g->mc->fault.addr && last >= block) {
+		g->mc->fault.pc = last;
+		g->mc->fault.pc_exact = 1;
+	}
+	guest_free(&again);
+}
+
+int guest_run(struct guest *g, unsigned timeout_s)
+{
+	int r = run_once(g, timeout_s);
+	if (r && !g->mc->fault.pc_exact && g->mc->fault.kind >= FAULT_READ_UNMAPPED &&
+	    g->mc->fault.kind <= FAULT_FETCH_PROT)
+		replay_for_exact_pc(g, timeout_s);
+	return r;
+}
+
+void guest_symbolize(const struct guest *g, uint64_t pc, char *buf, size_t n)
+{
+	uint64_t off;
+	const char *name = symtab_lookup(&g->image.syms, pc, &off);
+	if (!name && g->vdso_base)
+		name = symtab_lookup(&g->vdso.syms, pc, &off);
+	if (name)
+		snprintf(buf, n, "%s+0x%llx", name, (unsigned long long)off);
+	else
+		snprintf(buf, n, "0x%llx", (unsigned long long)pc);
+}
+
+/* The instruction at pc as text ("hlt"), or "" if it cannot be read. */
+static void insn_text(const struct guest *g, uint64_t pc, char *buf, size_t n)
+{
+	const struct arch_ops *ops = g->mc->ops;
+	uint8_t code[16];
+	size_t len = sizeof code;
+	csh cs;
+	cs_insn *insn;
+	buf[0] = 0;
+	while (len && machine_read(g->mc, pc, code, len))
+		len--;
+	if (!len || cs_open(ops->cs_arch, ops->cs_mode, &cs) != CS_ERR_OK)
+		return;
+	if (cs_disasm(cs, code, len, pc, 1, &insn) == 1) {
+		snprintf(buf, n, "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "", insn->op_str);
+		cs_free(insn, 1);
+	}
+	cs_close(&cs);
+}
+
+int guest_fault_line(const struct guest *g, char *buf, size_t n)
+{
+	const struct fault *f = &g->mc->fault;
+	char at[160], what[320] = "", insn[192];
+	guest_symbolize(g, f->pc, at, sizeof at);
+
+	switch (f->kind) {
+	case FAULT_UNSUPPORTED_SYSCALL: {
+		const struct sysent *e = arch_syscall_lookup(g->mc->ops, f->number);
+		snprintf(buf, n, "guest made unsupported syscall %llu (%s) at PC %s",
+			 (unsigned long long)f->number, e ? e->name : "unknown", at);
+		return 2;
+	}
+	case FAULT_READ_UNMAPPED: case FAULT_WRITE_UNMAPPED:
+	case FAULT_READ_PROT: case FAULT_WRITE_PROT: {
+		const struct region *r = machine_region(g->mc, f->addr);
+		snprintf(what, sizeof what, " (address 0x%llx%s%s)", (unsigned long long)f->addr,
+			 r ? ", " : "", r ? r->name : "");
+		break;
+	}
+	case FAULT_FETCH_PROT: {
+		const struct region *r = machine_region(g->mc, f->addr);
+		if (r)
+			snprintf(what, sizeof what, " (%s)", r->name);
+		break;
+	}
+	case FAULT_TRAP:
+		insn_text(g, f->pc, insn, sizeof insn);
+		snprintf(what, sizeof what, " %llu%s%s%s", (unsigned long long)f->number,
+			 insn[0] ? " (" : "", insn, insn[0] ? ")" : "");
+		break;
+	case FAULT_INVALID_INSN:
+		insn_text(g, f->pc, insn, sizeof insn);
+		if (insn[0])
+			snprintf(what, sizeof what, " (%s)", insn);
+		break;
+	case FAULT_ENGINE:
+		snprintf(what, sizeof what, " (%s)", uc_strerror(f->uc_err));
+		break;
+	default:
+		break;
+	}
+	snprintf(buf, n, "guest fault: %s%s %s %s", fault_kind_name(f->kind), what,
+		 f->pc_exact ? "at PC" : "in the block at PC", at);
+	return 1;
+}
