@@ -313,13 +313,46 @@ int64_t sys_sigaltstack(struct machine *mc, const uint64_t a[6])
 	return 0;
 }
 
+/*
+ * The frame's ucontext becomes the registers and mask again, edits the
+ * handler made included.  Like Linux's, it returns the restored return
+ * register and none of the syscall exit's clobbers (the kernel leaves by
+ * iret, not sysret).  A frame that cannot be read is the kernel's
+ * SIGSEGV: here a fault at the syscall.
+ */
+int64_t sys_rt_sigreturn(struct machine *mc, const uint64_t a[6])
+{
+	const struct arch_ops *ops = mc->ops;
+	struct sys_state *s = mc->sys;
+	uint64_t mask;
+	(void)a;
+	if (!ops->restore_rt_frame) {
+		machine_fault(mc, FAULT_UNSUPPORTED_SYSCALL, machine_pc(mc), 0, machine_reg(mc, ops->reg_sysno));
+		return 0;
+	}
+	uint64_t at = machine_pc(mc);
+	if (ops->restore_rt_frame(mc, &mask)) {
+		machine_fault(mc, FAULT_WRITE_UNMAPPED, at, machine_sp(mc), 0);
+		return 0;
+	}
+	s->sigmask = mask & ~((1ull << (L_SIGKILL - 1)) | (1ull << (L_SIGSTOP - 1)));
+	/* Where PC is still at the syscall instruction, Unicorn adds its
+	 * size after the hook: pre-subtract it. */
+	if (!ops->syscall_pc_past)
+		machine_set_reg(mc, ops->reg_pc, machine_pc(mc) - ops->syscall_insn_size);
+	s->sigreturns++;
+	s->regs_restored = 1;
+	s->sigreturn_pending = 1;
+	return 0;
+}
+
 int64_t sys_getpid(struct machine *mc, const uint64_t a[6])
 {
 	(void)mc, (void)a;
 	return SYS_PID;
 }
 
-/* Signals are recorded, not yet delivered: delivery is a later layer's. */
+/* Signals are recorded, not delivered: delivery is engine_deliver_signal (sigdeliver.c), at a point its caller chooses. */
 static int64_t record_kill(struct machine *mc, uint64_t pid, uint64_t sig)
 {
 	struct sys_state *s = mc->sys;
@@ -385,6 +418,10 @@ static void on_syscall(struct machine *mc)
 		return;
 	}
 	int64_t r = e->fn(mc, arg);
+	if (mc->sys->regs_restored) {
+		mc->sys->regs_restored = 0;
+		return;
+	}
 	if (mc->stopped)
 		return;
 	machine_set_reg(mc, ops->reg_ret, (uint64_t)r & word_mask(mc));

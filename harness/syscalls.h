@@ -40,6 +40,13 @@ struct sys_state {
 	uint32_t kills[64];		/* signals sent by kill/tgkill, in order */
 	unsigned nkills;
 	uint64_t nsyscalls;
+
+	/* rt_sigreturn: calls so far; set by each (engine_run_handler
+	 * stops there and clears it); set while its hook runs, so the
+	 * syscall's return path leaves the restored registers alone. */
+	uint64_t sigreturns;
+	int sigreturn_pending;
+	int regs_restored;
 };
 
 /*
@@ -54,7 +61,7 @@ void sys_clock_now(const struct sys_state *s, int monotonic, int64_t *sec, int64
 /* Generic handlers, named by their Linux names, for the arch tables. */
 sys_handler sys_write, sys_exit_group, sys_mmap, sys_munmap, sys_mprotect,
 	sys_clock_gettime, sys_gettimeofday, sys_rt_sigaction, sys_rt_sigprocmask,
-	sys_sigaltstack, sys_getpid, sys_kill, sys_tgkill, sys_cacheflush;
+	sys_sigaltstack, sys_rt_sigreturn, sys_getpid, sys_kill, sys_tgkill, sys_cacheflush;
 
 /* The one process, as getpid reports it. */
 #define SYS_PID 4242

@@ -21,6 +21,7 @@
 #include "loader.h"
 #include "machine.h"
 #include "run.h"
+#include "sigdeliver.h"
 #include "syscalls.h"
 
 static const char *build_dir(void)
@@ -644,6 +645,222 @@ START_TEST(vvar_follows_the_clock)
 }
 END_TEST
 
+/* --- Signal delivery ------------------------------------------------------------- */
+
+static uint64_t symbol_addr(const struct guest *g, const char *name)
+{
+	for (size_t i = 0; i < g->image.syms.n; i++)
+		if (!strcmp(g->image.syms.v[i].name, name))
+			return g->image.syms.v[i].addr;
+	ck_abort_msg("no symbol %s in the guest image", name);
+	return 0;
+}
+
+static void stop_here(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	(void)uc, (void)addr, (void)size;
+	machine_stop(user);
+}
+
+/* Every register the interrupted code can see, per arch; 0 ends a list. */
+static const struct {
+	const char *arch;
+	int regs[24];
+} visible_regs[] = {
+	{ "amd64", { UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI,
+		     UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_R8, UC_X86_REG_R9,
+		     UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14,
+		     UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_EFLAGS, UC_X86_REG_FS_BASE,
+		     UC_X86_REG_CS, UC_X86_REG_SS } },
+	{ "386", { UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_ESI,
+		   UC_X86_REG_EDI, UC_X86_REG_EBP, UC_X86_REG_ESP, UC_X86_REG_EIP, UC_X86_REG_EFLAGS,
+		   UC_X86_REG_CS, UC_X86_REG_SS, UC_X86_REG_DS, UC_X86_REG_ES, UC_X86_REG_FS,
+		   UC_X86_REG_GS } },
+	{ "arm", { UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R4,
+		   UC_ARM_REG_R5, UC_ARM_REG_R6, UC_ARM_REG_R7, UC_ARM_REG_R8, UC_ARM_REG_R9,
+		   UC_ARM_REG_R10, UC_ARM_REG_R11, UC_ARM_REG_R12, UC_ARM_REG_SP, UC_ARM_REG_LR,
+		   UC_ARM_REG_PC, UC_ARM_REG_CPSR } },
+};
+
+static const int *regs_of(const char *arch)
+{
+	for (size_t i = 0; i < sizeof visible_regs / sizeof visible_regs[0]; i++)
+		if (!strcmp(visible_regs[i].arch, arch))
+			return visible_regs[i].regs;
+	ck_abort_msg("no register list for %s", arch);
+	return NULL;
+}
+
+#define L_SIGSTEP_SAMPLE_PC0(w) (16 + 3 * (w))	/* struct sample: 4 u32, sig_pc/sp/lr, pc[] */
+
+/*
+ * A guest of combo c stopped at the first instruction of walltime (reached
+ * through chain_run), with SIGPROF installed as the guest would install
+ * it: rt_sigaction with arch_sigtramp / arch_sigreturn,
+ * SA_SIGINFO|SA_ONSTACK|SA_RESTORER, and sigaltstack on gsignal's stack
+ * ([*lo, *hi)).  Returns walltime's address.
+ */
+static uint64_t stop_at_walltime_with_sigprof(const struct combo *c, struct guest *gp, uint64_t *lo_out,
+					      uint64_t *hi_out)
+{
+	char image[4096], vdso[4096], err[LOADER_ERR_MAX];
+	static const char *const argv[] = { "sigstep-guest", "--iterations", "3" };
+	image_path(image, sizeof image, c->arch, c->variant);
+	vdso_path(vdso, sizeof vdso, c->arch);
+	struct guest_config cfg = { .ops = ops_of(c->arch), .image_path = image, .vdso_path = vdso,
+				    .argc = 3, .argv = argv };
+	struct guest g;
+	const char *bad;
+	ck_assert_msg(guest_load(&g, &cfg, err, &bad) == 0, "%s: %s", bad ? bad : "", err);
+	struct machine *mc = g.mc;
+	unsigned w = mc->ops->word_size;
+
+	uint64_t at = symbol_addr(&g, "walltime");
+	uc_hook bp;
+	ck_assert(uc_hook_add(mc->uc, &bp, UC_HOOK_CODE, (void *)stop_here, mc, at, at) == UC_ERR_OK);
+	ck_assert_int_eq(machine_run(mc, 0, 60 * 1000000ull), 1);
+	ck_assert_msg(mc->fault.kind == FAULT_STOPPED, "%s", fault_kind_name(mc->fault.kind));
+	ck_assert_uint_eq(machine_pc(mc), at);
+	mc->fault = (struct fault){ 0 };
+	uc_hook_del(mc->uc, bp);
+
+	/* struct kernel_sigaction and stack_t in a page of the guest's own,
+	 * handed to the syscalls as the guest's pointers would be. */
+	uint64_t mm[6] = { 0, 4096, 3 /* RW */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, (uint64_t)-1, 0 };
+	int64_t page = sys_mmap(mc, mm);
+	ck_assert_int_gt(page, 0);
+	uint64_t ksa = (uint64_t)page, sst = ksa + 64, gsig = symbol_addr(&g, "gsignal"), lo, hi;
+	ck_assert(machine_read_word(mc, gsig, &lo) == 0 && machine_read_word(mc, gsig + w, &hi) == 0);
+	ck_assert_uint_gt(hi, lo);
+	ck_assert(machine_write_word(mc, ksa, symbol_addr(&g, "arch_sigtramp")) == 0);
+	ck_assert(machine_write_word(mc, ksa + w, L_SA_SIGINFO | L_SA_ONSTACK | L_SA_RESTORER) == 0);
+	ck_assert(machine_write_word(mc, ksa + 2 * w, symbol_addr(&g, "arch_sigreturn")) == 0);
+	uint64_t none = 0;
+	ck_assert(machine_write(mc, ksa + 3 * w, &none, 8) == 0);
+	ck_assert(machine_write_word(mc, sst, lo) == 0 && machine_write_word(mc, sst + w, 0) == 0 &&
+		  machine_write_word(mc, sst + 2 * w, hi - lo) == 0);
+	uint64_t sa[6] = { L_SIGPROF, ksa, 0, 8 }, ss[6] = { sst, 0 };
+	ck_assert_int_eq(sys_rt_sigaction(mc, sa), 0);
+	ck_assert_int_eq(sys_sigaltstack(mc, ss), 0);
+	*gp = g;
+	*lo_out = lo, *hi_out = hi;
+	return at;
+}
+
+/*
+ * SIGPROF at the first instruction of walltime: the handler takes one
+ * sample of exactly that PC on the signal stack, and rt_sigreturn gives
+ * back every register; the run then goes on to pass.
+ */
+START_TEST(sigprof_at_walltime_entry_returns_every_register)
+{
+	const struct combo *c = &combos[_i];
+	struct guest g;
+	uint64_t lo, hi, at = stop_at_walltime_with_sigprof(c, &g, &lo, &hi);
+	struct machine *mc = g.mc;
+	unsigned w = mc->ops->word_size;
+
+	const int *regs = regs_of(c->arch);
+	uint64_t before[24];
+	for (int i = 0; regs[i]; i++)
+		before[i] = machine_reg(mc, regs[i]);
+	uint64_t mask = mc->sys->sigmask, sample = symbol_addr(&g, "sigstep_sample");
+	uint32_t seq0, seq1, n;
+	ck_assert(machine_read(mc, sample, &seq0, 4) == 0);
+
+	ck_assert_int_eq(engine_deliver_signal(mc, L_SIGPROF), DELIVER_OK);
+	/* On gsignal's stack, with SIGPROF blocked, at the handler. */
+	ck_assert_msg(machine_sp(mc) >= lo && machine_sp(mc) < hi, "sp %#llx", (unsigned long long)machine_sp(mc));
+	ck_assert_uint_eq(machine_pc(mc), symbol_addr(&g, "arch_sigtramp"));
+	ck_assert_uint_eq(mc->sys->sigmask, mask | 1ull << (L_SIGPROF - 1));
+
+	enum handler_result hr = engine_run_handler(mc, 2000000);
+	char line[512] = "";
+	if (hr == HANDLER_FAULT)
+		guest_fault_line(&g, line, sizeof line);
+	ck_assert_msg(hr == HANDLER_RETURNED, "%s/%s: handler result %d %s", c->arch, c->variant, hr, line);
+	ck_assert_uint_eq(mc->sys->sigmask, mask);
+	for (int i = 0; regs[i]; i++)
+		ck_assert_msg(machine_reg(mc, regs[i]) == before[i], "%s register #%d: %#llx, was %#llx",
+			      c->arch, i, (unsigned long long)machine_reg(mc, regs[i]),
+			      (unsigned long long)before[i]);
+
+	uint64_t sig_pc, pc0;
+	ck_assert(machine_read(mc, sample, &seq1, 4) == 0 && machine_read(mc, sample + 4, &n, 4) == 0);
+	ck_assert(machine_read_word(mc, sample + 16, &sig_pc) == 0);
+	ck_assert(machine_read_word(mc, sample + L_SIGSTEP_SAMPLE_PC0(w), &pc0) == 0);
+	ck_assert_uint_eq(seq1, seq0 + 1);
+	ck_assert_uint_eq(sig_pc, at);
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_eq(pc0, at);
+
+	/* The interrupted run goes on as if nothing happened. */
+	ck_assert_int_eq(machine_run(mc, 0, 60 * 1000000ull), 0);
+	ck_assert_int_eq(mc->exit_status, 0);
+	const struct outbuf *o = &mc->out[1];
+	ck_assert_msg(o->len && memmem(o->data, o->len, "result pass", 11), "%.*s", (int)o->len, o->data);
+	guest_free(&g);
+}
+END_TEST
+
+/* Where the handler finds &uc on entry, the PC's offset in it (uc_mcontext
+ * + the sigcontext's pc; the same numbers as arch/<arch>/arch.h), and the
+ * stack alignment at entry: (sp + skew) % align == 0 (x86: as after a
+ * call; arm: AAPCS). */
+static const struct {
+	const char *arch;
+	int uc_reg;
+	unsigned pc_off, skew, align;
+} uc_pc_at[] = {
+	{ "amd64", UC_X86_REG_RDX, 40 + 128, 8, 16 },
+	{ "386", UC_X86_REG_ECX, 20 + 56, 4, 16 },
+	{ "arm", UC_ARM_REG_R2, 20 + 72, 0, 8 },
+};
+
+/* A handler's edit of the ucontext is what rt_sigreturn restores (Go's
+ * sigctxt.set_pc, used by preemption and the native runner). */
+START_TEST(sigreturn_takes_the_handlers_edits)
+{
+	const struct combo *c = &combos[_i];
+	struct guest g;
+	uint64_t lo, hi, at = stop_at_walltime_with_sigprof(c, &g, &lo, &hi);
+	struct machine *mc = g.mc;
+	(void)at;
+	ck_assert_int_eq(engine_deliver_signal(mc, L_SIGPROF), DELIVER_OK);
+	size_t k = 0;
+	while (strcmp(uc_pc_at[k].arch, c->arch))
+		k++;
+	uint64_t uc = machine_reg(mc, uc_pc_at[k].uc_reg), target = symbol_addr(&g, "nanotime");
+	ck_assert_uint_eq((machine_sp(mc) + uc_pc_at[k].skew) % uc_pc_at[k].align, 0);
+	ck_assert_uint_eq(uc % mc->ops->word_size, 0);
+	ck_assert(uc > machine_sp(mc) && uc < hi);
+	ck_assert(machine_write_word(mc, uc + uc_pc_at[k].pc_off, target) == 0);
+	ck_assert_int_eq(engine_run_handler(mc, 2000000), HANDLER_RETURNED);
+	ck_assert_uint_eq(machine_pc(mc), target);
+	guest_free(&g);
+}
+END_TEST
+
+/* No handler: nothing delivered; a run that never reaches rt_sigreturn
+ * within its budget says so. */
+START_TEST(handler_budget_is_reported)
+{
+	const struct combo *c = &combos[_i];
+	char image[4096], err[LOADER_ERR_MAX];
+	const char *argv[] = { "sigstep-guest" };
+	image_path(image, sizeof image, c->arch, c->variant);
+	struct guest_config cfg = { .ops = ops_of(c->arch), .image_path = image, .argc = 1, .argv = argv };
+	struct guest g;
+	const char *bad;
+	ck_assert_msg(guest_load(&g, &cfg, err, &bad) == 0, "%s: %s", bad ? bad : "", err);
+	/* No handler: nothing delivered. */
+	ck_assert_int_eq(engine_deliver_signal(g.mc, L_SIGPROF), DELIVER_IGNORED);
+	/* From the entry point, 100 instructions never reach rt_sigreturn. */
+	ck_assert_int_eq(engine_run_handler(g.mc, 100), HANDLER_BUDGET);
+	guest_free(&g);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -678,6 +895,13 @@ static Suite *engine_suite(void)
 	tcase_add_loop_test(t, guest_passes_without_vdso, 0, NCOMBOS);
 	tcase_add_loop_test(t, guest_runs_are_deterministic, 0, NCOMBOS);
 	tcase_add_loop_test(t, vvar_follows_the_clock, 0, NCOMBOS);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("signals");
+	tcase_set_timeout(t, 300);
+	tcase_add_loop_test(t, sigprof_at_walltime_entry_returns_every_register, 0, NCOMBOS);
+	tcase_add_loop_test(t, sigreturn_takes_the_handlers_edits, 0, NCOMBOS);
+	tcase_add_loop_test(t, handler_budget_is_reported, 0, NCOMBOS);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -10,6 +10,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../../harness/arch_ops.h"
 #include "../../harness/machine.h"
@@ -113,6 +114,109 @@ static int i386_init_cpu(struct machine *mc)
 	return 0;
 }
 
+/* --- Signal frames ----------------------------------------------------------- */
+
+/*
+ * The i386 struct rt_sigframe (arch/x86/include/asm/sigframe.h):
+ *   pretcode 0, sig 4, pinfo 8, puc 12 (the handler's stack arguments),
+ *   struct siginfo info 16, struct ucontext uc 144, retcode[8] 260,
+ * with ucontext = uc_flags 0, uc_link 4, uc_stack 8 (ss_sp, ss_flags,
+ * ss_size), uc_mcontext 20 (struct sigcontext, 88 bytes; arch.h has the
+ * same offsets), uc_sigmask 108.  No FPU area: sigcontext.fpstate is NULL.
+ */
+#define RT_SIG		4
+#define RT_INFO		16
+#define RT_UC		144
+#define RT_SIZE		268
+#define UC_STACK	8
+#define UC_MCONTEXT	20
+#define UC_SIGMASK	108
+#define SC_OLDMASK	80
+#define SI_KERNEL	0x80
+#define FIX_EFLAGS	0x40dd5u	/* AC OF DF TF SF ZF AF PF CF RF: what sigreturn takes from the frame */
+
+/* struct sigcontext, word by word from offset 0; -1: not restored
+ * (trapno, err, esp_at_signal, fpstate, oldmask, cr2). */
+static const int sc_regs[] = {
+	UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_ES, UC_X86_REG_DS,
+	UC_X86_REG_EDI, UC_X86_REG_ESI, UC_X86_REG_EBP, UC_X86_REG_ESP,
+	UC_X86_REG_EBX, UC_X86_REG_EDX, UC_X86_REG_ECX, UC_X86_REG_EAX,
+	-1, -1, UC_X86_REG_EIP, UC_X86_REG_CS, UC_X86_REG_EFLAGS, -1, UC_X86_REG_SS,
+};
+#define SC_NREGS (sizeof sc_regs / sizeof sc_regs[0])
+
+static int is_segment(int reg)
+{
+	return reg == UC_X86_REG_GS || reg == UC_X86_REG_FS || reg == UC_X86_REG_ES ||
+	       reg == UC_X86_REG_DS || reg == UC_X86_REG_CS || reg == UC_X86_REG_SS;
+}
+
+static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
+			       const struct sigframe_ctx *ctx)
+{
+	uint32_t f[RT_SIZE / 4];
+	memset(f, 0, sizeof f);
+	/* align_sigframe: ((sp + 4) & -16) - 4, so the handler's stack is
+	 * aligned as after a call. */
+	uint32_t frame = (uint32_t)((((sp - RT_SIZE) + 4) & ~15ull) - 4);
+
+	f[0] = (uint32_t)act->restorer;
+	f[RT_SIG / 4] = (uint32_t)ctx->sig;
+	f[RT_SIG / 4 + 1] = frame + RT_INFO;
+	f[RT_SIG / 4 + 2] = frame + RT_UC;
+	f[RT_INFO / 4] = (uint32_t)ctx->sig;		/* si_signo; si_errno 0 */
+	f[RT_INFO / 4 + 2] = SI_KERNEL;			/* si_code */
+	uint32_t *uc = f + RT_UC / 4;
+	uc[UC_STACK / 4] = (uint32_t)ctx->ss_sp;
+	uc[UC_STACK / 4 + 1] = (uint32_t)ctx->ss_flags;
+	uc[UC_STACK / 4 + 2] = (uint32_t)ctx->ss_size;
+	uint32_t *sc = uc + UC_MCONTEXT / 4;
+	for (unsigned i = 0; i < SC_NREGS; i++)
+		if (sc_regs[i] >= 0)
+			sc[i] = (uint32_t)machine_reg(mc, sc_regs[i]);
+	sc[68 / 4] = sc[28 / 4];			/* esp_at_signal */
+	sc[SC_OLDMASK / 4] = (uint32_t)ctx->oldmask;
+	memcpy(&uc[UC_SIGMASK / 4], &ctx->oldmask, 8);
+	if (machine_copy_out(mc, frame, f, sizeof f))
+		return -1;
+
+	/* Arguments on the stack (above the return address) and, for
+	 * regparm(3) handlers, in EAX EDX ECX as Linux also sets them. */
+	machine_set_reg(mc, UC_X86_REG_EAX, (uint64_t)ctx->sig);
+	machine_set_reg(mc, UC_X86_REG_EDX, frame + RT_INFO);
+	machine_set_reg(mc, UC_X86_REG_ECX, frame + RT_UC);
+	machine_set_reg(mc, UC_X86_REG_ESP, frame);
+	machine_set_reg(mc, UC_X86_REG_EIP, act->handler);
+	machine_set_reg(mc, UC_X86_REG_EFLAGS, machine_reg(mc, UC_X86_REG_EFLAGS) & ~0x500ull);	/* DF, TF */
+	return 0;
+}
+
+static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask)
+{
+	/* The handler's `ret` popped pretcode: the frame is one word below. */
+	uint64_t frame = machine_sp(mc) - 4;
+	uint32_t uc[(UC_SIGMASK + 8) / 4];
+	if (machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))
+		return -1;
+	const uint32_t *sc = uc + UC_MCONTEXT / 4;
+	uint64_t eflags = machine_reg(mc, UC_X86_REG_EFLAGS);
+	for (unsigned i = 0; i < SC_NREGS; i++) {
+		int reg = sc_regs[i];
+		uint64_t w = sc[i];
+		if (reg < 0)
+			continue;
+		if (reg == UC_X86_REG_EFLAGS)
+			w = (eflags & ~(uint64_t)FIX_EFLAGS) | (w & FIX_EFLAGS);
+		/* Loading a selector reloads its descriptor (and SS is the
+		 * harness's ring-0 twin): only a changed one is written. */
+		if (is_segment(reg) && (w & 0xffff) == machine_reg(mc, reg))
+			continue;
+		machine_set_reg(mc, reg, is_segment(reg) ? (w & 0xffff) : w);
+	}
+	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
+	return 0;
+}
+
 /* asm/unistd_32.h, sorted by number. */
 static const struct sysent i386_syscalls[] = {
 	{ 1, "exit", NULL },
@@ -140,7 +244,7 @@ static const struct sysent i386_syscalls[] = {
 	{ 158, "sched_yield", NULL },
 	{ 162, "nanosleep", NULL },
 	{ 172, "prctl", NULL },
-	{ 173, "rt_sigreturn", NULL },
+	{ 173, "rt_sigreturn", sys_rt_sigreturn },
 	{ 174, "rt_sigaction", sys_rt_sigaction },
 	{ 175, "rt_sigprocmask", sys_rt_sigprocmask },
 	{ 186, "sigaltstack", sys_sigaltstack },
@@ -194,4 +298,7 @@ const struct arch_ops arch_386_ops = {
 	.nsyscalls = sizeof i386_syscalls / sizeof i386_syscalls[0],
 	.init_cpu = i386_init_cpu,
 	.after_syscall = NULL,
+	.red_zone = 0,
+	.setup_rt_frame = i386_setup_rt_frame,
+	.restore_rt_frame = i386_restore_rt_frame,
 };

@@ -5,6 +5,7 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <string.h>
 
 #include "../../harness/arch_ops.h"
 #include "../../harness/machine.h"
@@ -61,6 +62,106 @@ static int amd64_init_cpu(struct machine *mc)
 	return 0;
 }
 
+/* --- Signal frames ----------------------------------------------------------- */
+
+/*
+ * struct rt_sigframe (arch/x86/include/asm/sigframe.h):
+ *   pretcode 0, struct ucontext uc 8, struct siginfo info 312,
+ * with ucontext = uc_flags 0, uc_link 8, uc_stack 16 (ss_sp, ss_flags,
+ * ss_size), uc_mcontext 40 (struct sigcontext, 256 bytes), uc_sigmask 296.
+ * No FPU/XSAVE area follows: sigcontext.fpstate is NULL, which both the
+ * kernel's restore and the guest's handler accept.
+ */
+#define RT_UC		8
+#define RT_INFO		312
+#define RT_SIZE		(RT_INFO + 128)
+#define UC_STACK	16
+#define UC_MCONTEXT	40
+#define UC_SIGMASK	296
+#define UC_SIGCONTEXT_SS	0x2	/* uc_flags: sigcontext.ss is valid (asm/ucontext.h) */
+#define UC_STRICT_RESTORE_SS	0x4
+#define SI_KERNEL	0x80
+
+/* struct sigcontext in order, one word each from r8 (offset 0) to eflags
+ * (offset 136); cs/gs/fs/ss are four u16 at 144; fpstate at 184. */
+static const int sc_regs[] = {
+	UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11,
+	UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
+	UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RBP, UC_X86_REG_RBX,
+	UC_X86_REG_RDX, UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RSP,
+	UC_X86_REG_RIP, UC_X86_REG_EFLAGS,
+};
+#define SC_NREGS (sizeof sc_regs / sizeof sc_regs[0])
+#define SC_SEGS		144
+#define SC_FPSTATE	184
+/* RFLAGS bits sigreturn takes from the frame (FIX_EFLAGS: AC OF DF TF SF
+ * ZF AF PF CF RF). */
+#define FIX_EFLAGS	0x40dd5u
+
+static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
+				const struct sigframe_ctx *ctx)
+{
+	uint8_t f[RT_SIZE];
+	memset(f, 0, sizeof f);
+	/* align_sigframe: (rsp + 8) % 16 == 0 at entry, as after a call. */
+	uint64_t frame = ((sp - RT_SIZE) & ~15ull) - 8;
+	uint64_t w;
+
+	memcpy(f, &act->restorer, 8);	/* the handler's `ret` goes there */
+	w = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+	memcpy(f + RT_UC, &w, 8);
+	memcpy(f + RT_UC + UC_STACK, &ctx->ss_sp, 8);
+	memcpy(f + RT_UC + UC_STACK + 8, &ctx->ss_flags, 4);
+	memcpy(f + RT_UC + UC_STACK + 16, &ctx->ss_size, 8);
+	uint8_t *sc = f + RT_UC + UC_MCONTEXT;
+	for (unsigned i = 0; i < SC_NREGS; i++) {
+		w = machine_reg(mc, sc_regs[i]);
+		memcpy(sc + 8 * i, &w, 8);
+	}
+	uint16_t segs[4] = { (uint16_t)machine_reg(mc, UC_X86_REG_CS), (uint16_t)machine_reg(mc, UC_X86_REG_GS),
+			     (uint16_t)machine_reg(mc, UC_X86_REG_FS), (uint16_t)machine_reg(mc, UC_X86_REG_SS) };
+	memcpy(sc + SC_SEGS, segs, sizeof segs);
+	memcpy(sc + SC_SEGS + 8 + 16, &ctx->oldmask, 8);	/* sigcontext.oldmask, after err, trapno */
+	memcpy(f + RT_UC + UC_SIGMASK, &ctx->oldmask, 8);
+	int32_t si[3] = { ctx->sig, 0, SI_KERNEL };	/* si_signo, si_errno, si_code */
+	memcpy(f + RT_INFO, si, sizeof si);
+	if (machine_copy_out(mc, frame, f, sizeof f))
+		return -1;
+
+	/* The SysV ABI call the kernel fakes: handler(sig, &info, &uc). */
+	machine_set_reg(mc, UC_X86_REG_RDI, (uint64_t)ctx->sig);
+	machine_set_reg(mc, UC_X86_REG_RSI, frame + RT_INFO);
+	machine_set_reg(mc, UC_X86_REG_RDX, frame + RT_UC);
+	machine_set_reg(mc, UC_X86_REG_RAX, 0);	/* no vector registers in the call */
+	machine_set_reg(mc, UC_X86_REG_RSP, frame);
+	machine_set_reg(mc, UC_X86_REG_RIP, act->handler);
+	/* The handler starts with DF and TF clear, as the ABI wants. */
+	machine_set_reg(mc, UC_X86_REG_EFLAGS, machine_reg(mc, UC_X86_REG_EFLAGS) & ~0x500ull);
+	return 0;
+}
+
+static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask)
+{
+	/* The handler's `ret` popped pretcode: the frame is one word below. */
+	uint64_t frame = machine_sp(mc) - 8;
+	uint8_t uc[UC_SIGMASK + 8];
+	if (machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))
+		return -1;
+	const uint8_t *sc = uc + UC_MCONTEXT;
+	uint64_t eflags = machine_reg(mc, UC_X86_REG_EFLAGS);
+	for (unsigned i = 0; i < SC_NREGS; i++) {
+		uint64_t w;
+		memcpy(&w, sc + 8 * i, 8);
+		if (sc_regs[i] == UC_X86_REG_EFLAGS)
+			w = (eflags & ~(uint64_t)FIX_EFLAGS) | (w & FIX_EFLAGS);
+		machine_set_reg(mc, sc_regs[i], w);
+	}
+	/* CS and SS stay the flat user segments; FS/GS selectors are not
+	 * restored by 64-bit sigreturn (their bases are the thread's). */
+	memcpy(mask, uc + UC_SIGMASK, 8);
+	return 0;
+}
+
 /* asm/unistd_64.h, sorted by number. */
 static const struct sysent amd64_syscalls[] = {
 	{ 0, "read", NULL },
@@ -74,7 +175,7 @@ static const struct sysent amd64_syscalls[] = {
 	{ 12, "brk", NULL },
 	{ 13, "rt_sigaction", sys_rt_sigaction },
 	{ 14, "rt_sigprocmask", sys_rt_sigprocmask },
-	{ 15, "rt_sigreturn", NULL },
+	{ 15, "rt_sigreturn", sys_rt_sigreturn },
 	{ 16, "ioctl", NULL },
 	{ 20, "writev", NULL },
 	{ 24, "sched_yield", NULL },
@@ -139,4 +240,7 @@ const struct arch_ops arch_amd64_ops = {
 	.nsyscalls = sizeof amd64_syscalls / sizeof amd64_syscalls[0],
 	.init_cpu = amd64_init_cpu,
 	.after_syscall = amd64_after_syscall,
+	.red_zone = 128,
+	.setup_rt_frame = amd64_setup_rt_frame,
+	.restore_rt_frame = amd64_restore_rt_frame,
 };

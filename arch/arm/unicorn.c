@@ -4,6 +4,7 @@
  */
 #include <elf.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../../harness/arch_ops.h"
 #include "../../harness/machine.h"
@@ -26,6 +27,91 @@ static int arm_init_cpu(struct machine *mc)
 	for (int r = UC_ARM_REG_R0; r <= UC_ARM_REG_R12; r++)
 		machine_set_reg(mc, r, 0);
 	machine_set_reg(mc, UC_ARM_REG_LR, 0);
+	return 0;
+}
+
+/* --- Signal frames ----------------------------------------------------------- */
+
+/*
+ * struct rt_sigframe (arch/arm/kernel/signal.h): struct siginfo info 0,
+ * then struct sigframe { struct ucontext uc 128; retcode[4] 872 }, with
+ * ucontext = uc_flags 0, uc_link 4, uc_stack 8 (ss_sp, ss_flags,
+ * ss_size), uc_mcontext 20 (struct sigcontext, 21 words; arch.h has the
+ * same offsets), uc_sigmask 104 (a 128-byte sigset_t), uc_regspace 232
+ * (512 bytes).  uc_regspace is left zero, an empty list (its terminator
+ * is a zero magic): no VFP registers are saved.
+ */
+#define RT_UC		128
+#define RT_SIZE		888
+#define UC_STACK	8
+#define UC_MCONTEXT	20
+#define UC_SIGMASK	104
+#define SC_OLDMASK	8
+#define SC_R0		12	/* r0..r12, sp, lr, pc, cpsr follow word by word */
+#define SI_KERNEL	0x80
+#define CPSR_T		(1u << 5)
+/* What sigreturn takes from the frame's CPSR: the condition flags (NZCVQ)
+ * and GE; mode, interrupt masks and state stay the process's. */
+#define CPSR_USER_FLAGS	0xf80f0000u
+
+static int arm_sc_reg(unsigned i)
+{
+	static const int regs[] = { UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_CPSR };
+	return i <= 12 ? UC_ARM_REG_R0 + (int)i : regs[i - 13];
+}
+#define SC_NREGS 17
+
+static int arm_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
+			      const struct sigframe_ctx *ctx)
+{
+	uint32_t f[RT_SIZE / 4];
+	memset(f, 0, sizeof f);
+	uint32_t frame = (uint32_t)((sp - RT_SIZE) & ~7ull);	/* AAPCS: SP 8-aligned at a call */
+
+	f[0] = (uint32_t)ctx->sig;	/* si_signo; si_errno 0 */
+	f[2] = SI_KERNEL;		/* si_code */
+	uint32_t *uc = f + RT_UC / 4;
+	uc[UC_STACK / 4] = (uint32_t)ctx->ss_sp;
+	uc[UC_STACK / 4 + 1] = (uint32_t)ctx->ss_flags;
+	uc[UC_STACK / 4 + 2] = (uint32_t)ctx->ss_size;
+	uint32_t *sc = uc + UC_MCONTEXT / 4;
+	sc[SC_OLDMASK / 4] = (uint32_t)ctx->oldmask;
+	for (unsigned i = 0; i < SC_NREGS; i++)
+		sc[SC_R0 / 4 + i] = (uint32_t)machine_reg(mc, arm_sc_reg(i));
+	memcpy(&uc[UC_SIGMASK / 4], &ctx->oldmask, 8);
+	if (machine_copy_out(mc, frame, f, sizeof f))
+		return -1;
+
+	/* handler(sig, &info, &uc) by AAPCS, returning to the restorer. */
+	machine_set_reg(mc, UC_ARM_REG_R0, (uint64_t)ctx->sig);
+	machine_set_reg(mc, UC_ARM_REG_R1, frame);
+	machine_set_reg(mc, UC_ARM_REG_R2, frame + RT_UC);
+	machine_set_reg(mc, UC_ARM_REG_SP, frame);
+	machine_set_reg(mc, UC_ARM_REG_LR, act->restorer);
+	/* Bit 0 of the handler picks Thumb, as for a BX. */
+	uint64_t cpsr = machine_reg(mc, UC_ARM_REG_CPSR);
+	machine_set_reg(mc, UC_ARM_REG_CPSR, act->handler & 1 ? cpsr | CPSR_T : cpsr & ~(uint64_t)CPSR_T);
+	machine_set_reg(mc, UC_ARM_REG_PC, act->handler & ~1ull);
+	return 0;
+}
+
+static int arm_restore_rt_frame(struct machine *mc, uint64_t *mask)
+{
+	/* The restorer is reached by LR, SP untouched: the frame is at SP.
+	 * Linux refuses a misaligned one. */
+	uint64_t frame = machine_sp(mc);
+	uint32_t uc[(UC_SIGMASK + 8) / 4];
+	if (frame & 7 || machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))
+		return -1;
+	const uint32_t *sc = uc + UC_MCONTEXT / 4;
+	uint64_t cpsr = machine_reg(mc, UC_ARM_REG_CPSR);
+	uint32_t scpsr = sc[SC_R0 / 4 + 16];
+	/* CPSR first: a Thumb bit there decides how the PC write lands. */
+	machine_set_reg(mc, UC_ARM_REG_CPSR, (cpsr & ~(uint64_t)(CPSR_USER_FLAGS | CPSR_T)) |
+						     (scpsr & (CPSR_USER_FLAGS | CPSR_T)));
+	for (unsigned i = 0; i < SC_NREGS - 1; i++)
+		machine_set_reg(mc, arm_sc_reg(i), sc[SC_R0 / 4 + i]);
+	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
 	return 0;
 }
 
@@ -54,7 +140,7 @@ static const struct sysent arm_syscalls[] = {
 	{ 158, "sched_yield", NULL },
 	{ 162, "nanosleep", NULL },
 	{ 172, "prctl", NULL },
-	{ 173, "rt_sigreturn", NULL },
+	{ 173, "rt_sigreturn", sys_rt_sigreturn },
 	{ 174, "rt_sigaction", sys_rt_sigaction },
 	{ 175, "rt_sigprocmask", sys_rt_sigprocmask },
 	{ 186, "sigaltstack", sys_sigaltstack },
@@ -107,4 +193,7 @@ const struct arch_ops arch_arm_ops = {
 	.nsyscalls = sizeof arm_syscalls / sizeof arm_syscalls[0],
 	.init_cpu = arm_init_cpu,
 	.after_syscall = NULL,
+	.red_zone = 0,
+	.setup_rt_frame = arm_setup_rt_frame,
+	.restore_rt_frame = arm_restore_rt_frame,
 };

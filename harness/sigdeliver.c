@@ -1,0 +1,88 @@
+#include "sigdeliver.h"
+
+#include "syscalls.h"
+
+#define L_SS_ONSTACK 1
+#define L_SS_DISABLE 2
+
+static int on_altstack(const struct sys_state *s, uint64_t sp)
+{
+	return s->altstack_flags != L_SS_DISABLE && sp - s->altstack_sp < s->altstack_size;
+}
+
+enum deliver_result engine_deliver_signal(struct machine *mc, int sig)
+{
+	const struct arch_ops *ops = mc->ops;
+	struct sys_state *s = mc->sys;
+	if (sig < 1 || sig > SYS_NSIG)
+		return DELIVER_IGNORED;
+	const struct sigaction_rec *act = &s->action[sig];
+	uint64_t bit = 1ull << (sig - 1);
+	if (act->handler <= 1)		/* SIG_DFL 0, SIG_IGN 1 */
+		return DELIVER_IGNORED;
+	if (s->sigmask & bit)
+		return DELIVER_BLOCKED;
+	/* Without a restorer Linux x86 would fault on the handler's return
+	 * and arm would use its vector page: neither is emulated. */
+	if (!ops->setup_rt_frame || !(act->flags & L_SA_RESTORER))
+		return DELIVER_UNSUPPORTED;
+
+	/* get_sigframe: below the red zone, unless SA_ONSTACK moves it to
+	 * the top of an alternate stack the thread is not already on. */
+	uint64_t sp = machine_sp(mc) - ops->red_zone;
+	int on = on_altstack(s, sp);
+	if (act->flags & L_SA_ONSTACK && s->altstack_flags != L_SS_DISABLE && !on)
+		sp = s->altstack_sp + s->altstack_size;
+	struct sigframe_ctx ctx = {
+		.sig = sig,
+		.oldmask = s->sigmask,
+		.ss_sp = s->altstack_sp,
+		.ss_size = s->altstack_size,
+		.ss_flags = s->altstack_flags == L_SS_DISABLE ? L_SS_DISABLE : on ? L_SS_ONSTACK : 0,
+	};
+	if (ops->setup_rt_frame(mc, sp, act, &ctx))
+		return DELIVER_FAULT;
+	/* The handler runs with sa_mask and (unless SA_NODEFER) the signal
+	 * itself blocked; rt_sigreturn restores the mask from the frame. */
+	s->sigmask |= act->mask | (act->flags & L_SA_NODEFER ? 0 : bit);
+	return DELIVER_OK;
+}
+
+/*
+ * Unicorn 2.0.1 forgets a uc_emu_stop made in the same hook as a PC write
+ * (the PC write restarts the CPU loop and clears the stop request), so the
+ * rt_sigreturn hook cannot end the run itself: it raises
+ * sigreturn_pending, and this hook on every instruction stops before the
+ * first one the restored registers run.
+ */
+static void stop_after_sigreturn(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct machine *mc = user;
+	(void)uc, (void)addr, (void)size;
+	if (mc->sys->sigreturn_pending)
+		machine_stop(mc);
+}
+
+enum handler_result engine_run_handler(struct machine *mc, uint64_t max_insns)
+{
+	struct sys_state *s = mc->sys;
+	uc_hook h;
+	if (uc_hook_add(mc->uc, &h, UC_HOOK_CODE, (void *)stop_after_sigreturn, mc, 1, 0) != UC_ERR_OK) {
+		mc->fault.kind = FAULT_ENGINE;
+		return HANDLER_FAULT;
+	}
+	s->sigreturn_pending = 0;
+	int r = machine_run(mc, max_insns, 0);
+	uc_hook_del(mc->uc, h);
+	int returned = s->sigreturn_pending;
+	s->sigreturn_pending = 0;
+	if (r == 0)
+		return HANDLER_EXITED;
+	if (returned && mc->fault.kind == FAULT_STOPPED) {
+		mc->fault = (struct fault){ 0 };
+		return HANDLER_RETURNED;
+	}
+	if (mc->fault.kind == FAULT_STOPPED)
+		return HANDLER_BUDGET;
+	return HANDLER_FAULT;
+}
