@@ -10,6 +10,15 @@
  * prints what the guest wrote, and exits with the guest's exit status.
  * Exit 1 if the guest faulted, 2 on unusable input (bad option, unknown
  * arch or variant, corrupt ELF, a syscall the harness does not emulate).
+ *
+ *   sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]
+ *               [--context curg|g0] [--sigprof go1.10|go1.11|modern] [--no-vdso]
+ *               [--handler-budget N] [--json FILE|-] [--build-dir DIR]
+ *
+ * run probes one chain at every instruction boundary (harness/probe.h):
+ * the summary goes to stdout (to stderr when the JSON does), the JSON
+ * record to FILE.  Exit 0 if every boundary passes and the invariants
+ * hold, 1 otherwise, 2 on unusable input.
  */
 #include <errno.h>
 #include <limits.h>
@@ -19,13 +28,21 @@
 #include <unistd.h>
 
 #include "arch_ops.h"
+#include "commands.h"
+#include "probe.h"
 #include "run.h"
 
 #define DEFAULT_TIMEOUT_S 300
 
 static const char usage[] =
 	"usage: sigstep exec --arch {386,amd64,arm} --variant NAME [--build-dir DIR]\n"
-	"                    [--vdso-base ADDR | --no-vdso] [--timeout SECONDS] [-- GUEST-ARGS...]\n";
+	"                    [--vdso-base ADDR | --no-vdso] [--timeout SECONDS] [-- GUEST-ARGS...]\n"
+	"       sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]\n"
+	"                   [--context curg|g0] [--sigprof go1.10|go1.11|modern] [--no-vdso]\n"
+	"                   [--handler-budget N] [--json FILE|-] [--build-dir DIR]\n"
+	"       sigstep check --arch A FILE.S [--function F] [--context C] [--sigprof ERA]\n"
+	"                     [--no-vdso] [--build-dir DIR] [--json FILE|-]\n"
+	"       sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N] [--expectations FILE]\n";
 
 static int die2(const char *fmt, const char *a, const char *b)
 {
@@ -200,6 +217,111 @@ static int cmd_exec(int argc, char **argv)
 	return status;
 }
 
+/* The arch named, or a one-line error listing the known ones. */
+static const struct arch_ops *find_arch(const char *cmd, const char *arch, int *status)
+{
+	const struct arch_ops *ops = arch_ops_find(arch);
+	if (!ops) {
+		char names[128] = "";
+		for (const struct arch_ops *const *o = arch_ops_all; *o; o++)
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+				 names[0] ? ", " : "", (*o)->name);
+		fprintf(stderr, "sigstep: %s: unknown arch '%s' (known: %s)\n", cmd, arch, names);
+		*status = 2;
+	}
+	return ops;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const char *arch = NULL, *variant = NULL, *build_dir = NULL, *json = NULL;
+	const char *function = "walltime", *context = "curg", *sigprof = NULL;
+	uint64_t budget = 0;
+	int no_vdso = 0;
+	char dirbuf[PATH_MAX];
+
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--no-vdso")) {
+			no_vdso = 1;
+			continue;
+		}
+		const char **slot = !strcmp(a, "--arch") ? &arch : !strcmp(a, "--variant") ? &variant
+			: !strcmp(a, "--function") ? &function : !strcmp(a, "--context") ? &context
+			: !strcmp(a, "--sigprof") ? &sigprof : !strcmp(a, "--json") ? &json
+			: !strcmp(a, "--build-dir") ? &build_dir : NULL;
+		if (!slot && strcmp(a, "--handler-budget"))
+			return die2("run: unknown option '%s'%s", a, "");
+		if (!v)
+			return die2("run: option '%s' needs a value%s", a, "");
+		i++;
+		if (slot)
+			*slot = v;
+		else if (parse_u64(v, &budget) || budget == 0)
+			return die2("run: bad --handler-budget '%s'%s", v, "");
+	}
+	if (!arch)
+		return die2("run: --arch is required (386, amd64 or arm)%s%s", "", "");
+	if (!variant)
+		return die2("run: --variant is required%s%s", "", "");
+	if (strcmp(function, "walltime") && strcmp(function, "nanotime"))
+		return die2("run: unknown function '%s' (walltime or nanotime)%s", function, "");
+	if (strcmp(context, "curg") && strcmp(context, "g0"))
+		return die2("run: unknown context '%s' (curg or g0)%s", context, "");
+	int era = -1;
+	if (sigprof) {
+		static const char *const eras[] = { "go1.10", "go1.11", "modern" };
+		for (era = 0; era < 3 && strcmp(eras[era], sigprof); era++)
+			;
+		if (era == 3)
+			return die2("run: unknown --sigprof '%s' (go1.10, go1.11 or modern)%s", sigprof, "");
+	}
+	int status = 2;
+	const struct arch_ops *ops = find_arch("run", arch, &status);
+	if (!ops)
+		return status;
+	if (!build_dir) {
+		default_build_dir(dirbuf, sizeof dirbuf);
+		build_dir = dirbuf;
+	}
+	if (strchr(variant, '/') || !variant[0])
+		return die2("run: unknown variant '%s'%s", variant, "");
+	char guest_dir[PATH_MAX + 32], list[512];
+	snprintf(guest_dir, sizeof guest_dir, "%s/guest/%s", build_dir, ops->name);
+	if (variant_known(guest_dir, variant, list, sizeof list) == 0)
+		return die2("run: unknown variant '%s' (built for this arch: %s)", variant, list);
+
+	FILE *jf = NULL;
+	if (json) {
+		jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
+		if (!jf)
+			return die2("run: cannot write %s: %s", json, strerror(errno));
+	}
+	struct probe_config cfg = {
+		.ops = ops, .build_dir = build_dir, .variant = variant, .function = function,
+		.context = context, .era = era, .vdso = !no_vdso, .handler_budget = budget, .progress = 1,
+	};
+	struct probe_result res;
+	char err[256];
+	if (probe_run(&cfg, &res, err, sizeof err)) {
+		if (jf && jf != stdout) {
+			fclose(jf);
+			remove(json);
+		}
+		return die2("run: %s%s", err, "");
+	}
+	probe_print_summary(jf == stdout ? stderr : stdout, &res);
+	status = res.pass ? 0 : 1;
+	if (jf) {
+		const struct probe_result *one = &res;
+		probe_print_json(jf, &one, 1);
+		if (jf != stdout ? fclose(jf) != 0 : fflush(jf) != 0)
+			status = die2("run: cannot write %s: %s", json, strerror(errno));
+	}
+	probe_result_free(&res);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -208,5 +330,11 @@ int main(int argc, char **argv)
 		return fputs(usage, stdout), 0;
 	if (!strcmp(argv[1], "exec"))
 		return cmd_exec(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "check"))
+		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "matrix"))
+		return cmd_matrix(argc - 1, argv + 1);
 	return die2("unknown command '%s' (try: sigstep --help)%s", argv[1], "");
 }

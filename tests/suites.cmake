@@ -20,3 +20,36 @@ sigstep_check_suite(engine
   SOURCES ${CMAKE_SOURCE_DIR}/tests/test_engine.c
   DEPENDS guest-386 guest-amd64 guest-arm)
 target_link_libraries(test_engine PRIVATE sigstep_engine)
+
+# sigstep check and matrix: the project's trampolines through `check` give
+# the built variants' verdicts; bad files and expectations give status 2.
+sigstep_check_suite(cli
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_cli.c
+  DEPENDS guest-386 guest-amd64 guest-arm)
+target_link_libraries(test_cli PRIVATE sigstep_engine)
+target_compile_definitions(test_cli PRIVATE SIGSTEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+
+# The full matrix: every row must meet its line of scenarios/expectations.txt
+# (found through the build directory's CMakeCache.txt, as a user's run does).
+add_test(NAME matrix COMMAND sigstep matrix --build-dir ${CMAKE_BINARY_DIR})
+set_tests_properties(matrix PROPERTIES TIMEOUT 1200)
+
+# The same contracts through the program: one line on stderr, exit 2.
+add_test(NAME check-unknown-arch
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/expect_status.sh 2 $<TARGET_FILE:sigstep> check --arch mips
+          ${CMAKE_SOURCE_DIR}/arch/amd64/trampoline_master.S)
+add_test(NAME check-missing-file
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/expect_status.sh 2 $<TARGET_FILE:sigstep> check --arch amd64
+          ${CMAKE_BINARY_DIR}/no-such-trampoline.S)
+file(WRITE "${CMAKE_BINARY_DIR}/tests/malformed-expectations.txt"
+  "# arch variant function sigprof expect\n*  seed  *  go1.11  fail wrongg\n")
+add_test(NAME matrix-malformed-expectations
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/expect_status.sh 2 $<TARGET_FILE:sigstep> matrix
+          --expectations ${CMAKE_BINARY_DIR}/tests/malformed-expectations.txt)
+
+# Probe mode: the verdicts of every boundary against the shadow stack,
+# the expected history of prefix / seed / master on each architecture.
+sigstep_check_suite(probe
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_probe.c
+  DEPENDS guest-386 guest-amd64 guest-arm)
+target_link_libraries(test_probe PRIVATE sigstep_engine)

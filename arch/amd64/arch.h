@@ -42,6 +42,19 @@
 #define AMD64_UC_MCONTEXT	40	/* offsetof(struct ucontext, uc_mcontext) */
 #define AMD64_SC_RSP		120	/* offsetof(struct sigcontext, rsp) */
 #define AMD64_SC_RIP		128	/* offsetof(struct sigcontext, rip) */
+#define AMD64_SC_EFLAGS		136	/* offsetof(struct sigcontext, eflags) */
+
+/*
+ * Native injection (fixtures/inject.c, arch/amd64/inject.S).  EFLAGS.TF
+ * raises SIGTRAP after every instruction; INT3 (one byte, 0xCC) raises
+ * SIGTRAP with the PC already past it, so the breakpoint's own address is
+ * the trap PC minus 1.
+ */
+#define ARCH_HAS_TRAP_FLAG	1
+#define ARCH_EFLAGS_TF		0x100
+#define ARCH_BREAK_INSN		0xcc	/* int3, stored little-endian over ARCH_BREAK_INSN_SIZE bytes */
+#define ARCH_BREAK_INSN_SIZE	1
+#define ARCH_BREAK_PC_OFFSET	1	/* trap PC - breakpoint address */
 
 #ifndef __ASSEMBLER__
 
@@ -66,6 +79,22 @@ static inline uintptr arch_uc_lr(const void *uc)
 static inline void arch_uc_set_pc(void *uc, uintptr pc)
 {
 	*(uintptr *)((char *)uc + AMD64_UC_MCONTEXT + AMD64_SC_RIP) = pc;
+}
+
+/* Breakpoints on x86 come from single-stepping, never from walking the
+ * code (variable-length instructions): no literal pools to find. */
+static inline uintptr arch_literal_load(uint32 insn, uintptr pc, uintptr *addr)
+{
+	(void)insn;
+	(void)pc;
+	(void)addr;
+	return 0;
+}
+
+/* sigreturn reloads EFLAGS from here: clearing TF ends single-stepping. */
+static inline void arch_uc_clear_trap_flag(void *uc)
+{
+	*(uintptr *)((char *)uc + AMD64_UC_MCONTEXT + AMD64_SC_EFLAGS) &= ~(uintptr)ARCH_EFLAGS_TF;
 }
 
 /* As Go's get_tls/g(CX) assembles on linux/amd64: MOVQ FS:0xfffffff8, AX. */

@@ -53,6 +53,19 @@
 #define ARM_SC_PC		72	/* offsetof(struct sigcontext, arm_pc) */
 #define ARM_SC_CPSR		76	/* offsetof(struct sigcontext, arm_cpsr) */
 
+/*
+ * Native injection (fixtures/inject.c, arch/arm/inject.S).  No trap flag:
+ * only breakpoints.  The breakpoint is UDF #16 (0xe7f001f0), the
+ * instruction Linux itself plants for ARM breakpoints: its undef hook
+ * turns it into SIGTRAP, and qemu-arm 7.2 does the same (SIGILL, where
+ * nothing claims the instruction, is handled alike).  The PC is on the
+ * instruction, so no PC correction is needed.
+ */
+#define ARCH_HAS_TRAP_FLAG	0
+#define ARCH_BREAK_INSN		0xe7f001f0u	/* udf #16, stored little-endian */
+#define ARCH_BREAK_INSN_SIZE	4
+#define ARCH_BREAK_PC_OFFSET	0	/* trap PC - breakpoint address */
+
 static inline uintptr *arm_uc_reg(const void *uc, unsigned sc_offset)
 {
 	return (uintptr *)((char *)(uintptr)uc + ARM_UC_MCONTEXT + sc_offset);
@@ -77,6 +90,51 @@ static inline uintptr arch_uc_lr(const void *uc)
 static inline void arch_uc_set_pc(void *uc, uintptr pc)
 {
 	*arm_uc_reg(uc, ARM_SC_PC) = pc;
+}
+
+/*
+ * Data in the code: breakpoints are planted by walking a function's words
+ * (A32: one instruction per word), and the literal pools between them
+ * must be left alone.  A pool word is only ever read by a PC-relative
+ * load, so the loads tell where the pools are.  If the instruction word
+ * `insn` at `pc` is one (LDR/LDRB, LDRH/LDRSB/LDRSH/LDRD, VLDR with base
+ * PC), returns how many bytes it reads and sets *addr; else 0.  The PC
+ * reads as the instruction's address + 8.
+ */
+static inline uintptr arch_literal_load(uint32 insn, uintptr pc, uintptr *addr)
+{
+	uintptr base = pc + 8;
+	int up = (insn >> 23) & 1;
+	uintptr off;
+
+	if ((insn & 0x0f3f0000u) == 0x051f0000u) {		/* LDR{B} Rt, [PC, #+-imm12] */
+		off = insn & 0xfff;
+		*addr = up ? base + off : base - off;
+		return 4;
+	}
+	if ((insn & 0x0f7f0090u) == 0x015f0090u && (insn & 0x60)) {	/* LDRH/LDRSB/LDRSH literal */
+		off = ((insn >> 4) & 0xf0) | (insn & 0xf);
+		*addr = up ? base + off : base - off;
+		return 4;
+	}
+	if ((insn & 0x0f7f00f0u) == 0x014f00d0u) {		/* LDRD Rt, Rt2, [PC, #+-imm8] */
+		off = ((insn >> 4) & 0xf0) | (insn & 0xf);
+		*addr = up ? base + off : base - off;
+		return 8;
+	}
+	if ((insn & 0x0f3f0e00u) == 0x0d1f0a00u) {		/* VLDR Sd/Dd, [PC, #+-imm8*4] */
+		off = (insn & 0xff) * 4;
+		base &= ~(uintptr)3;
+		*addr = up ? base + off : base - off;
+		return (insn & 0x100) ? 8 : 4;
+	}
+	return 0;
+}
+
+/* No trap flag on ARM: nothing to clear. */
+static inline void arch_uc_clear_trap_flag(void *uc)
+{
+	(void)uc;
 }
 
 static inline struct g *arch_getg(void)

@@ -1,0 +1,416 @@
+/*
+ * sigstep check --arch A FILE.S [--function F] [--context C] [--sigprof ERA]
+ *                [--no-vdso] [--handler-budget N] [--build-dir DIR] [--json FILE|-]
+ *
+ * A user's own trampoline file, held to the contract of arch/README.md:
+ * it is assembled and linked into a guest image exactly as the build makes
+ * the project's arch/<arch>/trampoline_<variant>.S into
+ * sigstep-guest-<variant> -- the very commands come from
+ * DIR/guest/<arch>/toolchain.txt, which arch/CMakeLists.txt writes -- and
+ * the image is then probed at every instruction boundary like a built
+ * variant (probe.h).
+ *
+ * The tools run with posix_spawn, never through a shell, so a file name is
+ * never interpreted, and in a private mkdtemp directory removed afterwards.
+ * Their own messages reach stderr unchanged, followed by one line naming
+ * the step that failed.  As for `sigstep run`, the summary goes to stdout
+ * (to stderr when the JSON does).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arch_ops.h"
+#include "commands.h"
+#include "probe.h"
+
+extern char **environ;
+
+const char *const cli_era_names[CLI_NERAS + 1] = { "go1.10", "go1.11", "modern", NULL };
+
+int cli_era_from_name(const char *name)
+{
+	for (int i = 0; i < CLI_NERAS; i++)
+		if (!strcmp(name, cli_era_names[i]))
+			return i;
+	return -1;
+}
+
+void cli_default_build_dir(char *buf, size_t n)
+{
+	ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+	if (len <= 0) {
+		snprintf(buf, n, ".");
+		return;
+	}
+	buf[len] = 0;
+	char *slash = strrchr(buf, '/');
+	if (slash && slash != buf)
+		*slash = 0;
+}
+
+static const char usage[] =
+	"usage: sigstep check --arch {386,amd64,arm} FILE.S [--function {walltime,nanotime}]\n"
+	"                     [--context {curg,g0}] [--sigprof {go1.10,go1.11,modern}]\n"
+	"                     [--no-vdso] [--handler-budget N] [--build-dir DIR] [--json FILE|-]\n";
+
+static int fail2(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "sigstep: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return 2;
+}
+
+/* toolchain.txt, split by role; every string points into `text`. */
+struct toolchain {
+	char *text;
+	const char *cc;
+	const char **compile, **link, **lib;
+	size_t ncompile, nlink, nlib;
+};
+
+static void toolchain_free(struct toolchain *tc)
+{
+	free(tc->text);
+	free(tc->compile);
+	free(tc->link);
+	free(tc->lib);
+}
+
+/* 0, or -1 with `err` saying what is wrong with the file. */
+static int toolchain_read(const char *path, struct toolchain *tc, char *err, size_t errlen)
+{
+	memset(tc, 0, sizeof *tc);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s (build the project first)", path, strerror(errno));
+		return -1;
+	}
+	size_t cap = 0, len = 0;
+	char buf[4096];
+	for (size_t got; (got = fread(buf, 1, sizeof buf, f)) > 0;) {
+		if (len + got + 1 > cap) {
+			cap = (len + got + 1) * 2;
+			char *t = realloc(tc->text, cap);
+			if (!t) {
+				fclose(f);
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			tc->text = t;
+		}
+		memcpy(tc->text + len, buf, got);
+		len += got;
+	}
+	fclose(f);
+	if (!tc->text) {
+		snprintf(err, errlen, "%s: empty", path);
+		return -1;
+	}
+	tc->text[len] = 0;
+
+	/* One argument per line: at most as many as there are lines. */
+	size_t lines = 1;
+	for (size_t i = 0; i < len; i++)
+		lines += tc->text[i] == '\n';
+	tc->compile = calloc(lines, sizeof *tc->compile);
+	tc->link = calloc(lines, sizeof *tc->link);
+	tc->lib = calloc(lines, sizeof *tc->lib);
+	if (!tc->compile || !tc->link || !tc->lib) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int lineno = 0;
+	for (char *line = tc->text, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		lineno++;
+		if (!line[0] || line[0] == '#')
+			continue;
+		char *arg = strchr(line, ' ');
+		if (!arg || !arg[1])
+			goto bad;
+		*arg++ = 0;
+		if (!strcmp(line, "cc"))
+			tc->cc = arg;
+		else if (!strcmp(line, "compile"))
+			tc->compile[tc->ncompile++] = arg;
+		else if (!strcmp(line, "link"))
+			tc->link[tc->nlink++] = arg;
+		else if (!strcmp(line, "lib"))
+			tc->lib[tc->nlib++] = arg;
+		else
+			goto bad;
+	}
+	if (!tc->cc) {
+		snprintf(err, errlen, "%s: no 'cc' line", path);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "%s:%d: expected 'cc|compile|link|lib ARGUMENT'", path, lineno);
+	return -1;
+}
+
+/* Runs argv[0] (found on PATH if it has no slash) with the caller's
+ * stdout/stderr.  Its exit status; -1 with errno if it could not start or
+ * did not exit normally. */
+static int spawn_wait(const char *const *argv)
+{
+	pid_t pid;
+	int rc = posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ);
+	if (rc) {
+		errno = rc;
+		return -1;
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(status)) {
+		errno = EINTR;
+		return -1;
+	}
+	return WEXITSTATUS(status);
+}
+
+/*
+ * The image's file name: sigstep-guest-<stem>, <stem> being the source's
+ * name without "trampoline_" and ".S", as the build names its images.  The
+ * probe gives the guest its image's file name as argv[0], which lands on
+ * the initial stack; the same name keeps every address the same as for
+ * the built variant.
+ */
+static void image_name(const char *src, char *buf, size_t n)
+{
+	const char *base = strrchr(src, '/');
+	base = base ? base + 1 : src;
+	if (!strncmp(base, "trampoline_", 11))
+		base += 11;
+	size_t len = strcspn(base, ".");
+	int ok = len > 0 && len < 48;
+	for (size_t i = 0; ok && i < len; i++) {
+		char c = base[i];
+		ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		     c == '_' || c == '-';
+	}
+	if (ok)
+		snprintf(buf, n, "sigstep-guest-%.*s", (int)len, base);
+	else
+		snprintf(buf, n, "sigstep-guest-check");
+}
+
+/*
+ * Assembles `src` into `obj` and links it into `image`.  0; else 2 after
+ * the tool's messages and one line naming the step.
+ */
+static int build_image(const struct toolchain *tc, const char *src, const char *obj, const char *image)
+{
+	size_t n = tc->ncompile + tc->nlink + tc->nlib + 8;
+	const char **argv = calloc(n, sizeof *argv);
+	if (!argv)
+		return fail2("out of memory%s%s", "", "");
+
+	size_t k = 0;
+	argv[k++] = tc->cc;
+	for (size_t i = 0; i < tc->ncompile; i++)
+		argv[k++] = tc->compile[i];
+	argv[k++] = "-c";
+	argv[k++] = src;
+	argv[k++] = "-o";
+	argv[k++] = obj;
+	argv[k] = NULL;
+	int rc = spawn_wait(argv);
+	if (rc < 0) {
+		free(argv);
+		return fail2("cannot run %s: %s", tc->cc, strerror(errno));
+	}
+	if (rc) {
+		free(argv);
+		return fail2("%s: assembly failed%s", src, "");
+	}
+
+	k = 0;
+	argv[k++] = tc->cc;
+	for (size_t i = 0; i < tc->nlink; i++)
+		argv[k++] = tc->link[i];
+	argv[k++] = obj;
+	for (size_t i = 0; i < tc->nlib; i++)
+		argv[k++] = tc->lib[i];
+	argv[k++] = "-o";
+	argv[k++] = image;
+	argv[k] = NULL;
+	rc = spawn_wait(argv);
+	free(argv);
+	if (rc < 0)
+		return fail2("cannot run %s: %s", tc->cc, strerror(errno));
+	if (rc)
+		return fail2("%s: link failed%s", src, "");
+	return 0;
+}
+
+/* No JSON file is left behind by a run that produced no record. */
+static void drop_json(FILE *jf, const char *json)
+{
+	if (jf && jf != stdout) {
+		fclose(jf);
+		remove(json);
+	}
+}
+
+int cmd_check(int argc, char **argv)
+{
+	const char *arch = NULL, *file = NULL, *function = "walltime", *context = "curg";
+	const char *json = NULL, *build_dir = NULL;
+	int era = -1, no_vdso = 0;
+	unsigned long long budget = 0;
+	char dirbuf[PATH_MAX];
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--no-vdso")) {
+			no_vdso = 1;
+			continue;
+		}
+		if (a[0] != '-' || !strcmp(a, "-")) {
+			if (file)
+				return fail2("check: more than one file ('%s', '%s')", file, a);
+			file = a;
+			continue;
+		}
+		if (strcmp(a, "--arch") && strcmp(a, "--function") && strcmp(a, "--context") &&
+		    strcmp(a, "--sigprof") && strcmp(a, "--json") && strcmp(a, "--build-dir") &&
+		    strcmp(a, "--handler-budget"))
+			return fail2("check: unknown option '%s'%s", a, "");
+		if (!v)
+			return fail2("check: option '%s' needs a value%s", a, "");
+		i++;
+		if (!strcmp(a, "--arch"))
+			arch = v;
+		else if (!strcmp(a, "--function"))
+			function = v;
+		else if (!strcmp(a, "--context"))
+			context = v;
+		else if (!strcmp(a, "--json"))
+			json = v;
+		else if (!strcmp(a, "--build-dir"))
+			build_dir = v;
+		else if (!strcmp(a, "--handler-budget")) {
+			char *end;
+			errno = 0;
+			budget = strtoull(v, &end, 0);
+			if (errno || end == v || *end || v[0] == '-' || budget == 0)
+				return fail2("check: bad --handler-budget '%s'%s", v, "");
+		} else if ((era = cli_era_from_name(v)) < 0)
+			return fail2("check: unknown sigprof era '%s' (known: go1.10, go1.11, modern)%s", v, "");
+	}
+	if (!arch)
+		return fail2("check: --arch is required (386, amd64 or arm)%s%s", "", "");
+	if (!file)
+		return fail2("check: no trampoline file given (sigstep check --arch A FILE.S)%s%s", "", "");
+	if (strcmp(function, "walltime") && strcmp(function, "nanotime"))
+		return fail2("check: unknown function '%s' (walltime or nanotime)%s", function, "");
+	if (strcmp(context, "curg") && strcmp(context, "g0"))
+		return fail2("check: unknown context '%s' (curg or g0)%s", context, "");
+
+	const struct arch_ops *ops = arch_ops_find(arch);
+	if (!ops) {
+		char names[128] = "";
+		for (const struct arch_ops *const *o = arch_ops_all; *o; o++)
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+				 names[0] ? ", " : "", (*o)->name);
+		return fail2("unknown arch '%s' (known: %s)", arch, names);
+	}
+	struct stat st;
+	if (stat(file, &st))
+		return fail2("%s: %s", file, strerror(errno));
+	if (!S_ISREG(st.st_mode) || access(file, R_OK))
+		return fail2("%s: %s", file, S_ISREG(st.st_mode) ? strerror(EACCES) : "not a regular file");
+	if (!build_dir) {
+		cli_default_build_dir(dirbuf, sizeof dirbuf);
+		build_dir = dirbuf;
+	}
+	FILE *jf = NULL;
+	if (json) {
+		jf = strcmp(json, "-") ? fopen(json, "we") : stdout;
+		if (!jf)
+			return fail2("check: cannot write %s: %s", json, strerror(errno));
+	}
+
+	char tcpath[PATH_MAX + 64], err[PATH_MAX + 256];
+	struct toolchain tc;
+	snprintf(tcpath, sizeof tcpath, "%s/guest/%s/toolchain.txt", build_dir, ops->name);
+	if (toolchain_read(tcpath, &tc, err, sizeof err)) {
+		toolchain_free(&tc);
+		return drop_json(jf, json), fail2("%s%s", err, "");
+	}
+
+	const char *tmp = getenv("TMPDIR");
+	char dir[PATH_MAX], obj[PATH_MAX + 32], image[PATH_MAX + 96], name[80];
+	snprintf(dir, sizeof dir, "%s/sigstep-check-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		toolchain_free(&tc);
+		drop_json(jf, json);
+		return fail2("cannot create a temporary directory in %s: %s", tmp && tmp[0] ? tmp : "/tmp",
+			     strerror(errno));
+	}
+	image_name(file, name, sizeof name);
+	snprintf(obj, sizeof obj, "%s/trampoline.o", dir);
+	snprintf(image, sizeof image, "%s/%s", dir, name);
+
+	int status = build_image(&tc, file, obj, image);
+	toolchain_free(&tc);
+	struct probe_result res;
+	int ran = 0;
+	if (!status) {
+		struct probe_config cfg = {
+			.ops = ops,
+			.build_dir = build_dir,
+			.variant = NULL,
+			.image_path = image,
+			.function = function,
+			.context = context,
+			.era = era,
+			.vdso = !no_vdso,
+			.handler_budget = budget,
+			.progress = isatty(2),
+		};
+		memset(&res, 0, sizeof res);
+		if (probe_run(&cfg, &res, err, sizeof err)) {
+			status = fail2("%s: %s", file, err);
+		} else {
+			ran = 1;
+			status = res.pass ? 0 : 1;
+		}
+	}
+	unlink(obj);
+	unlink(image);
+	rmdir(dir);
+	if (!ran) {
+		drop_json(jf, json);
+		return status;
+	}
+
+	probe_print_summary(jf == stdout ? stderr : stdout, &res);
+	if (jf) {
+		const struct probe_result *one = &res;
+		probe_print_json(jf, &one, 1);
+		if (jf != stdout ? fclose(jf) != 0 : fflush(jf) != 0)
+			status = fail2("check: cannot write %s: %s", json, strerror(errno));
+	}
+	fflush(stdout);
+	probe_result_free(&res);
+	return status;
+}

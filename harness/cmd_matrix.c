@@ -1,0 +1,710 @@
+/*
+ * sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N]
+ *                [--expectations FILE]
+ *
+ * Every built arch x variant x function (nanotime, walltime) x sigprof era
+ * (go1.10, go1.11, modern), on curg with the synthetic vDSO, each probed at
+ * every instruction boundary and held to the one line of
+ * scenarios/expectations.txt (scenarios/README.md) that first matches it.
+ *
+ * Rows run in parallel, one forked child each (up to --jobs at a time,
+ * default: the online CPUs): a child runs probe_run and writes its result
+ * and violations down a pipe; the parent collects them and prints in row
+ * order, so the report does not depend on which child finished first.
+ * Exit 0 iff every row met its expectation; 1 otherwise; 2 on unusable
+ * input (bad option, malformed expectations, a row the probe refused).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch_ops.h"
+#include "commands.h"
+#include "probe.h"
+
+static const char usage[] =
+	"usage: sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N] [--expectations FILE]\n";
+
+static const char *const functions[] = { "nanotime", "walltime" };	/* sorted */
+#define NFUNCTIONS 2
+
+static int fail2(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "sigstep: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return 2;
+}
+
+/* --- scenarios/expectations.txt ------------------------------------------ */
+
+#define ANY NULL	/* a "*" field */
+
+struct expectation {
+	int line;
+	char *arch, *variant, *function;	/* ANY or a name */
+	int era;				/* -1: any */
+	int pass;				/* 1: "pass"; 0: "fail" + the lists */
+	int want[VERDICT_COUNT];		/* +1: count > 0; -1: count == 0; 0: no word */
+	char text[160];				/* "fail wrong !external", for the table */
+	int used;
+};
+
+struct expectations {
+	struct expectation *e;
+	size_t n;
+};
+
+static void expectations_free(struct expectations *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		free(x->e[i].arch);
+		free(x->e[i].variant);
+		free(x->e[i].function);
+	}
+	free(x->e);
+}
+
+static char *field(const char *s)
+{
+	return strcmp(s, "*") ? strdup(s) : ANY;
+}
+
+/* 0; or 2 after "PATH:LINE: message". */
+static int expectations_read(const char *path, struct expectations *x)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return fail2("%s: %s", path, strerror(errno));
+	memset(x, 0, sizeof *x);
+	char line[1024], msg[300];
+	int lineno = 0;
+	msg[0] = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(msg, sizeof msg, "line too long");
+			break;
+		}
+		line[strcspn(line, "#\n")] = 0;
+		char *tok[4 + 1 + VERDICT_COUNT + 1];
+		int ntok = 0;
+		for (char *save, *t = strtok_r(line, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
+			if (ntok == (int)(sizeof tok / sizeof tok[0])) {
+				snprintf(msg, sizeof msg, "too many words");
+				goto out;
+			}
+			tok[ntok++] = t;
+		}
+		if (ntok == 0)
+			continue;
+		if (ntok < 5) {
+			snprintf(msg, sizeof msg, "expected 'ARCH VARIANT FUNCTION ERA pass|fail VERDICT... !VERDICT...'");
+			break;
+		}
+		if (strcmp(tok[0], "*") && !arch_ops_find(tok[0])) {
+			snprintf(msg, sizeof msg, "unknown arch '%s'", tok[0]);
+			break;
+		}
+		if (strcmp(tok[2], "*") && strcmp(tok[2], "walltime") && strcmp(tok[2], "nanotime")) {
+			snprintf(msg, sizeof msg, "unknown function '%s' (walltime, nanotime or *)", tok[2]);
+			break;
+		}
+		int era = -1;
+		if (strcmp(tok[3], "*") && (era = cli_era_from_name(tok[3])) < 0) {
+			snprintf(msg, sizeof msg, "unknown sigprof era '%s' (go1.10, go1.11, modern or *)", tok[3]);
+			break;
+		}
+		struct expectation e = { .line = lineno, .era = era };
+		if (!strcmp(tok[4], "pass")) {
+			e.pass = 1;
+			if (ntok > 5) {
+				snprintf(msg, sizeof msg, "'pass' takes no verdicts (got '%s')", tok[5]);
+				break;
+			}
+		} else if (!strcmp(tok[4], "fail")) {
+			int positive = 0;
+			for (int i = 5; i < ntok; i++) {
+				const char *name = tok[i] + (tok[i][0] == '!');
+				enum verdict v = verdict_from_name(name);
+				if (v == VERDICT_COUNT) {
+					snprintf(msg, sizeof msg, "unknown verdict '%s'", name);
+					goto out;
+				}
+				if (e.want[v]) {
+					snprintf(msg, sizeof msg, "verdict '%s' named twice", name);
+					goto out;
+				}
+				e.want[v] = tok[i][0] == '!' ? -1 : 1;
+				positive += e.want[v] > 0;
+			}
+			if (!positive) {
+				snprintf(msg, sizeof msg, "'fail' needs at least one verdict that must appear");
+				break;
+			}
+		} else {
+			snprintf(msg, sizeof msg, "expected 'pass' or 'fail', got '%s'", tok[4]);
+			break;
+		}
+		size_t len = 0;
+		e.text[0] = 0;
+		for (int i = 4; i < ntok; i++)
+			len += (size_t)snprintf(e.text + len, len < sizeof e.text ? sizeof e.text - len : 0,
+						"%s%s", i > 4 ? " " : "", tok[i]);
+		e.arch = field(tok[0]);
+		e.variant = field(tok[1]);
+		e.function = field(tok[2]);
+		struct expectation *ne = realloc(x->e, (x->n + 1) * sizeof *ne);
+		if (!ne) {
+			snprintf(msg, sizeof msg, "out of memory");
+			break;
+		}
+		x->e = ne;
+		x->e[x->n++] = e;
+	}
+out:
+	fclose(f);
+	if (msg[0]) {
+		expectations_free(x);
+		fprintf(stderr, "%s:%d: %s\n", path, lineno, msg);
+		return 2;
+	}
+	return 0;
+}
+
+/* --- rows ------------------------------------------------------------------ */
+
+struct row {
+	const struct arch_ops *ops;
+	char variant[64];
+	const char *function;
+	int era;
+	struct expectation *expect;	/* NULL: unexpected */
+	int state;			/* 0 not run, 1 ran, 2 probe refused, 3 child died */
+	char err[256];
+	struct probe_result res;
+	int met;
+	char why[300];			/* why not met */
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The variants built for one arch (DIR/guest/<arch>/variants.txt, a CMake
+ * list), sorted.  Number found, or -1.
+ */
+static int read_variants(const char *build_dir, const char *arch, char names[][64], int max)
+{
+	char path[PATH_MAX + 64], line[1024];
+	snprintf(path, sizeof path, "%s/guest/%s/variants.txt", build_dir, arch);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof line, f))
+		line[0] = 0;
+	fclose(f);
+	line[strcspn(line, "\r\n")] = 0;
+	int n = 0;
+	for (char *save, *t = strtok_r(line, "; ", &save); t && n < max; t = strtok_r(NULL, "; ", &save))
+		snprintf(names[n++], 64, "%s", t);
+	char *sorted[64];
+	for (int i = 0; i < n; i++)
+		sorted[i] = strdup(names[i]);
+	qsort(sorted, (size_t)n, sizeof *sorted, cmp_str);
+	for (int i = 0; i < n; i++) {
+		snprintf(names[i], 64, "%s", sorted[i]);
+		free(sorted[i]);
+	}
+	return n;
+}
+
+static int matches(const struct expectation *e, const struct row *r)
+{
+	return (e->arch == ANY || !strcmp(e->arch, r->ops->name)) &&
+	       (e->variant == ANY || !strcmp(e->variant, r->variant)) &&
+	       (e->function == ANY || !strcmp(e->function, r->function)) &&
+	       (e->era < 0 || e->era == r->era);
+}
+
+/* Is the expectation met?  Sets r->met and r->why. */
+static void judge(struct row *r)
+{
+	const struct expectation *e = r->expect;
+	const struct probe_result *p = &r->res;
+
+	r->met = 0;
+	if (!e) {
+		snprintf(r->why, sizeof r->why, "no line of the expectations matches this row");
+		return;
+	}
+	if (r->state == 2) {
+		snprintf(r->why, sizeof r->why, "%s", r->err);
+		return;
+	}
+	if (r->state != 1) {
+		snprintf(r->why, sizeof r->why, "the probe did not finish (%s)", r->err);
+		return;
+	}
+	if (e->pass) {
+		if (p->pass)
+			r->met = 1;
+		else if (!p->invariants_ok)
+			snprintf(r->why, sizeof r->why, "invariants: %s", p->invariants);
+		else
+			snprintf(r->why, sizeof r->why, "violations at %llu of %llu boundaries",
+				 (unsigned long long)p->nviolations, (unsigned long long)p->boundaries);
+		return;
+	}
+	/* A failure must be the named one: the guest's own checks still hold. */
+	if (!p->invariants_ok) {
+		snprintf(r->why, sizeof r->why, "invariants: %s", p->invariants);
+		return;
+	}
+	if (p->pass) {
+		snprintf(r->why, sizeof r->why, "passed, expected to fail");
+		return;
+	}
+	for (int v = 0; v < VERDICT_COUNT; v++) {
+		if (e->want[v] > 0 && p->verdicts[v] == 0) {
+			snprintf(r->why, sizeof r->why, "no '%s' verdict", verdict_name((enum verdict)v));
+			return;
+		}
+		if (e->want[v] < 0 && p->verdicts[v] != 0) {
+			snprintf(r->why, sizeof r->why, "%llu '%s' verdicts, expected none",
+				 (unsigned long long)p->verdicts[v], verdict_name((enum verdict)v));
+			return;
+		}
+	}
+	r->met = 1;
+}
+
+/* --- the children -------------------------------------------------------- */
+
+/* What a child sends: this, then `res.nviolations` struct violation (plain
+ * arrays, no pointers: the bytes mean the same in the parent). */
+struct wire {
+	int rc;			/* probe_run's */
+	char err[256];
+	struct probe_result res;	/* res.violations meaningless */
+};
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void child(const struct row *r, const char *build_dir, int fd)
+{
+	struct probe_config cfg = {
+		.ops = r->ops,
+		.build_dir = build_dir,
+		.variant = r->variant,
+		.image_path = NULL,
+		.function = r->function,
+		.context = "curg",
+		.era = r->era,
+		.vdso = 1,
+	};
+	struct wire w;
+	memset(&w, 0, sizeof w);
+	w.rc = probe_run(&cfg, &w.res, w.err, sizeof w.err);
+	if (w.rc)
+		w.res.nviolations = 0;
+	int bad = write_all(fd, &w, sizeof w);
+	if (!bad && w.res.nviolations)
+		bad = write_all(fd, w.res.violations, w.res.nviolations * sizeof *w.res.violations);
+	_exit(bad ? 3 : 0);
+}
+
+struct slot {
+	pid_t pid;
+	int fd;
+	size_t row;
+	char *buf;
+	size_t len, cap;
+};
+
+static void collect(struct slot *s, struct row *r)
+{
+	int status;
+	while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	struct wire w;
+	if (s->len < sizeof w || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		r->state = 3;
+		if (WIFSIGNALED(status))
+			snprintf(r->err, sizeof r->err, "killed by signal %d (%s)", WTERMSIG(status),
+				 strsignal(WTERMSIG(status)));
+		else
+			snprintf(r->err, sizeof r->err, "exit status %d, %zu bytes of result",
+				 WIFEXITED(status) ? WEXITSTATUS(status) : -1, s->len);
+		goto done;
+	}
+	memcpy(&w, s->buf, sizeof w);
+	if (w.rc) {
+		r->state = 2;
+		snprintf(r->err, sizeof r->err, "%s", w.err);
+		goto done;
+	}
+	size_t vbytes = w.res.nviolations * sizeof(struct violation);
+	if (s->len != sizeof w + vbytes) {
+		r->state = 3;
+		snprintf(r->err, sizeof r->err, "truncated result (%zu bytes)", s->len);
+		goto done;
+	}
+	r->res = w.res;
+	r->res.violations = NULL;
+	if (vbytes) {
+		r->res.violations = malloc(vbytes);
+		if (!r->res.violations) {
+			r->state = 3;
+			snprintf(r->err, sizeof r->err, "out of memory");
+			r->res.nviolations = 0;
+			goto done;
+		}
+		memcpy(r->res.violations, s->buf + sizeof w, vbytes);
+	}
+	r->state = 1;
+done:
+	free(s->buf);
+	s->buf = NULL;
+	s->len = s->cap = 0;
+}
+
+/* Runs every row, `jobs` at a time.  0, or -1 if a child could not start. */
+static int run_rows(struct row *rows, size_t nrows, const char *build_dir, int jobs)
+{
+	struct slot *slots = calloc((size_t)jobs, sizeof *slots);
+	struct pollfd *pfd = calloc((size_t)jobs, sizeof *pfd);
+	if (!slots || !pfd)
+		return -1;
+	for (int i = 0; i < jobs; i++)
+		slots[i].fd = -1;
+	size_t next = 0;
+	int active = 0, rc = 0;
+
+	fflush(NULL);	/* no buffered output duplicated into the children */
+	while (next < nrows || active) {
+		for (int i = 0; i < jobs && next < nrows && rc == 0; i++) {
+			if (slots[i].fd >= 0)
+				continue;
+			int p[2];
+			if (pipe(p)) {
+				rc = -1;
+				break;
+			}
+			pid_t pid = fork();
+			if (pid < 0) {
+				close(p[0]);
+				close(p[1]);
+				rc = -1;
+				break;
+			}
+			if (pid == 0) {
+				close(p[0]);
+				for (int k = 0; k < jobs; k++)
+					if (slots[k].fd >= 0)
+						close(slots[k].fd);
+				child(&rows[next], build_dir, p[1]);
+			}
+			close(p[1]);
+			slots[i] = (struct slot){ .pid = pid, .fd = p[0], .row = next++ };
+			active++;
+		}
+		if (!active)
+			break;
+		int n = 0;
+		for (int i = 0; i < jobs; i++)
+			if (slots[i].fd >= 0)
+				pfd[n++] = (struct pollfd){ .fd = slots[i].fd, .events = POLLIN };
+		if (poll(pfd, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -1;
+			break;
+		}
+		for (int i = 0; i < jobs; i++) {
+			struct slot *s = &slots[i];
+			if (s->fd < 0)
+				continue;
+			int ready = 0;
+			for (int k = 0; k < n; k++)
+				if (pfd[k].fd == s->fd && pfd[k].revents)
+					ready = 1;
+			if (!ready)
+				continue;
+			if (s->cap - s->len < 65536) {
+				size_t cap = s->cap ? s->cap * 2 : 65536 * 2;
+				char *b = realloc(s->buf, cap);
+				if (!b) {
+					rc = -1;
+					break;
+				}
+				s->buf = b;
+				s->cap = cap;
+			}
+			ssize_t got = read(s->fd, s->buf + s->len, s->cap - s->len);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got > 0) {
+				s->len += (size_t)got;
+				continue;
+			}
+			close(s->fd);
+			s->fd = -1;
+			active--;
+			collect(s, &rows[s->row]);
+		}
+		if (rc) {
+			/* stop the children still running, then reap them */
+			for (int i = 0; i < jobs; i++)
+				if (slots[i].fd >= 0) {
+					kill(slots[i].pid, SIGKILL);
+					close(slots[i].fd);
+					waitpid(slots[i].pid, NULL, 0);
+					free(slots[i].buf);
+				}
+			break;
+		}
+	}
+	free(slots);
+	free(pfd);
+	return rc;
+}
+
+/* --- the command ----------------------------------------------------------- */
+
+/* The source tree of a CMake build directory (CMAKE_HOME_DIRECTORY). */
+static int source_dir_of(const char *build_dir, char *out, size_t n)
+{
+	char path[PATH_MAX + 32], line[PATH_MAX + 64];
+	static const char key[] = "CMAKE_HOME_DIRECTORY:INTERNAL=";
+	snprintf(path, sizeof path, "%s/CMakeCache.txt", build_dir);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	int found = -1;
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, key, sizeof key - 1)) {
+			const char *v = line + sizeof key - 1;
+			size_t len = strcspn(v, "\r\n");
+			if (len < n) {
+				memcpy(out, v, len);
+				out[len] = 0;
+				found = 0;
+			}
+			break;
+		}
+	fclose(f);
+	return found;
+}
+
+static void print_table(FILE *out, const struct row *rows, size_t nrows)
+{
+	static const char none[] = "(none: unexpected)";
+	int w = (int)sizeof none - 1;
+	for (size_t i = 0; i < nrows; i++)
+		if (rows[i].expect && (int)strlen(rows[i].expect->text) > w)
+			w = (int)strlen(rows[i].expect->text);
+	fprintf(out, "%-5s %-8s %-8s %-7s %10s", "arch", "variant", "function", "sigprof", "boundaries");
+	for (int v = 0; v < VERDICT_COUNT; v++)
+		fprintf(out, " %8s", verdict_name((enum verdict)v));
+	fprintf(out, "  %-*s %s\n", w, "expected", "met");
+	for (size_t i = 0; i < nrows; i++) {
+		const struct row *r = &rows[i];
+		fprintf(out, "%-5s %-8s %-8s %-7s", r->ops->name, r->variant, r->function, cli_era_names[r->era]);
+		if (r->state == 1) {
+			fprintf(out, " %10llu", (unsigned long long)r->res.boundaries);
+			for (int v = 0; v < VERDICT_COUNT; v++)
+				fprintf(out, " %8llu", (unsigned long long)r->res.verdicts[v]);
+		} else {
+			fprintf(out, " %10s", "-");
+			for (int v = 0; v < VERDICT_COUNT; v++)
+				fprintf(out, " %8s", "-");
+		}
+		fprintf(out, "  %-*s %s\n", w, r->expect ? r->expect->text : none,
+			r->met ? "yes" : "NO");
+	}
+}
+
+int cmd_matrix(int argc, char **argv)
+{
+	const char *json = NULL, *build_dir = NULL, *exp_path = NULL;
+	char dirbuf[PATH_MAX], expbuf[PATH_MAX + 64];
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (strcmp(a, "--json") && strcmp(a, "--build-dir") && strcmp(a, "--jobs") &&
+		    strcmp(a, "--expectations"))
+			return fail2("matrix: unknown option '%s'%s", a, "");
+		if (!v)
+			return fail2("matrix: option '%s' needs a value%s", a, "");
+		i++;
+		if (!strcmp(a, "--json"))
+			json = v;
+		else if (!strcmp(a, "--build-dir"))
+			build_dir = v;
+		else if (!strcmp(a, "--expectations"))
+			exp_path = v;
+		else {
+			char *end;
+			errno = 0;
+			jobs = strtol(v, &end, 10);
+			if (errno || end == v || *end || jobs < 1 || jobs > 1024)
+				return fail2("matrix: bad --jobs '%s' (1 to 1024)%s", v, "");
+		}
+	}
+	if (jobs < 1)
+		jobs = 1;
+	if (!build_dir) {
+		cli_default_build_dir(dirbuf, sizeof dirbuf);
+		build_dir = dirbuf;
+	}
+	if (!exp_path) {
+		char src[PATH_MAX];
+		if (source_dir_of(build_dir, src, sizeof src))
+			return fail2("matrix: %s is not a configured build directory (no CMakeCache.txt); "
+				     "name the file with --expectations%s", build_dir, "");
+		snprintf(expbuf, sizeof expbuf, "%s/scenarios/expectations.txt", src);
+		exp_path = expbuf;
+	}
+	struct expectations x;
+	if (expectations_read(exp_path, &x))
+		return 2;
+
+	/* The rows, in report order: arch, variant, function, era. */
+	const struct arch_ops *arches[16];
+	size_t narch = 0;
+	for (const struct arch_ops *const *o = arch_ops_all; *o && narch < 16; o++)
+		arches[narch++] = *o;
+	for (size_t i = 1; i < narch; i++)
+		for (size_t k = i; k > 0 && strcmp(arches[k - 1]->name, arches[k]->name) > 0; k--) {
+			const struct arch_ops *t = arches[k];
+			arches[k] = arches[k - 1];
+			arches[k - 1] = t;
+		}
+	size_t nrows = 0, cap = 0;
+	struct row *rows = NULL;
+	for (size_t a = 0; a < narch; a++) {
+		char variants[32][64];
+		int nv = read_variants(build_dir, arches[a]->name, variants, 32);
+		if (nv <= 0) {
+			free(rows);
+			expectations_free(&x);
+			return fail2("matrix: no variants built for %s in %s/guest (build the project first)",
+				     arches[a]->name, build_dir);
+		}
+		for (int v = 0; v < nv; v++)
+			for (int fn = 0; fn < NFUNCTIONS; fn++)
+				for (int era = 0; era < CLI_NERAS; era++) {
+					if (nrows == cap) {
+						cap = cap ? cap * 2 : 64;
+						struct row *nr = realloc(rows, cap * sizeof *nr);
+						if (!nr) {
+							free(rows);
+							expectations_free(&x);
+							return fail2("out of memory%s%s", "", "");
+						}
+						rows = nr;
+					}
+					struct row *r = &rows[nrows++];
+					memset(r, 0, sizeof *r);
+					r->ops = arches[a];
+					memcpy(r->variant, variants[v], sizeof r->variant);
+					r->function = functions[fn];
+					r->era = era;
+					for (size_t e = 0; e < x.n && !r->expect; e++)
+						if (matches(&x.e[e], r)) {
+							r->expect = &x.e[e];
+							x.e[e].used = 1;
+						}
+				}
+	}
+
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (run_rows(rows, nrows, build_dir, (int)jobs)) {
+		int e = errno;
+		for (size_t i = 0; i < nrows; i++)
+			free(rows[i].res.violations);
+		free(rows);
+		expectations_free(&x);
+		return fail2("matrix: cannot run the rows: %s%s", strerror(e), "");
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+	int refused = 0, unmet = 0;
+	uint64_t boundaries = 0;
+	for (size_t i = 0; i < nrows; i++) {
+		judge(&rows[i]);
+		refused += rows[i].state == 2;
+		unmet += !rows[i].met;
+		if (rows[i].state == 1)
+			boundaries += rows[i].res.boundaries;
+	}
+
+	FILE *report = json && !strcmp(json, "-") ? stderr : stdout;
+	print_table(report, rows, nrows);
+	for (size_t i = 0; i < nrows; i++)
+		if (!rows[i].met)
+			fprintf(report, "NO: %s %s %s %s: %s\n", rows[i].ops->name, rows[i].variant,
+				rows[i].function, cli_era_names[rows[i].era], rows[i].why);
+	for (size_t e = 0; e < x.n; e++)
+		if (!x.e[e].used)
+			fprintf(report, "note: %s:%d matches no row\n", exp_path, x.e[e].line);
+	fprintf(report, "%zu rows, %d met, %d not met; %llu boundaries in %.2f s (%.0f boundaries/s, %ld jobs)\n",
+		nrows, (int)nrows - unmet, unmet, (unsigned long long)boundaries, wall,
+		wall > 0 ? (double)boundaries / wall : 0.0, jobs);
+
+	int status = refused ? 2 : unmet ? 1 : 0;
+	if (json) {
+		const struct probe_result **recs = calloc(nrows ? nrows : 1, sizeof *recs);
+		size_t n = 0;
+		for (size_t i = 0; i < nrows; i++)
+			if (rows[i].state == 1)
+				recs[n++] = &rows[i].res;
+		FILE *f = strcmp(json, "-") ? fopen(json, "w") : stdout;
+		if (!f || !recs) {
+			status = fail2("%s: %s", json, strerror(errno));
+		} else {
+			probe_print_json(f, recs, n);
+			if (f != stdout && fclose(f))
+				status = fail2("%s: %s", json, strerror(errno));
+		}
+		if (f == stdout)
+			fflush(stdout);
+		free(recs);
+	}
+	/* the violations were copied out of the pipe here, not by the probe */
+	for (size_t i = 0; i < nrows; i++)
+		free(rows[i].res.violations);
+	free(rows);
+	expectations_free(&x);
+	return status;
+}

@@ -1,0 +1,32 @@
+/*
+ * The subcommands of sigstep beyond exec/run, one file each
+ * (cmd_check.c, cmd_matrix.c).  argv[0] is the subcommand's name; each
+ * returns the process exit status: 0 every expectation met, 1 a violation
+ * or an unmet expectation, 2 unusable input (one line on stderr says why).
+ */
+#ifndef SIGSTEP_COMMANDS_H
+#define SIGSTEP_COMMANDS_H
+
+#include <stddef.h>
+
+/* sigstep check --arch A FILE.S [--function F] [--context C]
+ *                [--sigprof ERA] [--no-vdso] [--build-dir DIR] [--json FILE|-] */
+int cmd_check(int argc, char **argv);
+
+/* sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N]
+ *                [--expectations FILE] */
+int cmd_matrix(int argc, char **argv);
+
+/* Shared by the two (defined in cmd_check.c). */
+
+/* The sigprof eras by name, in order: "go1.10", "go1.11", "modern"; the
+ * index is the era's number (ERA_GO110, ERA_GO111, ERA_MODERN of
+ * fixtures/variant.h). */
+extern const char *const cli_era_names[];
+#define CLI_NERAS 3
+/* The era's number, or -1 if the name is unknown. */
+int cli_era_from_name(const char *name);
+/* The directory holding the running executable: the top build directory. */
+void cli_default_build_dir(char *buf, size_t n);
+
+#endif

@@ -1,0 +1,888 @@
+/*
+ * The probe loop.  The guest runs at full speed up to the root of the
+ * chosen chain (a one-instruction code hook), then one instruction at a
+ * time until the chain is over.  At each boundary in between:
+ *
+ *   1. the shadow stack has taken the instruction that led here;
+ *   2. registers go into a saved context, the emulated kernel's state and
+ *      the image's data and bss (where the handler keeps its sample and
+ *      its state) are copied; any store to other writable memory except
+ *      the signal stack (the chain's stacks: the handler has no business
+ *      there) is logged by a UC_HOOK_MEM_WRITE hook on those ranges alone,
+ *      with the bytes it overwrites, and breaks the run's invariants;
+ *   3. SIGPROF is delivered and the guest's handler runs to rt_sigreturn,
+ *      within an instruction budget;
+ *   4. its sample is judged against the shadow stack;
+ *   5. data, bss, the logged stores, the kernel state and the registers
+ *      are put back, and the chain goes on as if nothing had happened.
+ *      (The signal stack keeps what the handler left below its SP, as in
+ *      a real process; nothing outside a handler reads it.)
+ *
+ * The window ends when the PC leaves the root with only the root on the
+ * shadow stack: the root's jump to chain_return, however the callers
+ * spell it, is the only way out of a chain that returned.
+ *
+ * Unicorn's per-instruction hooks stay out of the handler, which runs
+ * thousands of instructions per boundary (its frame-table traceback is
+ * most of the cost of a boundary).  Unicorn decides at translation time
+ * whether an instruction calls the code hooks, by the hooks' address
+ * ranges, so the code hook covers the chain's code only: the callers,
+ * the trampolines, every executable mapping outside the image (the
+ * vDSO).  It stops a single step at the next chain instruction and ends
+ * a handler run at the first chain instruction after rt_sigreturn.
+ * Unicorn's own instruction count is never used: its hook covers every
+ * address, and when it goes away it takes the translation cache with it.
+ * The handler's instruction budget is counted per translated block (a
+ * block hook), so a budget is exact to the block.
+ */
+#define _GNU_SOURCE	/* memmem */
+#include "probe.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "machine.h"
+#include "oracle.h"
+#include "run.h"
+#include "sigdeliver.h"
+#include "syscalls.h"
+
+#define DEFAULT_HANDLER_BUDGET 1000000ull	/* the handler takes a few thousand */
+#define MAX_BOUNDARIES 10000000ull	/* a chain that never returns */
+#define RUN_TIMEOUT_US (120ull * 1000000)
+
+/* ERA_* of fixtures/variant.h, by number. */
+static const char *const era_names[] = { "go1.10", "go1.11", "modern" };
+
+static const char *const verdict_names[VERDICT_COUNT] = {
+	[VERDICT_FULL] = "full", [VERDICT_CALLER] = "caller", [VERDICT_VDSO] = "vdso",
+	[VERDICT_EXTERNAL] = "external", [VERDICT_SYSTEM] = "system", [VERDICT_WRONG] = "wrong",
+	[VERDICT_FAULT] = "fault", [VERDICT_HANG] = "hang",
+};
+
+const char *verdict_name(enum verdict v)
+{
+	return (unsigned)v < VERDICT_COUNT ? verdict_names[v] : "?";
+}
+
+enum verdict verdict_from_name(const char *name)
+{
+	for (int v = 0; v < VERDICT_COUNT; v++)
+		if (!strcmp(verdict_names[v], name))
+			return (enum verdict)v;
+	return VERDICT_COUNT;
+}
+
+int verdict_passes(enum verdict v)
+{
+	return v == VERDICT_FULL || v == VERDICT_CALLER;
+}
+
+/* fixtures/sample.h: struct sample, laid out in the guest's word size. */
+enum { MARK_NONE, MARK_EXTERNAL, MARK_SYSTEM, MARK_VDSO, MARK_GC };
+#define SAMPLE_MAX 32
+#define SAMPLE_PC(w) (16 + 3 * (w))
+#define SAMPLE_SIZE(w) (SAMPLE_PC(w) + 2 * SAMPLE_MAX * (w))
+
+/* What the hooks are doing. */
+enum mode {
+	MODE_FREE,		/* hooks do nothing */
+	MODE_TO_ROOT,		/* stop at the root's first instruction */
+	MODE_STEP,		/* stop at the second chain instruction */
+	MODE_HANDLER,		/* stop after rt_sigreturn or past the budget */
+};
+
+#define MAX_RANGES 32
+#define BLOCK_SLOTS 4096	/* a power of two */
+
+/* One store the handler made, with the bytes it replaced. */
+struct undo {
+	uint64_t addr;
+	uint32_t size;
+	uint8_t old[32];
+};
+
+struct probe {
+	const struct probe_config *cfg;
+	struct probe_result *res;
+	struct guest g;
+	struct machine *mc;
+	struct oracle o;
+	uint64_t root_lo, root_hi;	/* the root function's extent */
+	uint64_t sample_addr;
+	uint64_t drop_fn[3];		/* walltime, nanotime, vdsoCall (0: absent) */
+	uint64_t drop_end[3];
+	uc_context *ctx;
+	struct sys_state sys_saved;
+
+	/* The undo log, and the stores found where the handler may not write. */
+	int recording;
+	struct undo *undo;
+	size_t nundo, capundo;
+	uint64_t bad_writes;
+	/* Copies of the image's writable segments. */
+	struct { uint8_t *host, *copy; size_t len; } data[8];
+	int ndata;
+	char bad_write[160];
+
+	/* The chain's code, where the code hook is. */
+	struct { uint64_t lo, hi; } range[MAX_RANGES];
+	int nranges;
+	enum mode mode;
+	int step_seen;		/* MODE_STEP: the stepped instruction started */
+	uint64_t left_chain;	/* MODE_STEP: a block outside the chain ran, at */
+	uint64_t budget, handler_insns;
+	int over_budget;
+	/* Instructions per translated block, by block address. */
+	uint64_t block_pc[BLOCK_SLOTS];
+	uint32_t block_size[BLOCK_SLOTS], block_insns[BLOCK_SLOTS];
+	csh cs;
+	int cs_open;
+
+	uint8_t sample_buf[SAMPLE_SIZE(8)];
+	size_t cap_violations;
+	int progress_shown;
+};
+
+/* snprintf for texts that may be cut short on purpose (symbols, fault
+ * lines in fixed report fields). */
+__attribute__((format(printf, 3, 4)))
+static void text(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int find_symbol(const struct guest *g, const char *name, uint64_t *addr, uint64_t *size)
+{
+	for (size_t i = 0; i < g->image.syms.n; i++)
+		if (!strcmp(g->image.syms.v[i].name, name)) {
+			*addr = g->image.syms.v[i].addr;
+			if (size)
+				*size = g->image.syms.v[i].size;
+			return 0;
+		}
+	return -1;
+}
+
+/* --- The undo log -------------------------------------------------------------- */
+
+/*
+ * Hooked on every writable range but the handler's own memory (the signal
+ * stack, the image's data and bss): a store there from the handler breaks
+ * the invariants, and is undone.  Unicorn calls a write hook before the
+ * store lands, so guest memory still holds what the store replaces.
+ */
+static void hook_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
+{
+	struct probe *p = user;
+	struct machine *mc = p->mc;
+	(void)uc, (void)type, (void)value;
+	if (!p->recording || size <= 0)
+		return;
+	const struct region *r = machine_region(mc, addr);
+	if (!r)
+		return;		/* the store faults: nothing lands */
+	if (!p->bad_writes++) {
+		char at[96];
+		guest_symbolize(&p->g, machine_pc(mc), at, sizeof at);
+		text(p->bad_write, sizeof p->bad_write, "the handler wrote %d bytes at 0x%llx (%s) from %s",
+			 size, (unsigned long long)addr, r->name, at);
+	}
+	for (uint64_t done = 0; done < (uint64_t)size;) {
+		if (p->nundo == p->capundo) {
+			size_t cap = p->capundo ? 2 * p->capundo : 1024;
+			struct undo *n = realloc(p->undo, cap * sizeof *n);
+			if (!n)
+				return;
+			p->undo = n;
+			p->capundo = cap;
+		}
+		struct undo *u = &p->undo[p->nundo];
+		u->addr = addr + done;
+		u->size = (uint32_t)((uint64_t)size - done > sizeof u->old ? sizeof u->old : (uint64_t)size - done);
+		if (machine_read(mc, u->addr, u->old, u->size))
+			return;
+		p->nundo++;
+		done += u->size;
+	}
+}
+
+/* Copies of the image's writable segments are taken at each boundary;
+ * write hooks go on every other writable range but the signal stack. */
+static int watch_memory(struct probe *p)
+{
+	struct machine *mc = p->mc;
+	const struct sys_state *s = mc->sys;
+	uint64_t alo = s->altstack_sp, ahi = s->altstack_sp + s->altstack_size;
+	uc_hook h;
+	for (size_t i = 0; i < mc->nregions; i++) {
+		const struct region *r = &mc->regions[i];
+		if (!(r->perms & UC_PROT_WRITE))
+			continue;
+		if (r->kind == REGION_IMAGE_DATA) {
+			if (p->ndata == (int)(sizeof p->data / sizeof p->data[0]))
+				return -1;
+			p->data[p->ndata].host = r->host;
+			p->data[p->ndata].len = r->end - r->begin;
+			p->data[p->ndata].copy = malloc(r->end - r->begin);
+			if (!p->data[p->ndata++].copy)
+				return -1;
+			continue;
+		}
+		/* The part of [begin, end) below the signal stack, and above. */
+		uint64_t cut[2][2] = { { r->begin, r->end < alo ? r->end : alo },
+				       { r->begin > ahi ? r->begin : ahi, r->end } };
+		if (s->altstack_size == 0)
+			cut[1][0] = cut[1][1] = 0;
+		for (int k = 0; k < 2; k++)
+			if (cut[k][0] < cut[k][1] &&
+			    uc_hook_add(mc->uc, &h, UC_HOOK_MEM_WRITE, (void *)hook_write, p, cut[k][0],
+					cut[k][1] - 1) != UC_ERR_OK)
+				return -1;
+	}
+	return 0;
+}
+
+static void undo_all(struct probe *p)
+{
+	while (p->nundo) {
+		const struct undo *u = &p->undo[--p->nundo];
+		/* Host-side: the store may have been to a page the guest has
+		 * read-only now; the bytes go back regardless. */
+		machine_write(p->mc, u->addr, u->old, u->size);
+	}
+}
+
+/* --- Hooks: stepping and running the handler ------------------------------------ */
+
+static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct probe *p = user;
+	(void)uc, (void)size;
+	switch (p->mode) {
+	case MODE_TO_ROOT:
+		if (addr == p->root_lo)
+			machine_stop(p->mc);
+		break;
+	case MODE_STEP:
+		/* The first call is the stepped instruction itself. */
+		if (p->step_seen)
+			machine_stop(p->mc);
+		p->step_seen = 1;
+		break;
+	case MODE_HANDLER:
+		/* Back in the chain with the frame's registers: the handler
+		 * is over.  (Before rt_sigreturn the handler may itself run
+		 * chain code, e.g. a clock read through the vDSO.) */
+		if (p->mc->sys->sigreturn_pending)
+			machine_stop(p->mc);
+		break;
+	case MODE_FREE:
+		break;
+	}
+}
+
+static int in_chain(const struct probe *p, uint64_t addr)
+{
+	for (int i = 0; i < p->nranges; i++)
+		if (addr >= p->range[i].lo && addr < p->range[i].hi)
+			return 1;
+	return 0;
+}
+
+/* Instructions in the block [addr, addr+size), decoded once. */
+static uint32_t block_insns(struct probe *p, uint64_t addr, uint32_t size)
+{
+	uint64_t h = (addr * 0x9e3779b97f4a7c15ull) >> 52;
+	unsigned i = (unsigned)h & (BLOCK_SLOTS - 1);
+	for (unsigned k = 0; k < 8; k++, i = (i + 1) & (BLOCK_SLOTS - 1)) {
+		if (p->block_size[i] && p->block_pc[i] == addr && p->block_size[i] == size)
+			return p->block_insns[i];
+		if (!p->block_size[i])
+			break;
+	}
+	uint8_t code[4096];
+	uint32_t n = 0, len = size < sizeof code ? size : (uint32_t)sizeof code;
+	cs_insn *insn;
+	if (len && !machine_read(p->mc, addr, code, len)) {
+		size_t c = cs_disasm(p->cs, code, len, addr, 0, &insn);
+		if (c)
+			cs_free(insn, c);
+		n = (uint32_t)c;
+	}
+	if (!n)
+		n = 1;
+	p->block_pc[i] = addr;
+	p->block_size[i] = size;
+	p->block_insns[i] = n;
+	return n;
+}
+
+static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct probe *p = user;
+	(void)uc;
+	if (p->mode == MODE_HANDLER) {
+		p->handler_insns += block_insns(p, addr, size);
+		if (p->handler_insns > p->budget) {
+			p->over_budget = 1;
+			machine_stop(p->mc);
+		}
+	} else if (p->mode == MODE_STEP && !in_chain(p, addr)) {
+		/* Code outside the code hook's ranges: its instructions would
+		 * run unprobed, and the step would not end there. */
+		p->left_chain = addr;
+		machine_stop(p->mc);
+	}
+}
+
+/* Adds [lo, hi) to the chain's code. */
+static int add_range(struct probe *p, uint64_t lo, uint64_t hi)
+{
+	uc_hook h;
+	if (lo >= hi || p->nranges == MAX_RANGES)
+		return -1;
+	if (uc_hook_add(p->mc->uc, &h, UC_HOOK_CODE, (void *)hook_code, p, lo, hi - 1) != UC_ERR_OK)
+		return -1;
+	p->range[p->nranges].lo = lo;
+	p->range[p->nranges].hi = hi;
+	p->nranges++;
+	return 0;
+}
+
+/* Every executable mapping outside the image not yet in the ranges. */
+static int add_foreign_code(struct probe *p)
+{
+	const struct machine *mc = p->mc;
+	for (size_t i = 0; i < mc->nregions; i++) {
+		const struct region *r = &mc->regions[i];
+		if ((r->perms & UC_PROT_EXEC) && r->kind != REGION_IMAGE_TEXT && !in_chain(p, r->begin) &&
+		    add_range(p, r->begin, r->end))
+			return -1;
+	}
+	return 0;
+}
+
+/* One chain instruction.  machine_run's result, fault.kind FAULT_STOPPED
+ * when the step ended as it should. */
+static int step(struct probe *p)
+{
+	p->mode = MODE_STEP;
+	p->step_seen = 0;
+	int r = machine_run(p->mc, 0, 0);
+	p->mode = MODE_FREE;
+	return r;
+}
+
+static enum handler_result run_handler(struct probe *p)
+{
+	struct machine *mc = p->mc;
+	struct sys_state *s = mc->sys;
+	p->mode = MODE_HANDLER;
+	p->handler_insns = 0;
+	p->over_budget = 0;
+	s->sigreturn_pending = 0;
+	int r = machine_run(mc, 0, 0);
+	p->mode = MODE_FREE;
+	int returned = s->sigreturn_pending;
+	s->sigreturn_pending = 0;
+	if (r == 0)
+		return HANDLER_EXITED;
+	if (mc->fault.kind != FAULT_STOPPED)
+		return HANDLER_FAULT;
+	if (returned)
+		return HANDLER_RETURNED;
+	return p->over_budget ? HANDLER_BUDGET : HANDLER_FAULT;
+}
+
+/* --- Judging one sample --------------------------------------------------------- */
+
+/* Functions a traceback may leave out at the top of the stack: the
+ * trampolines, and whatever is not the image's code (the vDSO). */
+static int may_drop(void *ctx, uint64_t addr, int innermost)
+{
+	struct probe *p = ctx;
+	/* A return address may be one past its call's function. */
+	uint64_t a = innermost ? addr : addr - 1;
+	const struct region *r = machine_region(p->mc, a);
+	if (!r || r->kind != REGION_IMAGE_TEXT)
+		return 1;
+	for (int i = 0; i < 3; i++)
+		if (p->drop_fn[i] && a >= p->drop_fn[i] && a < p->drop_end[i])
+			return 1;
+	return 0;
+}
+
+static uint64_t word_at(const uint8_t *b, unsigned w)
+{
+	uint64_t v = 0;
+	memcpy(&v, b, w);
+	return v;
+}
+
+static int add_violation(struct probe *p, const struct violation *v)
+{
+	struct probe_result *res = p->res;
+	if (res->nviolations == p->cap_violations) {
+		size_t cap = p->cap_violations ? 2 * p->cap_violations : 64;
+		struct violation *n = realloc(res->violations, cap * sizeof *n);
+		if (!n)
+			return -1;
+		res->violations = n;
+		p->cap_violations = cap;
+	}
+	res->violations[res->nviolations++] = *v;
+	return 0;
+}
+
+static void symbolize_stack(struct probe *p, const uint64_t *pcs, int n, char (*out)[PROBE_SYM_MAX])
+{
+	for (int i = 0; i < n; i++)
+		guest_symbolize(&p->g, pcs[i], out[i], PROBE_SYM_MAX);
+}
+
+/* Delivers SIGPROF at the current boundary, judges the sample, puts
+ * everything back.  0, or -1 when out of memory. */
+static int probe_boundary(struct probe *p)
+{
+	struct machine *mc = p->mc;
+	const struct arch_ops *ops = mc->ops;
+	unsigned w = ops->word_size;
+	uint64_t pc = machine_pc(mc);
+	struct violation v;
+	enum verdict verdict;
+	uint64_t truth[PROBE_MAX_FRAMES];
+	int ntruth = oracle_truth(&p->o, pc, truth, PROBE_MAX_FRAMES);
+	uint32_t seq0 = 0;
+
+	memset(&v, 0, sizeof v);
+	uc_context_save(mc->uc, p->ctx);
+	p->sys_saved = *mc->sys;
+	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
+	machine_read(mc, p->sample_addr, &seq0, 4);
+
+	for (int i = 0; i < p->ndata; i++)
+		memcpy(p->data[i].copy, p->data[i].host, p->data[i].len);
+	p->nundo = 0;
+	p->recording = 1;
+	enum deliver_result dr = engine_deliver_signal(mc, L_SIGPROF);
+	enum handler_result hr = HANDLER_FAULT;
+	if (dr == DELIVER_OK)
+		hr = run_handler(p);
+	p->recording = 0;
+
+	if (dr != DELIVER_OK) {
+		static const char *const why[] = {
+			[DELIVER_IGNORED] = "no SIGPROF handler", [DELIVER_BLOCKED] = "SIGPROF blocked",
+			[DELIVER_FAULT] = "the signal frame could not be written",
+			[DELIVER_UNSUPPORTED] = "no SA_RESTORER",
+		};
+		verdict = VERDICT_FAULT;
+		snprintf(v.detail, sizeof v.detail, "signal not delivered: %s", why[dr]);
+	} else if (hr == HANDLER_BUDGET) {
+		verdict = VERDICT_HANG;
+		snprintf(v.detail, sizeof v.detail, "no rt_sigreturn within %llu instructions, PC %s",
+			 (unsigned long long)p->budget, "");
+		guest_symbolize(&p->g, machine_pc(mc), v.detail + strlen(v.detail), sizeof v.detail - strlen(v.detail));
+	} else if (hr == HANDLER_EXITED) {
+		verdict = VERDICT_FAULT;
+		snprintf(v.detail, sizeof v.detail, "the handler called exit_group(%d)", mc->exit_status);
+	} else if (hr == HANDLER_FAULT) {
+		verdict = VERDICT_FAULT;
+		char line[256];
+		guest_fault_line(&p->g, line, sizeof line);
+		text(v.detail, sizeof v.detail, "%s", line);
+	} else if (machine_pc(mc) != pc) {
+		/* rt_sigreturn must resume exactly where the signal came in. */
+		verdict = VERDICT_FAULT;
+		char at[64];
+		guest_symbolize(&p->g, machine_pc(mc), at, sizeof at);
+		text(v.detail, sizeof v.detail, "rt_sigreturn resumed at %s, not at the interrupted PC", at);
+	} else {
+		uint8_t *s = p->sample_buf;
+		uint32_t seq, n, marker;
+		machine_read(mc, p->sample_addr, s, SAMPLE_SIZE(w));
+		memcpy(&seq, s, 4);
+		memcpy(&n, s + 4, 4);
+		memcpy(&marker, s + 8, 4);
+		v.ngot = n > PROBE_MAX_FRAMES ? PROBE_MAX_FRAMES : (int)n;
+		for (int i = 0; i < v.ngot; i++)
+			v.got[i] = word_at(s + SAMPLE_PC(w) + (size_t)i * w, w);
+		if (seq == seq0) {
+			verdict = VERDICT_FAULT;
+			v.ngot = 0;
+			snprintf(v.detail, sizeof v.detail, "the handler returned without a sample");
+		} else if (marker == MARK_VDSO) {
+			verdict = VERDICT_VDSO;
+		} else if (marker == MARK_EXTERNAL) {
+			verdict = VERDICT_EXTERNAL;
+		} else if (marker == MARK_SYSTEM || marker == MARK_GC) {
+			verdict = VERDICT_SYSTEM;
+		} else if (marker != MARK_NONE || n > SAMPLE_MAX) {
+			verdict = VERDICT_WRONG;
+		} else {
+			verdict = oracle_judge(truth, ntruth, v.got, v.ngot, may_drop, p);
+		}
+	}
+
+	/* Put back what the handler changed. */
+	undo_all(p);
+	for (int i = 0; i < p->ndata; i++)
+		memcpy(p->data[i].host, p->data[i].copy, p->data[i].len);
+	*mc->sys = p->sys_saved;
+	mc->out[1].len = outlen[1];
+	mc->out[2].len = outlen[2];
+	mc->exited = 0;
+	mc->exit_status = 0;
+	mc->fault = (struct fault){ 0 };
+	uc_context_restore(mc->uc, p->ctx);
+
+	p->res->verdicts[verdict]++;
+	if (verdict_passes(verdict))
+		return 0;
+	v.pc = pc;
+	v.verdict = verdict;
+	guest_symbolize(&p->g, pc, v.symbol, sizeof v.symbol);
+	oracle_insn_text(&p->o, mc, pc, v.insn, sizeof v.insn);
+	v.nexpected = ntruth;
+	memcpy(v.expected, truth, (size_t)ntruth * sizeof *truth);
+	symbolize_stack(p, v.expected, v.nexpected, v.expected_sym);
+	symbolize_stack(p, v.got, v.ngot, v.got_sym);
+	return add_violation(p, &v);
+}
+
+/* --- The run -------------------------------------------------------------------- */
+
+static void progress(struct probe *p, double t0, double *last)
+{
+	double t = now_s();
+	if (t - t0 < 1.0 || t - *last < 0.25)
+		return;
+	*last = t;
+	fprintf(stderr, "\rsigstep: %s %s %s %s: %llu boundaries", p->res->arch, p->res->variant,
+		p->res->function, p->res->context, (unsigned long long)p->res->boundaries);
+	fflush(stderr);
+}
+
+/* Appends "; what" to the result's invariants text. */
+static void invariant_failed(struct probe_result *res, const char *what)
+{
+	size_t len = strlen(res->invariants);
+	res->invariants_ok = 0;
+	snprintf(res->invariants + len, sizeof res->invariants - len, "%s%s", len ? "; " : "", what);
+}
+
+/* The guest's own verdict on the run: its FAIL lines and exit status. */
+static void guest_invariants(struct probe *p, int faulted)
+{
+	struct machine *mc = p->mc;
+	struct probe_result *res = p->res;
+	if (faulted) {
+		char line[256];
+		guest_fault_line(&p->g, line, sizeof line);
+		invariant_failed(res, line);
+		return;
+	}
+	const struct outbuf *o = &mc->out[1];
+	const char *d = o->data ? o->data : "";
+	for (size_t i = 0; i < o->len;) {
+		size_t j = i;
+		while (j < o->len && d[j] != '\n')
+			j++;
+		if (memmem(d + i, j - i, " FAIL ", 6) && !(j - i >= 7 && !memcmp(d + i, "result ", 7))) {
+			char what[128];
+			snprintf(what, sizeof what, "%.*s", (int)(j - i), d + i);
+			invariant_failed(res, what);
+		}
+		i = j + 1;
+	}
+	if (mc->exit_status != 0) {
+		char what[64];
+		snprintf(what, sizeof what, "the guest exited with status %d", mc->exit_status);
+		invariant_failed(res, what);
+	}
+}
+
+static int fail2(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+{
+	snprintf(err, errlen, fmt, a, b);
+	return 2;
+}
+
+static int probe_window(struct probe *p)
+{
+	struct machine *mc = p->mc;
+	struct probe_result *res = p->res;
+	uint64_t root = p->root_lo;
+	double t0 = now_s(), last = t0;
+	int tty = p->cfg->progress && isatty(2);
+
+	oracle_reset(&p->o, root, machine_sp(mc));
+	for (;;) {
+		uint64_t pc = machine_pc(mc);
+		if (p->o.n == 1 && (pc < p->root_lo || pc >= p->root_hi))
+			break;		/* out of the root by a jump: the chain is over */
+		if (res->boundaries == MAX_BOUNDARIES) {
+			invariant_failed(res, "the chain did not return within the boundary limit");
+			return 1;
+		}
+		res->boundaries++;
+		if (probe_boundary(p))
+			return -1;
+		int was_call = oracle_is_call(&p->o, mc, pc);
+		int r = step(p);
+		if (r == 0) {
+			invariant_failed(res, "the guest exited inside the chain");
+			return 1;
+		}
+		if (p->left_chain) {
+			char at[96], what[200];
+			guest_symbolize(&p->g, p->left_chain, at, sizeof at);
+			snprintf(what, sizeof what, "the chain ran code outside the probed functions, at %s: "
+				 "its boundaries cannot be probed", at);
+			invariant_failed(res, what);
+			return 1;
+		}
+		if (mc->fault.kind != FAULT_STOPPED) {
+			char line[256];
+			guest_fault_line(&p->g, line, sizeof line);
+			invariant_failed(res, line);
+			return 1;
+		}
+		mc->fault = (struct fault){ 0 };
+		oracle_step(&p->o, mc, pc, was_call);
+		if (p->o.overflow) {
+			invariant_failed(res, "the shadow stack overflowed");
+			return 1;
+		}
+		if (tty) {		/* a clock read is nothing next to a boundary */
+			progress(p, t0, &last);
+			p->progress_shown |= last != t0;
+		}
+	}
+	return 0;
+}
+
+int probe_run(const struct probe_config *cfg, struct probe_result *res, char *err, size_t errlen)
+{
+	const struct arch_ops *ops = cfg->ops;
+	struct probe p;
+	char image[4096], vdso[4096], lerr[LOADER_ERR_MAX];
+	const char *function = cfg->function ? cfg->function : "walltime";
+	const char *context = cfg->context ? cfg->context : "curg";
+	int rc = 2;
+
+	memset(res, 0, sizeof *res);
+	memset(&p, 0, sizeof p);
+	p.cfg = cfg;
+	p.res = res;
+	if (!ops)
+		return fail2(err, errlen, "no architecture given%s%s", "", "");
+	if (strcmp(function, "walltime") && strcmp(function, "nanotime"))
+		return fail2(err, errlen, "unknown function '%s' (walltime or nanotime)%s", function, "");
+	if (strcmp(context, "curg") && strcmp(context, "g0"))
+		return fail2(err, errlen, "unknown context '%s' (curg or g0)%s", context, "");
+	if (cfg->era < -1 || cfg->era > 2)
+		return fail2(err, errlen, "unknown sigprof era%s%s", "", "");
+	const char *bdir = cfg->build_dir ? cfg->build_dir : ".";
+	if (cfg->image_path)
+		snprintf(image, sizeof image, "%s", cfg->image_path);
+	else if (!cfg->variant || !cfg->variant[0] || strchr(cfg->variant, '/'))
+		return fail2(err, errlen, "unknown variant '%s'%s", cfg->variant ? cfg->variant : "", "");
+	else
+		snprintf(image, sizeof image, "%s/guest/%s/sigstep-guest-%s", bdir, ops->name, cfg->variant);
+	snprintf(vdso, sizeof vdso, "%s/guest/%s/vdso.so", bdir, ops->name);
+	if (access(image, R_OK))
+		return fail2(err, errlen, "no guest image %s%s", image, "");
+	if (cfg->vdso && access(vdso, R_OK))
+		return fail2(err, errlen, "no synthetic vDSO %s%s", vdso, "");
+
+	const char *base = strrchr(image, '/') ? strrchr(image, '/') + 1 : image;
+	snprintf(res->arch, sizeof res->arch, "%s", ops->name);
+	text(res->variant, sizeof res->variant, "%s", cfg->variant ? cfg->variant : base);
+	snprintf(res->function, sizeof res->function, "%s", function);
+	snprintf(res->context, sizeof res->context, "%s", context);
+	res->invariants_ok = 1;
+	res->vdso = cfg->vdso;
+
+	/*
+	 * Without a vDSO the guest must take its fallback path; it gets the
+	 * synthetic vDSO it maps itself with clock_gettime hidden from the
+	 * lookup (what the native fallback runs do), rather than none at
+	 * all: on amd64 the Go 1.10/1.11 fallback is the vDSO's gettimeofday.
+	 */
+	const char *argv[16];
+	int argc = 0;
+	argv[argc++] = base;
+	argv[argc++] = "--context", argv[argc++] = context;
+	argv[argc++] = "--function", argv[argc++] = function;
+	argv[argc++] = "--iterations", argv[argc++] = "1";
+	if (cfg->era >= 0)
+		argv[argc++] = "--era", argv[argc++] = era_names[cfg->era];
+	if (!cfg->vdso) {
+		argv[argc++] = "--vdso", argv[argc++] = "synthetic";
+		argv[argc++] = "--hide-symbol", argv[argc++] = "__vdso_clock_gettime";
+	}
+	argv[argc] = NULL;
+	struct guest_config gc = { .ops = ops, .image_path = image, .vdso_path = cfg->vdso ? vdso : NULL,
+				   .argc = argc, .argv = argv };
+	const char *bad;
+	if (guest_load(&p.g, &gc, lerr, &bad)) {
+		if (bad)
+			return fail2(err, errlen, "%s: %s", bad, lerr);
+		return fail2(err, errlen, "%s%s", lerr, "");
+	}
+	p.mc = p.g.mc;
+	struct machine *mc = p.mc;
+
+	uint64_t era_addr, size;
+	const char *root_name = strcmp(context, "curg") ? "mstart_root" : "goroutine_root";
+	if (find_symbol(&p.g, root_name, &p.root_lo, &size) || !size ||
+	    find_symbol(&p.g, "sigstep_sample", &p.sample_addr, NULL) ||
+	    find_symbol(&p.g, "sigstep_era", &era_addr, NULL)) {
+		fail2(err, errlen, "%s: not a sigstep guest image (no %s, sigstep_sample or sigstep_era)", image, root_name);
+		goto out;
+	}
+	p.root_hi = p.root_lo + size;
+	static const char *const drop_names[3] = { "walltime", "nanotime", "vdsoCall" };
+	uint64_t tramp_lo = UINT64_MAX, tramp_hi = 0;
+	for (int i = 0; i < 3; i++) {
+		uint64_t a, s;
+		if (!find_symbol(&p.g, drop_names[i], &a, &s)) {
+			p.drop_fn[i] = a;
+			p.drop_end[i] = a + (s ? s : 1);
+			tramp_lo = a < tramp_lo ? a : tramp_lo;
+			tramp_hi = p.drop_end[i] > tramp_hi ? p.drop_end[i] : tramp_hi;
+		}
+	}
+	if (!p.drop_fn[0] || !p.drop_fn[1]) {
+		fail2(err, errlen, "%s: no walltime or nanotime in the image%s", image, "");
+		goto out;
+	}
+	p.budget = cfg->handler_budget ? cfg->handler_budget : DEFAULT_HANDLER_BUDGET;
+	if (oracle_init(&p.o, ops) || uc_context_alloc(mc->uc, &p.ctx) != UC_ERR_OK ||
+	    cs_open(ops->cs_arch, ops->cs_mode, &p.cs) != CS_ERR_OK) {
+		fail2(err, errlen, "out of memory%s%s", "", "");
+		goto out;
+	}
+	p.cs_open = 1;
+
+	/*
+	 * The chain's code: the callers (from the roots to chain_return, the
+	 * way out), the span of the trampoline functions (with whatever local
+	 * functions lie between them), and code mapped outside the image.
+	 * The hooks go in before anything is translated.
+	 */
+	static const char *const callers[] = {
+		"goroutine_root", "mstart_root", "go_main", "profiled_loop", "time_now", "chain_return",
+	};
+	for (size_t i = 0; i < sizeof callers / sizeof callers[0]; i++) {
+		uint64_t a, s;
+		if (find_symbol(&p.g, callers[i], &a, &s) || !s || add_range(&p, a, a + s)) {
+			fail2(err, errlen, "%s: no usable symbol %s (not a sigstep guest image?)", image, callers[i]);
+			goto out;
+		}
+	}
+	uc_hook bh;
+	if (add_range(&p, tramp_lo, tramp_hi) || add_foreign_code(&p) ||
+	    uc_hook_add(mc->uc, &bh, UC_HOOK_BLOCK, (void *)hook_block, &p, 1, 0) != UC_ERR_OK) {
+		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
+		goto out;
+	}
+
+	/* Full speed to the root. */
+	p.mode = MODE_TO_ROOT;
+	int r = machine_run(mc, 0, RUN_TIMEOUT_US);
+	p.mode = MODE_FREE;
+	if (r == 0 || mc->fault.kind != FAULT_STOPPED || machine_pc(mc) != p.root_lo) {
+		char line[256] = "";
+		if (r)
+			guest_fault_line(&p.g, line, sizeof line);
+		else if (mc->out[2].len)
+			snprintf(line, sizeof line, "%.*s", (int)strcspn(mc->out[2].data, "\n"), mc->out[2].data);
+		else
+			snprintf(line, sizeof line, "it exited with status %d", mc->exit_status);
+		fail2(err, errlen, "the guest never reached %s: %s", root_name, line);
+		goto out;
+	}
+	/* The vDSO the guest mapped itself (no vDSO from the harness). */
+	if (add_foreign_code(&p)) {
+		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
+		goto out;
+	}
+	mc->fault = (struct fault){ 0 };
+	uint32_t era = 0;
+	machine_read(mc, era_addr, &era, 4);
+	snprintf(res->era_name, sizeof res->era_name, "%s", era < 3 ? era_names[era] : "?");
+
+	if (watch_memory(&p)) {
+		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
+		goto out;
+	}
+	double t0 = now_s();
+	int wr = probe_window(&p);
+	if (p.progress_shown)
+		fputs("\r\033[K", stderr);	/* the progress line goes */
+	res->elapsed_s = now_s() - t0;
+	res->boundaries_per_s = res->elapsed_s > 0 ? res->boundaries / res->elapsed_s : 0;
+	if (wr < 0) {
+		fail2(err, errlen, "out of memory%s%s", "", "");
+		goto out;
+	}
+	if (p.bad_writes) {
+		char what[220];
+		snprintf(what, sizeof what, "%s (%llu stores outside the handler's memory)", p.bad_write,
+			 (unsigned long long)p.bad_writes);
+		invariant_failed(res, what);
+	}
+	/* The rest of the run: the guest's own checks of the call. */
+	if (wr == 0)
+		guest_invariants(&p, machine_run(mc, 0, RUN_TIMEOUT_US));
+	if (res->boundaries == 0)
+		invariant_failed(res, "no boundary was probed");
+
+	int all = 1;
+	for (int v = 0; v < VERDICT_COUNT; v++)
+		if (!verdict_passes((enum verdict)v) && res->verdicts[v])
+			all = 0;
+	res->pass = all && res->invariants_ok;
+	rc = 0;
+out:
+	if (p.ctx)
+		uc_context_free(p.ctx);
+	if (p.o.cache)
+		oracle_free(&p.o);
+	if (p.cs_open)
+		cs_close(&p.cs);
+	free(p.undo);
+	for (int i = 0; i < p.ndata; i++)
+		free(p.data[i].copy);
+	guest_free(&p.g);
+	if (rc) {
+		free(res->violations);
+		res->violations = NULL;
+		res->nviolations = 0;
+	}
+	return rc;
+}
+
+void probe_result_free(struct probe_result *res)
+{
+	free(res->violations);
+	res->violations = NULL;
+	res->nviolations = 0;
+}

@@ -1,0 +1,267 @@
+/*
+ * Probe mode on every architecture: the shadow stack and the verdicts
+ * reproduce the history of the trampolines (DESIGN.md, "Expected
+ * history"), the shadow stack is the chain that really runs, a handler
+ * out of budget is a hang and not the end of the run, and a probe gives
+ * the same verdicts every time.
+ *
+ * Guest images are read from $SIGSTEP_BUILD_DIR/guest/<arch>/.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch_ops.h"
+#include "probe.h"
+
+static const char *const arches[] = { "amd64", "386", "arm" };
+#define NARCHES 3
+
+static const char *build_dir(void)
+{
+	const char *d = getenv("SIGSTEP_BUILD_DIR");
+	return d ? d : "build";
+}
+
+/* One probe of arch's variant; fails the test on unusable input. */
+static void probe(const char *arch, const char *variant, const char *function, const char *context,
+		  uint64_t budget, struct probe_result *res)
+{
+	const struct arch_ops *ops = arch_ops_find(arch);
+	ck_assert_msg(ops, "arch %s not compiled in", arch);
+	struct probe_config cfg = {
+		.ops = ops, .build_dir = build_dir(), .variant = variant, .function = function,
+		.context = context, .era = -1, .vdso = 1, .handler_budget = budget,
+	};
+	char err[256] = "";
+	int rc = probe_run(&cfg, res, err, sizeof err);
+	ck_assert_msg(rc == 0, "%s/%s: probe_run %d: %s", arch, variant, rc, err);
+	ck_assert_msg(res->boundaries > 20, "%s/%s: only %llu boundaries", arch, variant,
+		      (unsigned long long)res->boundaries);
+}
+
+static uint64_t sum(const struct probe_result *r)
+{
+	uint64_t n = 0;
+	for (int v = 0; v < VERDICT_COUNT; v++)
+		n += r->verdicts[v];
+	return n;
+}
+
+/* prefix (Go 1.10, era go1.10): samples in the vDSO are _ExternalCode,
+ * and only there; samples in the trampoline while SP is on g0 are
+ * _System. */
+START_TEST(prefix_is_external_in_the_vdso)
+{
+	const char *arch = arches[_i / 2];
+	const char *function = _i % 2 ? "nanotime" : "walltime";
+	const struct arch_ops *ops = arch_ops_find(arch);
+	struct probe_result r;
+	probe(arch, "prefix", function, "curg", 0, &r);
+	ck_assert_uint_eq(sum(&r), r.boundaries);
+	ck_assert_msg(r.verdicts[VERDICT_EXTERNAL] > 0, "%s: no external sample", arch);
+	ck_assert(!r.pass);
+	ck_assert_msg(r.invariants_ok, "%s: %s", arch, r.invariants);
+	for (size_t i = 0; i < r.nviolations; i++) {
+		const struct violation *v = &r.violations[i];
+		if (v->verdict == VERDICT_EXTERNAL)
+			ck_assert_msg(v->pc >= ops->vdso_base && v->pc < ops->address_limit,
+				      "%s: external sample at %s, outside the vDSO", arch, v->symbol);
+		/* On g0 in the trampoline: the traceback finds no goroutine
+		 * stack under SP. */
+		if (v->verdict == VERDICT_SYSTEM)
+			ck_assert_msg(!strncmp(v->symbol, function, strlen(function)),
+				      "%s: system sample at %s, outside %s", arch, v->symbol, function);
+	}
+	ck_assert_msg(r.verdicts[VERDICT_SYSTEM] > 0, "%s: no system sample", arch);
+	probe_result_free(&r);
+}
+END_TEST
+
+/*
+ * seed (the Go 1.11 commit, era go1.11): no more _ExternalCode, but the
+ * one-word-off vdsoSP makes samples through vdsoPC/vdsoSP wrong.  If this
+ * passes, the oracle or the variant is broken.
+ */
+START_TEST(seed_is_wrong_through_vdsosp)
+{
+	const char *arch = arches[_i / 2];
+	const char *function = _i % 2 ? "nanotime" : "walltime";
+	struct probe_result r;
+	probe(arch, "seed", function, "curg", 0, &r);
+	ck_assert_uint_eq(sum(&r), r.boundaries);
+	ck_assert_uint_eq(r.verdicts[VERDICT_EXTERNAL], 0);
+	ck_assert_msg(r.verdicts[VERDICT_WRONG] > 0, "%s: seed has no wrong sample", arch);
+	ck_assert(!r.pass);
+	ck_assert_msg(r.invariants_ok, "%s: %s", arch, r.invariants);
+	/* What vdsoPC/vdsoSP give: the frame of time_now, once or twice,
+	 * never the whole chain below it. */
+	int seen = 0;
+	for (size_t i = 0; i < r.nviolations; i++) {
+		const struct violation *v = &r.violations[i];
+		if (v->verdict != VERDICT_WRONG || v->ngot < 1 || strncmp(v->got_sym[0], "time_now+", 9))
+			continue;
+		seen = 1;
+		ck_assert_msg(v->ngot < v->nexpected - 1, "%s: at %s the sample is not short", arch, v->symbol);
+	}
+	ck_assert_msg(seen, "%s: no wrong sample starting at time_now", arch);
+	probe_result_free(&r);
+}
+END_TEST
+
+/* master (Go 2024, era modern): every boundary passes, both clocks. */
+START_TEST(master_passes_everywhere)
+{
+	const char *arch = arches[_i / 2];
+	const char *function = _i % 2 ? "nanotime" : "walltime";
+	struct probe_result r;
+	probe(arch, "master", function, "curg", 0, &r);
+	ck_assert_uint_eq(sum(&r), r.boundaries);
+	ck_assert_msg(r.pass && r.nviolations == 0, "%s %s: %zu violations, first at %s (%s)", arch, function,
+		      r.nviolations, r.nviolations ? r.violations[0].symbol : "",
+		      r.nviolations ? verdict_name(r.violations[0].verdict) : "");
+	ck_assert_uint_gt(r.verdicts[VERDICT_CALLER], 0);
+	ck_assert_uint_gt(r.verdicts[VERDICT_FULL], 0);
+	probe_result_free(&r);
+}
+END_TEST
+
+static int sym_is(const char *sym, const char *fn)
+{
+	size_t n = strlen(fn);
+	return !strncmp(sym, fn, n) && sym[n] == '+';
+}
+
+/*
+ * With a budget of 10 instructions no handler returns: every boundary is
+ * a hang, and the run still goes to the end with its invariants.  Each
+ * hang records the shadow stack, which at walltime's first instruction is
+ * the chain the callers build, innermost first, and at the last boundary
+ * is the root alone.
+ */
+START_TEST(budget_of_ten_hangs_and_shadow_stack_is_the_chain)
+{
+	const char *arch = arches[_i];
+	struct probe_result r;
+	probe(arch, "master", "walltime", "curg", 10, &r);
+	ck_assert_uint_eq(r.verdicts[VERDICT_HANG], r.boundaries);
+	ck_assert_uint_eq(r.nviolations, r.boundaries);
+	ck_assert_msg(r.invariants_ok, "%s: %s", arch, r.invariants);
+
+	static const char *const chain[] = { "walltime", "time_now", "profiled_loop", "go_main", "goroutine_root" };
+	int found = 0, deepest = 0;
+	for (size_t i = 0; i < r.nviolations; i++) {
+		const struct violation *v = &r.violations[i];
+		deepest = v->nexpected > deepest ? v->nexpected : deepest;
+		if (strcmp(v->symbol, "walltime+0x0"))
+			continue;
+		found++;
+		ck_assert_int_eq(v->nexpected, 5);
+		ck_assert_uint_eq(v->expected[0], v->pc);
+		for (int k = 0; k < 5; k++)
+			ck_assert_msg(sym_is(v->expected_sym[k], chain[k]), "%s: frame %d is %s, not in %s", arch, k,
+				      v->expected_sym[k], chain[k]);
+	}
+	ck_assert_int_eq(found, 1);
+	/* Inside the vDSO the stack is deeper than the chain. */
+	ck_assert_int_gt(deepest, 5);
+	/* The first boundary is the root's entry, the last its jump out. */
+	ck_assert_str_eq(r.violations[0].symbol, "goroutine_root+0x0");
+	ck_assert_int_eq(r.violations[0].nexpected, 1);
+	const struct violation *last = &r.violations[r.nviolations - 1];
+	ck_assert(sym_is(last->symbol, "goroutine_root"));
+	ck_assert_int_eq(last->nexpected, 1);
+	probe_result_free(&r);
+}
+END_TEST
+
+/* Two probes of the same configuration judge every boundary alike. */
+START_TEST(probes_are_deterministic)
+{
+	const char *arch = arches[_i];
+	struct probe_result a, b;
+	probe(arch, "seed", "nanotime", "curg", 0, &a);
+	probe(arch, "seed", "nanotime", "curg", 0, &b);
+	ck_assert_uint_eq(a.boundaries, b.boundaries);
+	ck_assert(!memcmp(a.verdicts, b.verdicts, sizeof a.verdicts));
+	ck_assert_uint_eq(a.nviolations, b.nviolations);
+	for (size_t i = 0; i < a.nviolations; i++) {
+		const struct violation *x = &a.violations[i], *y = &b.violations[i];
+		ck_assert_uint_eq(x->pc, y->pc);
+		ck_assert_int_eq(x->verdict, y->verdict);
+		ck_assert_int_eq(x->ngot, y->ngot);
+		ck_assert(!memcmp(x->got, y->got, sizeof x->got));
+		ck_assert_int_eq(x->nexpected, y->nexpected);
+		ck_assert(!memcmp(x->expected, y->expected, sizeof x->expected));
+	}
+	probe_result_free(&a);
+	probe_result_free(&b);
+}
+END_TEST
+
+/* Unusable input is status 2 with a reason, never a crash. */
+START_TEST(bad_configuration_is_status_2)
+{
+	const struct arch_ops *ops = arch_ops_find(arches[_i]);
+	struct probe_result r;
+	char err[256];
+	struct probe_config cfg = {
+		.ops = ops, .build_dir = build_dir(), .variant = "no-such-variant", .function = "walltime",
+		.context = "curg", .era = -1, .vdso = 1,
+	};
+	err[0] = 0;
+	ck_assert_int_eq(probe_run(&cfg, &r, err, sizeof err), 2);
+	ck_assert(err[0]);
+	cfg.variant = "master";
+	cfg.function = "clock";
+	err[0] = 0;
+	ck_assert_int_eq(probe_run(&cfg, &r, err, sizeof err), 2);
+	ck_assert(err[0]);
+	cfg.function = "walltime";
+	cfg.image_path = "/dev/null";
+	err[0] = 0;
+	ck_assert_int_eq(probe_run(&cfg, &r, err, sizeof err), 2);
+	ck_assert(err[0]);
+}
+END_TEST
+
+START_TEST(verdict_names_round_trip)
+{
+	for (int v = 0; v < VERDICT_COUNT; v++)
+		ck_assert_int_eq(verdict_from_name(verdict_name((enum verdict)v)), v);
+	ck_assert_int_eq(verdict_from_name("nonsense"), VERDICT_COUNT);
+	ck_assert(verdict_passes(VERDICT_FULL) && verdict_passes(VERDICT_CALLER));
+	for (int v = VERDICT_VDSO; v < VERDICT_COUNT; v++)
+		ck_assert(!verdict_passes((enum verdict)v));
+}
+END_TEST
+
+static Suite *probe_suite(void)
+{
+	Suite *s = suite_create("probe");
+	TCase *t = tcase_create("history");
+	tcase_set_timeout(t, 120);
+	tcase_add_loop_test(t, prefix_is_external_in_the_vdso, 0, 2 * NARCHES);
+	tcase_add_loop_test(t, seed_is_wrong_through_vdsosp, 0, 2 * NARCHES);
+	tcase_add_loop_test(t, master_passes_everywhere, 0, 2 * NARCHES);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("oracle");
+	tcase_set_timeout(t, 120);
+	tcase_add_loop_test(t, budget_of_ten_hangs_and_shadow_stack_is_the_chain, 0, NARCHES);
+	tcase_add_loop_test(t, probes_are_deterministic, 0, NARCHES);
+	tcase_add_loop_test(t, bad_configuration_is_status_2, 0, NARCHES);
+	tcase_add_test(t, verdict_names_round_trip);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(probe_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
