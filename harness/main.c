@@ -39,7 +39,7 @@ static const char usage[] =
 	"                    [--vdso-base ADDR | --no-vdso] [--timeout SECONDS] [-- GUEST-ARGS...]\n"
 	"       sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]\n"
 	"                   [--context curg|g0] [--sigprof go1.10|go1.11|modern] [--no-vdso]\n"
-	"                   [--handler-budget N] [--json FILE|-] [--build-dir DIR]\n"
+	"                   [--handler-budget N] [--iterations N] [--json FILE|-] [--build-dir DIR]\n"
 	"       sigstep check --arch A FILE.S [--function F] [--context C] [--sigprof ERA]\n"
 	"                     [--no-vdso] [--build-dir DIR] [--json FILE|-]\n"
 	"       sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N] [--expectations FILE]\n";
@@ -238,6 +238,7 @@ static int cmd_run(int argc, char **argv)
 	const char *function = "walltime", *context = "curg", *sigprof = NULL;
 	uint64_t budget = 0;
 	int no_vdso = 0;
+	uint64_t iterations = 1;
 	char dirbuf[PATH_MAX];
 
 	for (int i = 0; i < argc; i++) {
@@ -250,14 +251,17 @@ static int cmd_run(int argc, char **argv)
 			: !strcmp(a, "--function") ? &function : !strcmp(a, "--context") ? &context
 			: !strcmp(a, "--sigprof") ? &sigprof : !strcmp(a, "--json") ? &json
 			: !strcmp(a, "--build-dir") ? &build_dir : NULL;
-		if (!slot && strcmp(a, "--handler-budget"))
+		if (!slot && strcmp(a, "--handler-budget") && strcmp(a, "--iterations"))
 			return die2("run: unknown option '%s'%s", a, "");
 		if (!v)
 			return die2("run: option '%s' needs a value%s", a, "");
 		i++;
 		if (slot)
 			*slot = v;
-		else if (parse_u64(v, &budget) || budget == 0)
+		else if (!strcmp(a, "--iterations")) {
+			if (parse_u64(v, &iterations) || iterations == 0 || iterations > 100000)
+				return die2("run: bad --iterations '%s' (1 to 100000)%s", v, "");
+		} else if (parse_u64(v, &budget) || budget == 0)
 			return die2("run: bad --handler-budget '%s'%s", v, "");
 	}
 	if (!arch)
@@ -300,6 +304,7 @@ static int cmd_run(int argc, char **argv)
 	struct probe_config cfg = {
 		.ops = ops, .build_dir = build_dir, .variant = variant, .function = function,
 		.context = context, .era = era, .vdso = !no_vdso, .handler_budget = budget, .progress = 1,
+		.iterations = iterations,
 	};
 	struct probe_result res;
 	char err[256];

@@ -4,17 +4,17 @@
  * time until the chain is over.  At each boundary in between:
  *
  *   1. the shadow stack has taken the instruction that led here;
- *   2. registers go into a saved context, the emulated kernel's state and
- *      the image's data and bss (where the handler keeps its sample and
- *      its state) are copied; any store to other writable memory except
- *      the signal stack (the chain's stacks: the handler has no business
- *      there) is logged by a UC_HOOK_MEM_WRITE hook on those ranges alone,
- *      with the bytes it overwrites, and breaks the run's invariants;
+ *   2. registers go into a saved context and the emulated kernel's state
+ *      is copied; every store the handler makes outside the signal stack is
+ *      logged by UC_HOOK_MEM_WRITE hooks with the bytes it overwrites: in
+ *      the image's data and bss (where the handler keeps its sample and its
+ *      state) that is its right, anywhere else (the chain's stacks: the
+ *      handler has no business there) it breaks the run's invariants;
  *   3. SIGPROF is delivered and the guest's handler runs to rt_sigreturn,
  *      within an instruction budget;
  *   4. its sample is judged against the shadow stack;
- *   5. data, bss, the logged stores, the kernel state and the registers
- *      are put back, and the chain goes on as if nothing had happened.
+ *   5. the logged stores, the kernel state and the registers are put
+ *      back, and the chain goes on as if nothing had happened.
  *      (The signal stack keeps what the handler left below its SP, as in
  *      a real process; nothing outside a handler reads it.)
  *
@@ -124,9 +124,6 @@ struct probe {
 	struct undo *undo;
 	size_t nundo, capundo;
 	uint64_t bad_writes;
-	/* Copies of the image's writable segments. */
-	struct { uint8_t *host, *copy; size_t len; } data[8];
-	int ndata;
 	char bad_write[160];
 
 	/* The chain's code, where the code hook is. */
@@ -186,6 +183,8 @@ static int find_symbol(const struct guest *g, const char *name, uint64_t *addr, 
  * the invariants, and is undone.  Unicorn calls a write hook before the
  * store lands, so guest memory still holds what the store replaces.
  */
+static void log_store(struct probe *p, uint64_t addr, int size);
+
 static void hook_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
 {
 	struct probe *p = user;
@@ -202,6 +201,27 @@ static void hook_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 		text(p->bad_write, sizeof p->bad_write, "the handler wrote %d bytes at 0x%llx (%s) from %s",
 			 size, (unsigned long long)addr, r->name, at);
 	}
+	log_store(p, addr, size);
+}
+
+/*
+ * Hooked on the image's data and bss, where the handler keeps its sample
+ * and its state: those stores are the handler's right, and are undone
+ * after the sample is read.  (Logging the stores costs less than copying
+ * the segments at every boundary: the handler makes a few hundred, and
+ * Unicorn 2.0.1 takes its slow store path for every guest store anyway.)
+ */
+static void hook_write_own(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
+{
+	struct probe *p = user;
+	(void)uc, (void)type, (void)value;
+	if (p->recording && size > 0 && machine_region(p->mc, addr))
+		log_store(p, addr, size);
+}
+
+static void log_store(struct probe *p, uint64_t addr, int size)
+{
+	struct machine *mc = p->mc;
 	for (uint64_t done = 0; done < (uint64_t)size;) {
 		if (p->nundo == p->capundo) {
 			size_t cap = p->capundo ? 2 * p->capundo : 1024;
@@ -221,8 +241,8 @@ static void hook_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	}
 }
 
-/* Copies of the image's writable segments are taken at each boundary;
- * write hooks go on every other writable range but the signal stack. */
+/* Write hooks: the image's data and bss (the handler's own, undone), and
+ * every other writable range but the signal stack (forbidden, undone). */
 static int watch_memory(struct probe *p)
 {
 	struct machine *mc = p->mc;
@@ -234,12 +254,8 @@ static int watch_memory(struct probe *p)
 		if (!(r->perms & UC_PROT_WRITE))
 			continue;
 		if (r->kind == REGION_IMAGE_DATA) {
-			if (p->ndata == (int)(sizeof p->data / sizeof p->data[0]))
-				return -1;
-			p->data[p->ndata].host = r->host;
-			p->data[p->ndata].len = r->end - r->begin;
-			p->data[p->ndata].copy = malloc(r->end - r->begin);
-			if (!p->data[p->ndata++].copy)
+			if (uc_hook_add(mc->uc, &h, UC_HOOK_MEM_WRITE, (void *)hook_write_own, p, r->begin,
+					r->end - 1) != UC_ERR_OK)
 				return -1;
 			continue;
 		}
@@ -475,8 +491,6 @@ static int probe_boundary(struct probe *p)
 	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
 	machine_read(mc, p->sample_addr, &seq0, 4);
 
-	for (int i = 0; i < p->ndata; i++)
-		memcpy(p->data[i].copy, p->data[i].host, p->data[i].len);
 	p->nundo = 0;
 	p->recording = 1;
 	enum deliver_result dr = engine_deliver_signal(mc, L_SIGPROF);
@@ -541,8 +555,6 @@ static int probe_boundary(struct probe *p)
 
 	/* Put back what the handler changed. */
 	undo_all(p);
-	for (int i = 0; i < p->ndata; i++)
-		memcpy(p->data[i].host, p->data[i].copy, p->data[i].len);
 	*mc->sys = p->sys_saved;
 	mc->out[1].len = outlen[1];
 	mc->out[2].len = outlen[2];
@@ -730,7 +742,9 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	argv[argc++] = base;
 	argv[argc++] = "--context", argv[argc++] = context;
 	argv[argc++] = "--function", argv[argc++] = function;
-	argv[argc++] = "--iterations", argv[argc++] = "1";
+	char iters[24];
+	snprintf(iters, sizeof iters, "%llu", (unsigned long long)(cfg->iterations ? cfg->iterations : 1));
+	argv[argc++] = "--iterations", argv[argc++] = iters;
 	if (cfg->era >= 0)
 		argv[argc++] = "--era", argv[argc++] = era_names[cfg->era];
 	if (!cfg->vdso) {
@@ -869,8 +883,6 @@ out:
 	if (p.cs_open)
 		cs_close(&p.cs);
 	free(p.undo);
-	for (int i = 0; i < p.ndata; i++)
-		free(p.data[i].copy);
 	guest_free(&p.g);
 	if (rc) {
 		free(res->violations);

@@ -51,6 +51,7 @@ struct probe_config {
 	int vdso;		/* 1: synthetic vDSO mapped and announced; 0: absent (fallback) */
 	uint64_t handler_budget;	/* instructions per handler run (0: default) */
 	int progress;		/* print a progress line on stderr for long runs */
+	uint64_t iterations;	/* calls of the function in the window (0: 1) */
 };
 
 struct violation {
