@@ -1,0 +1,33 @@
+#!/bin/sh
+# Benchmarks: figures, never pass/fail.  Set-up and build first, then:
+#  - the Unicorn engine's probing rate (boundaries/s) per arch x variant,
+#    on a window of 100 calls (start-up excluded: the rate is the window's);
+#  - the whole `sigstep matrix` wall time on this machine's cores;
+#  - the reference: native trap-flag single-stepping on the host CPU (and
+#    under qemu-x86_64), real SIGTRAPs counted by a handler.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/ci/build.sh" >/dev/null
+b="$root/build"
+
+echo "== probing rate (sigstep run --iterations 100, one core)"
+for arch in amd64 386 arm; do
+	for variant in $(tr ";" " " <"$b/guest/$arch/variants.txt"); do
+		rate=$("$b/sigstep" run --arch "$arch" --variant "$variant" --iterations 100 |
+			sed -n 's/^speed *//p')
+		printf '%-6s %-8s %s\n' "$arch" "$variant" "$rate"
+	done
+done
+
+echo "== sigstep matrix ($(nproc) cores)"
+start=$(date +%s.%N)
+"$b/sigstep" matrix >/dev/null || true
+end=$(date +%s.%N)
+awk -v s="$start" -v e="$end" 'BEGIN { printf "wall %.2f s\n", e - s }'
+
+if [ -x "$b/bench-trapflag" ]; then
+	echo "== native trap-flag single-stepping (reference)"
+	"$b/bench-trapflag"
+	echo "-- the same under qemu-x86_64"
+	qemu-x86_64 "$b/bench-trapflag"
+fi
