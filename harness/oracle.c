@@ -44,6 +44,7 @@ void oracle_reset(struct oracle *o, uint64_t root_entry, uint64_t sp)
 {
 	o->n = 1;
 	o->overflow = 0;
+	o->broken[0] = 0;
 	o->frame[0] = (struct oracle_frame){ .entry = root_entry, .ret = 0, .sp = sp };
 }
 
@@ -132,20 +133,36 @@ void oracle_step(struct oracle *o, const struct machine *mc, uint64_t from, int 
 			o->overflow = 1;
 			return;
 		}
-		o->frame[o->n++] = (struct oracle_frame){ .entry = pc, .ret = ret, .sp = sp };
+		uint64_t g = ops->reg_g >= 0 ? machine_reg(mc, ops->reg_g) : 0;
+		o->frame[o->n++] = (struct oracle_frame){ .entry = pc, .ret = ret, .sp = sp, .g = g };
 		return;
 	}
 	/*
-	 * A return: the PC is the innermost frame's return address and SP is
-	 * the caller's again (x86: the return address popped; ARM: SP as at
-	 * the callee's entry).  Both, so that a loop back to the address after
-	 * a call in the same frame is not taken for a return.
+	 * A return: the PC is the innermost frame's return address, and SP
+	 * should be the caller's again (x86: the return address popped; ARM:
+	 * SP as at the callee's entry).  While the callee's frame is on the
+	 * shadow stack, no instruction of the caller runs but by returning.
 	 */
 	if (o->n > 1) {
 		const struct oracle_frame *top = &o->frame[o->n - 1];
 		uint64_t caller_sp = top->sp + (ops->reg_lr >= 0 ? 0 : ops->word_size);
-		if (pc == top->ret && sp == caller_sp)
+		if (pc == top->ret) {
+			/* Back at the return address: the callee returned.  With
+			 * another SP or g than the caller had, it broke Go's ABI;
+			 * the frame is gone all the same. */
+			uint64_t g = ops->reg_g >= 0 ? machine_reg(mc, ops->reg_g) : 0;
+			if (sp != caller_sp && !o->broken[0])
+				snprintf(o->broken, sizeof o->broken,
+					 "the call to 0x%llx returned with SP 0x%llx, not the caller's 0x%llx",
+					 (unsigned long long)top->entry, (unsigned long long)sp,
+					 (unsigned long long)caller_sp);
+			else if (g != top->g && !o->broken[0])
+				snprintf(o->broken, sizeof o->broken,
+					 "the call to 0x%llx returned with the g register changed (0x%llx, was 0x%llx)",
+					 (unsigned long long)top->entry, (unsigned long long)g,
+					 (unsigned long long)top->g);
 			o->n--;
+		}
 	}
 }
 

@@ -22,6 +22,7 @@ struct oracle_frame {
 	uint64_t entry;		/* where the call went */
 	uint64_t ret;		/* the return address it left */
 	uint64_t sp;		/* SP at the callee's first instruction */
+	uint64_t g;		/* the g register then (0 where g is not in one) */
 };
 
 struct insn_cache;
@@ -34,6 +35,9 @@ struct oracle {
 	int n;			/* frame[0] is the root; frame[n-1] the innermost */
 	int overflow;		/* a push found the stack full */
 	unsigned last_size;	/* bytes of the instruction oracle_is_call saw last */
+	/* The first call that came back with the caller's SP or g register
+	 * changed ("" while none did): Go's ABI keeps both across a call. */
+	char broken[160];
 };
 
 /* 0, or -1 if capstone or memory refuses. */

@@ -642,6 +642,7 @@ static int probe_window(struct probe *p)
 	uint64_t root = p->root_lo;
 	double t0 = now_s(), last = t0;
 	int tty = p->cfg->progress && isatty(2);
+	int broken_reported = 0;
 
 	oracle_reset(&p->o, root, machine_sp(mc));
 	for (;;) {
@@ -677,6 +678,10 @@ static int probe_window(struct probe *p)
 		}
 		mc->fault = (struct fault){ 0 };
 		oracle_step(&p->o, mc, pc, was_call);
+		if (p->o.broken[0] && !broken_reported) {
+			invariant_failed(res, p->o.broken);
+			broken_reported = 1;
+		}
 		if (p->o.overflow) {
 			invariant_failed(res, "the shadow stack overflowed");
 			return 1;

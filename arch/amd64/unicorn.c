@@ -225,7 +225,9 @@ const struct arch_ops arch_amd64_ops = {
 	.reg_sysno = UC_X86_REG_RAX,
 	.reg_arg = { UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX,
 		     UC_X86_REG_R10, UC_X86_REG_R8, UC_X86_REG_R9 },
-	.reg_g = -1,	/* g is in memory at -8(FS); R14 is only Go 1.17's copy */
+	/* g is in memory at -8(FS); from Go 1.17 on R14 holds it too, and the
+	 * callers keep it there for every variant: a call must give it back. */
+	.reg_g = UC_X86_REG_R14,
 	.syscall_entry = SYSCALL_BY_INSN,
 	.syscall_insn = UC_X86_INS_SYSCALL,
 	.syscall_insn_size = 2,	/* 0f 05 */
