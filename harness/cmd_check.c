@@ -266,6 +266,40 @@ static void drop_json(FILE *jf, const char *json)
 	}
 }
 
+int check_build_file(const char *build_dir, const struct arch_ops *ops, const char *file, char *dir, size_t dirlen,
+		     char *image, size_t imagelen)
+{
+	char tcpath[PATH_MAX + 64], err[PATH_MAX + 256], obj[PATH_MAX + 32], name[80];
+	struct toolchain tc;
+	snprintf(tcpath, sizeof tcpath, "%s/guest/%s/toolchain.txt", build_dir, ops->name);
+	if (toolchain_read(tcpath, &tc, err, sizeof err)) {
+		toolchain_free(&tc);
+		return fail2("%s%s", err, "");
+	}
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, dirlen, "%s/sigstep-check-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		toolchain_free(&tc);
+		return fail2("cannot create a temporary directory in %s: %s", tmp && tmp[0] ? tmp : "/tmp",
+			     strerror(errno));
+	}
+	image_name(file, name, sizeof name);
+	snprintf(obj, sizeof obj, "%s/trampoline.o", dir);
+	snprintf(image, imagelen, "%s/%s", dir, name);
+	int status = build_image(&tc, file, obj, image);
+	toolchain_free(&tc);
+	unlink(obj);
+	if (status)
+		check_cleanup(dir, image);
+	return status;
+}
+
+void check_cleanup(const char *dir, const char *image)
+{
+	unlink(image);
+	rmdir(dir);
+}
+
 int cmd_check(int argc, char **argv)
 {
 	const char *arch = NULL, *file = NULL, *function = "walltime", *context = "curg";

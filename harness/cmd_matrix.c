@@ -28,9 +28,11 @@
 #include "arch_ops.h"
 #include "commands.h"
 #include "probe.h"
+#include "scenario.h"
 
 static const char usage[] =
-	"usage: sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N] [--expectations FILE]\n";
+	"usage: sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N] [--expectations FILE]\n"
+	"                      [--no-scenarios]\n";
 
 static const char *const functions[] = { "nanotime", "walltime" };	/* sorted */
 #define NFUNCTIONS 2
@@ -187,6 +189,7 @@ struct row {
 	const char *function;
 	int era;
 	struct expectation *expect;	/* NULL: unexpected */
+	const struct scn_row *scn;	/* a scenario or mutant row (expect unused) */
 	int state;			/* 0 not run, 1 ran, 2 probe refused, 3 child died */
 	char err[256];
 	struct probe_result res;
@@ -243,7 +246,11 @@ static void judge(struct row *r)
 	const struct probe_result *p = &r->res;
 
 	r->met = 0;
-	if (!e) {
+	if (r->scn && r->state == 1) {
+		r->met = scn_expect_met(&r->scn->expect, p, r->why, sizeof r->why);
+		return;
+	}
+	if (!e && !r->scn) {
 		snprintf(r->why, sizeof r->why, "no line of the expectations matches this row");
 		return;
 	}
@@ -315,6 +322,34 @@ static int write_all(int fd, const void *p, size_t n)
 
 static void child(const struct row *r, const char *build_dir, int fd)
 {
+	if (r->scn) {
+		/* A scenario row; a mutant is built as `sigstep check` builds it. */
+		struct wire w;
+		char dir[PATH_MAX], image[PATH_MAX + 96];
+		memset(&w, 0, sizeof w);
+		int built = 0;
+		if (r->scn->mutant[0]) {
+			if (check_build_file(build_dir, r->scn->ops, r->scn->mutant, dir, sizeof dir, image, sizeof image)) {
+				w.rc = 2;
+				snprintf(w.err, sizeof w.err, "%.200s: the mutant did not build", r->scn->mutant);
+			} else {
+				built = 1;
+			}
+		}
+		if (!w.rc) {
+			struct probe_config cfg;
+			scn_row_config(r->scn, build_dir, built ? image : NULL, &cfg);
+			w.rc = probe_run(&cfg, &w.res, w.err, sizeof w.err);
+		}
+		if (built)
+			check_cleanup(dir, image);
+		if (w.rc)
+			w.res.nviolations = 0;
+		int bad = write_all(fd, &w, sizeof w);
+		if (!bad && w.res.nviolations)
+			bad = write_all(fd, w.res.violations, w.res.nviolations * sizeof *w.res.violations);
+		_exit(bad ? 3 : 0);
+	}
 	struct probe_config cfg = {
 		.ops = r->ops,
 		.build_dir = build_dir,
@@ -519,6 +554,60 @@ static int source_dir_of(const char *build_dir, char *out, size_t n)
 	return found;
 }
 
+/* The scenario and mutant rows: where each comes from, its settings,
+ * the verdict counts (probed samples; nested runs probe many per boundary). */
+static void print_scenario_table(FILE *out, const struct row *rows, size_t nrows)
+{
+	int ws = 6, wn = 8, wk = 5, we = 8, wv = 7, any = 0;
+	for (size_t i = 0; i < nrows; i++) {
+		const struct scn_row *s = rows[i].scn;
+		if (!s)
+			continue;
+		any = 1;
+		const char *src = strrchr(s->source, '/') ? strrchr(s->source, '/') + 1 : s->source;
+		ws = (int)strlen(src) > ws ? (int)strlen(src) : ws;
+		wn = (int)strlen(s->name) > wn ? (int)strlen(s->name) : wn;
+		wk = (int)strlen(s->knobs) > wk ? (int)strlen(s->knobs) : wk;
+		we = (int)strlen(s->expect.text) > we ? (int)strlen(s->expect.text) : we;
+		wv = (int)strlen(s->variant) > wv ? (int)strlen(s->variant) : wv;
+	}
+	if (!any)
+		return;
+	fprintf(out, "\n%-*s %-*s %-5s %-*s %-8s %-7s %-7s %-6s %-*s %-16s %6s %7s", ws, "source", wn, "scenario",
+		"arch", wv, "variant", "function", "context", "sigprof", "vdso", wk, "knobs", "inject", "bounds",
+		"probed");
+	for (int v = 0; v < VERDICT_COUNT; v++)
+		fprintf(out, " %6s", verdict_name((enum verdict)v));
+	fprintf(out, "  %-*s %s\n", we, "expected", "met");
+	for (size_t i = 0; i < nrows; i++) {
+		const struct row *r = &rows[i];
+		const struct scn_row *s = r->scn;
+		if (!s)
+			continue;
+		const char *src = strrchr(s->source, '/') ? strrchr(s->source, '/') + 1 : s->source;
+		char inject[40];
+		if (s->inject == PROBE_SAMPLE)
+			snprintf(inject, sizeof inject, "sample:%llu/%llu", (unsigned long long)s->sample_n,
+				 (unsigned long long)s->sample_seed);
+		else
+			snprintf(inject, sizeof inject, "%s", s->inject == PROBE_NESTED ? "nested" : "every");
+		fprintf(out, "%-*s %-*s %-5s %-*s %-8s %-7s %-7s %-6s %-*s %-16s", ws, src, wn, s->name, s->ops->name, wv,
+			s->variant, s->function, s->context, s->era < 0 ? "own" : cli_era_names[s->era],
+			s->vdso ? "yes" : "absent", wk, s->knobs, inject);
+		if (r->state == 1) {
+			fprintf(out, " %6llu %7llu", (unsigned long long)r->res.boundaries,
+				(unsigned long long)r->res.probed);
+			for (int v = 0; v < VERDICT_COUNT; v++)
+				fprintf(out, " %6llu", (unsigned long long)r->res.verdicts[v]);
+		} else {
+			fprintf(out, " %6s %7s", "-", "-");
+			for (int v = 0; v < VERDICT_COUNT; v++)
+				fprintf(out, " %6s", "-");
+		}
+		fprintf(out, "  %-*s %s\n", we, s->expect.text, r->met ? "yes" : "NO");
+	}
+}
+
 static void print_table(FILE *out, const struct row *rows, size_t nrows)
 {
 	static const char none[] = "(none: unexpected)";
@@ -532,6 +621,8 @@ static void print_table(FILE *out, const struct row *rows, size_t nrows)
 	fprintf(out, "  %-*s %s\n", w, "expected", "met");
 	for (size_t i = 0; i < nrows; i++) {
 		const struct row *r = &rows[i];
+		if (r->scn)
+			continue;
 		fprintf(out, "%-5s %-8s %-8s %-7s", r->ops->name, r->variant, r->function, cli_era_names[r->era]);
 		if (r->state == 1) {
 			fprintf(out, " %10llu", (unsigned long long)r->res.boundaries);
@@ -550,7 +641,9 @@ static void print_table(FILE *out, const struct row *rows, size_t nrows)
 int cmd_matrix(int argc, char **argv)
 {
 	const char *json = NULL, *build_dir = NULL, *exp_path = NULL;
-	char dirbuf[PATH_MAX], expbuf[PATH_MAX + 64];
+	char dirbuf[PATH_MAX], expbuf[PATH_MAX + 64], src[PATH_MAX];
+	int scenarios = 1;
+	struct scn_rows scn = { 0 };
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 
 	for (int i = 1; i < argc; i++) {
@@ -558,6 +651,10 @@ int cmd_matrix(int argc, char **argv)
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			fputs(usage, stdout);
 			return 0;
+		}
+		if (!strcmp(a, "--no-scenarios")) {
+			scenarios = 0;
+			continue;
 		}
 		if (strcmp(a, "--json") && strcmp(a, "--build-dir") && strcmp(a, "--jobs") &&
 		    strcmp(a, "--expectations"))
@@ -585,9 +682,9 @@ int cmd_matrix(int argc, char **argv)
 		cli_default_build_dir(dirbuf, sizeof dirbuf);
 		build_dir = dirbuf;
 	}
+	int have_src = !source_dir_of(build_dir, src, sizeof src);
 	if (!exp_path) {
-		char src[PATH_MAX];
-		if (source_dir_of(build_dir, src, sizeof src))
+		if (!have_src)
 			return fail2("matrix: %s is not a configured build directory (no CMakeCache.txt); "
 				     "name the file with --expectations%s", build_dir, "");
 		snprintf(expbuf, sizeof expbuf, "%s/scenarios/expectations.txt", src);
@@ -596,6 +693,13 @@ int cmd_matrix(int argc, char **argv)
 	struct expectations x;
 	if (expectations_read(exp_path, &x))
 		return 2;
+	/* The scenario files and mutants of the source tree: extra rows after
+	 * the arch x variant x function x era ones. */
+	if (scenarios && have_src && scn_read_all(src, build_dir, &scn)) {
+		expectations_free(&x);
+		scn_rows_free(&scn);
+		return 2;
+	}
 
 	/* The rows, in report order: arch, variant, function, era. */
 	const struct arch_ops *arches[16];
@@ -645,6 +749,26 @@ int cmd_matrix(int argc, char **argv)
 						}
 				}
 	}
+	for (size_t i = 0; i < scn.n; i++) {
+		if (nrows == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct row *nr = realloc(rows, cap * sizeof *nr);
+			if (!nr) {
+				free(rows);
+				expectations_free(&x);
+				scn_rows_free(&scn);
+				return fail2("out of memory%s%s", "", "");
+			}
+			rows = nr;
+		}
+		struct row *r = &rows[nrows++];
+		memset(r, 0, sizeof *r);
+		r->ops = scn.v[i].ops;
+		snprintf(r->variant, sizeof r->variant, "%s", scn.v[i].variant);
+		r->function = scn.v[i].function;
+		r->era = scn.v[i].era;
+		r->scn = &scn.v[i];
+	}
 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -671,8 +795,12 @@ int cmd_matrix(int argc, char **argv)
 
 	FILE *report = json && !strcmp(json, "-") ? stderr : stdout;
 	print_table(report, rows, nrows);
+	print_scenario_table(report, rows, nrows);
 	for (size_t i = 0; i < nrows; i++)
-		if (!rows[i].met)
+		if (!rows[i].met && rows[i].scn)
+			fprintf(report, "NO: %s [%s] %s %s %s: %s\n", rows[i].scn->source, rows[i].scn->name,
+				rows[i].ops->name, rows[i].variant, rows[i].function, rows[i].why);
+		else if (!rows[i].met)
 			fprintf(report, "NO: %s %s %s %s: %s\n", rows[i].ops->name, rows[i].variant,
 				rows[i].function, cli_era_names[rows[i].era], rows[i].why);
 	for (size_t e = 0; e < x.n; e++)
@@ -706,5 +834,6 @@ int cmd_matrix(int argc, char **argv)
 		free(rows[i].res.violations);
 	free(rows);
 	expectations_free(&x);
+	scn_rows_free(&scn);
 	return status;
 }

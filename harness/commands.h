@@ -17,7 +17,31 @@ int cmd_check(int argc, char **argv);
  *                [--expectations FILE] */
 int cmd_matrix(int argc, char **argv);
 
-/* Shared by the two (defined in cmd_check.c). */
+/* sigstep native --arch A --variant V --inject step|break|itimer
+ *                [--emulator auto|qemu|host] [--vdso kernel|synthetic]
+ *                [--function F] [--context C] [--budget-ms N] [--json FILE|-]
+ * sigstep native --compare --arch A --variant V [...]
+ * (cmd_native.c): the guest image as a real process, natively or under
+ * its qemu-user, with the guest's own injection and oracle. */
+int cmd_native(int argc, char **argv);
+
+/* sigstep run --scenario FILE [--build-dir DIR] [--json FILE|-]
+ * (cmd_scenario.c): every row of one scenario file, or of one mutant. */
+int cmd_scenario_run(int argc, char **argv);
+
+/* Shared by the commands (defined in cmd_check.c). */
+
+/*
+ * check's build of a trampoline file FILE.S for ops: assembled and linked
+ * into an image in a fresh temporary directory (dir, image set).  0; or
+ * 2 after the tools' messages and one line naming the step.  Remove both
+ * with check_cleanup.
+ */
+struct arch_ops;
+int check_build_file(const char *build_dir, const struct arch_ops *ops, const char *file, char *dir, size_t dirlen,
+		     char *image, size_t imagelen);
+void check_cleanup(const char *dir, const char *image);
+
 
 /* The sigprof eras by name, in order: "go1.10", "go1.11", "modern"; the
  * index is the era's number (ERA_GO110, ERA_GO111, ERA_MODERN of

@@ -17,7 +17,8 @@
  *
  * run probes one chain at every instruction boundary (harness/probe.h):
  * the summary goes to stdout (to stderr when the JSON does), the JSON
- * record to FILE.  Exit 0 if every boundary passes and the invariants
+ * record to FILE; --boundaries adds a "boundary PC WHERE VERDICT" line per
+ * boundary, in execution order.  Exit 0 if every boundary passes and the invariants
  * hold, 1 otherwise, 2 on unusable input.
  */
 #include <errno.h>
@@ -39,10 +40,16 @@ static const char usage[] =
 	"                    [--vdso-base ADDR | --no-vdso] [--timeout SECONDS] [-- GUEST-ARGS...]\n"
 	"       sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]\n"
 	"                   [--context curg|g0] [--sigprof go1.10|go1.11|modern] [--no-vdso]\n"
-	"                   [--handler-budget N] [--iterations N] [--json FILE|-] [--build-dir DIR]\n"
+	"                   [--handler-budget N] [--iterations N] [--boundaries] [--json FILE|-]\n"
+	"                   [--build-dir DIR]\n"
+	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-]\n"
 	"       sigstep check --arch A FILE.S [--function F] [--context C] [--sigprof ERA]\n"
 	"                     [--no-vdso] [--build-dir DIR] [--json FILE|-]\n"
-	"       sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N] [--expectations FILE]\n";
+	"       sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N] [--expectations FILE]\n"
+	"       sigstep native --arch A --variant V --inject step|break|itimer [--emulator auto|qemu|host]\n"
+	"                      [--vdso kernel|synthetic] [--function F] [--context C] [--budget-ms N]\n"
+	"                      [--json FILE|-] [--build-dir DIR]\n"
+	"       sigstep native --compare --arch A --variant V [--function F] [--context C] [--budget-ms N]\n";
 
 static int die2(const char *fmt, const char *a, const char *b)
 {
@@ -237,7 +244,7 @@ static int cmd_run(int argc, char **argv)
 	const char *arch = NULL, *variant = NULL, *build_dir = NULL, *json = NULL;
 	const char *function = "walltime", *context = "curg", *sigprof = NULL;
 	uint64_t budget = 0;
-	int no_vdso = 0;
+	int no_vdso = 0, list_boundaries = 0;
 	uint64_t iterations = 1;
 	char dirbuf[PATH_MAX];
 
@@ -245,6 +252,10 @@ static int cmd_run(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--no-vdso")) {
 			no_vdso = 1;
+			continue;
+		}
+		if (!strcmp(a, "--boundaries")) {
+			list_boundaries = 1;
 			continue;
 		}
 		const char **slot = !strcmp(a, "--arch") ? &arch : !strcmp(a, "--variant") ? &variant
@@ -305,6 +316,7 @@ static int cmd_run(int argc, char **argv)
 		.ops = ops, .build_dir = build_dir, .variant = variant, .function = function,
 		.context = context, .era = era, .vdso = !no_vdso, .handler_budget = budget, .progress = 1,
 		.iterations = iterations,
+		.boundary_log = list_boundaries ? (jf == stdout ? stderr : stdout) : NULL,
 	};
 	struct probe_result res;
 	char err[256];
@@ -335,11 +347,15 @@ int main(int argc, char **argv)
 		return fputs(usage, stdout), 0;
 	if (!strcmp(argv[1], "exec"))
 		return cmd_exec(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "run") && argc > 2 && !strcmp(argv[2], "--scenario"))
+		return cmd_scenario_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "check"))
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "matrix"))
 		return cmd_matrix(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "native"))
+		return cmd_native(argc - 1, argv + 1);
 	return die2("unknown command '%s' (try: sigstep --help)%s", argv[1], "");
 }

@@ -50,6 +50,7 @@
 #include "run.h"
 #include "sigdeliver.h"
 #include "syscalls.h"
+#include "../emulated_vdso/vvar.h"
 
 #define DEFAULT_HANDLER_BUDGET 1000000ull	/* the handler takes a few thousand */
 #define MAX_BOUNDARIES 10000000ull	/* a chain that never returns */
@@ -139,10 +140,22 @@ struct probe {
 	uint32_t block_size[BLOCK_SLOTS], block_insns[BLOCK_SLOTS];
 	csh cs;
 	int cs_open;
+	csh cs_detail;		/* x86, with operand details: the SSE alignment check */
+	int cs_detail_open;
 
 	uint8_t sample_buf[SAMPLE_SIZE(8)];
 	size_t cap_violations;
 	int progress_shown;
+
+	/* PROBE_SAMPLE: the boundaries that get a signal (bit per index). */
+	uint8_t *chosen;
+	uint64_t nchosen_bits;
+	/* PROBE_NESTED: while a trial runs (the nested signal's effects kept,
+	 * the rest of the chain probed), every store is logged so that the
+	 * trial can be undone; trial_k is its boundary index, else -1. */
+	int trial;
+	int64_t trial_k;
+	uint64_t nested_flag_addr;	/* the guest's sigstep_nested_clock */
 };
 
 /* snprintf for texts that may be cut short on purpose (symbols, fault
@@ -190,12 +203,12 @@ static void hook_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	struct probe *p = user;
 	struct machine *mc = p->mc;
 	(void)uc, (void)type, (void)value;
-	if (!p->recording || size <= 0)
+	if ((!p->recording && !p->trial) || size <= 0)
 		return;
 	const struct region *r = machine_region(mc, addr);
 	if (!r)
 		return;		/* the store faults: nothing lands */
-	if (!p->bad_writes++) {
+	if (p->recording && !p->bad_writes++) {
 		char at[96];
 		guest_symbolize(&p->g, machine_pc(mc), at, sizeof at);
 		text(p->bad_write, sizeof p->bad_write, "the handler wrote %d bytes at 0x%llx (%s) from %s",
@@ -215,7 +228,17 @@ static void hook_write_own(uc_engine *uc, uc_mem_type type, uint64_t addr, int s
 {
 	struct probe *p = user;
 	(void)uc, (void)type, (void)value;
-	if (p->recording && size > 0 && machine_region(p->mc, addr))
+	if ((p->recording || p->trial) && size > 0 && machine_region(p->mc, addr))
+		log_store(p, addr, size);
+}
+
+/* Hooked on the signal stack: only a nested trial undoes what lands there
+ * (outside one, nothing reads below a handler's SP afterwards). */
+static void hook_write_alt(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
+{
+	struct probe *p = user;
+	(void)uc, (void)type, (void)value;
+	if (p->trial && size > 0 && machine_region(p->mc, addr))
 		log_store(p, addr, size);
 }
 
@@ -270,12 +293,15 @@ static int watch_memory(struct probe *p)
 					cut[k][1] - 1) != UC_ERR_OK)
 				return -1;
 	}
+	if (p->cfg->inject == PROBE_NESTED && s->altstack_size &&
+	    uc_hook_add(mc->uc, &h, UC_HOOK_MEM_WRITE, (void *)hook_write_alt, p, alo, ahi - 1) != UC_ERR_OK)
+		return -1;
 	return 0;
 }
 
-static void undo_all(struct probe *p)
+static void undo_to(struct probe *p, size_t mark)
 {
-	while (p->nundo) {
+	while (p->nundo > mark) {
 		const struct undo *u = &p->undo[--p->nundo];
 		/* Host-side: the store may have been to a page the guest has
 		 * read-only now; the bytes go back regardless. */
@@ -284,6 +310,58 @@ static void undo_all(struct probe *p)
 }
 
 /* --- Hooks: stepping and running the handler ------------------------------------ */
+
+/*
+ * x86 movaps/movapd/movdqa with a memory operand raise #GP (SIGSEGV on
+ * Linux) unless the address is 16-byte aligned; Unicorn 2.0.1 runs them
+ * at any address.  For the chain's code (the trampolines and the vDSO,
+ * whose compiler may spill SSE registers to stack slots the C ABI
+ * promises aligned) the check is made here, before the instruction runs:
+ * a misaligned one is the fault the hardware would raise.  Addresses
+ * from SP or BP plus a displacement only -- what stack spills use.
+ */
+static int misaligned_sse(struct probe *p, uint64_t addr, uint64_t *ea)
+{
+	const struct arch_ops *ops = p->mc->ops;
+	uint8_t b[16];
+	if (ops->cs_arch != CS_ARCH_X86 || machine_read(p->mc, addr, b, sizeof b))
+		return 0;
+	int i = 0, opsize = 0;
+	for (; i < 4 && (b[i] == 0x66 || (ops->word_size == 8 && (b[i] & 0xf0) == 0x40)); i++)
+		opsize |= b[i] == 0x66;
+	if (b[i] != 0x0f || !(b[i + 1] == 0x28 || b[i + 1] == 0x29 ||
+			      (opsize && (b[i + 1] == 0x6f || b[i + 1] == 0x7f))))
+		return 0;
+	if (!p->cs_detail_open) {
+		if (cs_open(ops->cs_arch, ops->cs_mode, &p->cs_detail) != CS_ERR_OK)
+			return 0;
+		cs_option(p->cs_detail, CS_OPT_DETAIL, CS_OPT_ON);
+		p->cs_detail_open = 1;
+	}
+	cs_insn *insn;
+	size_t n = cs_disasm(p->cs_detail, b, sizeof b, addr, 1, &insn);
+	int bad = 0;
+	if (n == 1 && insn->detail) {
+		const cs_x86 *x = &insn->detail->x86;
+		for (int k = 0; k < x->op_count; k++) {
+			const cs_x86_op *op = &x->operands[k];
+			if (op->type != X86_OP_MEM || op->mem.index != X86_REG_INVALID)
+				continue;
+			int reg = op->mem.base == X86_REG_RSP ? UC_X86_REG_RSP : op->mem.base == X86_REG_ESP ? UC_X86_REG_ESP
+				: op->mem.base == X86_REG_RBP ? UC_X86_REG_RBP : op->mem.base == X86_REG_EBP ? UC_X86_REG_EBP : -1;
+			uint64_t base = 0;
+			if (reg < 0 || uc_reg_read(p->mc->uc, reg, &base) != UC_ERR_OK)
+				continue;
+			*ea = base + (uint64_t)op->mem.disp;
+			if (ops->word_size == 4)
+				*ea &= 0xffffffffull;
+			bad = (*ea & 15) != 0;
+		}
+	}
+	if (n)
+		cs_free(insn, n);
+	return bad;
+}
 
 static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
@@ -294,12 +372,16 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		if (addr == p->root_lo)
 			machine_stop(p->mc);
 		break;
-	case MODE_STEP:
+	case MODE_STEP: {
 		/* The first call is the stepped instruction itself. */
+		uint64_t ea;
 		if (p->step_seen)
 			machine_stop(p->mc);
+		else if (misaligned_sse(p, addr, &ea))
+			machine_fault(p->mc, FAULT_TRAP, addr, ea, 13);	/* #GP */
 		p->step_seen = 1;
 		break;
+	}
 	case MODE_HANDLER:
 		/* Back in the chain with the frame's registers: the handler
 		 * is over.  (Before rt_sigreturn the handler may itself run
@@ -453,6 +535,10 @@ static uint64_t word_at(const uint8_t *b, unsigned w)
 static int add_violation(struct probe *p, const struct violation *v)
 {
 	struct probe_result *res = p->res;
+	if (res->nviolations == PROBE_MAX_VIOLATIONS) {
+		res->violations_dropped++;
+		return 0;
+	}
 	if (res->nviolations == p->cap_violations) {
 		size_t cap = p->cap_violations ? 2 * p->cap_violations : 64;
 		struct violation *n = realloc(res->violations, cap * sizeof *n);
@@ -471,9 +557,26 @@ static void symbolize_stack(struct probe *p, const uint64_t *pcs, int n, char (*
 		guest_symbolize(&p->g, pcs[i], out[i], PROBE_SYM_MAX);
 }
 
+/* The line of probe_config.boundary_log: vDSO pcs by offset, since the
+ * native runs map it elsewhere. */
+static void log_boundary(struct probe *p, uint64_t pc, enum verdict verdict)
+{
+	char where[64];
+
+	if (p->g.vdso.nseg && pc >= p->g.vdso.lo && pc < p->g.vdso.hi)
+		snprintf(where, sizeof where, "vdso+0x%llx", (unsigned long long)(pc - p->g.vdso_base));
+	else
+		guest_symbolize(&p->g, pc, where, sizeof where);
+	fprintf(p->cfg->boundary_log, "boundary 0x%llx %s %s\n", (unsigned long long)pc, where,
+		verdict_name(verdict));
+}
+
 /* Delivers SIGPROF at the current boundary, judges the sample, puts
- * everything back.  0, or -1 when out of memory. */
-static int probe_boundary(struct probe *p)
+ * everything back -- unless `persist` (a nested trial's signal: its
+ * handler's effects stay, logged in the trial's undo log).  0; 1 when
+ * persist and the handler did not come back to the boundary (the trial
+ * cannot go on); -1 when out of memory. */
+static int probe_boundary(struct probe *p, int persist)
 {
 	struct machine *mc = p->mc;
 	const struct arch_ops *ops = mc->ops;
@@ -486,12 +589,16 @@ static int probe_boundary(struct probe *p)
 	uint32_t seq0 = 0;
 
 	memset(&v, 0, sizeof v);
+	v.nested_at = (int)(p->trial_k + 1);
 	uc_context_save(mc->uc, p->ctx);
 	p->sys_saved = *mc->sys;
 	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
 	machine_read(mc, p->sample_addr, &seq0, 4);
 
-	p->nundo = 0;
+	size_t mark = p->nundo;
+	uint32_t one = 1, zero = 0;
+	if (persist)
+		machine_write(mc, p->nested_flag_addr, &one, 4);
 	p->recording = 1;
 	enum deliver_result dr = engine_deliver_signal(mc, L_SIGPROF);
 	enum handler_result hr = HANDLER_FAULT;
@@ -553,19 +660,29 @@ static int probe_boundary(struct probe *p)
 		}
 	}
 
-	/* Put back what the handler changed. */
-	undo_all(p);
-	*mc->sys = p->sys_saved;
+	/* Put back what the handler changed (a nested signal's effects stay,
+	 * unless it never came back). */
+	int broken = dr != DELIVER_OK || hr != HANDLER_RETURNED || machine_pc(mc) != pc;
+	if (persist)
+		machine_write(mc, p->nested_flag_addr, &zero, 4);
+	if (!persist || broken) {
+		undo_to(p, mark);
+		*mc->sys = p->sys_saved;
+		uc_context_restore(mc->uc, p->ctx);
+	}
 	mc->out[1].len = outlen[1];
 	mc->out[2].len = outlen[2];
 	mc->exited = 0;
 	mc->exit_status = 0;
 	mc->fault = (struct fault){ 0 };
-	uc_context_restore(mc->uc, p->ctx);
 
 	p->res->verdicts[verdict]++;
+	if (p->cfg->boundary_log)
+		log_boundary(p, pc, verdict);
+	p->res->probed++;
+	int rc = persist && broken;
 	if (verdict_passes(verdict))
-		return 0;
+		return rc;
 	v.pc = pc;
 	v.verdict = verdict;
 	guest_symbolize(&p->g, pc, v.symbol, sizeof v.symbol);
@@ -574,7 +691,7 @@ static int probe_boundary(struct probe *p)
 	memcpy(v.expected, truth, (size_t)ntruth * sizeof *truth);
 	symbolize_stack(p, v.expected, v.nexpected, v.expected_sym);
 	symbolize_stack(p, v.got, v.ngot, v.got_sym);
-	return add_violation(p, &v);
+	return add_violation(p, &v) ? -1 : rc;
 }
 
 /* --- The run -------------------------------------------------------------------- */
@@ -635,6 +752,117 @@ static int fail2(char *err, size_t errlen, const char *fmt, const char *a, const
 	return 2;
 }
 
+/* An invariant of the window failed; inside a nested trial it says which. */
+static void window_failed(struct probe *p, const char *what)
+{
+	if (p->trial_k < 0) {
+		invariant_failed(p->res, what);
+		return;
+	}
+	char buf[256];
+	snprintf(buf, sizeof buf, "after a nested clock read at boundary %lld: %s", (long long)p->trial_k, what);
+	invariant_failed(p->res, buf);
+}
+
+static int chain_over(const struct probe *p, uint64_t pc)
+{
+	/* out of the root by a jump: the chain is over */
+	return p->o.n == 1 && (pc < p->root_lo || pc >= p->root_hi);
+}
+
+/* Runs the instruction at pc and follows it on the shadow stack.  0; 1
+ * when the window cannot go on (the invariant failure is recorded). */
+static int advance(struct probe *p, uint64_t pc, int *broken_reported)
+{
+	struct machine *mc = p->mc;
+	int was_call = oracle_is_call(&p->o, mc, pc);
+	int r = step(p);
+	if (r == 0) {
+		window_failed(p, "the guest exited inside the chain");
+		return 1;
+	}
+	if (p->left_chain) {
+		char at[96], what[200];
+		guest_symbolize(&p->g, p->left_chain, at, sizeof at);
+		snprintf(what, sizeof what, "the chain ran code outside the probed functions, at %s: "
+			 "its boundaries cannot be probed", at);
+		window_failed(p, what);
+		return 1;
+	}
+	if (mc->fault.kind != FAULT_STOPPED) {
+		char line[256];
+		guest_fault_line(&p->g, line, sizeof line);
+		window_failed(p, line);
+		return 1;
+	}
+	mc->fault = (struct fault){ 0 };
+	oracle_step(&p->o, mc, pc, was_call);
+	if (p->o.broken[0] && !*broken_reported) {
+		window_failed(p, p->o.broken);
+		*broken_reported = 1;
+	}
+	if (p->o.overflow) {
+		window_failed(p, "the shadow stack overflowed");
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * PROBE_NESTED at boundary k: the nested signal (its handler reads the
+ * clock too) with its effects kept, then every later boundary of the chain
+ * probed as usual; then every store of the trial, the registers, the
+ * kernel state and the shadow stack are put back as they were at k.
+ * 0, or -1 when out of memory.
+ */
+static int nested_trial(struct probe *p, uint64_t k, uc_context *saved)
+{
+	struct machine *mc = p->mc;
+	struct sys_state sys = *mc->sys;
+	struct oracle o = p->o;
+	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
+	int broken_reported = o.broken[0] != 0;
+	uint64_t steps = 0;
+
+	uc_context_save(mc->uc, saved);
+	p->trial = 1;
+	p->trial_k = (int64_t)k;
+	size_t mark = p->nundo;
+	int rc = probe_boundary(p, 1);
+	if (rc == 0) {
+		for (;;) {
+			uint64_t pc = machine_pc(mc);
+			if (chain_over(p, pc))
+				break;
+			if (++steps == MAX_BOUNDARIES) {
+				window_failed(p, "the chain did not return within the boundary limit");
+				break;
+			}
+			if ((rc = probe_boundary(p, 0)) < 0)
+				break;
+			if (advance(p, pc, &broken_reported))
+				break;
+		}
+	}
+	undo_to(p, mark);
+	p->trial = 0;
+	p->trial_k = -1;
+	*mc->sys = sys;
+	p->o = o;
+	mc->out[1].len = outlen[1];
+	mc->out[2].len = outlen[2];
+	mc->exited = 0;
+	mc->exit_status = 0;
+	mc->fault = (struct fault){ 0 };
+	uc_context_restore(mc->uc, saved);
+	return rc < 0 ? -1 : 0;
+}
+
+static int chosen(const struct probe *p, uint64_t i)
+{
+	return i < p->nchosen_bits && (p->chosen[i / 8] >> (i % 8) & 1);
+}
+
 static int probe_window(struct probe *p)
 {
 	struct machine *mc = p->mc;
@@ -643,53 +871,127 @@ static int probe_window(struct probe *p)
 	double t0 = now_s(), last = t0;
 	int tty = p->cfg->progress && isatty(2);
 	int broken_reported = 0;
+	uc_context *saved = NULL;
 
+	if (p->cfg->inject == PROBE_NESTED && uc_context_alloc(mc->uc, &saved) != UC_ERR_OK)
+		return -1;
 	oracle_reset(&p->o, root, machine_sp(mc));
-	for (;;) {
+	int rc = 0;
+	for (uint64_t index = 0;; index++) {
 		uint64_t pc = machine_pc(mc);
-		if (p->o.n == 1 && (pc < p->root_lo || pc >= p->root_hi))
-			break;		/* out of the root by a jump: the chain is over */
+		if (chain_over(p, pc))
+			break;
 		if (res->boundaries == MAX_BOUNDARIES) {
 			invariant_failed(res, "the chain did not return within the boundary limit");
-			return 1;
+			rc = 1;
+			break;
 		}
 		res->boundaries++;
-		if (probe_boundary(p))
-			return -1;
-		int was_call = oracle_is_call(&p->o, mc, pc);
-		int r = step(p);
-		if (r == 0) {
-			invariant_failed(res, "the guest exited inside the chain");
-			return 1;
+		int r = 0;
+		switch (p->cfg->inject) {
+		case PROBE_EVERY:
+			r = probe_boundary(p, 0);
+			break;
+		case PROBE_SAMPLE:
+			if (chosen(p, index))
+				r = probe_boundary(p, 0);
+			break;
+		case PROBE_NESTED:
+			r = nested_trial(p, index, saved);
+			break;
+		case PROBE_COUNT_ONLY:
+			break;
 		}
-		if (p->left_chain) {
-			char at[96], what[200];
-			guest_symbolize(&p->g, p->left_chain, at, sizeof at);
-			snprintf(what, sizeof what, "the chain ran code outside the probed functions, at %s: "
-				 "its boundaries cannot be probed", at);
-			invariant_failed(res, what);
-			return 1;
+		if (r) {
+			rc = -1;
+			break;
 		}
-		if (mc->fault.kind != FAULT_STOPPED) {
-			char line[256];
-			guest_fault_line(&p->g, line, sizeof line);
-			invariant_failed(res, line);
-			return 1;
-		}
-		mc->fault = (struct fault){ 0 };
-		oracle_step(&p->o, mc, pc, was_call);
-		if (p->o.broken[0] && !broken_reported) {
-			invariant_failed(res, p->o.broken);
-			broken_reported = 1;
-		}
-		if (p->o.overflow) {
-			invariant_failed(res, "the shadow stack overflowed");
-			return 1;
+		if (advance(p, pc, &broken_reported)) {
+			rc = 1;
+			break;
 		}
 		if (tty) {		/* a clock read is nothing next to a boundary */
 			progress(p, t0, &last);
 			p->progress_shown |= last != t0;
 		}
+	}
+	if (saved)
+		uc_context_free(saved);
+	return rc;
+}
+
+/*
+ * The gsignal context: the chain as a signal handler would run it, on the
+ * signal stack with g = m.gsignal (Go's sigtrampgo: setg(g.m.gsignal)).
+ * The guest starts its g0 chain; stopped at the root, before anything
+ * ran, SP moves to the top of gsignal's stack and g to gsignal -- in the
+ * g register where the arch has one and in the TLS slot, found as
+ * runtime.h lays m.tls out (tls[1] points at itself, tls[0] holds g).
+ * A signal then arrives on the stack it interrupted (already on the
+ * sigaltstack), as a nested signal would.  0, or 2 with err.
+ */
+static int move_to_gsignal(struct probe *p, char *err, size_t errlen)
+{
+	struct machine *mc = p->mc;
+	const struct arch_ops *ops = mc->ops;
+	unsigned w = ops->word_size;
+	uint64_t gs, m0, m0_size, hi = 0, slot = 0;
+	if (find_symbol(&p->g, "gsignal", &gs, NULL) || find_symbol(&p->g, "m0", &m0, &m0_size) || !m0_size)
+		return fail2(err, errlen, "the image has no gsignal or m0: no gsignal context%s%s", "", "");
+	if (machine_read(mc, gs + w, &hi, w) || !hi)	/* gsignal.stack.hi: struct stack is g's first field */
+		return fail2(err, errlen, "gsignal has no stack%s%s", "", "");
+	for (uint64_t a = m0; a + w <= m0 + m0_size; a += w) {
+		uint64_t v = 0;
+		if (!machine_read(mc, a, &v, w) && v == a && a > m0) {
+			slot = a - w;
+			break;
+		}
+	}
+	if (!slot)
+		return fail2(err, errlen, "m0.tls not found (no word pointing at itself)%s%s", "", "");
+	machine_write(mc, slot, &gs, w);
+	machine_set_reg(mc, ops->reg_sp, hi);
+	if (ops->reg_g >= 0)
+		machine_set_reg(mc, ops->reg_g, gs);
+	return 0;
+}
+
+/* splitmix64: the sample's reproducible choice, the same on every host. */
+static uint64_t next_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/*
+ * PROBE_SAMPLE: n of the chain's boundaries, chosen by the seed (Floyd's
+ * algorithm: every n-subset equally likely), after a run that only counts
+ * them.  0; 2 with err.
+ */
+static int choose_sample(struct probe *p, char *err, size_t errlen)
+{
+	struct probe_config count = *p->cfg;
+	struct probe_result r;
+	count.inject = PROBE_COUNT_ONLY;
+	count.progress = 0;
+	int rc = probe_run(&count, &r, err, errlen);
+	if (rc)
+		return rc;
+	uint64_t total = r.boundaries;
+	probe_result_free(&r);
+	p->nchosen_bits = total;
+	p->chosen = calloc(total / 8 + 1, 1);
+	if (!p->chosen) {
+		snprintf(err, errlen, "out of memory");
+		return 2;
+	}
+	uint64_t n = p->cfg->sample_n < total ? p->cfg->sample_n : total, state = p->cfg->sample_seed;
+	for (uint64_t j = total - n; j < total; j++) {
+		uint64_t t = next_random(&state) % (j + 1);
+		uint64_t pick = chosen(p, t) ? j : t;
+		p->chosen[pick / 8] |= (uint8_t)(1u << (pick % 8));
 	}
 	return 0;
 }
@@ -707,12 +1009,14 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	memset(&p, 0, sizeof p);
 	p.cfg = cfg;
 	p.res = res;
+	p.trial_k = -1;
 	if (!ops)
 		return fail2(err, errlen, "no architecture given%s%s", "", "");
 	if (strcmp(function, "walltime") && strcmp(function, "nanotime"))
 		return fail2(err, errlen, "unknown function '%s' (walltime or nanotime)%s", function, "");
-	if (strcmp(context, "curg") && strcmp(context, "g0"))
-		return fail2(err, errlen, "unknown context '%s' (curg or g0)%s", context, "");
+	if (strcmp(context, "curg") && strcmp(context, "g0") && strcmp(context, "gsignal"))
+		return fail2(err, errlen, "unknown context '%s' (curg, g0 or gsignal)%s", context, "");
+	int on_gsignal = !strcmp(context, "gsignal");
 	if (cfg->era < -1 || cfg->era > 2)
 		return fail2(err, errlen, "unknown sigprof era%s%s", "", "");
 	const char *bdir = cfg->build_dir ? cfg->build_dir : ".";
@@ -735,6 +1039,27 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	snprintf(res->context, sizeof res->context, "%s", context);
 	res->invariants_ok = 1;
 	res->vdso = cfg->vdso;
+	if (cfg->inject == PROBE_SAMPLE)
+		snprintf(res->inject, sizeof res->inject, "sample:%llu seed=%llu",
+			 (unsigned long long)cfg->sample_n, (unsigned long long)cfg->sample_seed);
+	else
+		snprintf(res->inject, sizeof res->inject, "%s", cfg->inject == PROBE_NESTED ? "nested" : "every");
+	if (cfg->inject == PROBE_SAMPLE && choose_sample(&p, err, errlen))
+		goto out;
+
+	/* The knobs as the guest's --vdso-knobs words (fallback runs), and
+	 * as the vvar page holds them (the vDSO the harness maps). */
+	char knobs[96] = "";
+	struct vvar_knobs kv = { .clobber = cfg->knob_clobber, .use_callee_saved = cfg->knob_callee_saved,
+				 .stack_bytes = cfg->knob_stack_bytes, .sse_align = cfg->knob_sse_align };
+	if (kv.clobber)
+		strcat(knobs, ",clobber");
+	if (kv.use_callee_saved)
+		strcat(knobs, ",callee_saved");
+	if (kv.sse_align)
+		strcat(knobs, ",sse_align");
+	if (kv.stack_bytes)
+		snprintf(knobs + strlen(knobs), sizeof knobs - strlen(knobs), ",stack=%u", kv.stack_bytes);
 
 	/*
 	 * Without a vDSO the guest must take its fallback path; it gets the
@@ -742,10 +1067,10 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	 * lookup (what the native fallback runs do), rather than none at
 	 * all: on amd64 the Go 1.10/1.11 fallback is the vDSO's gettimeofday.
 	 */
-	const char *argv[16];
+	const char *argv[24];
 	int argc = 0;
 	argv[argc++] = base;
-	argv[argc++] = "--context", argv[argc++] = context;
+	argv[argc++] = "--context", argv[argc++] = on_gsignal ? "g0" : context;
 	argv[argc++] = "--function", argv[argc++] = function;
 	char iters[24];
 	snprintf(iters, sizeof iters, "%llu", (unsigned long long)(cfg->iterations ? cfg->iterations : 1));
@@ -755,6 +1080,8 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	if (!cfg->vdso) {
 		argv[argc++] = "--vdso", argv[argc++] = "synthetic";
 		argv[argc++] = "--hide-symbol", argv[argc++] = "__vdso_clock_gettime";
+		if (knobs[0])
+			argv[argc++] = "--vdso-knobs", argv[argc++] = knobs + 1;
 	}
 	argv[argc] = NULL;
 	struct guest_config gc = { .ops = ops, .image_path = image, .vdso_path = cfg->vdso ? vdso : NULL,
@@ -767,6 +1094,16 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	}
 	p.mc = p.g.mc;
 	struct machine *mc = p.mc;
+	if (cfg->vdso && knobs[0] &&
+	    machine_write(mc, p.g.vdso_base - VVAR_PAGE_SIZE + VVAR_clobber, &kv, sizeof kv)) {
+		fail2(err, errlen, "cannot write the knobs into the vvar page%s%s", "", "");
+		goto out;
+	}
+	if (cfg->inject == PROBE_NESTED && find_symbol(&p.g, "sigstep_nested_clock", &p.nested_flag_addr, NULL)) {
+		fail2(err, errlen, "%s: no sigstep_nested_clock: the image cannot read the clock in its handler%s",
+		      image, "");
+		goto out;
+	}
 
 	uint64_t era_addr, size;
 	const char *root_name = strcmp(context, "curg") ? "mstart_root" : "goroutine_root";
@@ -838,6 +1175,8 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		fail2(err, errlen, "the guest never reached %s: %s", root_name, line);
 		goto out;
 	}
+	if (on_gsignal && move_to_gsignal(&p, err, errlen))
+		goto out;
 	/* The vDSO the guest mapped itself (no vDSO from the harness). */
 	if (add_foreign_code(&p)) {
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
@@ -887,8 +1226,12 @@ out:
 		oracle_free(&p.o);
 	if (p.cs_open)
 		cs_close(&p.cs);
+	if (p.cs_detail_open)
+		cs_close(&p.cs_detail);
 	free(p.undo);
-	guest_free(&p.g);
+	free(p.chosen);
+	if (p.mc)
+		guest_free(&p.g);
 	if (rc) {
 		free(res->violations);
 		res->violations = NULL;

@@ -37,7 +37,15 @@ enum verdict verdict_from_name(const char *name);
 /* full and caller pass; everything else is a violation. */
 int verdict_passes(enum verdict v);
 
+/* Where signals go.  PROBE_NESTED: at each boundary k in turn, a signal
+ * whose handler also reads the clock through the variant's nanotime (g =
+ * m.gsignal, as Go's handler runs) is delivered and its effects kept; then
+ * every later boundary of the chain is probed; then everything is put
+ * back for k+1. */
+enum probe_inject { PROBE_EVERY, PROBE_SAMPLE, PROBE_NESTED, PROBE_COUNT_ONLY };
+
 #define PROBE_MAX_FRAMES 32
+#define PROBE_MAX_VIOLATIONS 4096	/* kept per run (a nested run can have ~B*B/2) */
 #define PROBE_SYM_MAX 48	/* one symbolized frame: "profiled_loop+0x1c" */
 
 struct probe_config {
@@ -46,12 +54,22 @@ struct probe_config {
 	const char *variant;	/* image guest/<arch>/sigstep-guest-<variant> ... */
 	const char *image_path;	/* ... or this image (sigstep check); NULL: use variant */
 	const char *function;	/* "walltime" | "nanotime" */
-	const char *context;	/* "curg" | "g0" */
+	const char *context;	/* "curg" | "g0" | "gsignal" (the g0 chain moved onto the signal stack, g = gsignal) */
 	int era;		/* -1: the variant's own; else ERA_GO110/GO111/MODERN */
 	int vdso;		/* 1: synthetic vDSO mapped and announced; 0: absent (fallback) */
 	uint64_t handler_budget;	/* instructions per handler run (0: default) */
 	int progress;		/* print a progress line on stderr for long runs */
 	uint64_t iterations;	/* calls of the function in the window (0: 1) */
+	/* Non-NULL: one line "boundary PC WHERE VERDICT" per probe, in order
+	 * (WHERE as the guest's own oracle names it: "walltime+0x1c",
+	 * "vdso+0x680"), for comparing engines boundary by boundary. */
+	FILE *boundary_log;
+	/* The synthetic vDSO's hostile knobs (emulated_vdso/vvar.h, struct
+	 * vvar_knobs), written into the vvar page the harness maps; without a
+	 * vDSO (fallback) given to the guest as --vdso-knobs.  All 0: none. */
+	uint32_t knob_clobber, knob_callee_saved, knob_stack_bytes, knob_sse_align;
+	enum probe_inject inject;	/* 0 (PROBE_EVERY): every boundary */
+	uint64_t sample_n, sample_seed;	/* PROBE_SAMPLE: N boundaries chosen by the seed */
 };
 
 struct violation {
@@ -63,6 +81,7 @@ struct violation {
 	uint64_t expected[PROBE_MAX_FRAMES];	/* the true stack, innermost first */
 	uint64_t got[PROBE_MAX_FRAMES];		/* the sample (markers as their pcs) */
 	char detail[96];	/* fault / hang description, else "" */
+	int nested_at;		/* PROBE_NESTED: 1 + the boundary index of the nested signal; 0 none */
 	/* expected[] and got[] symbolized ("time_now+0x2a", "0x7ffff7fc1234") */
 	char expected_sym[PROBE_MAX_FRAMES][PROBE_SYM_MAX];
 	char got_sym[PROBE_MAX_FRAMES][PROBE_SYM_MAX];
@@ -72,6 +91,8 @@ struct probe_result {
 	char arch[16], variant[64], function[16], context[8], era_name[8];
 	int vdso;		/* as in the configuration */
 	uint64_t boundaries;
+	uint64_t probed;	/* samples judged (every: = boundaries; sample: N; nested: more) */
+	char inject[40];	/* "every", "sample:N seed=S", "nested" */
 	uint64_t verdicts[VERDICT_COUNT];
 	int invariants_ok;	/* the guest's own checks passed and it exited 0 */
 	char invariants[256];	/* the guest's failed checks / exit, "" if ok */
@@ -80,6 +101,7 @@ struct probe_result {
 	double boundaries_per_s;
 	struct violation *violations;	/* every violating boundary, in execution order */
 	size_t nviolations;
+	uint64_t violations_dropped;	/* beyond PROBE_MAX_VIOLATIONS: counted, not kept */
 };
 
 /*

@@ -26,6 +26,8 @@ void probe_print_summary(FILE *out, const struct probe_result *res)
 		res->arch, res->variant, res->function, res->context, res->era_name,
 		res->vdso ? "present" : "absent");
 	fprintf(out, "boundaries %" PRIu64 "\n", res->boundaries);
+	if (res->inject[0] && strcmp(res->inject, "every"))
+		fprintf(out, "inject     %s: %" PRIu64 " samples judged\n", res->inject, res->probed);
 	fputs("verdicts  ", out);
 	for (int v = 0; v < VERDICT_COUNT; v++)
 		fprintf(out, " %s %" PRIu64, verdict_name((enum verdict)v), res->verdicts[v]);
@@ -33,8 +35,12 @@ void probe_print_summary(FILE *out, const struct probe_result *res)
 	fprintf(out, "invariants %s%s\n", res->invariants_ok ? "ok" : "FAIL: ", res->invariants);
 	for (size_t i = 0; i < res->nviolations; i++) {
 		const struct violation *v = &res->violations[i];
-		fprintf(out, "  %s at %s (0x%" PRIx64 ")  %s\n", verdict_name(v->verdict), v->symbol, v->pc,
-			v->insn[0] ? v->insn : "?");
+		if (v->nested_at > 0)
+			fprintf(out, "  %s at %s (0x%" PRIx64 ")  %s  [after a nested clock read at boundary %d]\n",
+				verdict_name(v->verdict), v->symbol, v->pc, v->insn[0] ? v->insn : "?", v->nested_at - 1);
+		else
+			fprintf(out, "  %s at %s (0x%" PRIx64 ")  %s\n", verdict_name(v->verdict), v->symbol, v->pc,
+				v->insn[0] ? v->insn : "?");
 		print_stack(out, "expected", v->nexpected, v->expected, v->expected_sym);
 		if (v->verdict != VERDICT_FAULT && v->verdict != VERDICT_HANG)
 			print_stack(out, "got", v->ngot, v->got, v->got_sym);
@@ -91,8 +97,10 @@ void probe_print_json(FILE *out, const struct probe_result *const *res, size_t n
 		fputs(", \"context\": ", out), json_str(out, r->context);
 		fputs(", \"sigprof\": ", out), json_str(out, r->era_name);
 		fprintf(out, ", \"vdso\": %s", r->vdso ? "true" : "false");
-		fputs(", \"inject\": \"every\", \"engine\": \"unicorn\"", out);
-		fprintf(out, ",\n  \"boundaries\": %" PRIu64 ", \"verdicts\": {", r->boundaries);
+		fputs(", \"inject\": ", out), json_str(out, r->inject[0] ? r->inject : "every");
+		fputs(", \"engine\": \"unicorn\"", out);
+		fprintf(out, ",\n  \"boundaries\": %" PRIu64 ", \"probed\": %" PRIu64 ", \"verdicts\": {",
+			r->boundaries, r->probed);
 		for (int v = 0; v < VERDICT_COUNT; v++)
 			fprintf(out, "%s\"%s\": %" PRIu64, v ? ", " : "", verdict_name((enum verdict)v), r->verdicts[v]);
 		fprintf(out, "},\n  \"invariants_ok\": %s, \"invariants\": ", r->invariants_ok ? "true" : "false");
@@ -110,6 +118,8 @@ void probe_print_json(FILE *out, const struct probe_result *const *res, size_t n
 			fputs(",\n    \"expected_symbols\": ", out), json_syms(out, v->nexpected, v->expected_sym);
 			fputs(", \"got_symbols\": ", out), json_syms(out, v->ngot, v->got_sym);
 			fputs(", \"detail\": ", out), json_str(out, v->detail);
+			if (v->nested_at > 0)
+				fprintf(out, ", \"nested_at\": %d", v->nested_at - 1);
 			fputc('}', out);
 		}
 		fputs(r->nviolations ? "\n  ]}" : "]}", out);

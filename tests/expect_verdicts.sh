@@ -2,8 +2,9 @@
 # expect_verdicts.sh CONDITIONS COMMAND [ARGS...]
 # For a guest run under --inject known to fail at some boundaries: passes
 # when COMMAND exits with 1, prints exactly one summary line
-# "inject MODE boundaries=N full=.. caller=.. ..." with N > 0, no failed
-# check (the run's own invariants held: the boundaries alone failed), and
+# "inject MODE boundaries=N full=.. caller=.. ..." with N > 0 (itimer: N
+# samples judged), no failed check (the run's own invariants held: the
+# boundaries alone failed), and
 # every condition holds on the summary's counts.  CONDITIONS is one
 # argument, space separated, each NAME>0 or NAME=0 with NAME a verdict
 # (full caller vdso external system wrong fault hang), e.g.
@@ -17,7 +18,7 @@ fail() {
 	exit 1
 }
 [ "$rc" -eq 1 ] || fail "expected exit status 1, got $rc"
-summary=$(printf '%s\n' "$out" | grep -E '^inject (step|break) boundaries=')
+summary=$(printf '%s\n' "$out" | grep -E '^inject (step|break|itimer) boundaries=')
 [ "$(printf '%s\n' "$summary" | grep -c .)" -eq 1 ] || fail "expected one summary line"
 failed=$(printf '%s\n' "$out" | grep -E '^check .* FAIL |^inject-run FAIL')
 [ -z "$failed" ] || fail "failed checks besides the boundaries: $failed"

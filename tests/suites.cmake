@@ -53,3 +53,15 @@ sigstep_check_suite(probe
   SOURCES ${CMAKE_SOURCE_DIR}/tests/test_probe.c
   DEPENDS guest-386 guest-amd64 guest-arm)
 target_link_libraries(test_probe PRIVATE sigstep_engine)
+
+# Scenario files and mutant headers: malformed input is FILE:LINE and
+# status 2; expectations judge as documented; sample and nested injection.
+sigstep_check_suite(scenario
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_scenario.c
+  DEPENDS guest-386 guest-amd64 guest-arm)
+target_link_libraries(test_scenario PRIVATE sigstep_engine)
+# A mutant through the users' own contract: `sigstep check` builds and
+# probes it and must find it broken (exit 1).
+add_test(NAME check-mutant-is-killed
+  COMMAND sh -c "\"$0\" check --arch amd64 \"$1\" >/dev/null; test $? -eq 1"
+          $<TARGET_FILE:sigstep> ${CMAKE_SOURCE_DIR}/scenarios/mutants/amd64/vdsosp_after_switch.S)

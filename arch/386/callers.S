@@ -173,4 +173,31 @@ time_now:
 	.cfi_endproc
 	.size	time_now, . - time_now
 
+/*
+ * int64 arch_call_nanotime(struct g *gp), cdecl: the signal handler's clock
+ * read through this image's nanotime (Go's handler reads the clock too).
+ * g comes from TLS, which the C caller has pointed at gp (m.gsignal, as
+ * Go's sigtrampgo sets it); gp itself is not needed here.  The
+ * trampolines clobber every register, so the cdecl callee-saved ones are
+ * saved.  C-world code: no CFI.
+ */
+	.globl	arch_call_nanotime
+	.type	arch_call_nanotime, @function
+arch_call_nanotime:
+	pushl	%ebx
+	pushl	%esi
+	pushl	%edi
+	pushl	%ebp
+	subl	$12, %esp		// ret+0(FP): 8 bytes at 0(SP) here, 4(SP) from nanotime's entry
+	call	nanotime
+	movl	0(%esp), %eax		// low word
+	movl	4(%esp), %edx		// high word
+	addl	$12, %esp
+	popl	%ebp
+	popl	%edi
+	popl	%esi
+	popl	%ebx
+	ret
+	.size	arch_call_nanotime, . - arch_call_nanotime
+
 	.section .note.GNU-stack, "", @progbits

@@ -181,4 +181,37 @@ time_now:
 	.cfi_endproc
 	.size	time_now, . - time_now
 
+/*
+ * int64 arch_call_nanotime(struct g *gp), C ABI: the signal handler's clock
+ * read (Go's handler reads the clock too: cpuprof.add -> nanotime), through
+ * this image's nanotime, with g = gp (m.gsignal, as Go's sigtrampgo sets
+ * it).  The trampolines clobber every register Go's ABI0 lets them, so the
+ * C callee-saved ones are saved here; R14 is loaded with g because the
+ * Go 1.17-on variants read g from it.  Six pushes leave SP 16-byte aligned
+ * minus 8, as at a C function's entry; the $16 below keeps that.  C-world
+ * code: no CFI (the handler's own frames are never traced back).
+ */
+	.globl	arch_call_nanotime
+	.type	arch_call_nanotime, @function
+arch_call_nanotime:
+	pushq	%rbx
+	pushq	%rbp
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	movq	%rdi, %r14		// g for the Go-style code
+	subq	$16, %rsp		// nanotime's ret+0(FP) at 0(SP) here, 8(SP) from its entry
+	call	nanotime
+	movq	0(%rsp), %rax
+	addq	$16, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbp
+	popq	%rbx
+	ret
+	.size	arch_call_nanotime, . - arch_call_nanotime
+
 	.section .note.GNU-stack, "", @progbits

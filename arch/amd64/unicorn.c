@@ -245,4 +245,7 @@ const struct arch_ops arch_amd64_ops = {
 	.red_zone = 128,
 	.setup_rt_frame = amd64_setup_rt_frame,
 	.restore_rt_frame = amd64_restore_rt_frame,
+	.qemu_user = "qemu-x86_64",
+	/* A 64-bit x86 host runs it as it is, with the kernel's vDSO. */
+	.host_machine = "x86_64",
 };

@@ -162,4 +162,26 @@ time_now:
 	.cfi_endproc
 	.size	time_now, . - time_now
 
+/*
+ * int64 arch_call_nanotime(struct g *gp), C ABI: the signal handler's clock
+ * read through this image's nanotime (Go's handler reads the clock too),
+ * with R10 = gp (m.gsignal, as Go's sigtrampgo sets g).  The trampolines
+ * clobber every register but R10 and R13, so the AAPCS callee-saved ones
+ * and R10 are saved (r12 pads the push to keep SP 8-byte aligned).
+ * nanotime's result is at 4(R13) from its entry, LR its return address.
+ * C-world code: no CFI.
+ */
+	.globl	arch_call_nanotime
+	.type	arch_call_nanotime, %function
+arch_call_nanotime:
+	push	{r4-r12, lr}
+	mov	r10, r0			/* g for the Go-style code */
+	sub	sp, sp, #16		/* ret+0(FP) at 4(R13) */
+	bl	nanotime
+	ldr	r0, [sp, #4]		/* low word */
+	ldr	r1, [sp, #8]		/* high word */
+	add	sp, sp, #16
+	pop	{r4-r12, pc}
+	.size	arch_call_nanotime, . - arch_call_nanotime
+
 	.section .note.GNU-stack, "", %progbits	/* no executable stack */

@@ -196,4 +196,7 @@ const struct arch_ops arch_arm_ops = {
 	.red_zone = 0,
 	.setup_rt_frame = arm_setup_rt_frame,
 	.restore_rt_frame = arm_restore_rt_frame,
+	.qemu_user = "qemu-arm",
+	/* Under qemu only: the hosts this runs on are x86. */
+	.host_machine = NULL,
 };

@@ -1,0 +1,173 @@
+/*
+ * sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-]
+ *
+ * Every row of one scenario file (scenarios/NAME.scn), or of one mutant
+ * (scenarios/mutants/<arch>/NAME.S: its "// expect:" lines; the arch is
+ * its folder's name unless --arch says), probed one after the other and
+ * held to its expectation.  Per row: its settings, the summary of
+ * `sigstep run` (the first violations), and whether the expectation was
+ * met.  Exit 0 every row met its expectation, 1 one did not, 2 unusable
+ * input (a malformed file: "FILE:LINE: message").
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch_ops.h"
+#include "commands.h"
+#include "probe.h"
+#include "scenario.h"
+
+#define SHOWN_VIOLATIONS 12
+
+static const char usage[] =
+	"usage: sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-]\n";
+
+static int fail2(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "sigstep: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return 2;
+}
+
+/* The arch of a mutant: the name of the folder holding it. */
+static const struct arch_ops *folder_arch(const char *path)
+{
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof buf, "%s", path);
+	char *slash = strrchr(buf, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	const char *dir = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+	return arch_ops_find(dir);
+}
+
+int cmd_scenario_run(int argc, char **argv)
+{
+	const char *file = NULL, *build_dir = NULL, *json = NULL, *arch = NULL;
+	char dirbuf[PATH_MAX];
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (strcmp(a, "--scenario") && strcmp(a, "--build-dir") && strcmp(a, "--json") && strcmp(a, "--arch"))
+			return fail2("run --scenario: unknown option '%s'%s", a, "");
+		if (!v)
+			return fail2("run --scenario: option '%s' needs a value%s", a, "");
+		i++;
+		if (!strcmp(a, "--scenario"))
+			file = v;
+		else if (!strcmp(a, "--build-dir"))
+			build_dir = v;
+		else if (!strcmp(a, "--arch"))
+			arch = v;
+		else
+			json = v;
+	}
+	if (!file)
+		return fail2("run --scenario: no file given%s%s", "", "");
+	if (!build_dir) {
+		cli_default_build_dir(dirbuf, sizeof dirbuf);
+		build_dir = dirbuf;
+	}
+
+	struct scn_rows rows = { 0 };
+	size_t len = strlen(file);
+	int rc;
+	if (len > 2 && !strcmp(file + len - 2, ".S")) {
+		const struct arch_ops *ops = arch ? arch_ops_find(arch) : folder_arch(file);
+		if (!ops)
+			return fail2("run --scenario: %s: name the mutant's arch with --arch%s%s", file, arch ? " (unknown)" : "");
+		rc = scn_read_mutant(file, ops, &rows);
+	} else {
+		if (arch)
+			return fail2("run --scenario: --arch is for a mutant file; a scenario file names its arches%s%s", "", "");
+		rc = scn_read_file(file, build_dir, &rows);
+	}
+	if (rc) {
+		scn_rows_free(&rows);
+		return rc;
+	}
+
+	FILE *jf = NULL;
+	if (json) {
+		jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
+		if (!jf) {
+			scn_rows_free(&rows);
+			return fail2("run --scenario: cannot write %s: %s", json, strerror(errno));
+		}
+	}
+	FILE *out = jf == stdout ? stderr : stdout;
+	struct probe_result *res = calloc(rows.n ? rows.n : 1, sizeof *res);
+	const struct probe_result **recs = calloc(rows.n ? rows.n : 1, sizeof *recs);
+	size_t nrecs = 0;
+	int refused = 0, unmet = 0;
+	if (!res || !recs) {
+		free(res);
+		free(recs);
+		scn_rows_free(&rows);
+		return fail2("out of memory%s%s", "", "");
+	}
+	for (size_t i = 0; i < rows.n; i++) {
+		const struct scn_row *r = &rows.v[i];
+		char dir[PATH_MAX], image[PATH_MAX + 96], err[512], why[300];
+		int built = 0;
+		fprintf(out, "scenario %s [%s] %s %s %s context=%s sigprof=%s vdso=%s knobs=%s expect: %s\n",
+			r->source, r->name, r->ops->name, r->variant, r->function, r->context,
+			r->era < 0 ? "own" : cli_era_names[r->era], r->vdso ? "present" : "absent", r->knobs,
+			r->expect.text);
+		fflush(out);
+		if (r->mutant[0]) {
+			fflush(NULL);
+			if (check_build_file(build_dir, r->ops, r->mutant, dir, sizeof dir, image, sizeof image)) {
+				refused++;
+				continue;
+			}
+			built = 1;
+		}
+		struct probe_config cfg;
+		scn_row_config(r, build_dir, built ? image : NULL, &cfg);
+		cfg.progress = 1;
+		int prc = probe_run(&cfg, &res[i], err, sizeof err);
+		if (built)
+			check_cleanup(dir, image);
+		if (prc) {
+			fprintf(stderr, "sigstep: %s: %s\n", r->source, err);
+			refused++;
+			continue;
+		}
+		struct probe_result shown = res[i];
+		if (shown.nviolations > SHOWN_VIOLATIONS)
+			shown.nviolations = SHOWN_VIOLATIONS;
+		probe_print_summary(out, &shown);
+		if (res[i].nviolations + res[i].violations_dropped > shown.nviolations)
+			fprintf(out, "  ... %llu more violations (--json has the first %d)\n",
+				(unsigned long long)(res[i].nviolations + res[i].violations_dropped - shown.nviolations),
+				PROBE_MAX_VIOLATIONS);
+		int met = scn_expect_met(&r->expect, &res[i], why, sizeof why);
+		unmet += !met;
+		fprintf(out, "expect %s: %s%s%s\n\n", r->expect.text, met ? "met" : "NOT MET", met ? "" : ": ",
+			met ? "" : why);
+		recs[nrecs++] = &res[i];
+	}
+	int status = refused ? 2 : unmet ? 1 : 0;
+	fprintf(out, "%zu rows, %zu met, %d not met, %d not run\n", rows.n, nrecs - (size_t)unmet, unmet, refused);
+	if (jf) {
+		probe_print_json(jf, recs, nrecs);
+		if (jf != stdout ? fclose(jf) != 0 : fflush(jf) != 0)
+			status = fail2("run --scenario: cannot write %s: %s", json, strerror(errno));
+	}
+	for (size_t i = 0; i < rows.n; i++)
+		probe_result_free(&res[i]);
+	free(res);
+	free(recs);
+	scn_rows_free(&rows);
+	return status;
+}
