@@ -27,46 +27,16 @@
 #include <unistd.h>
 
 #include "arch_ops.h"
+#include "cli.h"
 #include "commands.h"
 #include "probe.h"
 
 extern char **environ;
 
-const char *const cli_era_names[CLI_NERAS + 1] = { "go1.10", "go1.11", "modern", NULL };
-
-int cli_era_from_name(const char *name)
-{
-	for (int i = 0; i < CLI_NERAS; i++)
-		if (!strcmp(name, cli_era_names[i]))
-			return i;
-	return -1;
-}
-
-void cli_default_build_dir(char *buf, size_t n)
-{
-	ssize_t len = readlink("/proc/self/exe", buf, n - 1);
-	if (len <= 0) {
-		snprintf(buf, n, ".");
-		return;
-	}
-	buf[len] = 0;
-	char *slash = strrchr(buf, '/');
-	if (slash && slash != buf)
-		*slash = 0;
-}
-
 static const char usage[] =
 	"usage: sigstep check --arch {386,amd64,arm} FILE.S [--function {walltime,nanotime}]\n"
 	"                     [--context {curg,g0}] [--sigprof {go1.10,go1.11,modern}]\n"
 	"                     [--no-vdso] [--handler-budget N] [--build-dir DIR] [--json FILE|-]\n";
-
-static int fail2(const char *fmt, const char *a, const char *b)
-{
-	fprintf(stderr, "sigstep: ");
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
-	return 2;
-}
 
 /* toolchain.txt, split by role; every string points into `text`. */
 struct toolchain {
@@ -217,7 +187,7 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 	size_t n = tc->ncompile + tc->nlink + tc->nlib + 8;
 	const char **argv = calloc(n, sizeof *argv);
 	if (!argv)
-		return fail2("out of memory%s%s", "", "");
+		return cli_fail("out of memory%s%s", "", "");
 
 	size_t k = 0;
 	argv[k++] = tc->cc;
@@ -231,11 +201,11 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 	int rc = spawn_wait(argv);
 	if (rc < 0) {
 		free(argv);
-		return fail2("cannot run %s: %s", tc->cc, strerror(errno));
+		return cli_fail("cannot run %s: %s", tc->cc, strerror(errno));
 	}
 	if (rc) {
 		free(argv);
-		return fail2("%s: assembly failed%s", src, "");
+		return cli_fail("%s: assembly failed%s", src, "");
 	}
 
 	k = 0;
@@ -251,9 +221,9 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 	rc = spawn_wait(argv);
 	free(argv);
 	if (rc < 0)
-		return fail2("cannot run %s: %s", tc->cc, strerror(errno));
+		return cli_fail("cannot run %s: %s", tc->cc, strerror(errno));
 	if (rc)
-		return fail2("%s: link failed%s", src, "");
+		return cli_fail("%s: link failed%s", src, "");
 	return 0;
 }
 
@@ -274,14 +244,14 @@ int check_build_file(const char *build_dir, const struct arch_ops *ops, const ch
 	snprintf(tcpath, sizeof tcpath, "%s/guest/%s/toolchain.txt", build_dir, ops->name);
 	if (toolchain_read(tcpath, &tc, err, sizeof err)) {
 		toolchain_free(&tc);
-		return fail2("%s%s", err, "");
+		return cli_fail("%s%s", err, "");
 	}
 	const char *tmp = getenv("TMPDIR");
 	snprintf(dir, dirlen, "%s/sigstep-check-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		toolchain_free(&tc);
-		return fail2("cannot create a temporary directory in %s: %s", tmp && tmp[0] ? tmp : "/tmp",
-			     strerror(errno));
+		return cli_fail("cannot create a temporary directory in %s: %s", tmp && tmp[0] ? tmp : "/tmp",
+				strerror(errno));
 	}
 	image_name(file, name, sizeof name);
 	snprintf(obj, sizeof obj, "%s/trampoline.o", dir);
@@ -305,73 +275,48 @@ int cmd_check(int argc, char **argv)
 	const char *arch = NULL, *file = NULL, *function = "walltime", *context = "curg";
 	const char *json = NULL, *build_dir = NULL;
 	int era = -1, no_vdso = 0;
-	unsigned long long budget = 0;
+	uint64_t budget = 0;
 	char dirbuf[PATH_MAX];
+	const struct cli_option options[] = {
+		CLI_VALUE("--arch", &arch), CLI_VALUE("--function", &function), CLI_VALUE("--context", &context),
+		CLI_VALUE("--sigprof", NULL), CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &build_dir),
+		CLI_VALUE("--handler-budget", NULL), CLI_FLAG("--no-vdso", &no_vdso), CLI_END,
+	};
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
+		if (cli_help(a, usage))
 			return 0;
-		}
-		if (!strcmp(a, "--no-vdso")) {
-			no_vdso = 1;
-			continue;
-		}
 		if (a[0] != '-' || !strcmp(a, "-")) {
 			if (file)
-				return fail2("check: more than one file ('%s', '%s')", file, a);
+				return cli_fail("check: more than one file ('%s', '%s')", file, a);
 			file = a;
 			continue;
 		}
-		if (strcmp(a, "--arch") && strcmp(a, "--function") && strcmp(a, "--context") &&
-		    strcmp(a, "--sigprof") && strcmp(a, "--json") && strcmp(a, "--build-dir") &&
-		    strcmp(a, "--handler-budget"))
-			return fail2("check: unknown option '%s'%s", a, "");
-		if (!v)
-			return fail2("check: option '%s' needs a value%s", a, "");
-		i++;
-		if (!strcmp(a, "--arch"))
-			arch = v;
-		else if (!strcmp(a, "--function"))
-			function = v;
-		else if (!strcmp(a, "--context"))
-			context = v;
-		else if (!strcmp(a, "--json"))
-			json = v;
-		else if (!strcmp(a, "--build-dir"))
-			build_dir = v;
-		else if (!strcmp(a, "--handler-budget")) {
-			char *end;
-			errno = 0;
-			budget = strtoull(v, &end, 0);
-			if (errno || end == v || *end || v[0] == '-' || budget == 0)
-				return fail2("check: bad --handler-budget '%s'%s", v, "");
-		} else if ((era = cli_era_from_name(v)) < 0)
-			return fail2("check: unknown sigprof era '%s' (known: go1.10, go1.11, modern)%s", v, "");
+		int used = cli_option("check", options, a, v);
+		if (!used)
+			return 2;
+		i += used - 1;
+		if (!strcmp(a, "--handler-budget") && (cli_parse_u64(v, 0, &budget) || budget == 0))
+			return cli_fail("check: bad --handler-budget '%s'%s", v, "");
+		if (!strcmp(a, "--sigprof") && (era = cli_era_from_name(v)) < 0)
+			return cli_fail("check: unknown sigprof era '%s' (known: go1.10, go1.11, modern)%s", v, "");
 	}
 	if (!arch)
-		return fail2("check: --arch is required (386, amd64 or arm)%s%s", "", "");
+		return cli_fail("check: --arch is required (386, amd64 or arm)%s%s", "", "");
 	if (!file)
-		return fail2("check: no trampoline file given (sigstep check --arch A FILE.S)%s%s", "", "");
-	if (strcmp(function, "walltime") && strcmp(function, "nanotime"))
-		return fail2("check: unknown function '%s' (walltime or nanotime)%s", function, "");
-	if (strcmp(context, "curg") && strcmp(context, "g0"))
-		return fail2("check: unknown context '%s' (curg or g0)%s", context, "");
+		return cli_fail("check: no trampoline file given (sigstep check --arch A FILE.S)%s%s", "", "");
+	if (cli_function_context("check", function, context))
+		return 2;
 
-	const struct arch_ops *ops = arch_ops_find(arch);
-	if (!ops) {
-		char names[128] = "";
-		for (const struct arch_ops *const *o = arch_ops_all; *o; o++)
-			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-				 names[0] ? ", " : "", (*o)->name);
-		return fail2("unknown arch '%s' (known: %s)", arch, names);
-	}
+	const struct arch_ops *ops = cli_arch(NULL, arch);
+	if (!ops)
+		return 2;
 	struct stat st;
 	if (stat(file, &st))
-		return fail2("%s: %s", file, strerror(errno));
+		return cli_fail("%s: %s", file, strerror(errno));
 	if (!S_ISREG(st.st_mode) || access(file, R_OK))
-		return fail2("%s: %s", file, S_ISREG(st.st_mode) ? strerror(EACCES) : "not a regular file");
+		return cli_fail("%s: %s", file, S_ISREG(st.st_mode) ? strerror(EACCES) : "not a regular file");
 	if (!build_dir) {
 		cli_default_build_dir(dirbuf, sizeof dirbuf);
 		build_dir = dirbuf;
@@ -380,35 +325,15 @@ int cmd_check(int argc, char **argv)
 	if (json) {
 		jf = strcmp(json, "-") ? fopen(json, "we") : stdout;
 		if (!jf)
-			return fail2("check: cannot write %s: %s", json, strerror(errno));
+			return cli_fail("check: cannot write %s: %s", json, strerror(errno));
 	}
 
-	char tcpath[PATH_MAX + 64], err[PATH_MAX + 256];
-	struct toolchain tc;
-	snprintf(tcpath, sizeof tcpath, "%s/guest/%s/toolchain.txt", build_dir, ops->name);
-	if (toolchain_read(tcpath, &tc, err, sizeof err)) {
-		toolchain_free(&tc);
-		return drop_json(jf, json), fail2("%s%s", err, "");
-	}
-
-	const char *tmp = getenv("TMPDIR");
-	char dir[PATH_MAX], obj[PATH_MAX + 32], image[PATH_MAX + 96], name[80];
-	snprintf(dir, sizeof dir, "%s/sigstep-check-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		toolchain_free(&tc);
-		drop_json(jf, json);
-		return fail2("cannot create a temporary directory in %s: %s", tmp && tmp[0] ? tmp : "/tmp",
-			     strerror(errno));
-	}
-	image_name(file, name, sizeof name);
-	snprintf(obj, sizeof obj, "%s/trampoline.o", dir);
-	snprintf(image, sizeof image, "%s/%s", dir, name);
-
-	int status = build_image(&tc, file, obj, image);
-	toolchain_free(&tc);
+	char dir[PATH_MAX], image[PATH_MAX + 96], err[PATH_MAX + 256];
+	int status = check_build_file(build_dir, ops, file, dir, sizeof dir, image, sizeof image);
+	int built = !status;
 	struct probe_result res;
 	int ran = 0;
-	if (!status) {
+	if (built) {
 		struct probe_config cfg = {
 			.ops = ops,
 			.build_dir = build_dir,
@@ -423,15 +348,14 @@ int cmd_check(int argc, char **argv)
 		};
 		memset(&res, 0, sizeof res);
 		if (probe_run(&cfg, &res, err, sizeof err)) {
-			status = fail2("%s: %s", file, err);
+			status = cli_fail("%s: %s", file, err);
 		} else {
 			ran = 1;
 			status = res.pass ? 0 : 1;
 		}
 	}
-	unlink(obj);
-	unlink(image);
-	rmdir(dir);
+	if (built)
+		check_cleanup(dir, image);
 	if (!ran) {
 		drop_json(jf, json);
 		return status;
@@ -441,8 +365,8 @@ int cmd_check(int argc, char **argv)
 	if (jf) {
 		const struct probe_result *one = &res;
 		probe_print_json(jf, &one, 1);
-		if (jf != stdout ? fclose(jf) != 0 : fflush(jf) != 0)
-			status = fail2("check: cannot write %s: %s", json, strerror(errno));
+		if (cli_json_close(jf))
+			status = cli_fail("check: cannot write %s: %s", json, strerror(errno));
 	}
 	fflush(stdout);
 	probe_result_free(&res);

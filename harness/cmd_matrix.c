@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "arch_ops.h"
+#include "cli.h"
 #include "commands.h"
 #include "probe.h"
 #include "scenario.h"
@@ -36,14 +37,6 @@ static const char usage[] =
 
 static const char *const functions[] = { "nanotime", "walltime" };	/* sorted */
 #define NFUNCTIONS 2
-
-static int fail2(const char *fmt, const char *a, const char *b)
-{
-	fprintf(stderr, "sigstep: ");
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
-	return 2;
-}
 
 /* --- scenarios/expectations.txt ------------------------------------------ */
 
@@ -84,27 +77,14 @@ static int expectations_read(const char *path, struct expectations *x)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return fail2("%s: %s", path, strerror(errno));
+		return cli_fail("%s: %s", path, strerror(errno));
 	memset(x, 0, sizeof *x);
 	char line[1024], msg[300];
 	int lineno = 0;
 	msg[0] = 0;
-	while (fgets(line, sizeof line, f)) {
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(msg, sizeof msg, "line too long");
-			break;
-		}
-		line[strcspn(line, "#\n")] = 0;
-		char *tok[4 + 1 + VERDICT_COUNT + 1];
-		int ntok = 0;
-		for (char *save, *t = strtok_r(line, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
-			if (ntok == (int)(sizeof tok / sizeof tok[0])) {
-				snprintf(msg, sizeof msg, "too many words");
-				goto out;
-			}
-			tok[ntok++] = t;
-		}
+	char *tok[4 + 1 + VERDICT_COUNT + 1];
+	int ntok, maxtok = (int)(sizeof tok / sizeof tok[0]);
+	while ((ntok = scn_next_words(f, line, sizeof line, &lineno, tok, maxtok, msg, sizeof msg)) >= 0) {
 		if (ntok == 0)
 			continue;
 		if (ntok < 5) {
@@ -197,40 +177,6 @@ struct row {
 	char why[300];			/* why not met */
 };
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * The variants built for one arch (DIR/guest/<arch>/variants.txt, a CMake
- * list), sorted.  Number found, or -1.
- */
-static int read_variants(const char *build_dir, const char *arch, char names[][64], int max)
-{
-	char path[PATH_MAX + 64], line[1024];
-	snprintf(path, sizeof path, "%s/guest/%s/variants.txt", build_dir, arch);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (!fgets(line, sizeof line, f))
-		line[0] = 0;
-	fclose(f);
-	line[strcspn(line, "\r\n")] = 0;
-	int n = 0;
-	for (char *save, *t = strtok_r(line, "; ", &save); t && n < max; t = strtok_r(NULL, "; ", &save))
-		snprintf(names[n++], 64, "%s", t);
-	char *sorted[64];
-	for (int i = 0; i < n; i++)
-		sorted[i] = strdup(names[i]);
-	qsort(sorted, (size_t)n, sizeof *sorted, cmp_str);
-	for (int i = 0; i < n; i++) {
-		snprintf(names[i], 64, "%s", sorted[i]);
-		free(sorted[i]);
-	}
-	return n;
-}
-
 static int matches(const struct expectation *e, const struct row *r)
 {
 	return (e->arch == ANY || !strcmp(e->arch, r->ops->name)) &&
@@ -322,11 +268,11 @@ static int write_all(int fd, const void *p, size_t n)
 
 static void child(const struct row *r, const char *build_dir, int fd)
 {
+	struct wire w;
+	memset(&w, 0, sizeof w);
 	if (r->scn) {
 		/* A scenario row; a mutant is built as `sigstep check` builds it. */
-		struct wire w;
 		char dir[PATH_MAX], image[PATH_MAX + 96];
-		memset(&w, 0, sizeof w);
 		int built = 0;
 		if (r->scn->mutant[0]) {
 			if (check_build_file(build_dir, r->scn->ops, r->scn->mutant, dir, sizeof dir, image, sizeof image)) {
@@ -343,26 +289,19 @@ static void child(const struct row *r, const char *build_dir, int fd)
 		}
 		if (built)
 			check_cleanup(dir, image);
-		if (w.rc)
-			w.res.nviolations = 0;
-		int bad = write_all(fd, &w, sizeof w);
-		if (!bad && w.res.nviolations)
-			bad = write_all(fd, w.res.violations, w.res.nviolations * sizeof *w.res.violations);
-		_exit(bad ? 3 : 0);
+	} else {
+		struct probe_config cfg = {
+			.ops = r->ops,
+			.build_dir = build_dir,
+			.variant = r->variant,
+			.image_path = NULL,
+			.function = r->function,
+			.context = "curg",
+			.era = r->era,
+			.vdso = 1,
+		};
+		w.rc = probe_run(&cfg, &w.res, w.err, sizeof w.err);
 	}
-	struct probe_config cfg = {
-		.ops = r->ops,
-		.build_dir = build_dir,
-		.variant = r->variant,
-		.image_path = NULL,
-		.function = r->function,
-		.context = "curg",
-		.era = r->era,
-		.vdso = 1,
-	};
-	struct wire w;
-	memset(&w, 0, sizeof w);
-	w.rc = probe_run(&cfg, &w.res, w.err, sizeof w.err);
 	if (w.rc)
 		w.res.nviolations = 0;
 	int bad = write_all(fd, &w, sizeof w);
@@ -638,42 +577,47 @@ static void print_table(FILE *out, const struct row *rows, size_t nrows)
 	}
 }
 
+/* A zeroed row at the end of rows (grown as needed); NULL out of memory. */
+static struct row *new_row(struct row **rows, size_t *nrows, size_t *cap)
+{
+	if (*nrows == *cap) {
+		size_t n = *cap ? *cap * 2 : 64;
+		struct row *nr = realloc(*rows, n * sizeof *nr);
+		if (!nr)
+			return NULL;
+		*rows = nr;
+		*cap = n;
+	}
+	struct row *r = &(*rows)[(*nrows)++];
+	memset(r, 0, sizeof *r);
+	return r;
+}
+
 int cmd_matrix(int argc, char **argv)
 {
 	const char *json = NULL, *build_dir = NULL, *exp_path = NULL;
 	char dirbuf[PATH_MAX], expbuf[PATH_MAX + 64], src[PATH_MAX];
-	int scenarios = 1;
+	int no_scenarios = 0;
 	struct scn_rows scn = { 0 };
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+	const struct cli_option options[] = {
+		CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--jobs", NULL),
+		CLI_VALUE("--expectations", &exp_path), CLI_FLAG("--no-scenarios", &no_scenarios), CLI_END,
+	};
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
+		if (cli_help(a, usage))
 			return 0;
-		}
-		if (!strcmp(a, "--no-scenarios")) {
-			scenarios = 0;
-			continue;
-		}
-		if (strcmp(a, "--json") && strcmp(a, "--build-dir") && strcmp(a, "--jobs") &&
-		    strcmp(a, "--expectations"))
-			return fail2("matrix: unknown option '%s'%s", a, "");
-		if (!v)
-			return fail2("matrix: option '%s' needs a value%s", a, "");
-		i++;
-		if (!strcmp(a, "--json"))
-			json = v;
-		else if (!strcmp(a, "--build-dir"))
-			build_dir = v;
-		else if (!strcmp(a, "--expectations"))
-			exp_path = v;
-		else {
-			char *end;
-			errno = 0;
-			jobs = strtol(v, &end, 10);
-			if (errno || end == v || *end || jobs < 1 || jobs > 1024)
-				return fail2("matrix: bad --jobs '%s' (1 to 1024)%s", v, "");
+		int used = cli_option("matrix", options, a, v);
+		if (!used)
+			return 2;
+		i += used - 1;
+		if (!strcmp(a, "--jobs")) {
+			uint64_t n;
+			if (cli_parse_u64(v, 10, &n) || n < 1 || n > 1024)
+				return cli_fail("matrix: bad --jobs '%s' (1 to 1024)%s", v, "");
+			jobs = (long)n;
 		}
 	}
 	if (jobs < 1)
@@ -685,8 +629,8 @@ int cmd_matrix(int argc, char **argv)
 	int have_src = !source_dir_of(build_dir, src, sizeof src);
 	if (!exp_path) {
 		if (!have_src)
-			return fail2("matrix: %s is not a configured build directory (no CMakeCache.txt); "
-				     "name the file with --expectations%s", build_dir, "");
+			return cli_fail("matrix: %s is not a configured build directory (no CMakeCache.txt); "
+					"name the file with --expectations%s", build_dir, "");
 		snprintf(expbuf, sizeof expbuf, "%s/scenarios/expectations.txt", src);
 		exp_path = expbuf;
 	}
@@ -695,7 +639,7 @@ int cmd_matrix(int argc, char **argv)
 		return 2;
 	/* The scenario files and mutants of the source tree: extra rows after
 	 * the arch x variant x function x era ones. */
-	if (scenarios && have_src && scn_read_all(src, build_dir, &scn)) {
+	if (!no_scenarios && have_src && scn_read_all(src, build_dir, &scn)) {
 		expectations_free(&x);
 		scn_rows_free(&scn);
 		return 2;
@@ -706,38 +650,27 @@ int cmd_matrix(int argc, char **argv)
 	size_t narch = 0;
 	for (const struct arch_ops *const *o = arch_ops_all; *o && narch < 16; o++)
 		arches[narch++] = *o;
-	for (size_t i = 1; i < narch; i++)
-		for (size_t k = i; k > 0 && strcmp(arches[k - 1]->name, arches[k]->name) > 0; k--) {
-			const struct arch_ops *t = arches[k];
-			arches[k] = arches[k - 1];
-			arches[k - 1] = t;
-		}
+	cli_sort_arches(arches, narch);
 	size_t nrows = 0, cap = 0;
 	struct row *rows = NULL;
 	for (size_t a = 0; a < narch; a++) {
 		char variants[32][64];
-		int nv = read_variants(build_dir, arches[a]->name, variants, 32);
+		int nv = cli_built_variants(build_dir, arches[a]->name, variants, 32);
 		if (nv <= 0) {
 			free(rows);
 			expectations_free(&x);
-			return fail2("matrix: no variants built for %s in %s/guest (build the project first)",
-				     arches[a]->name, build_dir);
+			return cli_fail("matrix: no variants built for %s in %s/guest (build the project first)",
+					arches[a]->name, build_dir);
 		}
 		for (int v = 0; v < nv; v++)
 			for (int fn = 0; fn < NFUNCTIONS; fn++)
 				for (int era = 0; era < CLI_NERAS; era++) {
-					if (nrows == cap) {
-						cap = cap ? cap * 2 : 64;
-						struct row *nr = realloc(rows, cap * sizeof *nr);
-						if (!nr) {
-							free(rows);
-							expectations_free(&x);
-							return fail2("out of memory%s%s", "", "");
-						}
-						rows = nr;
+					struct row *r = new_row(&rows, &nrows, &cap);
+					if (!r) {
+						free(rows);
+						expectations_free(&x);
+						return cli_fail("out of memory%s%s", "", "");
 					}
-					struct row *r = &rows[nrows++];
-					memset(r, 0, sizeof *r);
 					r->ops = arches[a];
 					memcpy(r->variant, variants[v], sizeof r->variant);
 					r->function = functions[fn];
@@ -750,19 +683,13 @@ int cmd_matrix(int argc, char **argv)
 				}
 	}
 	for (size_t i = 0; i < scn.n; i++) {
-		if (nrows == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct row *nr = realloc(rows, cap * sizeof *nr);
-			if (!nr) {
-				free(rows);
-				expectations_free(&x);
-				scn_rows_free(&scn);
-				return fail2("out of memory%s%s", "", "");
-			}
-			rows = nr;
+		struct row *r = new_row(&rows, &nrows, &cap);
+		if (!r) {
+			free(rows);
+			expectations_free(&x);
+			scn_rows_free(&scn);
+			return cli_fail("out of memory%s%s", "", "");
 		}
-		struct row *r = &rows[nrows++];
-		memset(r, 0, sizeof *r);
 		r->ops = scn.v[i].ops;
 		snprintf(r->variant, sizeof r->variant, "%s", scn.v[i].variant);
 		r->function = scn.v[i].function;
@@ -778,7 +705,7 @@ int cmd_matrix(int argc, char **argv)
 			free(rows[i].res.violations);
 		free(rows);
 		expectations_free(&x);
-		return fail2("matrix: cannot run the rows: %s%s", strerror(e), "");
+		return cli_fail("matrix: cannot run the rows: %s%s", strerror(e), "");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -819,11 +746,11 @@ int cmd_matrix(int argc, char **argv)
 				recs[n++] = &rows[i].res;
 		FILE *f = strcmp(json, "-") ? fopen(json, "w") : stdout;
 		if (!f || !recs) {
-			status = fail2("%s: %s", json, strerror(errno));
+			status = cli_fail("%s: %s", json, strerror(errno));
 		} else {
 			probe_print_json(f, recs, n);
 			if (f != stdout && fclose(f))
-				status = fail2("%s: %s", json, strerror(errno));
+				status = cli_fail("%s: %s", json, strerror(errno));
 		}
 		if (f == stdout)
 			fflush(stdout);

@@ -29,7 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
+#include "json.h"
 #include "loader.h"
 #include "probe.h"
 
@@ -67,10 +69,7 @@ struct native_result {
 
 static int die(const char *fmt, const char *a, const char *b)
 {
-	fprintf(stderr, "sigstep: native: ");
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
-	return 2;
+	return cli_fail_in("native", fmt, a, b);
 }
 
 /* strcpy cut to n bytes (texts that may be cut on purpose). */
@@ -578,59 +577,19 @@ static void print_summary(FILE *out, const struct native_result *nr)
 	fprintf(out, "result %s\n", r->pass ? "pass" : "FAIL");
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fputc('"', out);
-}
-
-static void json_pcs(FILE *out, int n, const uint64_t *pcs)
-{
-	fputc('[', out);
-	for (int i = 0; i < n; i++)
-		fprintf(out, "%s\"0x%" PRIx64 "\"", i ? ", " : "", pcs[i]);
-	fputc(']', out);
-}
-
-static void json_syms(FILE *out, int n, const char (*sym)[PROBE_SYM_MAX])
-{
-	fputc('[', out);
-	for (int i = 0; i < n; i++) {
-		if (i)
-			fputs(", ", out);
-		json_str(out, sym[i]);
-	}
-	fputc(']', out);
-}
-
 /* One record of the shape probe_print_json writes; nr->engine is
  * "native", "qemu" or "unicorn" (compare), and itimer adds its coverage. */
 static void json_record(FILE *out, const struct native_result *nr)
 {
 	const struct probe_result *r = &nr->r;
-	fputs("{\"arch\": ", out), json_str(out, r->arch);
-	fputs(", \"variant\": ", out), json_str(out, r->variant);
-	fputs(", \"function\": ", out), json_str(out, r->function);
-	fputs(", \"context\": ", out), json_str(out, r->context);
-	fputs(", \"sigprof\": ", out), json_str(out, r->era_name);
-	fprintf(out, ", \"vdso\": %s", r->vdso ? "true" : "false");
+	fputc('{', out);
+	json_record_head(out, r);
 	fputs(", \"inject\": ", out), json_str(out, nr->inject);
 	fputs(", \"engine\": ", out), json_str(out, nr->engine);
 	fputs(",\n  \"emulator\": ", out), json_str(out, nr->emulator);
 	fputs(", \"vdso_kind\": ", out), json_str(out, nr->vdso_kind);
-	fprintf(out, ",\n  \"boundaries\": %" PRIu64 ", \"verdicts\": {", r->boundaries);
-	for (int v = 0; v < VERDICT_COUNT; v++)
-		fprintf(out, "%s\"%s\": %" PRIu64, v ? ", " : "", verdict_name((enum verdict)v), r->verdicts[v]);
-	fputc('}', out);
+	fprintf(out, ",\n  \"boundaries\": %" PRIu64 ", \"verdicts\": ", r->boundaries);
+	json_verdicts(out, r);
 	if (nr->itimer)
 		fprintf(out, ",\n  \"coverage\": %.4f, \"boundaries_sampled\": %" PRIu64 ", \"boundaries_total\": %" PRIu64
 			", \"sampled_outside\": %" PRIu64 ", \"signals\": %" PRIu64 ", \"budget_ms\": %" PRIu64,
@@ -641,24 +600,7 @@ static void json_record(FILE *out, const struct native_result *nr)
 		fprintf(out, ", \"first_violation_s\": %.6f", nr->first_violation_us / 1e6);
 	else
 		fputs(", \"first_violation_s\": null", out);
-	fprintf(out, ",\n  \"invariants_ok\": %s, \"invariants\": ", r->invariants_ok ? "true" : "false");
-	json_str(out, r->invariants);
-	fprintf(out, ", \"pass\": %s, \"elapsed_s\": %.6f, \"boundaries_per_s\": %.0f,\n  \"violations\": [",
-		r->pass ? "true" : "false", r->elapsed_s, r->boundaries_per_s);
-	for (size_t i = 0; i < r->nviolations; i++) {
-		const struct violation *v = &r->violations[i];
-		fprintf(out, "%s\n   {\"pc\": \"0x%" PRIx64 "\", \"symbol\": ", i ? "," : "", v->pc);
-		json_str(out, v->symbol);
-		fputs(", \"insn\": ", out), json_str(out, v->insn);
-		fputs(", \"verdict\": ", out), json_str(out, verdict_name(v->verdict));
-		fputs(", \"expected\": ", out), json_pcs(out, v->nexpected, v->expected);
-		fputs(", \"got\": ", out), json_pcs(out, v->ngot, v->got);
-		fputs(",\n    \"expected_symbols\": ", out), json_syms(out, v->nexpected, v->expected_sym);
-		fputs(", \"got_symbols\": ", out), json_syms(out, v->ngot, v->got_sym);
-		fputs(", \"detail\": ", out), json_str(out, v->detail);
-		fputc('}', out);
-	}
-	fputs(r->nviolations ? "\n  ]}" : "]}", out);
+	json_record_tail(out, r);
 }
 
 static void json_array(FILE *out, const struct native_result *const *nr, size_t n)
@@ -857,7 +799,7 @@ static int cmd_compare(struct native_config *c, const char *json)
 				if (rows[k].ran)
 					recs[n++] = &rows[k].nr;
 			json_array(jf, recs, n);
-			if (jf != stdout ? fclose(jf) != 0 : fflush(jf) != 0)
+			if (cli_json_close(jf))
 				status = die("cannot write %s: %s", json, strerror(errno));
 		}
 	}
@@ -880,64 +822,45 @@ static const char usage[] =
 int cmd_native(int argc, char **argv)
 {
 	struct native_config c = {
-		.function = "walltime", .context = "curg", .singlestep = 1, .timeout_s = DEFAULT_TIMEOUT_S,
+		.function = "walltime", .context = "curg", .timeout_s = DEFAULT_TIMEOUT_S,
 	};
 	const char *arch = NULL, *emulator = "auto", *json = NULL;
-	int compare = 0;
+	int compare = 0, no_singlestep = 0;
 	char dirbuf[PATH_MAX];
+	const struct cli_option options[] = {
+		CLI_VALUE("--arch", &arch), CLI_VALUE("--variant", &c.variant), CLI_VALUE("--inject", &c.inject),
+		CLI_VALUE("--emulator", &emulator), CLI_VALUE("--vdso", &c.vdso), CLI_VALUE("--function", &c.function),
+		CLI_VALUE("--context", &c.context), CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &c.build_dir),
+		CLI_VALUE("--budget-ms", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--compare", &compare),
+		CLI_FLAG("--no-singlestep", &no_singlestep), CLI_FLAG("--list-boundaries", &c.list), CLI_END,
+	};
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
+		if (cli_help(a, usage))
 			return 0;
-		}
-		if (!strcmp(a, "--compare")) {
-			compare = 1;
+		int used = cli_option("native", options, a, v);
+		if (!used)
+			return 2;
+		i += used - 1;
+		int budget = !strcmp(a, "--budget-ms");
+		uint64_t x;
+		if (!budget && strcmp(a, "--timeout"))
 			continue;
-		}
-		if (!strcmp(a, "--no-singlestep")) {
-			c.singlestep = 0;
-			continue;
-		}
-		if (!strcmp(a, "--list-boundaries")) {
-			c.list = 1;
-			continue;
-		}
-		const char **slot = !strcmp(a, "--arch") ? &arch : !strcmp(a, "--variant") ? &c.variant
-			: !strcmp(a, "--inject") ? &c.inject : !strcmp(a, "--emulator") ? &emulator
-			: !strcmp(a, "--vdso") ? &c.vdso : !strcmp(a, "--function") ? &c.function
-			: !strcmp(a, "--context") ? &c.context : !strcmp(a, "--json") ? &json
-			: !strcmp(a, "--build-dir") ? &c.build_dir : NULL;
-		if (!slot && strcmp(a, "--budget-ms") && strcmp(a, "--timeout"))
-			return die("unknown option '%s'%s", a, "");
-		if (!v)
-			return die("option '%s' needs a value%s", a, "");
-		i++;
-		char *end;
-		errno = 0;
-		unsigned long long x = slot ? 0 : strtoull(v, &end, 10);
-		if (slot)
-			*slot = v;
-		else if (errno || end == v || *end || v[0] == '-' || x == 0 ||
-			 x > (!strcmp(a, "--budget-ms") ? 3600000ull : 86400ull))
+		if (cli_parse_u64(v, 10, &x) || x == 0 || x > (budget ? 3600000ull : 86400ull))
 			return die("bad %s '%s'", a, v);
-		else if (!strcmp(a, "--budget-ms"))
+		if (budget)
 			c.budget_ms = x;
 		else
 			c.timeout_s = (unsigned)x;
 	}
+	c.singlestep = !no_singlestep;
 	if (!arch)
 		return die("--arch is required (386, amd64 or arm)%s%s", "", "");
 	if (!c.variant || !c.variant[0] || strchr(c.variant, '/'))
 		return die("--variant is required (a name such as master)%s%s", "", "");
-	if (!(c.ops = arch_ops_find(arch))) {
-		char names[128] = "";
-		for (const struct arch_ops *const *o = arch_ops_all; *o; o++)
-			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "",
-				 (*o)->name);
-		return die("unknown arch '%s' (known: %s)", arch, names);
-	}
+	if (!(c.ops = cli_arch("native", arch)))
+		return 2;
 	if (compare ? c.inject != NULL : !c.inject || (strcmp(c.inject, "step") && strcmp(c.inject, "break") &&
 						       strcmp(c.inject, "itimer")))
 		return die(compare ? "--compare runs every method: no --inject%s%s"
@@ -989,7 +912,7 @@ int cmd_native(int argc, char **argv)
 		else {
 			const struct native_result *one = &nr;
 			json_array(jf, &one, 1);
-			if (jf != stdout ? fclose(jf) != 0 : fflush(jf) != 0)
+			if (cli_json_close(jf))
 				status = die("cannot write %s: %s", json, strerror(errno));
 		}
 	}

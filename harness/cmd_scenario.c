@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "arch_ops.h"
+#include "cli.h"
 #include "commands.h"
 #include "probe.h"
 #include "scenario.h"
@@ -24,14 +25,6 @@
 
 static const char usage[] =
 	"usage: sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-]\n";
-
-static int fail2(const char *fmt, const char *a, const char *b)
-{
-	fprintf(stderr, "sigstep: ");
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
-	return 2;
-}
 
 /* The arch of a mutant: the name of the folder holding it. */
 static const struct arch_ops *folder_arch(const char *path)
@@ -50,29 +43,22 @@ int cmd_scenario_run(int argc, char **argv)
 {
 	const char *file = NULL, *build_dir = NULL, *json = NULL, *arch = NULL;
 	char dirbuf[PATH_MAX];
+	const struct cli_option options[] = {
+		CLI_VALUE("--scenario", &file), CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--json", &json),
+		CLI_VALUE("--arch", &arch), CLI_END,
+	};
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
+		if (cli_help(a, usage))
 			return 0;
-		}
-		if (strcmp(a, "--scenario") && strcmp(a, "--build-dir") && strcmp(a, "--json") && strcmp(a, "--arch"))
-			return fail2("run --scenario: unknown option '%s'%s", a, "");
-		if (!v)
-			return fail2("run --scenario: option '%s' needs a value%s", a, "");
-		i++;
-		if (!strcmp(a, "--scenario"))
-			file = v;
-		else if (!strcmp(a, "--build-dir"))
-			build_dir = v;
-		else if (!strcmp(a, "--arch"))
-			arch = v;
-		else
-			json = v;
+		int used = cli_option("run --scenario", options, a, v);
+		if (!used)
+			return 2;
+		i += used - 1;
 	}
 	if (!file)
-		return fail2("run --scenario: no file given%s%s", "", "");
+		return cli_fail("run --scenario: no file given%s%s", "", "");
 	if (!build_dir) {
 		cli_default_build_dir(dirbuf, sizeof dirbuf);
 		build_dir = dirbuf;
@@ -84,11 +70,11 @@ int cmd_scenario_run(int argc, char **argv)
 	if (len > 2 && !strcmp(file + len - 2, ".S")) {
 		const struct arch_ops *ops = arch ? arch_ops_find(arch) : folder_arch(file);
 		if (!ops)
-			return fail2("run --scenario: %s: name the mutant's arch with --arch%s%s", file, arch ? " (unknown)" : "");
+			return cli_fail("run --scenario: %s: name the mutant's arch with --arch%s", file, arch ? " (unknown)" : "");
 		rc = scn_read_mutant(file, ops, &rows);
 	} else {
 		if (arch)
-			return fail2("run --scenario: --arch is for a mutant file; a scenario file names its arches%s%s", "", "");
+			return cli_fail("run --scenario: --arch is for a mutant file; a scenario file names its arches%s%s", "", "");
 		rc = scn_read_file(file, build_dir, &rows);
 	}
 	if (rc) {
@@ -101,7 +87,7 @@ int cmd_scenario_run(int argc, char **argv)
 		jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
 		if (!jf) {
 			scn_rows_free(&rows);
-			return fail2("run --scenario: cannot write %s: %s", json, strerror(errno));
+			return cli_fail("run --scenario: cannot write %s: %s", json, strerror(errno));
 		}
 	}
 	FILE *out = jf == stdout ? stderr : stdout;
@@ -113,7 +99,7 @@ int cmd_scenario_run(int argc, char **argv)
 		free(res);
 		free(recs);
 		scn_rows_free(&rows);
-		return fail2("out of memory%s%s", "", "");
+		return cli_fail("out of memory%s%s", "", "");
 	}
 	for (size_t i = 0; i < rows.n; i++) {
 		const struct scn_row *r = &rows.v[i];
@@ -161,8 +147,8 @@ int cmd_scenario_run(int argc, char **argv)
 	fprintf(out, "%zu rows, %zu met, %d not met, %d not run\n", rows.n, nrecs - (size_t)unmet, unmet, refused);
 	if (jf) {
 		probe_print_json(jf, recs, nrecs);
-		if (jf != stdout ? fclose(jf) != 0 : fflush(jf) != 0)
-			status = fail2("run --scenario: cannot write %s: %s", json, strerror(errno));
+		if (cli_json_close(jf))
+			status = cli_fail("run --scenario: cannot write %s: %s", json, strerror(errno));
 	}
 	for (size_t i = 0; i < rows.n; i++)
 		probe_result_free(&res[i]);

@@ -42,15 +42,4 @@ int check_build_file(const char *build_dir, const struct arch_ops *ops, const ch
 		     char *image, size_t imagelen);
 void check_cleanup(const char *dir, const char *image);
 
-
-/* The sigprof eras by name, in order: "go1.10", "go1.11", "modern"; the
- * index is the era's number (ERA_GO110, ERA_GO111, ERA_MODERN of
- * fixtures/variant.h). */
-extern const char *const cli_era_names[];
-#define CLI_NERAS 3
-/* The era's number, or -1 if the name is unknown. */
-int cli_era_from_name(const char *name);
-/* The directory holding the running executable: the top build directory. */
-void cli_default_build_dir(char *buf, size_t n);
-
 #endif

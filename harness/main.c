@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "arch_ops.h"
+#include "cli.h"
 #include "commands.h"
 #include "probe.h"
 #include "run.h"
@@ -50,39 +51,6 @@ static const char usage[] =
 	"                      [--vdso kernel|synthetic] [--function F] [--context C] [--budget-ms N]\n"
 	"                      [--json FILE|-] [--build-dir DIR]\n"
 	"       sigstep native --compare --arch A --variant V [--function F] [--context C] [--budget-ms N]\n";
-
-static int die2(const char *fmt, const char *a, const char *b)
-{
-	fprintf(stderr, "sigstep: ");
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
-	return 2;
-}
-
-/* The directory holding this executable: the top build directory. */
-static void default_build_dir(char *buf, size_t n)
-{
-	ssize_t len = readlink("/proc/self/exe", buf, n - 1);
-	if (len <= 0) {
-		snprintf(buf, n, ".");
-		return;
-	}
-	buf[len] = 0;
-	char *slash = strrchr(buf, '/');
-	if (slash && slash != buf)
-		*slash = 0;
-}
-
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-')
-		return -1;
-	*v = x;
-	return 0;
-}
 
 /* Is `name` listed in the build's variants.txt (when there is one)? */
 static int variant_known(const char *dir, const char *name, char *list, size_t n)
@@ -107,71 +75,73 @@ static int variant_known(const char *dir, const char *name, char *list, size_t n
 	return 0;
 }
 
+/*
+ * The arch and the variant a command names, held to the build: ops, the
+ * build directory (the default one, in dirbuf, when none is named) and
+ * DIR/guest/<arch> in guest_dir.  0; or 2 after one line naming cmd (NULL:
+ * none).
+ */
+static int find_guest(const char *cmd, const char *arch, const char *variant, const struct arch_ops **ops,
+		      const char **build_dir, char *dirbuf, size_t dirlen, char *guest_dir, size_t guestlen)
+{
+	char list[512];
+	if (!(*ops = cli_arch(cmd, arch)))
+		return 2;
+	if (!*build_dir) {
+		cli_default_build_dir(dirbuf, dirlen);
+		*build_dir = dirbuf;
+	}
+	if (strchr(variant, '/') || !variant[0])
+		return cli_fail_in(cmd, "unknown variant '%s'%s", variant, "");
+	snprintf(guest_dir, guestlen, "%s/guest/%s", *build_dir, (*ops)->name);
+	if (variant_known(guest_dir, variant, list, sizeof list) == 0)
+		return cli_fail_in(cmd, "unknown variant '%s' (built for this arch: %s)", variant, list);
+	return 0;
+}
+
 static int cmd_exec(int argc, char **argv)
 {
 	const char *arch = NULL, *variant = NULL, *build_dir = NULL;
 	uint64_t vdso_base = 0, timeout = DEFAULT_TIMEOUT_S;
 	int no_vdso = 0, i;
 	char dirbuf[PATH_MAX];
+	const struct cli_option options[] = {
+		CLI_VALUE("--arch", &arch), CLI_VALUE("--variant", &variant), CLI_VALUE("--build-dir", &build_dir),
+		CLI_VALUE("--vdso-base", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--no-vdso", &no_vdso), CLI_END,
+	};
 
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--")) {
 			i++;
 			break;
-		} else if (!strcmp(a, "--no-vdso")) {
-			no_vdso = 1;
-			continue;
 		}
-		if (strcmp(a, "--arch") && strcmp(a, "--variant") && strcmp(a, "--build-dir") &&
-		    strcmp(a, "--vdso-base") && strcmp(a, "--timeout"))
-			return die2("exec: unknown option '%s'%s", a, "");
-		if (!v)
-			return die2("exec: option '%s' needs a value%s", a, "");
-		i++;
-		if (!strcmp(a, "--arch"))
-			arch = v;
-		else if (!strcmp(a, "--variant"))
-			variant = v;
-		else if (!strcmp(a, "--build-dir"))
-			build_dir = v;
-		else if (!strcmp(a, "--vdso-base")) {
-			if (parse_u64(v, &vdso_base) || vdso_base == 0)
-				return die2("exec: bad --vdso-base '%s'%s", v, "");
-		} else if (parse_u64(v, &timeout) || timeout > 86400)
-			return die2("exec: bad --timeout '%s'%s", v, "");
+		int used = cli_option("exec", options, a, v);
+		if (!used)
+			return 2;
+		i += used - 1;
+		if (!strcmp(a, "--vdso-base") && (cli_parse_u64(v, 0, &vdso_base) || vdso_base == 0))
+			return cli_fail("exec: bad --vdso-base '%s'%s", v, "");
+		if (!strcmp(a, "--timeout") && (cli_parse_u64(v, 0, &timeout) || timeout > 86400))
+			return cli_fail("exec: bad --timeout '%s'%s", v, "");
 	}
 	if (!arch)
-		return die2("exec: --arch is required (386, amd64 or arm)%s%s", "", "");
+		return cli_fail("exec: --arch is required (386, amd64 or arm)%s%s", "", "");
 	if (!variant)
-		return die2("exec: --variant is required%s%s", "", "");
+		return cli_fail("exec: --variant is required%s%s", "", "");
 	if (no_vdso && vdso_base)
-		return die2("exec: --no-vdso and --vdso-base exclude each other%s%s", "", "");
+		return cli_fail("exec: --no-vdso and --vdso-base exclude each other%s%s", "", "");
 
-	const struct arch_ops *ops = arch_ops_find(arch);
-	if (!ops) {
-		char names[128] = "";
-		for (const struct arch_ops *const *o = arch_ops_all; *o; o++)
-			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-				 names[0] ? ", " : "", (*o)->name);
-		return die2("unknown arch '%s' (known: %s)", arch, names);
-	}
-	if (!build_dir) {
-		default_build_dir(dirbuf, sizeof dirbuf);
-		build_dir = dirbuf;
-	}
-	if (strchr(variant, '/') || !variant[0])
-		return die2("unknown variant '%s'%s", variant, "");
-
-	char guest_dir[PATH_MAX + 32], image[PATH_MAX + 96], vdso[PATH_MAX + 48], list[512];
-	snprintf(guest_dir, sizeof guest_dir, "%s/guest/%s", build_dir, ops->name);
+	const struct arch_ops *ops;
+	char guest_dir[PATH_MAX + 32], image[PATH_MAX + 96], vdso[PATH_MAX + 48];
+	int bad = find_guest(NULL, arch, variant, &ops, &build_dir, dirbuf, sizeof dirbuf, guest_dir,
+			     sizeof guest_dir);
+	if (bad)
+		return bad;
 	snprintf(image, sizeof image, "%s/sigstep-guest-%s", guest_dir, variant);
 	snprintf(vdso, sizeof vdso, "%s/vdso.so", guest_dir);
-	int known = variant_known(guest_dir, variant, list, sizeof list);
-	if (known == 0)
-		return die2("unknown variant '%s' (built for this arch: %s)", variant, list);
 	if (access(image, R_OK))
-		return die2("unknown variant '%s': no image %s", variant, image);
+		return cli_fail("unknown variant '%s': no image %s", variant, image);
 
 	/* argv[0] is the image's file name, not its path, so that the
 	 * initial stack (and every address below it) does not depend on
@@ -179,7 +149,7 @@ static int cmd_exec(int argc, char **argv)
 	int gargc = 1 + (argc - i);
 	const char **gargv = calloc((size_t)gargc + 1, sizeof *gargv);
 	if (!gargv)
-		return die2("out of memory%s%s", "", "");
+		return cli_fail("out of memory%s%s", "", "");
 	gargv[0] = strrchr(image, '/') + 1;
 	for (int k = 1; k < gargc; k++)
 		gargv[k] = argv[i + k - 1];
@@ -198,8 +168,8 @@ static int cmd_exec(int argc, char **argv)
 	if (guest_load(&g, &cfg, err, &bad_file)) {
 		free(gargv);
 		if (bad_file)
-			return die2("%s: %s", bad_file, err);
-		return die2("%s%s", err, "");
+			return cli_fail("%s: %s", bad_file, err);
+		return cli_fail("%s%s", err, "");
 	}
 	int faulted = guest_run(&g, (unsigned)timeout);
 
@@ -224,21 +194,6 @@ static int cmd_exec(int argc, char **argv)
 	return status;
 }
 
-/* The arch named, or a one-line error listing the known ones. */
-static const struct arch_ops *find_arch(const char *cmd, const char *arch, int *status)
-{
-	const struct arch_ops *ops = arch_ops_find(arch);
-	if (!ops) {
-		char names[128] = "";
-		for (const struct arch_ops *const *o = arch_ops_all; *o; o++)
-			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-				 names[0] ? ", " : "", (*o)->name);
-		fprintf(stderr, "sigstep: %s: unknown arch '%s' (known: %s)\n", cmd, arch, names);
-		*status = 2;
-	}
-	return ops;
-}
-
 static int cmd_run(int argc, char **argv)
 {
 	const char *arch = NULL, *variant = NULL, *build_dir = NULL, *json = NULL;
@@ -247,70 +202,47 @@ static int cmd_run(int argc, char **argv)
 	int no_vdso = 0, list_boundaries = 0;
 	uint64_t iterations = 1;
 	char dirbuf[PATH_MAX];
+	const struct cli_option options[] = {
+		CLI_VALUE("--arch", &arch), CLI_VALUE("--variant", &variant), CLI_VALUE("--function", &function),
+		CLI_VALUE("--context", &context), CLI_VALUE("--sigprof", &sigprof), CLI_VALUE("--json", &json),
+		CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--handler-budget", NULL),
+		CLI_VALUE("--iterations", NULL), CLI_FLAG("--no-vdso", &no_vdso),
+		CLI_FLAG("--boundaries", &list_boundaries), CLI_END,
+	};
 
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--no-vdso")) {
-			no_vdso = 1;
-			continue;
-		}
-		if (!strcmp(a, "--boundaries")) {
-			list_boundaries = 1;
-			continue;
-		}
-		const char **slot = !strcmp(a, "--arch") ? &arch : !strcmp(a, "--variant") ? &variant
-			: !strcmp(a, "--function") ? &function : !strcmp(a, "--context") ? &context
-			: !strcmp(a, "--sigprof") ? &sigprof : !strcmp(a, "--json") ? &json
-			: !strcmp(a, "--build-dir") ? &build_dir : NULL;
-		if (!slot && strcmp(a, "--handler-budget") && strcmp(a, "--iterations"))
-			return die2("run: unknown option '%s'%s", a, "");
-		if (!v)
-			return die2("run: option '%s' needs a value%s", a, "");
-		i++;
-		if (slot)
-			*slot = v;
-		else if (!strcmp(a, "--iterations")) {
-			if (parse_u64(v, &iterations) || iterations == 0 || iterations > 100000)
-				return die2("run: bad --iterations '%s' (1 to 100000)%s", v, "");
-		} else if (parse_u64(v, &budget) || budget == 0)
-			return die2("run: bad --handler-budget '%s'%s", v, "");
+		int used = cli_option("run", options, a, v);
+		if (!used)
+			return 2;
+		i += used - 1;
+		if (!strcmp(a, "--iterations") &&
+		    (cli_parse_u64(v, 0, &iterations) || iterations == 0 || iterations > 100000))
+			return cli_fail("run: bad --iterations '%s' (1 to 100000)%s", v, "");
+		if (!strcmp(a, "--handler-budget") && (cli_parse_u64(v, 0, &budget) || budget == 0))
+			return cli_fail("run: bad --handler-budget '%s'%s", v, "");
 	}
 	if (!arch)
-		return die2("run: --arch is required (386, amd64 or arm)%s%s", "", "");
+		return cli_fail("run: --arch is required (386, amd64 or arm)%s%s", "", "");
 	if (!variant)
-		return die2("run: --variant is required%s%s", "", "");
-	if (strcmp(function, "walltime") && strcmp(function, "nanotime"))
-		return die2("run: unknown function '%s' (walltime or nanotime)%s", function, "");
-	if (strcmp(context, "curg") && strcmp(context, "g0"))
-		return die2("run: unknown context '%s' (curg or g0)%s", context, "");
+		return cli_fail("run: --variant is required%s%s", "", "");
+	if (cli_function_context("run", function, context))
+		return 2;
 	int era = -1;
-	if (sigprof) {
-		static const char *const eras[] = { "go1.10", "go1.11", "modern" };
-		for (era = 0; era < 3 && strcmp(eras[era], sigprof); era++)
-			;
-		if (era == 3)
-			return die2("run: unknown --sigprof '%s' (go1.10, go1.11 or modern)%s", sigprof, "");
-	}
-	int status = 2;
-	const struct arch_ops *ops = find_arch("run", arch, &status);
-	if (!ops)
-		return status;
-	if (!build_dir) {
-		default_build_dir(dirbuf, sizeof dirbuf);
-		build_dir = dirbuf;
-	}
-	if (strchr(variant, '/') || !variant[0])
-		return die2("run: unknown variant '%s'%s", variant, "");
-	char guest_dir[PATH_MAX + 32], list[512];
-	snprintf(guest_dir, sizeof guest_dir, "%s/guest/%s", build_dir, ops->name);
-	if (variant_known(guest_dir, variant, list, sizeof list) == 0)
-		return die2("run: unknown variant '%s' (built for this arch: %s)", variant, list);
+	if (sigprof && (era = cli_era_from_name(sigprof)) < 0)
+		return cli_fail("run: unknown --sigprof '%s' (go1.10, go1.11 or modern)%s", sigprof, "");
+	const struct arch_ops *ops;
+	char guest_dir[PATH_MAX + 32];
+	int bad = find_guest("run", arch, variant, &ops, &build_dir, dirbuf, sizeof dirbuf, guest_dir,
+			     sizeof guest_dir);
+	if (bad)
+		return bad;
 
 	FILE *jf = NULL;
 	if (json) {
 		jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
 		if (!jf)
-			return die2("run: cannot write %s: %s", json, strerror(errno));
+			return cli_fail("run: cannot write %s: %s", json, strerror(errno));
 	}
 	struct probe_config cfg = {
 		.ops = ops, .build_dir = build_dir, .variant = variant, .function = function,
@@ -325,15 +257,15 @@ static int cmd_run(int argc, char **argv)
 			fclose(jf);
 			remove(json);
 		}
-		return die2("run: %s%s", err, "");
+		return cli_fail("run: %s%s", err, "");
 	}
 	probe_print_summary(jf == stdout ? stderr : stdout, &res);
-	status = res.pass ? 0 : 1;
+	int status = res.pass ? 0 : 1;
 	if (jf) {
 		const struct probe_result *one = &res;
 		probe_print_json(jf, &one, 1);
-		if (jf != stdout ? fclose(jf) != 0 : fflush(jf) != 0)
-			status = die2("run: cannot write %s: %s", json, strerror(errno));
+		if (cli_json_close(jf))
+			status = cli_fail("run: cannot write %s: %s", json, strerror(errno));
 	}
 	probe_result_free(&res);
 	return status;
@@ -357,5 +289,5 @@ int main(int argc, char **argv)
 		return cmd_matrix(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "native"))
 		return cmd_native(argc - 1, argv + 1);
-	return die2("unknown command '%s' (try: sigstep --help)%s", argv[1], "");
+	return cli_fail("unknown command '%s' (try: sigstep --help)%s", argv[1], "");
 }

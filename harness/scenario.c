@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
+#include "cli.h"
 
 /* --- expectations ------------------------------------------------------------ */
 
@@ -267,17 +267,6 @@ static const char *const keys[] = {
 	"about", "arch", "variant", "function", "context", "vdso", "knobs", "sigprof", "inject", "expect", NULL,
 };
 
-static int parse_u64_word(const char *s, uint64_t *v)
-{
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-')
-		return -1;
-	*v = x;
-	return 0;
-}
-
 /*
  * One setting: key and its words.  `mutant` forbids what a mutant file
  * fixes itself (arch, variant).  0, or -1 with msg.
@@ -376,7 +365,7 @@ static int setting(struct settings *s, const char *key, char **w, int nw, int mu
 				s->callee_saved = 1;
 			else if (!strcmp(t, "sse_align"))
 				s->sse_align = 1;
-			else if (!strncmp(t, "stack=", 6) && !parse_u64_word(t + 6, &n) && n > 0 && n < (1u << 24))
+			else if (!strncmp(t, "stack=", 6) && !cli_parse_u64(t + 6, 0, &n) && n > 0 && n < (1u << 24))
 				s->stack_bytes = (uint32_t)n;
 			else {
 				snprintf(msg, msglen, "unknown knob '%s' (none, clobber, callee_saved, stack=BYTES, sse_align)", t);
@@ -402,8 +391,9 @@ static int setting(struct settings *s, const char *key, char **w, int nw, int mu
 			s->inject = PROBE_NESTED;
 			return 0;
 		}
-		if (!strncmp(w[0], "sample:", 7) && nw <= 2 && !parse_u64_word(w[0] + 7, &s->sample_n) &&
-		    s->sample_n > 0 && (nw == 1 || (!strncmp(w[1], "seed=", 5) && !parse_u64_word(w[1] + 5, &s->sample_seed)))) {
+		if (!strncmp(w[0], "sample:", 7) && nw <= 2 && !cli_parse_u64(w[0] + 7, 0, &s->sample_n) &&
+		    s->sample_n > 0 &&
+		    (nw == 1 || (!strncmp(w[1], "seed=", 5) && !cli_parse_u64(w[1] + 5, 0, &s->sample_seed)))) {
 			s->inject = PROBE_SAMPLE;
 			return 0;
 		}
@@ -442,33 +432,6 @@ static void row_from(struct scn_row *r, const struct settings *s)
 	r->expect = s->expect;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The built variants of an arch, sorted (variants.txt, a CMake list). */
-static int built_variants(const char *build_dir, const char *arch, char names[][64], int max)
-{
-	char path[PATH_MAX + 64], line[1024];
-	snprintf(path, sizeof path, "%s/guest/%s/variants.txt", build_dir, arch);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (!fgets(line, sizeof line, f))
-		line[0] = 0;
-	fclose(f);
-	line[strcspn(line, "\r\n")] = 0;
-	int n = 0;
-	char *ptr[64];
-	for (char *save, *t = strtok_r(line, "; ", &save); t && n < max && n < 64; t = strtok_r(NULL, "; ", &save))
-		ptr[n++] = t;
-	qsort(ptr, (size_t)n, sizeof *ptr, cmp_str);
-	for (int i = 0; i < n; i++)
-		snprintf(names[i], 64, "%s", ptr[i]);
-	return n;
-}
-
 /* A finished section: its rows (arch x variant x function). */
 static int expand(const struct settings *s, const char *name, const char *path, int line, const char *build_dir,
 		  struct scn_rows *rows, char *msg, size_t msglen)
@@ -489,16 +452,11 @@ static int expand(const struct settings *s, const char *name, const char *path, 
 	else
 		for (const struct arch_ops *const *o = arch_ops_all; *o && narch < 16; o++)
 			arches[narch++] = *o;
-	for (int i = 1; i < narch; i++)		/* report order: by name */
-		for (int k = i; k > 0 && strcmp(arches[k - 1]->name, arches[k]->name) > 0; k--) {
-			const struct arch_ops *t = arches[k];
-			arches[k] = arches[k - 1];
-			arches[k - 1] = t;
-		}
+	cli_sort_arches(arches, (size_t)narch);		/* report order: by name */
 	static const char *const both[] = { "nanotime", "walltime" };
 	for (int a = 0; a < narch; a++) {
 		char built[32][64];
-		int nb = built_variants(build_dir, arches[a]->name, built, 32);
+		int nb = cli_built_variants(build_dir, arches[a]->name, built, 32);
 		if (nb <= 0) {
 			snprintf(msg, msglen, "no variants built for %s in %s/guest (build the project first)",
 				 arches[a]->name, build_dir);
@@ -546,6 +504,24 @@ static int words(char *line, char **tok, int max)
 	return n;
 }
 
+int scn_next_words(FILE *f, char *line, size_t n, int *lineno, char **tok, int max, char *msg, size_t msglen)
+{
+	if (!fgets(line, (int)n, f))
+		return -1;
+	++*lineno;
+	if (!strchr(line, '\n') && !feof(f)) {
+		snprintf(msg, msglen, "line too long");
+		return -2;
+	}
+	line[strcspn(line, "#\n")] = 0;
+	int k = words(line, tok, max);
+	if (k < 0) {
+		snprintf(msg, msglen, "too many words");
+		return -2;
+	}
+	return k;
+}
+
 /* The file name as the messages give it: relative to scenarios/ when under it. */
 static const char *shown(const char *path)
 {
@@ -564,19 +540,9 @@ int scn_read_file(const char *path, const char *build_dir, struct scn_rows *rows
 	int lineno = 0, section_line = 0, in_section = 0, sections = 0;
 	struct settings s;
 	settings_default(&s);
-	while (fgets(line, sizeof line, f)) {
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(msg, sizeof msg, "line too long");
-			break;
-		}
-		line[strcspn(line, "#\n")] = 0;
-		char *tok[64];
-		int n = words(line, tok, 64);
-		if (n < 0) {
-			snprintf(msg, sizeof msg, "too many words");
-			break;
-		}
+	char *tok[64];
+	int n;
+	while ((n = scn_next_words(f, line, sizeof line, &lineno, tok, 64, msg, sizeof msg)) >= 0) {
 		if (n == 0)
 			continue;
 		if (tok[0][0] == '[') {
@@ -689,6 +655,11 @@ int scn_read_mutant(const char *path, const struct arch_ops *ops, struct scn_row
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The names in dir ending in `suffix`, sorted; -1 if dir cannot be read. */
 static int list_dir(const char *dir, const char *suffix, char ***out)
 {
@@ -736,12 +707,7 @@ int scn_read_all(const char *src_dir, const char *build_dir, struct scn_rows *ro
 	int narch = 0;
 	for (const struct arch_ops *const *o = arch_ops_all; *o && narch < 16; o++)
 		arches[narch++] = *o;
-	for (int i = 1; i < narch; i++)
-		for (int k = i; k > 0 && strcmp(arches[k - 1]->name, arches[k]->name) > 0; k--) {
-			const struct arch_ops *t = arches[k];
-			arches[k] = arches[k - 1];
-			arches[k - 1] = t;
-		}
+	cli_sort_arches(arches, (size_t)narch);
 	for (int a = 0; a < narch && !rc; a++) {
 		snprintf(dir, sizeof dir, "%s/scenarios/mutants/%s", src_dir, arches[a]->name);
 		n = list_dir(dir, ".S", &names);

@@ -12,6 +12,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "arch_ops.h"
@@ -65,6 +66,15 @@ int scn_expect_parse(char **tok, int ntok, struct scn_expect *e, char *msg, size
 
 /* 1 if the result meets the expectation; 0 with why. */
 int scn_expect_met(const struct scn_expect *e, const struct probe_result *r, char *why, size_t whylen);
+
+/*
+ * The next line of f (read into line, n bytes) split at blanks into tok,
+ * '#' to the end of the line dropped, *lineno counted: the number of
+ * words, at most max (0: a blank line); -1 at the end of the file; -2
+ * with msg when the line is longer than n or has more than max words.
+ * Scenario files and scenarios/expectations.txt are read this way.
+ */
+int scn_next_words(FILE *f, char *line, size_t n, int *lineno, char **tok, int max, char *msg, size_t msglen);
 
 /*
  * Appends the rows of one scenario file; build_dir gives the built

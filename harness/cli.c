@@ -1,0 +1,149 @@
+/* The command-line pieces every subcommand of sigstep uses (cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch_ops.h"
+
+int cli_fail_in(const char *cmd, const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "sigstep: ");
+	if (cmd)
+		fprintf(stderr, "%s: ", cmd);
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return 2;
+}
+
+int cli_fail(const char *fmt, const char *a, const char *b)
+{
+	return cli_fail_in(NULL, fmt, a, b);
+}
+
+int cli_option(const char *cmd, const struct cli_option *opts, const char *a, const char *v)
+{
+	while (opts->name && strcmp(opts->name, a))
+		opts++;
+	if (!opts->name)
+		return cli_fail_in(cmd, "unknown option '%s'%s", a, ""), 0;
+	if (opts->flag) {
+		*opts->flag = 1;
+		return 1;
+	}
+	if (!v)
+		return cli_fail_in(cmd, "option '%s' needs a value%s", a, ""), 0;
+	if (opts->value)
+		*opts->value = v;
+	return 2;
+}
+
+int cli_help(const char *a, const char *usage)
+{
+	if (strcmp(a, "--help") && strcmp(a, "-h"))
+		return 0;
+	fputs(usage, stdout);
+	return 1;
+}
+
+int cli_parse_u64(const char *s, int base, uint64_t *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, base);
+	/* strtoull takes "-1" as ULLONG_MAX: a sign is refused outright. */
+	if (errno || end == s || *end || s[0] == '-')
+		return -1;
+	*v = x;
+	return 0;
+}
+
+int cli_function_context(const char *cmd, const char *function, const char *context)
+{
+	if (strcmp(function, "walltime") && strcmp(function, "nanotime"))
+		return cli_fail_in(cmd, "unknown function '%s' (walltime or nanotime)%s", function, "");
+	if (strcmp(context, "curg") && strcmp(context, "g0"))
+		return cli_fail_in(cmd, "unknown context '%s' (curg or g0)%s", context, "");
+	return 0;
+}
+
+int cli_json_close(FILE *jf)
+{
+	return jf != stdout ? fclose(jf) : fflush(jf);
+}
+
+const struct arch_ops *cli_arch(const char *cmd, const char *name)
+{
+	const struct arch_ops *ops = arch_ops_find(name);
+	if (!ops) {
+		char names[128] = "";
+		for (const struct arch_ops *const *o = arch_ops_all; *o; o++)
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "",
+				 (*o)->name);
+		cli_fail_in(cmd, "unknown arch '%s' (known: %s)", name, names);
+	}
+	return ops;
+}
+
+void cli_sort_arches(const struct arch_ops **v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && strcmp(v[k - 1]->name, v[k]->name) > 0; k--) {
+			const struct arch_ops *t = v[k];
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
+}
+
+const char *const cli_era_names[CLI_NERAS + 1] = { "go1.10", "go1.11", "modern", NULL };
+
+int cli_era_from_name(const char *name)
+{
+	for (int i = 0; i < CLI_NERAS; i++)
+		if (!strcmp(name, cli_era_names[i]))
+			return i;
+	return -1;
+}
+
+void cli_default_build_dir(char *buf, size_t n)
+{
+	ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+	if (len <= 0) {
+		snprintf(buf, n, ".");
+		return;
+	}
+	buf[len] = 0;
+	char *slash = strrchr(buf, '/');
+	if (slash && slash != buf)
+		*slash = 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cli_built_variants(const char *build_dir, const char *arch, char names[][64], int max)
+{
+	char path[PATH_MAX + 64], line[1024];
+	snprintf(path, sizeof path, "%s/guest/%s/variants.txt", build_dir, arch);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof line, f))
+		line[0] = 0;
+	fclose(f);
+	line[strcspn(line, "\r\n")] = 0;
+	int n = 0;
+	char *ptr[64];
+	for (char *save, *t = strtok_r(line, "; ", &save); t && n < max && n < 64; t = strtok_r(NULL, "; ", &save))
+		ptr[n++] = t;
+	qsort(ptr, (size_t)n, sizeof *ptr, cmp_str);
+	for (int i = 0; i < n; i++)
+		snprintf(names[i], 64, "%s", ptr[i]);
+	return n;
+}

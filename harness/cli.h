@@ -1,0 +1,79 @@
+/*
+ * What the subcommands of sigstep share on their command lines: the one
+ * line on stderr before exit status 2, option values, numbers, arch and
+ * era names, the build directory and the variants built in it.
+ */
+#ifndef SIGSTEP_CLI_H
+#define SIGSTEP_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct arch_ops;
+
+/* "sigstep: " and fmt (two %s: a, b) on one line of stderr; returns 2. */
+int cli_fail(const char *fmt, const char *a, const char *b);
+/* The same with the subcommand's name after "sigstep: " ("sigstep: native: ..."). */
+int cli_fail_in(const char *cmd, const char *fmt, const char *a, const char *b);
+
+/* An option of a command line and where it goes: a value option's word
+ * after it into *value (both NULL: the command reads it itself), a flag's
+ * 1 into *flag. */
+struct cli_option {
+	const char *name;
+	const char **value;
+	int *flag;
+};
+#define CLI_VALUE(name, value) { name, value, NULL }
+#define CLI_FLAG(name, flag) { name, NULL, flag }
+#define CLI_END { NULL, NULL, NULL }
+
+/*
+ * Option `a` of subcommand cmd, v the word after it (NULL at the end),
+ * stored as its entry in opts (ended by a NULL name) says.  The number of
+ * words it takes, 1 for a flag and 2 for a value option; 0 after
+ * "sigstep: CMD: unknown option 'A'" or "sigstep: CMD: option 'A' needs a
+ * value".
+ */
+int cli_option(const char *cmd, const struct cli_option *opts, const char *a, const char *v);
+
+/* Is `a` --help or -h?  Then usage went to stdout. */
+int cli_help(const char *a, const char *usage);
+
+/* A whole number in `base` (0: C's prefixes), no sign, nothing after it:
+ * 0 with *v set; -1 if s is anything else or out of range. */
+int cli_parse_u64(const char *s, int base, uint64_t *v);
+
+/* The function and context of `sigstep run` and `sigstep check`: 0; or 2
+ * after "sigstep: CMD: unknown function ..." or "... unknown context ...". */
+int cli_function_context(const char *cmd, const char *function, const char *context);
+
+/* Ends a --json output: stdout is flushed, a file closed.  0; -1 with
+ * errno when what was written may not have reached it. */
+int cli_json_close(FILE *jf);
+
+/* The arch named, or NULL after "sigstep: [CMD: ]unknown arch 'NAME'
+ * (known: ...)" (cmd NULL: no subcommand's name). */
+const struct arch_ops *cli_arch(const char *cmd, const char *name);
+
+/* The arches v[0..n) in report order: by name. */
+void cli_sort_arches(const struct arch_ops **v, size_t n);
+
+/* The sigprof eras by name, in order: "go1.10", "go1.11", "modern"; the
+ * index is the era's number (ERA_GO110, ERA_GO111, ERA_MODERN of
+ * fixtures/variant.h). */
+extern const char *const cli_era_names[];
+#define CLI_NERAS 3
+/* The era's number, or -1 if the name is unknown. */
+int cli_era_from_name(const char *name);
+
+/* The directory holding the running executable: the top build directory. */
+void cli_default_build_dir(char *buf, size_t n);
+
+/* The variants built for one arch (DIR/guest/<arch>/variants.txt, a CMake
+ * list), sorted, at most max (and 64) of them.  Number found, or -1 when
+ * there is no such file. */
+int cli_built_variants(const char *build_dir, const char *arch, char names[][64], int max);
+
+#endif
