@@ -66,8 +66,8 @@ int cli_function_context(const char *cmd, const char *function, const char *cont
 {
 	if (strcmp(function, "walltime") && strcmp(function, "nanotime"))
 		return cli_fail_in(cmd, "unknown function '%s' (walltime or nanotime)%s", function, "");
-	if (strcmp(context, "curg") && strcmp(context, "g0"))
-		return cli_fail_in(cmd, "unknown context '%s' (curg or g0)%s", context, "");
+	if (strcmp(context, "curg") && strcmp(context, "g0") && strcmp(context, "gsignal"))
+		return cli_fail_in(cmd, "unknown context '%s' (curg, g0 or gsignal)%s", context, "");
 	return 0;
 }
 

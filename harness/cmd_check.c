@@ -35,7 +35,7 @@ extern char **environ;
 
 static const char usage[] =
 	"usage: sigstep check --arch {386,amd64,arm} FILE.S [--function {walltime,nanotime}]\n"
-	"                     [--context {curg,g0}] [--sigprof {go1.10,go1.11,modern}]\n"
+	"                     [--context {curg,g0,gsignal}] [--sigprof {go1.10,go1.11,modern}]\n"
 	"                     [--no-vdso] [--handler-budget N] [--build-dir DIR] [--json FILE|-]\n";
 
 /* toolchain.txt, split by role; every string points into `text`. */

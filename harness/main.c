@@ -12,7 +12,7 @@
  * arch or variant, corrupt ELF, a syscall the harness does not emulate).
  *
  *   sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]
- *               [--context curg|g0] [--sigprof go1.10|go1.11|modern] [--no-vdso]
+ *               [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|modern] [--no-vdso]
  *               [--handler-budget N] [--json FILE|-] [--build-dir DIR]
  *
  * run probes one chain at every instruction boundary (harness/probe.h):
@@ -40,7 +40,7 @@ static const char usage[] =
 	"usage: sigstep exec --arch {386,amd64,arm} --variant NAME [--build-dir DIR]\n"
 	"                    [--vdso-base ADDR | --no-vdso] [--timeout SECONDS] [-- GUEST-ARGS...]\n"
 	"       sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]\n"
-	"                   [--context curg|g0] [--sigprof go1.10|go1.11|modern] [--no-vdso]\n"
+	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|modern] [--no-vdso]\n"
 	"                   [--handler-budget N] [--iterations N] [--boundaries] [--json FILE|-]\n"
 	"                   [--build-dir DIR]\n"
 	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-]\n"
