@@ -252,7 +252,7 @@ START_TEST(check_bad_input_is_one_line_and_status_2)
 		{ "check", "--arch", "amd64", "--build-dir", bd, NULL },
 		{ "check", "--arch", "amd64", src, "--sigprof", "go1.12", "--build-dir", bd, NULL },
 		{ "check", "--arch", "amd64", src, "--function", "cputime", "--build-dir", bd, NULL },
-		{ "check", "--arch", "amd64", src, "--context", "gsignal", "--build-dir", bd, NULL },
+		{ "check", "--arch", "amd64", src, "--context", "goroutine", "--build-dir", bd, NULL },
 		{ "check", "--arch", "amd64", src, "--bogus", "--build-dir", bd, NULL },
 		{ "check", "--arch", "amd64", src, "--build-dir", dir, NULL },	/* no toolchain.txt */
 	};
