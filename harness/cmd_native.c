@@ -573,7 +573,8 @@ static void print_summary(FILE *out, const struct native_result *nr)
 		if (v->verdict != VERDICT_FAULT)
 			print_stack(out, "got", v->ngot, v->got_sym);
 	}
-	fprintf(out, "speed      %.0f boundaries/s (%.3f s)\n", r->boundaries_per_s, r->elapsed_s);
+	fflush(out);
+	fprintf(stderr, "speed      %.0f boundaries/s (%.3f s)\n", r->boundaries_per_s, r->elapsed_s);
 	fprintf(out, "result %s\n", r->pass ? "pass" : "FAIL");
 }
 
