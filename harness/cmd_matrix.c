@@ -15,6 +15,7 @@
  * input (bad option, malformed expectations, a row the probe refused).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -175,6 +176,7 @@ struct row {
 	struct probe_result res;
 	int met;
 	char why[300];			/* why not met */
+	const char *image;		/* a mutant built once for all its rows (prebuild) */
 };
 
 static int matches(const struct expectation *e, const struct row *r)
@@ -274,7 +276,10 @@ static void child(const struct row *r, const char *build_dir, int fd)
 		/* A scenario row; a mutant is built as `sigstep check` builds it. */
 		char dir[PATH_MAX], image[PATH_MAX + 96];
 		int built = 0;
-		if (r->scn->mutant[0]) {
+		if (r->scn->mutant[0] && r->image) {
+			snprintf(image, sizeof image, "%s", r->image);
+			built = 2;	/* prebuilt: the parent removes it */
+		} else if (r->scn->mutant[0]) {
 			if (check_build_file(build_dir, r->scn->ops, r->scn->mutant, dir, sizeof dir, image, sizeof image)) {
 				w.rc = 2;
 				snprintf(w.err, sizeof w.err, "%.200s: the mutant did not build", r->scn->mutant);
@@ -287,7 +292,7 @@ static void child(const struct row *r, const char *build_dir, int fd)
 			scn_row_config(r->scn, build_dir, built ? image : NULL, &cfg);
 			w.rc = probe_run(&cfg, &w.res, w.err, sizeof w.err);
 		}
-		if (built)
+		if (built == 1)
 			check_cleanup(dir, image);
 	} else {
 		struct probe_config cfg = {
@@ -366,6 +371,115 @@ done:
 }
 
 /* Runs every row, `jobs` at a time.  0, or -1 if a child could not start. */
+/*
+ * Every mutant has several rows (functions, eras, knobs); building it once
+ * for all of them, up to `jobs` builds at a time, saves most of the
+ * building.  A build that fails leaves its rows to build (and report) it
+ * themselves.  Returns the built images to remove afterwards.
+ */
+struct prebuilt {
+	char dir[PATH_MAX], image[PATH_MAX + 96];
+};
+
+static struct prebuilt *prebuild_mutants(struct row *rows, size_t nrows, const char *build_dir, int jobs,
+					 size_t *nbuilt)
+{
+	struct prebuilt *pb = calloc(nrows ? nrows : 1, sizeof *pb);
+	size_t *first = calloc(nrows ? nrows : 1, sizeof *first);	/* row index of each distinct mutant */
+	size_t n = 0;
+	*nbuilt = 0;
+	if (!pb || !first) {
+		free(pb);
+		free(first);
+		return NULL;
+	}
+	for (size_t i = 0; i < nrows; i++) {
+		const struct scn_row *sr = rows[i].scn;
+		if (!sr || !sr->mutant[0])
+			continue;
+		size_t k;
+		for (k = 0; k < n; k++)
+			if (!strcmp(rows[first[k]].scn->mutant, sr->mutant) && rows[first[k]].scn->ops == sr->ops)
+				break;
+		if (k == n)
+			first[n++] = i;
+	}
+	/* Each build runs in a child that reports its directory and image
+	 * through a pipe: check_build_file picks a fresh private directory. */
+	size_t next = 0, done = 0;
+	int active = 0;
+	struct { pid_t pid; int fd; size_t k; } run[64];
+	if (jobs > 64)
+		jobs = 64;
+	while (done < n) {
+		while (active < jobs && next < n) {
+			int p[2];
+			if (pipe(p))
+				goto out;
+			fflush(NULL);
+			pid_t pid = fork();
+			if (pid < 0) {
+				close(p[0]);
+				close(p[1]);
+				goto out;
+			}
+			if (pid == 0) {
+				close(p[0]);
+				struct prebuilt b;
+				const struct scn_row *sr = rows[first[next]].scn;
+				int devnull = open("/dev/null", O_WRONLY);
+				if (devnull >= 0) {	/* a failing build speaks again in its rows */
+					dup2(devnull, 2);
+					close(devnull);
+				}
+				if (check_build_file(build_dir, sr->ops, sr->mutant, b.dir, sizeof b.dir, b.image,
+						     sizeof b.image))
+					_exit(1);
+				_exit(write_all(p[1], &b, sizeof b) ? 1 : 0);
+			}
+			close(p[1]);
+			run[active].pid = pid;
+			run[active].fd = p[0];
+			run[active].k = next++;
+			active++;
+		}
+		/* the first of the running builds to finish */
+		int status;
+		pid_t pid = wait(&status);
+		if (pid < 0)
+			goto out;
+		for (int a = 0; a < active; a++) {
+			if (run[a].pid != pid)
+				continue;
+			struct prebuilt b;
+			size_t got = 0;
+			ssize_t r;
+			while (got < sizeof b && (r = read(run[a].fd, (char *)&b + got, sizeof b - got)) > 0)
+				got += (size_t)r;
+			close(run[a].fd);
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && got == sizeof b) {
+				pb[*nbuilt] = b;
+				const struct scn_row *sr = rows[first[run[a].k]].scn;
+				for (size_t i = 0; i < nrows; i++)
+					if (rows[i].scn && rows[i].scn->ops == sr->ops &&
+					    !strcmp(rows[i].scn->mutant, sr->mutant))
+						rows[i].image = pb[*nbuilt].image;
+				(*nbuilt)++;
+			}
+			run[a] = run[--active];
+			done++;
+			break;
+		}
+	}
+out:
+	while (active > 0) {	/* only after a failure above */
+		close(run[--active].fd);
+		waitpid(run[active].pid, NULL, 0);
+	}
+	free(first);
+	return pb;
+}
+
 static int run_rows(struct row *rows, size_t nrows, const char *build_dir, int jobs)
 {
 	struct slot *slots = calloc((size_t)jobs, sizeof *slots);
@@ -717,7 +831,13 @@ int cmd_matrix(int argc, char **argv)
 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (run_rows(rows, nrows, build_dir, (int)jobs)) {
+	size_t nprebuilt = 0;
+	struct prebuilt *prebuilt = prebuild_mutants(rows, nrows, build_dir, (int)jobs, &nprebuilt);
+	int run_failed = run_rows(rows, nrows, build_dir, (int)jobs);
+	for (size_t i = 0; prebuilt && i < nprebuilt; i++)
+		check_cleanup(prebuilt[i].dir, prebuilt[i].image);
+	free(prebuilt);
+	if (run_failed) {
 		int e = errno;
 		for (size_t i = 0; i < nrows; i++)
 			free(rows[i].res.violations);
