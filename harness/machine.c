@@ -292,6 +292,37 @@ void machine_set_reg(struct machine *mc, int reg, uint64_t value)
 	uc_reg_write(mc->uc, reg, &value);
 }
 
+/* Unicorn's batch calls take an array of pointers: built on the stack, a
+ * chunk at a time. */
+#define MACHINE_BATCH 32
+
+void machine_regs(const struct machine *mc, const int *regs, uint64_t *values, int n)
+{
+	void *v[MACHINE_BATCH];
+	for (int at = 0; at < n; at += MACHINE_BATCH) {
+		int k = n - at < MACHINE_BATCH ? n - at : MACHINE_BATCH;
+		for (int i = 0; i < k; i++) {
+			values[at + i] = 0;
+			v[i] = &values[at + i];
+		}
+		uc_reg_read_batch(mc->uc, (int *)regs + at, v, k);
+	}
+	if (mc->ops->word_size == 4)
+		for (int i = 0; i < n; i++)
+			values[i] &= 0xffffffffu;
+}
+
+void machine_set_regs(struct machine *mc, const int *regs, const uint64_t *values, int n)
+{
+	void *v[MACHINE_BATCH];
+	for (int at = 0; at < n; at += MACHINE_BATCH) {
+		int k = n - at < MACHINE_BATCH ? n - at : MACHINE_BATCH;
+		for (int i = 0; i < k; i++)
+			v[i] = (void *)&values[at + i];
+		uc_reg_write_batch(mc->uc, (int *)regs + at, v, k);
+	}
+}
+
 uint64_t machine_pc(const struct machine *mc)
 {
 	return machine_reg(mc, mc->ops->reg_pc);

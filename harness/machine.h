@@ -147,6 +147,10 @@ int machine_copy_out(struct machine *mc, uint64_t addr, const void *buf, size_t 
 /* Registers, zero-extended to 64 bits. */
 uint64_t machine_reg(const struct machine *mc, int reg);
 void machine_set_reg(struct machine *mc, int reg, uint64_t value);
+/* The same for n registers in one Unicorn call (a signal frame's worth),
+ * in the order given. */
+void machine_regs(const struct machine *mc, const int *regs, uint64_t *values, int n);
+void machine_set_regs(struct machine *mc, const int *regs, const uint64_t *values, int n);
 uint64_t machine_pc(const struct machine *mc);
 uint64_t machine_sp(const struct machine *mc);
 

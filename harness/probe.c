@@ -126,6 +126,7 @@ struct probe {
 	size_t nundo, capundo;
 	uint64_t bad_writes;
 	char bad_write[160];
+	int missed_store;	/* a handler store the hooks never saw (warm_handler) */
 
 	/* The chain's code, where the code hook is. */
 	struct { uint64_t lo, hi; } range[MAX_RANGES];
@@ -136,8 +137,7 @@ struct probe {
 	uint64_t budget, handler_insns;
 	int over_budget;
 	/* Instructions per translated block, by block address. */
-	uint64_t block_pc[BLOCK_SLOTS];
-	uint32_t block_size[BLOCK_SLOTS], block_insns[BLOCK_SLOTS];
+	struct { uint64_t pc; uint32_t size, insns; } block[BLOCK_SLOTS];
 	csh cs;
 	int cs_open;
 	csh cs_detail;		/* x86, with operand details: the SSE alignment check */
@@ -196,7 +196,7 @@ static int find_symbol(const struct guest *g, const char *name, uint64_t *addr, 
  * the invariants, and is undone.  Unicorn calls a write hook before the
  * store lands, so guest memory still holds what the store replaces.
  */
-static void log_store(struct probe *p, uint64_t addr, int size);
+static void log_store(struct probe *p, const struct region *r, uint64_t addr, int size);
 
 static void hook_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
 {
@@ -214,7 +214,7 @@ static void hook_write(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 		text(p->bad_write, sizeof p->bad_write, "the handler wrote %d bytes at 0x%llx (%s) from %s",
 			 size, (unsigned long long)addr, r->name, at);
 	}
-	log_store(p, addr, size);
+	log_store(p, r, addr, size);
 }
 
 /*
@@ -228,8 +228,9 @@ static void hook_write_own(uc_engine *uc, uc_mem_type type, uint64_t addr, int s
 {
 	struct probe *p = user;
 	(void)uc, (void)type, (void)value;
-	if ((p->recording || p->trial) && size > 0 && machine_region(p->mc, addr))
-		log_store(p, addr, size);
+	const struct region *r;
+	if ((p->recording || p->trial) && size > 0 && (r = machine_region(p->mc, addr)))
+		log_store(p, r, addr, size);
 }
 
 /* Hooked on the signal stack: only a nested trial undoes what lands there
@@ -238,11 +239,15 @@ static void hook_write_alt(uc_engine *uc, uc_mem_type type, uint64_t addr, int s
 {
 	struct probe *p = user;
 	(void)uc, (void)type, (void)value;
-	if (p->trial && size > 0 && machine_region(p->mc, addr))
-		log_store(p, addr, size);
+	const struct region *r;
+	if (p->trial && size > 0 && (r = machine_region(p->mc, addr)))
+		log_store(p, r, addr, size);
 }
 
-static void log_store(struct probe *p, uint64_t addr, int size)
+/* r: the region of addr.  A store within it takes its old bytes from the
+ * region's host memory directly (this runs for every store the handler
+ * makes); one that runs into the next region goes through machine_read. */
+static void log_store(struct probe *p, const struct region *r, uint64_t addr, int size)
 {
 	struct machine *mc = p->mc;
 	for (uint64_t done = 0; done < (uint64_t)size;) {
@@ -257,7 +262,9 @@ static void log_store(struct probe *p, uint64_t addr, int size)
 		struct undo *u = &p->undo[p->nundo];
 		u->addr = addr + done;
 		u->size = (uint32_t)((uint64_t)size - done > sizeof u->old ? sizeof u->old : (uint64_t)size - done);
-		if (machine_read(mc, u->addr, u->old, u->size))
+		if (u->addr + u->size <= r->end)
+			memcpy(u->old, r->host + (u->addr - r->begin), u->size);
+		else if (machine_read(mc, u->addr, u->old, u->size))
 			return;
 		p->nundo++;
 		done += u->size;
@@ -402,17 +409,12 @@ static int in_chain(const struct probe *p, uint64_t addr)
 	return 0;
 }
 
-/* Instructions in the block [addr, addr+size), decoded once. */
-static uint32_t block_insns(struct probe *p, uint64_t addr, uint32_t size)
+/* Instructions in the block [addr, addr+size), decoded once: the block
+ * hook calls this for every block the handler runs, so the table lookup
+ * stays small enough to inline and the decoding (with its 4 KiB buffer)
+ * lives out of line. */
+static __attribute__((noinline)) uint32_t decode_block(struct probe *p, unsigned i, uint64_t addr, uint32_t size)
 {
-	uint64_t h = (addr * 0x9e3779b97f4a7c15ull) >> 52;
-	unsigned i = (unsigned)h & (BLOCK_SLOTS - 1);
-	for (unsigned k = 0; k < 8; k++, i = (i + 1) & (BLOCK_SLOTS - 1)) {
-		if (p->block_size[i] && p->block_pc[i] == addr && p->block_size[i] == size)
-			return p->block_insns[i];
-		if (!p->block_size[i])
-			break;
-	}
 	uint8_t code[4096];
 	uint32_t n = 0, len = size < sizeof code ? size : (uint32_t)sizeof code;
 	cs_insn *insn;
@@ -424,10 +426,23 @@ static uint32_t block_insns(struct probe *p, uint64_t addr, uint32_t size)
 	}
 	if (!n)
 		n = 1;
-	p->block_pc[i] = addr;
-	p->block_size[i] = size;
-	p->block_insns[i] = n;
+	p->block[i].pc = addr;
+	p->block[i].size = size;
+	p->block[i].insns = n;
 	return n;
+}
+
+static inline uint32_t block_insns(struct probe *p, uint64_t addr, uint32_t size)
+{
+	uint64_t h = (addr * 0x9e3779b97f4a7c15ull) >> 52;
+	unsigned i = (unsigned)h & (BLOCK_SLOTS - 1);
+	for (unsigned k = 0; k < 8; k++, i = (i + 1) & (BLOCK_SLOTS - 1)) {
+		if (p->block[i].size == size && p->block[i].pc == addr)
+			return p->block[i].insns;
+		if (!p->block[i].size)
+			break;
+	}
+	return decode_block(p, i, addr, size);
 }
 
 static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
@@ -571,6 +586,15 @@ static void log_boundary(struct probe *p, uint64_t pc, enum verdict verdict)
 		verdict_name(verdict));
 }
 
+/* Whether a store since undo mark `mark` was logged at addr. */
+static int logged(const struct probe *p, size_t mark, uint64_t addr)
+{
+	for (size_t i = mark; i < p->nundo; i++)
+		if (addr >= p->undo[i].addr && addr - p->undo[i].addr < p->undo[i].size)
+			return 1;
+	return 0;
+}
+
 /* Delivers SIGPROF at the current boundary, judges the sample, puts
  * everything back -- unless `persist` (a nested trial's signal: its
  * handler's effects stay, logged in the trial's undo log).  0; 1 when
@@ -640,6 +664,8 @@ static int probe_boundary(struct probe *p, int persist)
 		memcpy(&seq, s, 4);
 		memcpy(&n, s + 4, 4);
 		memcpy(&marker, s + 8, 4);
+		if (seq != seq0 && !logged(p, mark, p->sample_addr))
+			p->missed_store = 1;
 		v.ngot = n > PROBE_MAX_FRAMES ? PROBE_MAX_FRAMES : (int)n;
 		for (int i = 0; i < v.ngot; i++)
 			v.got[i] = word_at(s + SAMPLE_PC(w) + (size_t)i * w, w);
@@ -692,6 +718,65 @@ static int probe_boundary(struct probe *p, int persist)
 	symbolize_stack(p, v.expected, v.nexpected, v.expected_sym);
 	symbolize_stack(p, v.got, v.ngot, v.got_sym);
 	return add_violation(p, &v) ? -1 : rc;
+}
+
+/*
+ * One SIGPROF at the root before the write hooks go in, everything put
+ * back afterwards.  Unicorn decides at translation time whether a load or
+ * store may take its TLB fast path: never once a memory hook exists.  The
+ * handler's code translated here keeps fast loads for the whole run.  Its
+ * stores still call the write hooks: Unicorn 2.0.1 sends every store to
+ * RAM through its slow path (the dirty-page bit it waits for is never
+ * set), where the hooks are called -- probe_boundary checks that at every
+ * boundary on the sample's own seq store.  0; -1 when out of memory or
+ * when the handler changed the memory map (it could not be put back).
+ */
+static int warm_handler(struct probe *p)
+{
+	struct machine *mc = p->mc;
+	size_t n = mc->nregions;
+	struct region *map = malloc((n ? n : 1) * sizeof *map);
+	uint8_t **copy = calloc(n ? n : 1, sizeof *copy);
+	int rc = map && copy ? 0 : -1;
+	if (map)
+		memcpy(map, mc->regions, n * sizeof *map);
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (!map[i].host || (map[i].perms & UC_PROT_EXEC))
+			continue;
+		if (!(copy[i] = malloc(map[i].end - map[i].begin)))
+			rc = -1;
+		else
+			memcpy(copy[i], map[i].host, map[i].end - map[i].begin);
+	}
+	if (!rc) {
+		struct sys_state saved = *mc->sys;
+		size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
+		uc_context_save(mc->uc, p->ctx);
+		if (engine_deliver_signal(mc, L_SIGPROF) == DELIVER_OK)
+			run_handler(p);
+		/* A handler that changed the memory map cannot be put back. */
+		int same = mc->nregions == n;
+		for (size_t i = 0; i < n && same; i++)
+			same = mc->regions[i].begin == map[i].begin && mc->regions[i].end == map[i].end &&
+			       mc->regions[i].perms == map[i].perms && mc->regions[i].host == map[i].host;
+		if (!same)
+			rc = -1;
+		for (size_t i = 0; i < n && same; i++)
+			if (copy[i])
+				memcpy(map[i].host, copy[i], map[i].end - map[i].begin);
+		*mc->sys = saved;
+		uc_context_restore(mc->uc, p->ctx);
+		mc->out[1].len = outlen[1];
+		mc->out[2].len = outlen[2];
+		mc->exited = 0;
+		mc->exit_status = 0;
+		mc->fault = (struct fault){ 0 };
+	}
+	for (size_t i = 0; copy && i < n; i++)
+		free(copy[i]);
+	free(copy);
+	free(map);
+	return rc;
 }
 
 /* --- The run -------------------------------------------------------------------- */
@@ -1187,6 +1272,11 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	machine_read(mc, era_addr, &era, 4);
 	snprintf(res->era_name, sizeof res->era_name, "%s", era < 3 ? era_names[era] : "?");
 
+	if (warm_handler(&p)) {
+		fail2(err, errlen, "cannot run the handler once before probing%s%s",
+		      " (out of memory, or it changed the memory map)", "");
+		goto out;
+	}
 	if (watch_memory(&p)) {
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
 		goto out;
@@ -1199,6 +1289,11 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	res->boundaries_per_s = res->elapsed_s > 0 ? res->boundaries / res->elapsed_s : 0;
 	if (wr < 0) {
 		fail2(err, errlen, "out of memory%s%s", "", "");
+		goto out;
+	}
+	if (p.missed_store) {
+		fail2(err, errlen, "the write hooks missed the handler's store to its sample%s%s",
+		      " (this Unicorn lets stores past its slow path: the undo log is not exact)", "");
 		goto out;
 	}
 	if (p.bad_writes) {

@@ -114,12 +114,14 @@ static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct si
 	memcpy(f + RT_UC + UC_STACK + 8, &ctx->ss_flags, 4);
 	memcpy(f + RT_UC + UC_STACK + 16, &ctx->ss_size, 8);
 	uint8_t *sc = f + RT_UC + UC_MCONTEXT;
-	for (unsigned i = 0; i < SC_NREGS; i++) {
-		w = machine_reg(mc, sc_regs[i]);
-		memcpy(sc + 8 * i, &w, 8);
-	}
-	uint16_t segs[4] = { (uint16_t)machine_reg(mc, UC_X86_REG_CS), (uint16_t)machine_reg(mc, UC_X86_REG_GS),
-			     (uint16_t)machine_reg(mc, UC_X86_REG_FS), (uint16_t)machine_reg(mc, UC_X86_REG_SS) };
+	/* A batch per Unicorn call, not a call per register: this runs at
+	 * every probed boundary. */
+	static const int seg_regs[4] = { UC_X86_REG_CS, UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_SS };
+	uint64_t v[SC_NREGS], sv[4];
+	machine_regs(mc, sc_regs, v, SC_NREGS);
+	machine_regs(mc, seg_regs, sv, 4);
+	memcpy(sc, v, sizeof v);
+	uint16_t segs[4] = { (uint16_t)sv[0], (uint16_t)sv[1], (uint16_t)sv[2], (uint16_t)sv[3] };
 	memcpy(sc + SC_SEGS, segs, sizeof segs);
 	memcpy(sc + SC_SEGS + 8 + 16, &ctx->oldmask, 8);	/* sigcontext.oldmask, after err, trapno */
 	memcpy(f + RT_UC + UC_SIGMASK, &ctx->oldmask, 8);
@@ -129,14 +131,19 @@ static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct si
 		return -1;
 
 	/* The SysV ABI call the kernel fakes: handler(sig, &info, &uc). */
-	machine_set_reg(mc, UC_X86_REG_RDI, (uint64_t)ctx->sig);
-	machine_set_reg(mc, UC_X86_REG_RSI, frame + RT_INFO);
-	machine_set_reg(mc, UC_X86_REG_RDX, frame + RT_UC);
-	machine_set_reg(mc, UC_X86_REG_RAX, 0);	/* no vector registers in the call */
-	machine_set_reg(mc, UC_X86_REG_RSP, frame);
-	machine_set_reg(mc, UC_X86_REG_RIP, act->handler);
-	/* The handler starts with DF and TF clear, as the ABI wants. */
-	machine_set_reg(mc, UC_X86_REG_EFLAGS, machine_reg(mc, UC_X86_REG_EFLAGS) & ~0x500ull);
+	static const int call[] = {
+		UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX, UC_X86_REG_RAX,
+		UC_X86_REG_RSP, UC_X86_REG_RIP, UC_X86_REG_EFLAGS,
+	};
+	const uint64_t cv[] = {
+		(uint64_t)ctx->sig, frame + RT_INFO, frame + RT_UC,
+		0,		/* RAX: no vector registers in the call */
+		frame, act->handler,
+		/* eflags (the last of sc_regs): the handler starts with DF
+		 * and TF clear, as the ABI wants */
+		v[SC_NREGS - 1] & ~0x500ull,
+	};
+	machine_set_regs(mc, call, cv, sizeof call / sizeof call[0]);
 	return 0;
 }
 
@@ -149,13 +156,12 @@ static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask)
 		return -1;
 	const uint8_t *sc = uc + UC_MCONTEXT;
 	uint64_t eflags = machine_reg(mc, UC_X86_REG_EFLAGS);
-	for (unsigned i = 0; i < SC_NREGS; i++) {
-		uint64_t w;
-		memcpy(&w, sc + 8 * i, 8);
+	uint64_t v[SC_NREGS];
+	memcpy(v, sc, sizeof v);
+	for (unsigned i = 0; i < SC_NREGS; i++)
 		if (sc_regs[i] == UC_X86_REG_EFLAGS)
-			w = (eflags & ~(uint64_t)FIX_EFLAGS) | (w & FIX_EFLAGS);
-		machine_set_reg(mc, sc_regs[i], w);
-	}
+			v[i] = (eflags & ~(uint64_t)FIX_EFLAGS) | (v[i] & FIX_EFLAGS);
+	machine_set_regs(mc, sc_regs, v, SC_NREGS);
 	/* CS and SS stay the flat user segments; FS/GS selectors are not
 	 * restored by 64-bit sigreturn (their bases are the thread's). */
 	memcpy(mask, uc + UC_SIGMASK, 8);

@@ -54,11 +54,14 @@ static int arm_init_cpu(struct machine *mc)
  * and GE; mode, interrupt masks and state stay the process's. */
 #define CPSR_USER_FLAGS	0xf80f0000u
 
-static int arm_sc_reg(unsigned i)
-{
-	static const int regs[] = { UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_CPSR };
-	return i <= 12 ? UC_ARM_REG_R0 + (int)i : regs[i - 13];
-}
+/* The sigcontext's registers in its order; one Unicorn call reads or
+ * writes them all (this runs at every probed boundary). */
+static const int sc_regs[] = {
+	UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R4,
+	UC_ARM_REG_R5, UC_ARM_REG_R6, UC_ARM_REG_R7, UC_ARM_REG_R8, UC_ARM_REG_R9,
+	UC_ARM_REG_R10, UC_ARM_REG_R11, UC_ARM_REG_R12,
+	UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_CPSR,
+};
 #define SC_NREGS 17
 
 static int arm_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
@@ -76,8 +79,10 @@ static int arm_setup_rt_frame(struct machine *mc, uint64_t sp, const struct siga
 	uc[UC_STACK / 4 + 2] = (uint32_t)ctx->ss_size;
 	uint32_t *sc = uc + UC_MCONTEXT / 4;
 	sc[SC_OLDMASK / 4] = (uint32_t)ctx->oldmask;
+	uint64_t v[SC_NREGS];
+	machine_regs(mc, sc_regs, v, SC_NREGS);
 	for (unsigned i = 0; i < SC_NREGS; i++)
-		sc[SC_R0 / 4 + i] = (uint32_t)machine_reg(mc, arm_sc_reg(i));
+		sc[SC_R0 / 4 + i] = (uint32_t)v[i];
 	memcpy(&uc[UC_SIGMASK / 4], &ctx->oldmask, 8);
 	if (machine_copy_out(mc, frame, f, sizeof f))
 		return -1;
@@ -109,8 +114,10 @@ static int arm_restore_rt_frame(struct machine *mc, uint64_t *mask)
 	/* CPSR first: a Thumb bit there decides how the PC write lands. */
 	machine_set_reg(mc, UC_ARM_REG_CPSR, (cpsr & ~(uint64_t)(CPSR_USER_FLAGS | CPSR_T)) |
 						     (scpsr & (CPSR_USER_FLAGS | CPSR_T)));
+	uint64_t v[SC_NREGS - 1];
 	for (unsigned i = 0; i < SC_NREGS - 1; i++)
-		machine_set_reg(mc, arm_sc_reg(i), sc[SC_R0 / 4 + i]);
+		v[i] = sc[SC_R0 / 4 + i];
+	machine_set_regs(mc, sc_regs, v, SC_NREGS - 1);
 	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
 	return 0;
 }
