@@ -306,6 +306,18 @@ static int watch_memory(struct probe *p)
 	return 0;
 }
 
+/* What a handler run left in the process record beyond memory and
+ * registers: output it wrote, an exit or a fault.  Dropped when the run is
+ * undone. */
+static void forget_run_effects(struct machine *mc, const size_t outlen[3])
+{
+	mc->out[1].len = outlen[1];
+	mc->out[2].len = outlen[2];
+	mc->exited = 0;
+	mc->exit_status = 0;
+	mc->fault = (struct fault){ 0 };
+}
+
 static void undo_to(struct probe *p, size_t mark)
 {
 	while (p->nundo > mark) {
@@ -696,11 +708,7 @@ static int probe_boundary(struct probe *p, int persist)
 		*mc->sys = p->sys_saved;
 		uc_context_restore(mc->uc, p->ctx);
 	}
-	mc->out[1].len = outlen[1];
-	mc->out[2].len = outlen[2];
-	mc->exited = 0;
-	mc->exit_status = 0;
-	mc->fault = (struct fault){ 0 };
+	forget_run_effects(mc, outlen);
 
 	p->res->verdicts[verdict]++;
 	if (p->cfg->boundary_log)
@@ -766,11 +774,7 @@ static int warm_handler(struct probe *p)
 				memcpy(map[i].host, copy[i], map[i].end - map[i].begin);
 		*mc->sys = saved;
 		uc_context_restore(mc->uc, p->ctx);
-		mc->out[1].len = outlen[1];
-		mc->out[2].len = outlen[2];
-		mc->exited = 0;
-		mc->exit_status = 0;
-		mc->fault = (struct fault){ 0 };
+		forget_run_effects(mc, outlen);
 	}
 	for (size_t i = 0; copy && i < n; i++)
 		free(copy[i]);
@@ -934,11 +938,7 @@ static int nested_trial(struct probe *p, uint64_t k, uc_context *saved)
 	p->trial_k = -1;
 	*mc->sys = sys;
 	p->o = o;
-	mc->out[1].len = outlen[1];
-	mc->out[2].len = outlen[2];
-	mc->exited = 0;
-	mc->exit_status = 0;
-	mc->fault = (struct fault){ 0 };
+	forget_run_effects(mc, outlen);
 	uc_context_restore(mc->uc, saved);
 	return rc < 0 ? -1 : 0;
 }
