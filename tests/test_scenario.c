@@ -1,5 +1,5 @@
 /*
- * Scenario files and mutant headers (harness/scenario.c, scenarios/README.md):
+ * Scenario files and mutant headers (harness/scenarios/scenario.c, scenarios/README.md):
  * a malformed file is one line "FILE:LINE: message" and status 2, through
  * the parser and through `sigstep run --scenario`; a good file expands
  * into the rows it names; expectations judge results as documented; the

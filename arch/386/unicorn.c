@@ -12,9 +12,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../harness/arch_ops.h"
-#include "../../harness/machine.h"
-#include "../../harness/syscalls.h"
+#include "arch_ops.h"
+#include "machine.h"
+#include "syscalls.h"
 
 #define GDT_ADDR 0xbffff000u
 #define GDT_ENTRIES 32

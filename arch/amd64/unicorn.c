@@ -7,9 +7,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../harness/arch_ops.h"
-#include "../../harness/machine.h"
-#include "../../harness/syscalls.h"
+#include "arch_ops.h"
+#include "machine.h"
+#include "syscalls.h"
 
 #define ARCH_SET_GS 0x1001
 #define ARCH_SET_FS 0x1002

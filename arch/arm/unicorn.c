@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../harness/arch_ops.h"
-#include "../../harness/machine.h"
-#include "../../harness/syscalls.h"
+#include "arch_ops.h"
+#include "machine.h"
+#include "syscalls.h"
 
 #define CPSR_MODE_USR 0x10	/* and T = 0: ARM state, as the entry point's low bit says */
 #define FPEXC_EN (1u << 30)

@@ -15,7 +15,7 @@
  *               [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|modern] [--no-vdso]
  *               [--handler-budget N] [--json FILE|-] [--build-dir DIR]
  *
- * run probes one chain at every instruction boundary (harness/probe.h):
+ * run probes one chain at every instruction boundary (harness/probe/probe.h):
  * the summary goes to stdout (to stderr when the JSON does), the JSON
  * record to FILE; --boundaries adds a "boundary PC WHERE VERDICT" line per
  * boundary, in execution order.  Exit 0 if every boundary passes and the invariants

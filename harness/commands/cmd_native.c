@@ -4,7 +4,7 @@
  * qemu-user -- with the guest's own injection (fixtures/inject.h: step,
  * break, itimer) and oracle.  The guest prints a line per violating
  * boundary and a summary; this reads them back into the record `sigstep
- * run` gives (harness/probe.h), with engine "native" or "qemu".
+ * run` gives (harness/probe/probe.h), with engine "native" or "qemu".
  *
  * --compare puts the methods side by side for one configuration: Unicorn
  * at every boundary, step, break, and itimer given the time the slowest

@@ -50,7 +50,7 @@
 #include "run.h"
 #include "sigdeliver.h"
 #include "syscalls.h"
-#include "../emulated_vdso/vvar.h"
+#include "vvar.h"
 
 #define DEFAULT_HANDLER_BUDGET 1000000ull	/* the handler takes a few thousand */
 #define MAX_BOUNDARIES 10000000ull	/* a chain that never returns */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../emulated_vdso/vvar.h"
+#include "vvar.h"
 
 #define PAGE GUEST_PAGE
 #define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
