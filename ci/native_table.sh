@@ -1,24 +1,24 @@
 #!/bin/sh
-# The main job (for now): set-up, build, then run every guest image as a
-# real process on every engine that can run it -- with the synthetic vDSO,
-# the same made hostile, and the fallback path (clock_gettime hidden) --
-# and print one table row per run.  `expected` is what the run must show:
-# `pass`, or the one known failure of Go 1.10/1.11 on amd64 (nanotime on the
-# fallback path reads the wall clock).  Exit 0 if every run met its
+# The table of ci/native.sh: native-runs.txt MANIFEST (tests/CMakeLists.txt
+# writes it into the build: one run per line, its fields and the words of
+# its command each ended by a tab, so a path with spaces stays one word)
+# run line by line, one table row each.  `expected` is what the run must
+# show: `pass`, or the one known failure of Go 1.10/1.11 on amd64 (nanotime
+# on the fallback path reads the wall clock).  Exit 0 if every run met its
 # expectation, 1 otherwise.
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/ci/build.sh" >/dev/null
-manifest="$root/build/native-runs.txt"
+manifest=$1
+tab=$(printf '\t')
 
 row() {
 	printf '%-6s %-8s %-7s %-12s %-10s %-9s %-9s %-9s %-9s %-11s %-8s %s\n' "$@"
 }
 row arch variant era engine vdso curg/wall curg/nano g0/wall g0/nano result expected met
 status=0
-while read -r arch variant engine vdso expect cmd; do
+while IFS=$tab read -r arch variant engine vdso expect cmd; do
+	# the command's words: split at tabs only, never globbed
 	# shellcheck disable=SC2086
-	out=$($cmd 2>&1) && rc=0 || rc=$?
+	out=$(IFS=$tab; set -f; $cmd 2>&1) && rc=0 || rc=$?
 	era=$(printf '%s\n' "$out" | sed -n 's/^guest .* era=\([^ ]*\).*/\1/p')
 	cell() { # context function -> ok, or the first failed check
 		printf '%s\n' "$out" | awk -v c="$1" -v f="$2" '
