@@ -2,21 +2,34 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arch_ops.h"
 
+void cli_put_line(FILE *out, const char *line)
+{
+	for (const unsigned char *p = (const unsigned char *)line; *p; p++)
+		if (*p == '\\')
+			fputs("\\\\", out);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	fputc('\n', out);
+}
+
 int cli_fail_in(const char *cmd, const char *fmt, const char *a, const char *b)
 {
-	fprintf(stderr, "sigstep: ");
-	if (cmd)
-		fprintf(stderr, "%s: ", cmd);
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
+	char msg[2048];
+	int n = snprintf(msg, sizeof msg, "sigstep: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+	snprintf(msg + n, sizeof msg - (size_t)n, fmt, a, b);
+	cli_put_line(stderr, msg);
 	return 2;
 }
 
@@ -53,13 +66,72 @@ int cli_help(const char *a, const char *usage)
 int cli_parse_u64(const char *s, int base, uint64_t *v)
 {
 	char *end;
+	/* strtoull skips blanks and takes a sign (" -1" is ULLONG_MAX): the
+	 * number must start with a digit. */
+	if (!s || s[0] < '0' || s[0] > '9')
+		return -1;
 	errno = 0;
 	unsigned long long x = strtoull(s, &end, base);
-	/* strtoull takes "-1" as ULLONG_MAX: a sign is refused outright. */
-	if (errno || end == s || *end || s[0] == '-')
+	if (errno || end == s || *end)
 		return -1;
 	*v = x;
 	return 0;
+}
+
+FILE *cli_open_input(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct stat st;
+	if (f && !fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		errno = EISDIR;
+		return NULL;
+	}
+	return f;
+}
+
+FILE *cli_json_open(const char *path, int *created)
+{
+	*created = 0;
+	if (!strcmp(path, "-"))
+		return stdout;
+	/* Opened, not truncated: a run that fails leaves a file that was
+	 * there as it was (cli_json_begin truncates it once there is a record). */
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		*created = fd >= 0;
+	}
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		if (*created)
+			unlink(path);
+		errno = e;
+	}
+	return f;
+}
+
+int cli_json_begin(FILE *jf)
+{
+	if (jf == stdout)
+		return 0;
+	struct stat st;
+	if (!fstat(fileno(jf), &st) && !S_ISREG(st.st_mode))
+		return 0;	/* a pipe or /dev/stdout: nothing to truncate */
+	return ftruncate(fileno(jf), 0);
+}
+
+void cli_json_discard(FILE *jf, const char *path, int created)
+{
+	if (!jf || jf == stdout)
+		return;
+	fclose(jf);
+	if (created)
+		unlink(path);
 }
 
 int cli_function_context(const char *cmd, const char *function, const char *context)

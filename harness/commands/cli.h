@@ -12,7 +12,12 @@
 
 struct arch_ops;
 
-/* "sigstep: " and fmt (two %s: a, b) on one line of stderr; returns 2. */
+/* `line` and a newline, every control byte and backslash of it escaped
+ * (\\x1b, \\\\): bytes from the input never reach a terminal raw. */
+void cli_put_line(FILE *out, const char *line);
+
+/* "sigstep: " and fmt (two %s: a, b) on one line of stderr, escaped as
+ * cli_put_line does; returns 2. */
 int cli_fail(const char *fmt, const char *a, const char *b);
 /* The same with the subcommand's name after "sigstep: " ("sigstep: native: ..."). */
 int cli_fail_in(const char *cmd, const char *fmt, const char *a, const char *b);
@@ -41,9 +46,24 @@ int cli_option(const char *cmd, const struct cli_option *opts, const char *a, co
 /* Is `a` --help or -h?  Then usage went to stdout. */
 int cli_help(const char *a, const char *usage);
 
-/* A whole number in `base` (0: C's prefixes), no sign, nothing after it:
- * 0 with *v set; -1 if s is anything else or out of range. */
+/* The one parser of every number sigstep reads (options, scenario files,
+ * mutant headers): a whole number in `base` (0: C's prefixes) that starts
+ * with a digit -- no blank, no sign -- and has nothing after it: 0 with *v
+ * set; -1 if s is anything else or out of range. */
 int cli_parse_u64(const char *s, int base, uint64_t *v);
+
+/* fopen(path, "r") for a file sigstep reads; a directory is refused
+ * (NULL, errno EISDIR) rather than read as an empty file. */
+FILE *cli_open_input(const char *path);
+
+/* A --json FILE opened before the run (stdout for "-"): NULL with errno
+ * if it cannot be written.  An existing file is not truncated yet;
+ * *created says whether this call made it.  cli_json_begin truncates it
+ * just before the record is written; cli_json_discard, after a run with
+ * no record, closes it and removes it only if it was created here. */
+FILE *cli_json_open(const char *path, int *created);
+int cli_json_begin(FILE *jf);
+void cli_json_discard(FILE *jf, const char *path, int created);
 
 /* The function and context of `sigstep run` and `sigstep check`: 0; or 2
  * after "sigstep: CMD: unknown function ..." or "... unknown context ...". */

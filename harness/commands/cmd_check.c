@@ -10,33 +10,45 @@
  * the image is then probed at every instruction boundary like a built
  * variant (probe.h).
  *
- * The tools run with posix_spawn, never through a shell, so a file name is
- * never interpreted, and in a private mkdtemp directory removed afterwards.
+ * The tools run by exec, never through a shell, so a file name is never
+ * interpreted, each in a process group of its own (with whatever it runs
+ * in turn: cc runs as and ld), within a time limit, and in a private
+ * mkdtemp directory removed afterwards -- also when sigstep is
+ * interrupted (cleanup.h): the tools are stopped, the directory goes.
  * Their own messages reach stderr unchanged, followed by one line naming
  * the step that failed.  As for `sigstep run`, the summary goes to stdout
  * (to stderr when the JSON does).
  */
+#define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch_ops.h"
+#include "cleanup.h"
 #include "cli.h"
 #include "commands.h"
 #include "probe.h"
 
-extern char **environ;
+/* Seconds one tool (assembler or linker) may take: each takes well under
+ * one.  `sigstep check --timeout` can make it shorter. */
+#define TOOL_TIMEOUT_S 120
+static double tool_deadline;	/* now_s() past which no tool may run; 0: none */
 
 static const char usage[] =
 	"usage: sigstep check --arch {386,amd64,arm} FILE.S [--function {walltime,nanotime}]\n"
 	"                     [--context {curg,g0,gsignal}] [--sigprof {go1.10,go1.11,modern}]\n"
-	"                     [--no-vdso] [--handler-budget N] [--build-dir DIR] [--json FILE|-]\n";
+	"                     [--no-vdso] [--handler-budget N] [--timeout SECONDS] [--build-dir DIR]\n"
+	"                     [--json FILE|-]\n";
 
 /* toolchain.txt, split by role; every string points into `text`. */
 struct toolchain {
@@ -130,26 +142,95 @@ bad:
 	return -1;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define SPAWN_TIMED_OUT (-2)
+
 /* Runs argv[0] (found on PATH if it has no slash) with the caller's
- * stdout/stderr.  Its exit status; -1 with errno if it could not start or
- * did not exit normally. */
+ * stdout/stderr, in a process group of its own that dies with sigstep.
+ * Its exit status; SPAWN_TIMED_OUT after it ran past the tool's time
+ * limit (the group is killed); -1 with errno if it could not start or did
+ * not exit normally. */
 static int spawn_wait(const char *const *argv)
 {
-	pid_t pid;
-	int rc = posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ);
-	if (rc) {
-		errno = rc;
+	int gate[2];	/* closed on exec: the child is in its group by then */
+	if (pipe2(gate, O_CLOEXEC))
+		return -1;
+	fflush(NULL);
+	pid_t parent = getpid(), pid = fork();
+	if (pid < 0) {
+		close(gate[0]);
+		close(gate[1]);
 		return -1;
 	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
+	if (pid == 0) {
+		close(gate[0]);
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		execvp(argv[0], (char *const *)argv);
+		int e = errno;
+		(void)!write(gate[1], &e, sizeof e);
+		_exit(127);
+	}
+	close(gate[1]);
+	setpgid(pid, pid);	/* either side may get there first */
+	cleanup_add_child(pid, 1);
+	int exec_errno = 0;
+	ssize_t got;
+	while ((got = read(gate[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR)
+		;
+	close(gate[0]);
+
+	double deadline = now_s() + TOOL_TIMEOUT_S;
+	if (tool_deadline && tool_deadline < deadline)
+		deadline = tool_deadline;
+	int status = 0, timed_out = 0;
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			cleanup_forget_child(pid);
 			return -1;
+		}
+		if (!timed_out && now_s() >= deadline) {
+			kill(-pid, SIGKILL);
+			timed_out = 1;
+		}
+		struct timespec ts = { 0, 5 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	kill(-pid, SIGKILL);	/* whatever the tool left running in its group */
+	cleanup_forget_child(pid);
+	if (got == sizeof exec_errno) {
+		errno = exec_errno;
+		return -1;
+	}
+	if (timed_out)
+		return SPAWN_TIMED_OUT;
 	if (!WIFEXITED(status)) {
 		errno = EINTR;
 		return -1;
 	}
 	return WEXITSTATUS(status);
+}
+
+/* A tool that did not finish in time: the one line, status 2. */
+static int tool_timed_out(const char *src, const char *step)
+{
+	char what[120];
+	if (tool_deadline && now_s() >= tool_deadline)
+		snprintf(what, sizeof what, "%s stopped: the run reached its time limit (--timeout)", step);
+	else
+		snprintf(what, sizeof what, "%s stopped: it ran past the tool's time limit (%d s)", step, TOOL_TIMEOUT_S);
+	return cli_fail("%s: %s", src, what);
 }
 
 /*
@@ -199,6 +280,10 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 	argv[k++] = obj;
 	argv[k] = NULL;
 	int rc = spawn_wait(argv);
+	if (rc == SPAWN_TIMED_OUT) {
+		free(argv);
+		return tool_timed_out(src, "assembly");
+	}
 	if (rc < 0) {
 		free(argv);
 		return cli_fail("cannot run %s: %s", tc->cc, strerror(errno));
@@ -220,20 +305,13 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 	argv[k] = NULL;
 	rc = spawn_wait(argv);
 	free(argv);
+	if (rc == SPAWN_TIMED_OUT)
+		return tool_timed_out(src, "link");
 	if (rc < 0)
 		return cli_fail("cannot run %s: %s", tc->cc, strerror(errno));
 	if (rc)
 		return cli_fail("%s: link failed%s", src, "");
 	return 0;
-}
-
-/* No JSON file is left behind by a run that produced no record. */
-static void drop_json(FILE *jf, const char *json)
-{
-	if (jf && jf != stdout) {
-		fclose(jf);
-		remove(json);
-	}
 }
 
 int check_build_file(const char *build_dir, const struct arch_ops *ops, const char *file, char *dir, size_t dirlen,
@@ -248,6 +326,7 @@ int check_build_file(const char *build_dir, const struct arch_ops *ops, const ch
 	}
 	const char *tmp = getenv("TMPDIR");
 	snprintf(dir, dirlen, "%s/sigstep-check-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	cleanup_on_signals();
 	if (!mkdtemp(dir)) {
 		toolchain_free(&tc);
 		return cli_fail("cannot create a temporary directory in %s: %s", tmp && tmp[0] ? tmp : "/tmp",
@@ -256,9 +335,14 @@ int check_build_file(const char *build_dir, const struct arch_ops *ops, const ch
 	image_name(file, name, sizeof name);
 	snprintf(obj, sizeof obj, "%s/trampoline.o", dir);
 	snprintf(image, imagelen, "%s/%s", dir, name);
+	/* removed, newest first, if sigstep is interrupted */
+	cleanup_add_path(dir);
+	cleanup_add_path(image);
+	cleanup_add_path(obj);
 	int status = build_image(&tc, file, obj, image);
 	toolchain_free(&tc);
 	unlink(obj);
+	cleanup_forget_path(obj);
 	if (status)
 		check_cleanup(dir, image);
 	return status;
@@ -268,6 +352,8 @@ void check_cleanup(const char *dir, const char *image)
 {
 	unlink(image);
 	rmdir(dir);
+	cleanup_forget_path(image);
+	cleanup_forget_path(dir);
 }
 
 int cmd_check(int argc, char **argv)
@@ -280,8 +366,10 @@ int cmd_check(int argc, char **argv)
 	const struct cli_option options[] = {
 		CLI_VALUE("--arch", &arch), CLI_VALUE("--function", &function), CLI_VALUE("--context", &context),
 		CLI_VALUE("--sigprof", NULL), CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &build_dir),
-		CLI_VALUE("--handler-budget", NULL), CLI_FLAG("--no-vdso", &no_vdso), CLI_END,
+		CLI_VALUE("--handler-budget", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--no-vdso", &no_vdso),
+		CLI_END,
 	};
+	uint64_t timeout = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -299,6 +387,8 @@ int cmd_check(int argc, char **argv)
 		i += used - 1;
 		if (!strcmp(a, "--handler-budget") && (cli_parse_u64(v, 0, &budget) || budget == 0))
 			return cli_fail("check: bad --handler-budget '%s'%s", v, "");
+		if (!strcmp(a, "--timeout") && (cli_parse_u64(v, 10, &timeout) || timeout == 0 || timeout > 86400))
+			return cli_fail("check: bad --timeout '%s' (seconds, 1 to 86400)%s", v, "");
 		if (!strcmp(a, "--sigprof") && (era = cli_era_from_name(v)) < 0)
 			return cli_fail("check: unknown sigprof era '%s' (known: go1.10, go1.11, modern)%s", v, "");
 	}
@@ -322,12 +412,15 @@ int cmd_check(int argc, char **argv)
 		build_dir = dirbuf;
 	}
 	FILE *jf = NULL;
-	if (json) {
-		jf = strcmp(json, "-") ? fopen(json, "we") : stdout;
-		if (!jf)
-			return cli_fail("check: cannot write %s: %s", json, strerror(errno));
-	}
+	int json_created = 0;
+	if (json && !(jf = cli_json_open(json, &json_created)))
+		return cli_fail("check: cannot write %s: %s", json, strerror(errno));
 
+	/* --timeout bounds the whole command: the tools, then the probe with
+	 * what is left. */
+	double t0 = now_s();
+	if (timeout)
+		tool_deadline = t0 + (double)timeout;
 	char dir[PATH_MAX], image[PATH_MAX + 96], err[PATH_MAX + 256];
 	int status = check_build_file(build_dir, ops, file, dir, sizeof dir, image, sizeof image);
 	int built = !status;
@@ -346,6 +439,10 @@ int cmd_check(int argc, char **argv)
 			.handler_budget = budget,
 			.progress = isatty(2),
 		};
+		if (timeout) {
+			double left = tool_deadline - now_s();
+			cfg.timeout_s = left >= 1 ? (uint64_t)left : 1;
+		}
 		memset(&res, 0, sizeof res);
 		if (probe_run(&cfg, &res, err, sizeof err)) {
 			status = cli_fail("%s: %s", file, err);
@@ -357,12 +454,15 @@ int cmd_check(int argc, char **argv)
 	if (built)
 		check_cleanup(dir, image);
 	if (!ran) {
-		drop_json(jf, json);
+		/* no record: no file left behind, and one that was there kept */
+		cli_json_discard(jf, json, json_created);
 		return status;
 	}
 
 	probe_print_summary(jf == stdout ? stderr : stdout, &res);
-	if (jf) {
+	if (jf && cli_json_begin(jf))
+		status = cli_fail("check: cannot write %s: %s", json, strerror(errno));
+	else if (jf) {
 		const struct probe_result *one = &res;
 		probe_print_json(jf, &one, 1);
 		if (cli_json_close(jf))

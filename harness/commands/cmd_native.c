@@ -670,8 +670,11 @@ static uint64_t failing(const struct probe_result *r)
 	return n;
 }
 
-static int cmd_compare(struct native_config *c, const char *json)
+/* *jfp: the --json file, opened by the caller before the run (NULL: none);
+ * closed and set to NULL once the records are written. */
+static int cmd_compare(struct native_config *c, const char *json, FILE **jfp)
 {
+	FILE *jf = *jfp;
 	struct row rows[4] = { { .method = "every" }, { .method = "step" }, { .method = "break" },
 			       { .method = "itimer" } };
 	char err[512];
@@ -789,9 +792,8 @@ static int cmd_compare(struct native_config *c, const char *json)
 		     "time: the whole run; first violation: seconds from the start (~ Unicorn: estimated from the\n"
 		     "first failing boundary's position; itimer: from the start of sampling)\n");
 
-	if (json) {
-		FILE *jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
-		if (!jf)
+	if (jf) {
+		if (cli_json_begin(jf))
 			status = die("cannot write %s: %s", json, strerror(errno));
 		else {
 			const struct native_result *recs[4];
@@ -802,6 +804,7 @@ static int cmd_compare(struct native_config *c, const char *json)
 			json_array(jf, recs, n);
 			if (cli_json_close(jf))
 				status = die("cannot write %s: %s", json, strerror(errno));
+			*jfp = NULL;
 		}
 	}
 	for (int k = 0; k < 4; k++)
@@ -884,16 +887,25 @@ int cmd_native(int argc, char **argv)
 		cli_default_build_dir(dirbuf, sizeof dirbuf);
 		c.build_dir = dirbuf;
 	}
-	if (compare)
-		return cmd_compare(&c, json);
+	/* The JSON file is opened before the run: a path that cannot be
+	 * written costs nothing. */
+	FILE *jf = NULL;
+	int json_created = 0;
+	if (json && !(jf = cli_json_open(json, &json_created)))
+		return die("cannot write %s: %s", json, strerror(errno));
+	if (compare) {
+		int st = cmd_compare(&c, json, &jf);
+		cli_json_discard(jf, json, json_created);	/* no records written */
+		return st;
+	}
 
 	struct native_result nr;
 	char err[512];
 	if (native_run(&c, &nr, err, sizeof err)) {
 		native_result_free(&nr);
+		cli_json_discard(jf, json, json_created);
 		return die("%s%s", err, "");
 	}
-	FILE *jf = NULL;
 	int status = nr.r.pass ? 0 : 1;
 	if (c.list) {	/* the guest's boundary lines, before the summary */
 		FILE *lo = json && !strcmp(json, "-") ? stderr : stdout;
@@ -906,9 +918,8 @@ int cmd_native(int argc, char **argv)
 		}
 	}
 	print_summary(json && !strcmp(json, "-") ? stderr : stdout, &nr);
-	if (json) {
-		jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
-		if (!jf)
+	if (jf) {
+		if (cli_json_begin(jf))
 			status = die("cannot write %s: %s", json, strerror(errno));
 		else {
 			const struct native_result *one = &nr;

@@ -83,12 +83,10 @@ int cmd_scenario_run(int argc, char **argv)
 	}
 
 	FILE *jf = NULL;
-	if (json) {
-		jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
-		if (!jf) {
-			scn_rows_free(&rows);
-			return cli_fail("run --scenario: cannot write %s: %s", json, strerror(errno));
-		}
+	int json_created = 0;
+	if (json && !(jf = cli_json_open(json, &json_created))) {
+		scn_rows_free(&rows);
+		return cli_fail("run --scenario: cannot write %s: %s", json, strerror(errno));
 	}
 	FILE *out = jf == stdout ? stderr : stdout;
 	struct probe_result *res = calloc(rows.n ? rows.n : 1, sizeof *res);
@@ -125,7 +123,7 @@ int cmd_scenario_run(int argc, char **argv)
 		if (built)
 			check_cleanup(dir, image);
 		if (prc) {
-			fprintf(stderr, "sigstep: %s: %s\n", r->source, err);
+			cli_fail("%s: %s", r->source, err);
 			refused++;
 			continue;
 		}
@@ -145,7 +143,9 @@ int cmd_scenario_run(int argc, char **argv)
 	}
 	int status = refused ? 2 : unmet ? 1 : 0;
 	fprintf(out, "%zu rows, %zu met, %d not met, %d not run\n", rows.n, nrecs - (size_t)unmet, unmet, refused);
-	if (jf) {
+	if (jf && cli_json_begin(jf)) {
+		status = cli_fail("run --scenario: cannot write %s: %s", json, strerror(errno));
+	} else if (jf) {
 		probe_print_json(jf, recs, nrecs);
 		if (cli_json_close(jf))
 			status = cli_fail("run --scenario: cannot write %s: %s", json, strerror(errno));

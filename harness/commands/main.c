@@ -13,12 +13,15 @@
  *
  *   sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]
  *               [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|modern] [--no-vdso]
- *               [--handler-budget N] [--json FILE|-] [--build-dir DIR]
+ *               [--handler-budget N] [--iterations N] [--timeout SECONDS]
+ *               [--json FILE|-] [--build-dir DIR]
  *
  * run probes one chain at every instruction boundary (harness/probe/probe.h):
  * the summary goes to stdout (to stderr when the JSON does), the JSON
  * record to FILE; --boundaries adds a "boundary PC WHERE VERDICT" line per
- * boundary, in execution order.  Exit 0 if every boundary passes and the invariants
+ * boundary, in execution order.  The run is bounded in time (--timeout,
+ * default PROBE_DEFAULT_TIMEOUT_S: far beyond any correct run) and says so
+ * when it stops there.  Exit 0 if every boundary passes and the invariants
  * hold, 1 otherwise, 2 on unusable input.
  */
 #include <errno.h>
@@ -41,8 +44,8 @@ static const char usage[] =
 	"                    [--vdso-base ADDR | --no-vdso] [--timeout SECONDS] [-- GUEST-ARGS...]\n"
 	"       sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]\n"
 	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|modern] [--no-vdso]\n"
-	"                   [--handler-budget N] [--iterations N] [--boundaries] [--json FILE|-]\n"
-	"                   [--build-dir DIR]\n"
+	"                   [--handler-budget N] [--iterations N] [--timeout SECONDS] [--boundaries]\n"
+	"                   [--json FILE|-] [--build-dir DIR]\n"
 	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-]\n"
 	"       sigstep check --arch A FILE.S [--function F] [--context C] [--sigprof ERA]\n"
 	"                     [--no-vdso] [--build-dir DIR] [--json FILE|-]\n"
@@ -200,13 +203,13 @@ static int cmd_run(int argc, char **argv)
 	const char *function = "walltime", *context = "curg", *sigprof = NULL;
 	uint64_t budget = 0;
 	int no_vdso = 0, list_boundaries = 0;
-	uint64_t iterations = 1;
+	uint64_t iterations = 1, timeout = 0;
 	char dirbuf[PATH_MAX];
 	const struct cli_option options[] = {
 		CLI_VALUE("--arch", &arch), CLI_VALUE("--variant", &variant), CLI_VALUE("--function", &function),
 		CLI_VALUE("--context", &context), CLI_VALUE("--sigprof", &sigprof), CLI_VALUE("--json", &json),
 		CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--handler-budget", NULL),
-		CLI_VALUE("--iterations", NULL), CLI_FLAG("--no-vdso", &no_vdso),
+		CLI_VALUE("--iterations", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--no-vdso", &no_vdso),
 		CLI_FLAG("--boundaries", &list_boundaries), CLI_END,
 	};
 
@@ -217,10 +220,12 @@ static int cmd_run(int argc, char **argv)
 			return 2;
 		i += used - 1;
 		if (!strcmp(a, "--iterations") &&
-		    (cli_parse_u64(v, 0, &iterations) || iterations == 0 || iterations > 100000))
-			return cli_fail("run: bad --iterations '%s' (1 to 100000)%s", v, "");
+		    (cli_parse_u64(v, 0, &iterations) || iterations == 0 || iterations > PROBE_MAX_ITERATIONS))
+			return cli_fail("run: bad --iterations '%s' (1 to %s)", v, PROBE_MAX_ITERATIONS_TEXT);
 		if (!strcmp(a, "--handler-budget") && (cli_parse_u64(v, 0, &budget) || budget == 0))
 			return cli_fail("run: bad --handler-budget '%s'%s", v, "");
+		if (!strcmp(a, "--timeout") && (cli_parse_u64(v, 10, &timeout) || timeout == 0 || timeout > 86400))
+			return cli_fail("run: bad --timeout '%s' (seconds, 1 to 86400)%s", v, "");
 	}
 	if (!arch)
 		return cli_fail("run: --arch is required (386, amd64 or arm)%s%s", "", "");
@@ -239,29 +244,26 @@ static int cmd_run(int argc, char **argv)
 		return bad;
 
 	FILE *jf = NULL;
-	if (json) {
-		jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
-		if (!jf)
-			return cli_fail("run: cannot write %s: %s", json, strerror(errno));
-	}
+	int json_created = 0;
+	if (json && !(jf = cli_json_open(json, &json_created)))
+		return cli_fail("run: cannot write %s: %s", json, strerror(errno));
 	struct probe_config cfg = {
 		.ops = ops, .build_dir = build_dir, .variant = variant, .function = function,
 		.context = context, .era = era, .vdso = !no_vdso, .handler_budget = budget, .progress = 1,
-		.iterations = iterations,
+		.iterations = iterations, .timeout_s = timeout,
 		.boundary_log = list_boundaries ? (jf == stdout ? stderr : stdout) : NULL,
 	};
 	struct probe_result res;
 	char err[256];
 	if (probe_run(&cfg, &res, err, sizeof err)) {
-		if (jf && jf != stdout) {
-			fclose(jf);
-			remove(json);
-		}
+		cli_json_discard(jf, json, json_created);
 		return cli_fail("run: %s%s", err, "");
 	}
 	probe_print_summary(jf == stdout ? stderr : stdout, &res);
 	int status = res.pass ? 0 : 1;
-	if (jf) {
+	if (jf && cli_json_begin(jf))
+		status = cli_fail("run: cannot write %s: %s", json, strerror(errno));
+	else if (jf) {
 		const struct probe_result *one = &res;
 		probe_print_json(jf, &one, 1);
 		if (cli_json_close(jf))

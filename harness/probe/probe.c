@@ -53,8 +53,6 @@
 #include "vvar.h"
 
 #define DEFAULT_HANDLER_BUDGET 1000000ull	/* the handler takes a few thousand */
-#define MAX_BOUNDARIES 10000000ull	/* a chain that never returns */
-#define RUN_TIMEOUT_US (120ull * 1000000)
 
 /* ERA_* of fixtures/variant.h, by number. */
 static const char *const era_names[] = { "go1.10", "go1.11", "modern" };
@@ -117,6 +115,9 @@ struct probe {
 	uint64_t sample_addr;
 	uint64_t drop_fn[3];		/* walltime, nanotime, vdsoCall (0: absent) */
 	uint64_t drop_end[3];
+	uint64_t max_boundaries;	/* probe_boundary_limit of the run's calls */
+	double deadline;		/* now_s() past which the run stops */
+	int timed_out;
 	uc_context *ctx;
 	struct sys_state sys_saved;
 
@@ -841,6 +842,33 @@ static int fail2(char *err, size_t errlen, const char *fmt, const char *a, const
 	return 2;
 }
 
+uint64_t probe_boundary_limit(uint64_t iterations)
+{
+	uint64_t calls = iterations ? iterations : 1;
+	return calls < 10 ? 10 * PROBE_BOUNDARIES_PER_CALL : calls * PROBE_BOUNDARIES_PER_CALL;
+}
+
+/* What is left of the run's time, for machine_run (never 0: no limit). */
+static uint64_t remaining_us(const struct probe *p)
+{
+	double left = p->deadline - now_s();
+	return left > 1e-6 ? (uint64_t)(left * 1e6) : 1;
+}
+
+static uint64_t run_timeout_s(const struct probe_config *cfg)
+{
+	return cfg->timeout_s ? cfg->timeout_s : PROBE_DEFAULT_TIMEOUT_S(cfg->iterations ? cfg->iterations : 1);
+}
+
+/* The first line of what the guest wrote to fd, bounded by what it wrote
+ * (the buffer holds no NUL of its own). */
+static void first_line(const struct outbuf *o, char *buf, size_t n)
+{
+	const char *nl = o->data ? memchr(o->data, '\n', o->len) : NULL;
+	size_t len = nl ? (size_t)(nl - o->data) : o->len;
+	snprintf(buf, n, "%.*s", (int)(len < n ? len : n - 1), o->data ? o->data : "");
+}
+
 /* An invariant of the window failed; inside a nested trial it says which. */
 static void window_failed(struct probe *p, const char *what)
 {
@@ -894,6 +922,15 @@ static int advance(struct probe *p, uint64_t pc, int *broken_reported)
 		window_failed(p, "the shadow stack overflowed");
 		return 1;
 	}
+	if (now_s() >= p->deadline) {
+		char what[160];
+		snprintf(what, sizeof what, "the run reached its time limit (--timeout %llu s) after %llu boundaries: "
+			 "the chain did not return in time", (unsigned long long)run_timeout_s(p->cfg),
+			 (unsigned long long)p->res->boundaries);
+		window_failed(p, what);
+		p->timed_out = 1;
+		return 1;
+	}
 	return 0;
 }
 
@@ -923,7 +960,7 @@ static int nested_trial(struct probe *p, uint64_t k, uc_context *saved)
 			uint64_t pc = machine_pc(mc);
 			if (chain_over(p, pc))
 				break;
-			if (++steps == MAX_BOUNDARIES) {
+			if (++steps == p->max_boundaries) {
 				window_failed(p, "the chain did not return within the boundary limit");
 				break;
 			}
@@ -966,7 +1003,11 @@ static int probe_window(struct probe *p)
 		uint64_t pc = machine_pc(mc);
 		if (chain_over(p, pc))
 			break;
-		if (res->boundaries == MAX_BOUNDARIES) {
+		if (p->timed_out) {	/* in a nested trial */
+			rc = 1;
+			break;
+		}
+		if (res->boundaries == p->max_boundaries) {
 			invariant_failed(res, "the chain did not return within the boundary limit");
 			rc = 1;
 			break;
@@ -1095,6 +1136,8 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	p.cfg = cfg;
 	p.res = res;
 	p.trial_k = -1;
+	p.deadline = now_s() + (double)run_timeout_s(cfg);
+	p.max_boundaries = probe_boundary_limit(cfg->iterations);
 	if (!ops)
 		return fail2(err, errlen, "no architecture given%s%s", "", "");
 	if (strcmp(function, "walltime") && strcmp(function, "nanotime"))
@@ -1247,14 +1290,17 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 
 	/* Full speed to the root. */
 	p.mode = MODE_TO_ROOT;
-	int r = machine_run(mc, 0, RUN_TIMEOUT_US);
+	int r = machine_run(mc, 0, remaining_us(&p));
 	p.mode = MODE_FREE;
 	if (r == 0 || mc->fault.kind != FAULT_STOPPED || machine_pc(mc) != p.root_lo) {
 		char line[256] = "";
-		if (r)
+		if (r && mc->fault.kind == FAULT_STOPPED && now_s() >= p.deadline)
+			snprintf(line, sizeof line, "it ran out of time (--timeout %llu s)",
+				 (unsigned long long)run_timeout_s(cfg));
+		else if (r)
 			guest_fault_line(&p.g, line, sizeof line);
 		else if (mc->out[2].len)
-			snprintf(line, sizeof line, "%.*s", (int)strcspn(mc->out[2].data, "\n"), mc->out[2].data);
+			first_line(&mc->out[2], line, sizeof line);
 		else
 			snprintf(line, sizeof line, "it exited with status %d", mc->exit_status);
 		fail2(err, errlen, "the guest never reached %s: %s", root_name, line);
@@ -1303,8 +1349,17 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		invariant_failed(res, what);
 	}
 	/* The rest of the run: the guest's own checks of the call. */
-	if (wr == 0)
-		guest_invariants(&p, machine_run(mc, 0, RUN_TIMEOUT_US));
+	if (wr == 0) {
+		int faulted = machine_run(mc, 0, remaining_us(&p));
+		if (faulted && mc->fault.kind == FAULT_STOPPED && now_s() >= p.deadline) {
+			char what[120];
+			snprintf(what, sizeof what, "the guest did not exit within the run's time limit (--timeout %llu s)",
+				 (unsigned long long)run_timeout_s(cfg));
+			invariant_failed(res, what);
+		} else {
+			guest_invariants(&p, faulted);
+		}
+	}
 	if (res->boundaries == 0)
 		invariant_failed(res, "no boundary was probed");
 
