@@ -1,6 +1,7 @@
 /*
  * sigstep check --arch A FILE.S [--function F] [--context C] [--sigprof ERA]
- *                [--no-vdso] [--handler-budget N] [--build-dir DIR] [--json FILE|-]
+ *                [--no-vdso] [--handler-budget N] [--timeout SECONDS] [--build-dir DIR]
+ *                [--json FILE|-]
  *
  * A user's own trampoline file, held to the contract of arch/README.md:
  * it is assembled and linked into a guest image exactly as the build makes
