@@ -39,6 +39,11 @@ no_temp_left() { # nothing sigstep made is left in TMPDIR
 	left=$(ls -A "$TMPDIR")
 	[ -z "$left" ] || { fail "$1: left in the temp dir: $left"; rm -rf "${TMPDIR:?}"/*; }
 }
+children_of() { # children_of PID: its live children (from /proc: no procps needed)
+	cat /proc/[0-9]*/stat 2>/dev/null |
+		sed -n 's/^\([0-9]*\) .*) \([A-Za-z]\) \([0-9]*\) .*/\1 \2 \3/p' |
+		awk -v p="$1" '$3 == p && $2 != "Z" { print $1 }'
+}
 dead() { # dead PID: gone, or a zombie waiting for init
 	[ ! -e "/proc/$1" ] || [ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = Z ]
 }
@@ -200,7 +205,8 @@ interrupt-matrix)
 		n=$((n + 1))
 	done
 	[ -n "$(ls -A "$TMPDIR")" ] || fail "the matrix built no mutant"
-	kids=$(ps -o pid= --ppid $pid)
+	kids=$(children_of $pid)
+	[ -n "$kids" ] || fail "no child of the matrix seen while it built its mutants"
 	kill -TERM $pid
 	wait $pid
 	got=$?
@@ -233,7 +239,7 @@ matrix-child-crash)
 	killed=
 	n=0
 	while [ -z "$killed" ] && [ $n -lt 20000 ] && kill -0 $pid 2>/dev/null; do
-		for k in $(ps -o pid=,stat= --ppid $pid | awk '$2 !~ /^Z/ { print $1 }'); do
+		for k in $(children_of $pid); do
 			kill -"$sig" "$k" 2>/dev/null && killed=$k && break
 		done
 		n=$((n + 1))

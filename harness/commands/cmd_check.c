@@ -155,7 +155,7 @@ static double now_s(void)
 /* Runs argv[0] (found on PATH if it has no slash) with the caller's
  * stdout/stderr, in a process group of its own that dies with sigstep.
  * Its exit status; SPAWN_TIMED_OUT after it ran past the tool's time
- * limit (the group is killed); -1 with errno if it could not start or did
+ * limit (the group is stopped); -1 with errno if it could not start or did
  * not exit normally. */
 static int spawn_wait(const char *const *argv)
 {
@@ -201,9 +201,12 @@ static int spawn_wait(const char *const *argv)
 			cleanup_forget_child(pid);
 			return -1;
 		}
-		if (!timed_out && now_s() >= deadline) {
-			kill(-pid, SIGKILL);
-			timed_out = 1;
+		/* Past the limit: SIGTERM, so that cc removes its own temporary
+		 * files, and SIGKILL two seconds later if anything is left. */
+		if (timed_out < 2 && now_s() >= deadline) {
+			kill(-pid, timed_out ? SIGKILL : SIGTERM);
+			timed_out++;
+			deadline += 2;
 		}
 		struct timespec ts = { 0, 5 * 1000000L };
 		nanosleep(&ts, NULL);
