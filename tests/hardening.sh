@@ -194,6 +194,27 @@ tool-timeout|interrupt-check-term|interrupt-check-int)
 	no_temp_left "$case"
 	;;
 
+interrupt-check-probing)
+	# SIGTERM while check probes its image (a trampoline that loops): the
+	# image and its directory go, and check dies of the signal.
+	sed '/^walltime:/a\
+1:	jmp 1b' "$src/arch/amd64/trampoline_master.S" >"$tmp/loops.S"
+	"$sigstep" check --arch amd64 "$tmp/loops.S" >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	n=0
+	while [ -z "$(ls "$TMPDIR"/sigstep-check-*/sigstep-guest-loops 2>/dev/null)" ] && [ $n -lt 6000 ]; do
+		sleep 0.01
+		n=$((n + 1))
+	done
+	[ $n -lt 6000 ] || fail "check never linked its image"
+	sleep 0.2	# into the probe
+	kill -TERM $pid
+	wait $pid
+	got=$?
+	[ "$got" -eq 143 ] || fail "sigstep check exited $got after SIGTERM, not 143"
+	no_temp_left "interrupted probe"
+	;;
+
 interrupt-matrix)
 	# SIGTERM while the matrix builds its mutants: no build directory is
 	# left, no child outlives it, and it dies of the signal.
