@@ -1303,7 +1303,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	}
 	argv[argc] = NULL;
 	struct guest_config gc = { .ops = ops, .image_path = image, .vdso_path = cfg->vdso ? vdso : NULL,
-				   .argc = argc, .argv = argv };
+				   .vdso_base = cfg->vdso ? cfg->vdso_base : 0, .argc = argc, .argv = argv };
 	const char *bad;
 	if (guest_load(&p.g, &gc, lerr, &bad)) {
 		if (bad)
@@ -1312,6 +1312,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	}
 	p.mc = p.g.mc;
 	struct machine *mc = p.mc;
+	res->vdso_base = p.g.vdso_base;
 	if (cfg->vdso && knobs[0] &&
 	    machine_write(mc, p.g.vdso_base - VVAR_PAGE_SIZE + VVAR_clobber, &kv, sizeof kv)) {
 		fail2(err, errlen, "cannot write the knobs into the vvar page%s%s", "", "");

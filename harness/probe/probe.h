@@ -57,6 +57,7 @@ struct probe_config {
 	const char *context;	/* "curg" | "g0" | "gsignal" (the g0 chain moved onto the signal stack, g = gsignal) */
 	int era;		/* -1: the variant's own; else ERA_GO110/GO111/MODERN */
 	int vdso;		/* 1: synthetic vDSO mapped and announced; 0: absent (fallback) */
+	uint64_t vdso_base;	/* where the vDSO goes (vvar one page below); 0: the arch's default */
 	uint64_t handler_budget;	/* instructions per handler run (0: default) */
 	int progress;		/* print a progress line on stderr for long runs */
 	uint64_t iterations;	/* calls of the function in the window (0: 1) */
@@ -90,6 +91,7 @@ struct violation {
 struct probe_result {
 	char arch[16], variant[64], function[16], context[8], era_name[8];
 	int vdso;		/* as in the configuration */
+	uint64_t vdso_base;	/* where the vDSO was mapped; 0 when absent */
 	uint64_t boundaries;
 	uint64_t probed;	/* samples judged (every: = boundaries; sample: N; nested: more) */
 	char inject[40];	/* "every", "sample:N seed=S", "nested" */
