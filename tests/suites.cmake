@@ -73,3 +73,12 @@ sigstep_check_suite(nested
   DEPENDS guest-386 guest-amd64 guest-arm)
 target_link_libraries(test_nested PRIVATE sigstep_engine)
 target_compile_definitions(test_nested PRIVATE SIGSTEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+
+# vDSO placement: bad bases refused in one line (loader, commands,
+# scenario keys); the second base gives the same verdicts; below the text
+# go1.10's external becomes system.
+sigstep_check_suite(placement
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_placement.c
+  DEPENDS guest-386 guest-amd64 guest-arm)
+target_link_libraries(test_placement PRIVATE sigstep_engine)
+target_compile_definitions(test_placement PRIVATE SIGSTEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
