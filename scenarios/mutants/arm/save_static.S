@@ -1,7 +1,9 @@
 // mutant: the old vdsoPC/vdsoSP are saved in a static save area instead of the frame: not re-entrant
 // base: arch/arm/trampoline_master.S
 // expect: sigprof=go1.11 inject=nested fail invariant=vdsoSP-changed
-// expect: pass
+// expect: sigprof=go1.11 pass
+// (Every row under Go 1.11's sigprof, whose samples of master on curg all pass: the rows test the checks of the
+// nested trials, not the traceback.)
 // A call with no other in flight saves (0, 0) and restores it: every run passes.  A clock read in the signal
 // handler while vdsoSP is set saves the interrupted call's vdsoPC/vdsoSP over the (0, 0) that call saved, and
 // restores them on its way out -- right for itself, so the nested read's own check passes -- but the interrupted
