@@ -41,7 +41,11 @@ int verdict_passes(enum verdict v);
  * whose handler also reads the clock through the variant's nanotime (g =
  * m.gsignal, as Go's handler runs) is delivered and its effects kept; then
  * every later boundary of the chain is probed; then everything is put
- * back for k+1. */
+ * back for k+1.  Each such trial is judged beyond its samples: the nested
+ * read's result against the emulated clock and m.vdsoSP/vdsoPC around it,
+ * and, once the chain returns, the guest's own checks of the interrupted
+ * call (run to the guest's exit, then undone); the first failing trial
+ * and how many failed go into the run's invariants. */
 enum probe_inject { PROBE_EVERY, PROBE_SAMPLE, PROBE_NESTED, PROBE_COUNT_ONLY };
 
 #define PROBE_MAX_FRAMES 32
