@@ -11,7 +11,8 @@
 // the handler's CLOCK_MONOTONIC reading as the wall clock.  Samples never see it (the traceback does not read the
 // buffer), nor does the nested read itself; only the guest's checks at the end of each nested trial do.  (Under the
 // emulated clock a nanotime caught the same way returns the handler's reading of the same clock at the same tick:
-// harmless there, hence the pass line.)  Go keeps the timespec on the stack it switched to for this reason.
+// harmless there, hence the pass line.)  Go keeps the timespec in stack space of each call ("Space for results" in
+// nanotime1), which is what makes the nested call harmless; no Go issue: the shortcut re-entrancy forbids.
 /*
  * walltime / nanotime on 386 as Go master has them (2024,
  * src/runtime/sys_linux_386.s; reference/go-source/master-2024-386.s):

@@ -11,7 +11,8 @@
 // the handler's CLOCK_MONOTONIC reading as the wall clock.  Samples never see it (the traceback does not read the
 // buffer), nor does the nested read itself; only the guest's checks at the end of each nested trial do.  (Under the
 // emulated clock a nanotime caught the same way returns the handler's reading of the same clock at the same tick:
-// harmless there, hence the pass line.)  Go keeps the timespec in the caller's frame for this reason.
+// harmless there, hence the pass line.)  Go keeps the timespec in the frame of each call ($spec-12(SP)), which is what
+// makes the nested call harmless; no Go issue: the shortcut re-entrancy forbids.
 /*
  * walltime and nanotime on linux/arm as in Go master (2024): the vDSO call
  * is factored into vdsoCall, which is re-entrant (it saves the old
