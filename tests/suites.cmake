@@ -65,3 +65,20 @@ target_link_libraries(test_scenario PRIVATE sigstep_engine)
 add_test(NAME check-mutant-is-killed
   COMMAND sh -c "\"$0\" check --arch amd64 \"$1\" >/dev/null; test $? -eq 1"
           $<TARGET_FILE:sigstep> ${CMAKE_SOURCE_DIR}/scenarios/mutants/amd64/vdsosp_after_switch.S)
+
+# Nested injection's own checks: the handler's clock read and the
+# interrupted call's end-of-trial checks (the re-entrancy mutants).
+sigstep_check_suite(nested
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_nested.c
+  DEPENDS guest-386 guest-amd64 guest-arm)
+target_link_libraries(test_nested PRIVATE sigstep_engine)
+target_compile_definitions(test_nested PRIVATE SIGSTEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+
+# vDSO placement: bad bases refused in one line (loader, commands,
+# scenario keys); the second base gives the same verdicts; below the text
+# go1.10's external becomes system.
+sigstep_check_suite(placement
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_placement.c
+  DEPENDS guest-386 guest-amd64 guest-arm)
+target_link_libraries(test_placement PRIVATE sigstep_engine)
+target_compile_definitions(test_placement PRIVATE SIGSTEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
