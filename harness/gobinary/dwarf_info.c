@@ -478,13 +478,11 @@ static int find_member(const struct dwarf_info *d, const struct type_ref *t, con
 	return -1;
 }
 
-int dwarf_member_offset(const struct dwarf_info *d, const char *type, const char *path, uint64_t *off)
+/* The offset of path inside struct t (see dwarf_member_offset). */
+static int member_offset_in(const struct dwarf_info *d, struct type_ref t, const char *path, uint64_t *off)
 {
-	struct type_ref t;
 	uint64_t total = 0;
 
-	if (find_struct(d, type, &t))
-		return -1;
 	for (const char *p = path;;) {
 		const char *dot = strchr(p, '.');
 		size_t n = dot ? (size_t)(dot - p) : strlen(p);
@@ -500,6 +498,15 @@ int dwarf_member_offset(const struct dwarf_info *d, const char *type, const char
 	}
 	*off = total;
 	return 0;
+}
+
+int dwarf_member_offset(const struct dwarf_info *d, const char *type, const char *path, uint64_t *off)
+{
+	struct type_ref t;
+
+	if (find_struct(d, type, &t))
+		return -1;
+	return member_offset_in(d, t, path, off);
 }
 
 int dwarf_struct_size(const struct dwarf_info *d, const char *type, uint64_t *size)
@@ -530,9 +537,14 @@ int dwarf_go_layout(const struct dwarf_info *d, struct go_layout *l, char *err, 
 		{ "runtime.m", "vdsoSP", offsetof(struct go_layout, m_vdsoSP) },
 		{ "runtime.m", "vdsoPC", offsetof(struct go_layout, m_vdsoPC) },
 	};
+	struct type_ref g, m;
+	int have_g = find_struct(d, "runtime.g", &g) == 0, have_m = find_struct(d, "runtime.m", &m) == 0;
+
+	/* Each struct is found once (a walk over every DIE), then each member. */
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		int is_g = !strcmp(want[i].type, "runtime.g");
 		uint64_t off;
-		if (dwarf_member_offset(d, want[i].type, want[i].path, &off)) {
+		if (!(is_g ? have_g : have_m) || member_offset_in(d, is_g ? g : m, want[i].path, &off)) {
 			fail(err, errlen, "DWARF has no %s.%s (struct offsets of the runtime's g and m are needed)",
 			     want[i].type, want[i].path);
 			return 2;

@@ -114,14 +114,6 @@ static int check_elf(struct gobinary *gb, const char *name, char *err, size_t er
 		return fail(err, errlen, name, "ELF machine %u (%u-bit) is not an architecture sigstep knows",
 			    machine, gb->is64 ? 64 : 32);
 
-	uint64_t type = EH(e_type);
-	if (type == ET_DYN)
-		return fail(err, errlen, name,
-			    "not a static executable (ELF type ET_DYN: position-independent or shared)");
-	if (type != ET_EXEC)
-		return fail(err, errlen, name, "not an executable (ELF type %llu)", (unsigned long long)type);
-	gb->entry = EH(e_entry);
-
 	uint64_t phoff = EH(e_phoff), phnum = EH(e_phnum), phentsize = EH(e_phentsize);
 	if (phentsize != (gb->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) || phnum == 0 ||
 	    !in_file(gb, phoff, phnum * phentsize))
@@ -148,8 +140,17 @@ static int check_elf(struct gobinary *gb, const char *name, char *err, size_t er
 		gb->load[gb->nload].memsz = memsz;
 		gb->nload++;
 	}
+	/* After the program headers: a dynamic program's PT_INTERP is the
+	 * clearer reason (a PIE is ET_DYN too). */
+	uint64_t type = EH(e_type);
+	if (type == ET_DYN)
+		return fail(err, errlen, name,
+			    "not a static executable (ELF type ET_DYN: position-independent or shared)");
+	if (type != ET_EXEC)
+		return fail(err, errlen, name, "not an executable (ELF type %llu)", (unsigned long long)type);
 	if (!gb->nload)
 		return fail(err, errlen, name, "no PT_LOAD segment");
+	gb->entry = EH(e_entry);
 	return 0;
 }
 
