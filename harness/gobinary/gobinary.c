@@ -174,6 +174,8 @@ static int check_sections(struct gobinary *gb, const char *name, char *err, size
 				    (unsigned long long)i);
 	}
 	const uint8_t *ss = gb->file + gb->shoff + shstrndx * gb->shentsize;
+	if (SH(ss, sh_type) == SHT_NOBITS)
+		return fail(err, errlen, name, "malformed ELF section headers (section names in a SHT_NOBITS section)");
 	gb->shstrtab = gb->file + SH(ss, sh_offset);
 	gb->shstrtab_len = (size_t)SH(ss, sh_size);
 
@@ -208,13 +210,14 @@ static const char *table_string(const uint8_t *tab, size_t len, uint64_t off)
 	return (const char *)tab + off;
 }
 
-/* The section named name: its header, NULL if none. */
+/* The section named name that has bytes in the file (checked inside it
+ * by check_sections): its header, NULL if none. */
 static const uint8_t *find_section(const struct gobinary *gb, const char *name)
 {
 	for (uint64_t i = 0; i < gb->shnum; i++) {
 		const uint8_t *s = gb->file + gb->shoff + i * gb->shentsize;
 		const char *n = table_string(gb->shstrtab, gb->shstrtab_len, SH(s, sh_name));
-		if (n && !strcmp(n, name))
+		if (n && !strcmp(n, name) && SH(s, sh_type) != SHT_NOBITS)
 			return s;
 	}
 	return NULL;
@@ -343,7 +346,7 @@ static int dwarf_section(struct gobinary *gb, const char *what, uint8_t **out, s
 		s = find_section(gb, sname);
 		zdebug = 1;
 	}
-	if (!s || SH(s, sh_type) == SHT_NOBITS)
+	if (!s)
 		return 1;
 	char why[GOBINARY_ERR_MAX];
 	if (elf_section_contents(gb->file + SH(s, sh_offset), (size_t)SH(s, sh_size), SH(s, sh_flags), gb->is64,

@@ -302,9 +302,7 @@ static int pcvalue_walk(const struct pclntab *t, const struct go_func *f, uint32
 			*value = val;
 			return n;
 		}
-		pc = next;
-		if (n > (int)(t->pc.len))	/* cannot happen: each run takes two bytes */
-			return -1;
+		pc = next;	/* each run takes at least two bytes: the walk ends */
 	}
 	return target ? -1 : n;
 }
