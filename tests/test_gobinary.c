@@ -577,6 +577,18 @@ START_TEST(refuses_another_arch_stripped_and_unknown_pclntab)
 	refused("no-symtab", b, len, "no ELF symbol table");
 	free(b);
 
+	/* A split text (two sections named .text): refused, not misread. */
+	b = edited(arch, &len);
+	uint8_t *text;
+	ck_assert_int_eq(section(b, len, ".text", &text, &off, &size), 0);
+	ck_assert_int_eq(section(b, len, ".noptrdata", &hdr, &off, &size), 0);
+	if (b[EI_CLASS] == ELFCLASS64)
+		((Elf64_Shdr *)hdr)->sh_name = ((Elf64_Shdr *)text)->sh_name;
+	else
+		((Elf32_Shdr *)hdr)->sh_name = ((Elf32_Shdr *)text)->sh_name;
+	refused("split-text", b, len, "2 .text sections");
+	free(b);
+
 	/* Older pclntabs: Go 1.16-1.17 (0xfffffffa), Go 1.2-1.15 (0xfffffffb);
 	 * and one never written. */
 	static const uint32_t magics[] = { 0xfffffffa, 0xfffffffb, 0x12345678 };

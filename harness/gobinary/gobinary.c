@@ -304,6 +304,18 @@ static int open_pclntab(struct gobinary *gb, const char *name, char *err, size_t
 	if (gb->text != pclntab_text_start(gb->pcln) || gb->etext < gb->text)
 		return fail(err, errlen, name, "pclntab text start 0x%llx is not runtime.text 0x%llx",
 			    (unsigned long long)pclntab_text_start(gb->pcln), (unsigned long long)gb->text);
+	/* A very large program's text is split into several sections, all
+	 * named .text, and its pclntab offsets then go through the
+	 * runtime's textsectmap, which this reader does not apply. */
+	unsigned ntext = 0;
+	for (uint64_t i = 0; i < gb->shnum; i++) {
+		const uint8_t *sh = gb->file + gb->shoff + i * gb->shentsize;
+		const char *n = table_string(gb->shstrtab, gb->shstrtab_len, SH(sh, sh_name));
+		ntext += n && !strcmp(n, ".text");
+	}
+	if (ntext > 1)
+		return fail(err, errlen, name, "%u .text sections (a split text, mapped by textsectmap): not supported",
+			    ntext);
 	return 0;
 }
 
