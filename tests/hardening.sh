@@ -255,7 +255,7 @@ matrix-child-crash)
 		sig=ABRT
 		echo "harden-$case: under the sanitizers the child is sent SIGABRT, not SIGSEGV (ASan catches SIGSEGV)"
 	fi
-	"$sigstep" matrix --build-dir "$build" --no-scenarios --jobs 1 >"$tmp/out" 2>"$tmp/err" &
+	"$sigstep" matrix --build-dir "$build" --no-scenarios --jobs 2 >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	killed=
 	n=0

@@ -365,7 +365,8 @@ START_TEST(nested_clock_read_breaks_seed_not_master)
 	struct probe_result master = probe("386", "master", PROBE_NESTED, 0, 0);
 	/* every k: the nested signal, then k and every later boundary again */
 	ck_assert_uint_eq(seed.probed, seed.boundaries * (seed.boundaries + 3) / 2);
-	ck_assert(seed.invariants_ok && master.invariants_ok);
+	/* seed's nested read leaves vdsoSP 0 under the outer call (tests/test_nested.c) */
+	ck_assert(!seed.invariants_ok && strstr(seed.invariants, "nested-vdsoSP-changed") && master.invariants_ok);
 	/* without nesting seed's samples are wrong, never _VDSO: a nested
 	 * read that clears vdsoSP under the outer call makes them so */
 	ck_assert_uint_eq(plain.verdicts[VERDICT_VDSO], 0);

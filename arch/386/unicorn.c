@@ -293,6 +293,7 @@ const struct arch_ops arch_386_ops = {
 	.mmap_base = 0x70000000u,
 	.mmap_end = 0xa0000000u,
 	.vdso_base = 0xb7fff000u,
+	.vdso_base_alt = 0x10000000u,	/* 256 MiB: above the text at 4 MiB, below the mmap arena */
 	.address_limit = 0xc0000000u,
 	.syscalls = i386_syscalls,
 	.nsyscalls = sizeof i386_syscalls / sizeof i386_syscalls[0],

@@ -243,6 +243,7 @@ const struct arch_ops arch_amd64_ops = {
 	.mmap_base = 0x7f0000000000ull,
 	.mmap_end = 0x7ff000000000ull,
 	.vdso_base = 0x7ffff7fc1000ull,
+	.vdso_base_alt = 0x10000000ull,	/* 256 MiB: above the text at 4 MiB, in the low 4 GiB */
 	.address_limit = 0x800000000000ull,
 	.syscalls = amd64_syscalls,
 	.nsyscalls = sizeof amd64_syscalls / sizeof amd64_syscalls[0],

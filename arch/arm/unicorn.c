@@ -195,6 +195,7 @@ const struct arch_ops arch_arm_ops = {
 	.mmap_base = 0x70000000u,
 	.mmap_end = 0xa0000000u,
 	.vdso_base = 0xb6fff000u,
+	.vdso_base_alt = 0x10000000u,	/* 256 MiB: above the text at 4 MiB, below the mmap arena */
 	.address_limit = 0xbf000000u,
 	.syscalls = arm_syscalls,
 	.nsyscalls = sizeof arm_syscalls / sizeof arm_syscalls[0],

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "arch_ops.h"
+#include "loader.h"
 
 void cli_put_line(FILE *out, const char *line)
 {
@@ -132,6 +133,23 @@ void cli_json_discard(FILE *jf, const char *path, int created)
 	fclose(jf);
 	if (created)
 		unlink(path);
+}
+
+int cli_vdso_base(const char *cmd, const char *v, const struct arch_ops *ops, uint64_t *base)
+{
+	char err[LOADER_ERR_MAX], on[48] = "";
+	if (cli_parse_u64(v, 0, base))
+		return cli_fail_in(cmd, "bad --vdso-base '%s' (an address, e.g. 0x%s)", v, "50000000");
+	for (const struct arch_ops *const *o = arch_ops_all; *o; o++) {
+		if (ops && *o != ops)
+			continue;
+		if (loader_vdso_base_usable(*o, *base, err)) {
+			if (!ops)	/* the matrix: say which arch refuses it */
+				snprintf(on, sizeof on, " (on %s)", (*o)->name);
+			return cli_fail_in(cmd, "--vdso-base: %s%s", err, on);
+		}
+	}
+	return 0;
 }
 
 int cli_function_context(const char *cmd, const char *function, const char *context)

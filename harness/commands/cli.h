@@ -65,6 +65,14 @@ FILE *cli_json_open(const char *path, int *created);
 int cli_json_begin(FILE *jf);
 void cli_json_discard(FILE *jf, const char *path, int created);
 
+/*
+ * The value of --vdso-base for CMD: a number (C's prefixes) that puts the
+ * vDSO where the arch's layout lets it go (loader_vdso_base_usable), for
+ * `ops`, or for every arch when ops is NULL (the matrix).  0 with *base;
+ * 2 after one line saying why not.
+ */
+int cli_vdso_base(const char *cmd, const char *v, const struct arch_ops *ops, uint64_t *base);
+
 /* The function and context of `sigstep run` and `sigstep check`: 0; or 2
  * after "sigstep: CMD: unknown function ..." or "... unknown context ...". */
 int cli_function_context(const char *cmd, const char *function, const char *context);

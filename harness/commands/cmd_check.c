@@ -1,7 +1,7 @@
 /*
  * sigstep check --arch A FILE.S [--function F] [--context C] [--sigprof ERA]
- *                [--no-vdso] [--handler-budget N] [--timeout SECONDS] [--build-dir DIR]
- *                [--json FILE|-]
+ *                [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--timeout SECONDS]
+ *                [--build-dir DIR] [--json FILE|-]
  *
  * A user's own trampoline file, held to the contract of arch/README.md:
  * it is assembled and linked into a guest image exactly as the build makes
@@ -48,8 +48,8 @@ static double tool_deadline;	/* now_s() past which no tool may run; 0: none */
 static const char usage[] =
 	"usage: sigstep check --arch {386,amd64,arm} FILE.S [--function {walltime,nanotime}]\n"
 	"                     [--context {curg,g0,gsignal}] [--sigprof {go1.10,go1.11,modern}]\n"
-	"                     [--no-vdso] [--handler-budget N] [--timeout SECONDS] [--build-dir DIR]\n"
-	"                     [--json FILE|-]\n";
+	"                     [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--timeout SECONDS]\n"
+	"                     [--build-dir DIR] [--json FILE|-]\n";
 
 /* toolchain.txt, split by role; every string points into `text`. */
 struct toolchain {
@@ -365,12 +365,14 @@ int cmd_check(int argc, char **argv)
 	const char *arch = NULL, *file = NULL, *function = "walltime", *context = "curg";
 	const char *json = NULL, *build_dir = NULL;
 	int era = -1, no_vdso = 0;
-	uint64_t budget = 0;
+	uint64_t budget = 0, vdso_base = 0;
+	const char *base_arg = NULL;
 	char dirbuf[PATH_MAX];
 	const struct cli_option options[] = {
 		CLI_VALUE("--arch", &arch), CLI_VALUE("--function", &function), CLI_VALUE("--context", &context),
 		CLI_VALUE("--sigprof", NULL), CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &build_dir),
 		CLI_VALUE("--handler-budget", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--no-vdso", &no_vdso),
+		CLI_VALUE("--vdso-base", &base_arg),
 		CLI_END,
 	};
 	uint64_t timeout = 0;
@@ -406,6 +408,10 @@ int cmd_check(int argc, char **argv)
 	const struct arch_ops *ops = cli_arch(NULL, arch);
 	if (!ops)
 		return 2;
+	if (base_arg && no_vdso)
+		return cli_fail("check: --no-vdso and --vdso-base exclude each other%s%s", "", "");
+	if (base_arg && cli_vdso_base("check", base_arg, ops, &vdso_base))
+		return 2;
 	struct stat st;
 	if (stat(file, &st))
 		return cli_fail("%s: %s", file, strerror(errno));
@@ -440,6 +446,7 @@ int cmd_check(int argc, char **argv)
 			.context = context,
 			.era = era,
 			.vdso = !no_vdso,
+			.vdso_base = vdso_base,
 			.handler_budget = budget,
 			.progress = isatty(2),
 		};

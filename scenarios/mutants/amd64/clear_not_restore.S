@@ -1,9 +1,10 @@
 // mutant: clears m.vdsoSP on the way out instead of restoring the old value (Go 1.11's way): not re-entrant
 // base: arch/amd64/trampoline_master.S
-// expect: function=nanotime inject=nested fail vdso wrong !fault !hang
+// expect: function=nanotime inject=nested fail vdso wrong !fault !hang invariant=nested-vdsoSP-changed
 // expect: function=nanotime pass
 // Without a nested clock read it passes (the second expect line): only a signal handler that reads the clock
-// while the call is interrupted can tell, and the nested injection does.
+// while the call is interrupted can tell, and the nested injection does: the later samples of the outer call, and the
+// nested read's own check (vdsoSP 0 after it, not the outer call's).
 /*
  * walltime and nanotime as Go master (2024) has them on linux/amd64:
  * re-entrant (the old vdsoPC/vdsoSP are saved in the frame and restored on
