@@ -41,30 +41,37 @@ static void pause_ms(long ms)
 
 static void stop_children(void)
 {
-	for (int i = 0; i < MAX_CHILDREN; i++)
+	static char reaped[MAX_CHILDREN];
+	for (int i = 0; i < MAX_CHILDREN; i++) {
+		reaped[i] = 0;
 		if (children[i].used)
 			kill(children[i].group ? -children[i].pid : children[i].pid, SIGTERM);
+	}
 	/* Two seconds to clean up after themselves (a matrix row removes
 	 * its own build directory), then they are killed. */
 	for (int tick = 0; tick < 200; tick++) {
 		int left = 0;
 		for (int i = 0; i < MAX_CHILDREN; i++)
-			if (children[i].used) {
+			if (children[i].used && !reaped[i]) {
 				if (waitpid(children[i].pid, NULL, WNOHANG) == 0)
 					left = 1;
 				else
-					children[i].used = 0;
+					reaped[i] = 1;
 			}
 		if (!left)
-			return;
+			break;
 		pause_ms(10);
 	}
-	for (int i = 0; i < MAX_CHILDREN; i++)
-		if (children[i].used) {
+	for (int i = 0; i < MAX_CHILDREN; i++) {
+		if (!children[i].used)
+			continue;
+		/* a group: whatever its leader left running goes too */
+		if (!reaped[i] || children[i].group)
 			kill(children[i].group ? -children[i].pid : children[i].pid, SIGKILL);
+		if (!reaped[i])
 			waitpid(children[i].pid, NULL, 0);
-			children[i].used = 0;
-		}
+		children[i].used = 0;
+	}
 }
 
 static void on_signal(int sig)

@@ -450,9 +450,9 @@ int cmd_check(int argc, char **argv)
 			.handler_budget = budget,
 			.progress = isatty(2),
 		};
-		if (timeout) {
-			double left = tool_deadline - now_s();
-			cfg.timeout_s = left >= 1 ? (uint64_t)left : 1;
+		if (timeout) {	/* what is left of it */
+			cfg.timeout_s = timeout;
+			cfg.deadline = tool_deadline;
 		}
 		memset(&res, 0, sizeof res);
 		if (probe_run(&cfg, &res, err, sizeof err)) {

@@ -1275,7 +1275,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	p.cfg = cfg;
 	p.res = res;
 	p.trial_k = -1;
-	p.deadline = now_s() + (double)run_timeout_s(cfg);
+	p.deadline = cfg->deadline ? cfg->deadline : now_s() + (double)run_timeout_s(cfg);
 	p.max_boundaries = probe_boundary_limit(cfg->iterations);
 	if (!ops)
 		return fail2(err, errlen, "no architecture given%s%s", "", "");

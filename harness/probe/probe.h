@@ -70,6 +70,10 @@ struct probe_config {
 	 * so: before the chain's root, as unusable input (2); in the window
 	 * or after it, as a failed invariant. */
 	uint64_t timeout_s;
+	/* Non-zero: the run's time ends at this CLOCK_MONOTONIC second instead
+	 * (sigstep check: its --timeout began before the build); timeout_s is
+	 * then only the limit the messages name. */
+	double deadline;
 	/* Non-NULL: one line "boundary PC WHERE VERDICT" per probe, in order
 	 * (WHERE as the guest's own oracle names it: "walltime+0x1c",
 	 * "vdso+0x680"), for comparing engines boundary by boundary. */
