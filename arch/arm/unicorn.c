@@ -167,6 +167,40 @@ static const struct sysent arm_syscalls[] = {
 	{ 0x0f0005, "set_tls", NULL },
 };
 
+/*
+ * Go's rule (cmd/internal/obj/arm/obj5.go, preprocess): ADD/SUB $c, R13,
+ * MOVW.W Rx, -c(R13) (str with pre-index writeback) and MOVW.P c(R13), Rx
+ * (ldr with post-index writeback, the RET MOVW.P c(R13), R15 included)
+ * set Spadj and move pcsp; any other instruction whose destination
+ * register is R13 sets FuncFlag_SPWRITE (MOVW Rx, R13, BIC $7, R13,
+ * MOVW off(Rx), R13).  Go never emits a multi-register push/pop on R13
+ * (its MOVM has no Spadj and no R13 destination): neither here.
+ */
+static enum sp_write arm_sp_write(const cs_insn *insn, const cs_insn *next, int at_entry)
+{
+	const cs_arm *a = &insn->detail->arm;
+	(void)next;
+	(void)at_entry;
+	switch (insn->id) {
+	case ARM_INS_PUSH: case ARM_INS_POP:
+		/* capstone's names for str rX, [sp, #-4]! / ldr rX, [sp], #4 */
+		return a->op_count == 1 ? SP_TRACKED : SP_NONE;
+	case ARM_INS_STR: case ARM_INS_LDR:
+		if (a->writeback && a->op_count >= 2 && a->operands[1].type == ARM_OP_MEM &&
+		    a->operands[1].mem.base == ARM_REG_SP)
+			return SP_TRACKED;
+		break;
+	}
+	if (a->op_count < 1 || a->operands[0].type != ARM_OP_REG || a->operands[0].reg != ARM_REG_SP ||
+	    !(a->operands[0].access & CS_AC_WRITE))
+		return SP_NONE;
+	if ((insn->id == ARM_INS_ADD || insn->id == ARM_INS_SUB) && a->op_count == 3 &&
+	    a->operands[1].type == ARM_OP_REG && a->operands[1].reg == ARM_REG_SP &&
+	    a->operands[2].type == ARM_OP_IMM)
+		return SP_TRACKED;
+	return SP_UNTRACKED;
+}
+
 const struct arch_ops arch_arm_ops = {
 	.name = "arm",
 	.uc_arch = UC_ARCH_ARM,
@@ -174,6 +208,7 @@ const struct arch_ops arch_arm_ops = {
 	.uc_cpu = UC_CPU_ARM_CORTEX_A15,	/* ARMv7-A with VFPv4/NEON, as armhf assumes */
 	.cs_arch = CS_ARCH_ARM,
 	.cs_mode = CS_MODE_ARM,
+	.sp_write = arm_sp_write,
 	.elf_class = ELFCLASS32,
 	.elf_machine = EM_ARM,
 	.word_size = 4,

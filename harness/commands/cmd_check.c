@@ -30,12 +30,13 @@
 #include "cli.h"
 #include "commands.h"
 #include "probe.h"
+#include "spwrite.h"
 
 extern char **environ;
 
 static const char usage[] =
 	"usage: sigstep check --arch {386,amd64,arm} FILE.S [--function {walltime,nanotime}]\n"
-	"                     [--context {curg,g0,gsignal}] [--sigprof {go1.10,go1.11,modern}]\n"
+	"                     [--context {curg,g0,gsignal}] [--sigprof {go1.10,go1.11,go1.19,modern}]\n"
 	"                     [--no-vdso] [--handler-budget N] [--build-dir DIR] [--json FILE|-]\n";
 
 /* toolchain.txt, split by role; every string points into `text`. */
@@ -224,6 +225,11 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 		return cli_fail("cannot run %s: %s", tc->cc, strerror(errno));
 	if (rc)
 		return cli_fail("%s: link failed%s", src, "");
+	/* As the build does for every variant: Go's SPWRITE flags from the
+	 * linked code into the image's table (harness/image/spwrite.h). */
+	char err[PATH_MAX + 300];
+	if (spwrite_fill(image, NULL, err, sizeof err))
+		return cli_fail("%s (SPWRITE table)%s", err, "");
 	return 0;
 }
 
@@ -300,7 +306,7 @@ int cmd_check(int argc, char **argv)
 		if (!strcmp(a, "--handler-budget") && (cli_parse_u64(v, 0, &budget) || budget == 0))
 			return cli_fail("check: bad --handler-budget '%s'%s", v, "");
 		if (!strcmp(a, "--sigprof") && (era = cli_era_from_name(v)) < 0)
-			return cli_fail("check: unknown sigprof era '%s' (known: go1.10, go1.11, modern)%s", v, "");
+			return cli_fail("check: unknown sigprof era '%s' (known: go1.10, go1.11, go1.19, modern)%s", v, "");
 	}
 	if (!arch)
 		return cli_fail("check: --arch is required (386, amd64 or arm)%s%s", "", "");
