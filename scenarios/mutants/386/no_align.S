@@ -1,7 +1,7 @@
 // mutant: drops ANDL $~15, SP before the vDSO call ("the vDSO realigns anyway")
 // base: arch/386/trampoline_master.S
 // expect: context=g0 knobs=sse_align fail invariant=movaps
-// expect: context=g0 pass
+// expect: context=g0 fail truncated !vdso !external !system !wrong !fault !hang at nanotime walltime vdsoCall
 // On the g0 path SP is not 16-byte aligned at the call: a vDSO whose compiler spills SSE registers with
 // movaps (the sse_align knob) faults.  (Unicorn runs a misaligned movaps without complaint; the probe
 // checks the alignment of movaps/movapd/movdqa itself -- this mutant is why.)  With a vDSO that tolerates any alignment every boundary passes

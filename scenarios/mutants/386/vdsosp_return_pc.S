@@ -1,7 +1,7 @@
 // mutant: takes the caller's SP one word low, at the return PC (LEAL 8(SP) for 12(SP): the seed's off-by-one-word)
 // base: arch/386/trampoline_master.S
-// expect: pass
-// expect: function=nanotime inject=nested pass
+// expect: fail truncated !vdso !external !system !wrong !fault !hang at nanotime walltime vdsoCall
+// expect: function=nanotime inject=nested fail truncated !vdso !external !system !wrong !fault !hang at nanotime walltime vdsoCall
 // SURVIVES, and is harmless here -- by accident.  vdsoPC is read from -4 of the recorded SP, so it moves
 // down one word too, onto the frame's slot for the saved old vdsoSP: 0 in every call that is not nested
 // inside another clock read.  A traceback from vdsoPC = 0 is Go's "nil function call" case: it takes the

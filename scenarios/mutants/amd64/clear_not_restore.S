@@ -1,8 +1,8 @@
 // mutant: clears m.vdsoSP on the way out instead of restoring the old value (Go 1.11's way): not re-entrant
 // base: arch/amd64/trampoline_master.S
-// expect: function=nanotime inject=nested fail vdso wrong !fault !hang
-// expect: function=nanotime pass
-// Without a nested clock read it passes (the second expect line): only a signal handler that reads the clock
+// expect: function=nanotime inject=nested fail vdso truncated !wrong !fault !hang
+// expect: function=nanotime fail truncated !vdso !external !system !wrong !fault !hang at nanotime walltime vdsoCall
+// Without a nested clock read it is master (the second expect line: master's SPWRITE windows only): only a signal handler that reads the clock
 // while the call is interrupted can tell, and the nested injection does.
 /*
  * walltime and nanotime as Go master (2024) has them on linux/amd64:

@@ -1,7 +1,7 @@
 // mutant: skips the switch to g0 (runs the vDSO on the goroutine stack, the situation of Go issue 20427)
 // base: arch/amd64/trampoline_master.S
 // expect: knobs=stack=32768 fail invariant=use_stack
-// expect: pass
+// expect: fail truncated !vdso !external !system !wrong !fault !hang at nanotime walltime vdsoCall
 // The tracebacks are still right (vdsoSP is the caller's SP): every boundary passes with a well-behaved vDSO.
 // A deep-stack vDSO (32 KiB) overflows the 16 KiB goroutine stack into its guard page; the variants that switch
 // run it on g0 (64 KiB) and pass the same row (scenarios/hostile.scn).

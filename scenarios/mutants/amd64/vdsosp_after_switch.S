@@ -1,6 +1,7 @@
 // mutant: records m.vdsoSP after the switch to g0: SP is then on the g0 stack, not the caller's
 // base: arch/amd64/trampoline_master.S
-// expect: fail wrong !hang
+// expect: fail truncated !caller !hang
+// vdsoSP then points into the g0 stack: no sample through it has the caller's stack (no caller verdict; one frame each).
 /*
  * walltime and nanotime as Go master (2024) has them on linux/amd64:
  * re-entrant (the old vdsoPC/vdsoSP are saved in the frame and restored on
