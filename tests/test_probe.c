@@ -92,7 +92,9 @@ START_TEST(seed_is_wrong_through_vdsosp)
 	probe(arch, "seed", function, "curg", 0, &r);
 	ck_assert_uint_eq(sum(&r), r.boundaries);
 	ck_assert_uint_eq(r.verdicts[VERDICT_EXTERNAL], 0);
-	ck_assert_msg(r.verdicts[VERDICT_WRONG] > 0, "%s: seed has no wrong sample", arch);
+	/* x86: one frame through the low vdsoSP (truncated); arm: duplicated (wrong) */
+	ck_assert_msg(r.verdicts[VERDICT_WRONG] + r.verdicts[VERDICT_TRUNCATED] > 0,
+		      "%s: seed has no wrong or truncated sample", arch);
 	ck_assert(!r.pass);
 	ck_assert_msg(r.invariants_ok, "%s: %s", arch, r.invariants);
 	/* What vdsoPC/vdsoSP give: the frame of time_now, once or twice,
@@ -100,7 +102,8 @@ START_TEST(seed_is_wrong_through_vdsosp)
 	int seen = 0;
 	for (size_t i = 0; i < r.nviolations; i++) {
 		const struct violation *v = &r.violations[i];
-		if (v->verdict != VERDICT_WRONG || v->ngot < 1 || strncmp(v->got_sym[0], "time_now+", 9))
+		if ((v->verdict != VERDICT_WRONG && v->verdict != VERDICT_TRUNCATED) || v->ngot < 1 ||
+		    strncmp(v->got_sym[0], "time_now+", 9))
 			continue;
 		seen = 1;
 		ck_assert_msg(v->ngot < v->nexpected - 1, "%s: at %s the sample is not short", arch, v->symbol);
@@ -110,7 +113,10 @@ START_TEST(seed_is_wrong_through_vdsosp)
 }
 END_TEST
 
-/* master (Go 2024, era modern): every boundary passes, both clocks. */
+/* master (Go 2024, era modern): every boundary passes but Go master's
+ * SPWRITE windows -- before vdsoSP is set and after it is restored the
+ * 1.21+ unwinder stops at the trampoline (arm: vdsoCall): one frame,
+ * truncated, inside the trampoline and nowhere else. */
 START_TEST(master_passes_everywhere)
 {
 	const char *arch = arches[_i / 2];
@@ -118,9 +124,15 @@ START_TEST(master_passes_everywhere)
 	struct probe_result r;
 	probe(arch, "master", function, "curg", 0, &r);
 	ck_assert_uint_eq(sum(&r), r.boundaries);
-	ck_assert_msg(r.pass && r.nviolations == 0, "%s %s: %zu violations, first at %s (%s)", arch, function,
-		      r.nviolations, r.nviolations ? r.violations[0].symbol : "",
-		      r.nviolations ? verdict_name(r.violations[0].verdict) : "");
+	ck_assert_msg(r.invariants_ok, "%s: %s", arch, r.invariants);
+	ck_assert_uint_gt(r.verdicts[VERDICT_TRUNCATED], 0);
+	ck_assert_uint_eq(r.verdicts[VERDICT_TRUNCATED], r.nviolations);
+	for (size_t i = 0; i < r.nviolations; i++) {
+		const struct violation *v = &r.violations[i];
+		ck_assert_msg(v->verdict == VERDICT_TRUNCATED && v->ngot == 1 &&
+			      (!strncmp(v->symbol, function, strlen(function)) || !strncmp(v->symbol, "vdsoCall+", 9)),
+			      "%s %s: %s at %s", arch, function, verdict_name(v->verdict), v->symbol);
+	}
 	ck_assert_uint_gt(r.verdicts[VERDICT_CALLER], 0);
 	ck_assert_uint_gt(r.verdicts[VERDICT_FULL], 0);
 	probe_result_free(&r);
