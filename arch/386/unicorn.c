@@ -274,12 +274,15 @@ static const struct sysent i386_syscalls[] = {
  * hand-written SUBQ $16, SP, ANDQ $~15, SP or MOVQ Rx, SP anywhere else
  * is what Go flags.
  */
-static enum sp_write x86_32_sp_write(const cs_insn *insn, const cs_insn *next, int at_entry)
+static enum sp_write x86_32_sp_write(const cs_insn *insn, const cs_insn *next, int at_entry, long *spadj)
 {
 	const cs_x86 *x = &insn->detail->x86;
 	switch (insn->id) {
 	case X86_INS_PUSH: case X86_INS_PUSHF: case X86_INS_PUSHFD: case X86_INS_PUSHFQ:
+		*spadj = 4;
+		return SP_TRACKED;
 	case X86_INS_POP: case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_POPFQ:
+		*spadj = -4;
 		return SP_TRACKED;
 	case X86_INS_CMP:
 		return SP_NONE;
@@ -292,11 +295,23 @@ static enum sp_write x86_32_sp_write(const cs_insn *insn, const cs_insn *next, i
 	if (!writes_sp)
 		return SP_NONE;
 	int by_constant = x->op_count == 2 && x->operands[1].type == X86_OP_IMM;
-	if (by_constant && insn->id == X86_INS_SUB && at_entry)
+	long c = by_constant ? (long)x->operands[1].imm : 0;
+	if (by_constant && insn->id == X86_INS_SUB && at_entry) {
+		*spadj = c;
 		return SP_TRACKED;	/* the prologue's ADJSP $frame */
-	if (by_constant && insn->id == X86_INS_ADD && next && next->id == X86_INS_RET)
+	}
+	if (by_constant && insn->id == X86_INS_ADD && next && next->id == X86_INS_RET) {
+		*spadj = -c;
 		return SP_TRACKED;	/* the epilogue's ADJSP $-frame */
+	}
 	return SP_UNTRACKED;
+}
+
+/* RET and JMP never fall through (obj6.go: after a RET the frame is the
+ * one a branch brings, Spadj +autoffset). */
+static int x86_32_ends_block(const cs_insn *insn)
+{
+	return insn->id == X86_INS_RET || insn->id == X86_INS_JMP || insn->id == X86_INS_LJMP;
 }
 
 const struct arch_ops arch_386_ops = {
@@ -307,6 +322,8 @@ const struct arch_ops arch_386_ops = {
 	.cs_arch = CS_ARCH_X86,
 	.cs_mode = CS_MODE_32,
 	.sp_write = x86_32_sp_write,
+	.ends_block = x86_32_ends_block,
+	.pcsp_rule = "x86 (cmd/internal/obj/x86/obj6.go): only PUSH/POP and the frame's own prologue SUB / epilogue ADD before RET move pcsp",
 	.elf_class = ELFCLASS32,
 	.elf_machine = EM_386,
 	.word_size = 4,

@@ -225,11 +225,15 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 		return cli_fail("cannot run %s: %s", tc->cc, strerror(errno));
 	if (rc)
 		return cli_fail("%s: link failed%s", src, "");
-	/* As the build does for every variant: Go's SPWRITE flags from the
-	 * linked code into the image's table (harness/image/spwrite.h). */
-	char err[PATH_MAX + 300];
-	if (spwrite_fill(image, NULL, err, sizeof err))
-		return cli_fail("%s (SPWRITE table)%s", err, "");
+	/* As the build does for every variant: the CFI held to Go's pcsp rule
+	 * and Go's SPWRITE flags from the linked code into the image's table
+	 * (harness/image/spwrite.h).  The message names the user's file. */
+	char err[PATH_MAX + 600];
+	if (spwrite_fill(image, NULL, err, sizeof err)) {
+		size_t il = strlen(image);
+		const char *msg = !strncmp(err, image, il) && err[il] == ':' ? err + il + 2 : err;
+		return cli_fail("%s: %s", src, msg);
+	}
 	return 0;
 }
 

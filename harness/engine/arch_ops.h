@@ -126,9 +126,16 @@ struct arch_ops {
 	 * Go's rule for the instruction `insn` (decoded with detail on) of a
 	 * function with a frame table: `at_entry` if it is the function's
 	 * first instruction, `next` the instruction after it (NULL at the
-	 * end).  x86: cmd/internal/obj/x86/obj6.go; arm: arm/obj5.go.
+	 * end).  x86: cmd/internal/obj/x86/obj6.go; arm: arm/obj5.go.  For
+	 * SP_TRACKED, *spadj gets Go's Spadj: the bytes SP moved down (the
+	 * frame grew), negative when it moved up.
 	 */
-	enum sp_write (*sp_write)(const cs_insn *insn, const cs_insn *next, int at_entry);
+	enum sp_write (*sp_write)(const cs_insn *insn, const cs_insn *next, int at_entry, long *spadj);
+	/* Whether control never falls through to the next instruction (RET,
+	 * an unconditional jump): the CFI may restate the frame after it. */
+	int (*ends_block)(const cs_insn *insn);
+	/* The rule in one line, for an error about a file that breaks it. */
+	const char *pcsp_rule;
 
 	/* Running the image as a real process (sigstep native). */
 	const char *qemu_user;		/* the qemu-user emulator of this arch */

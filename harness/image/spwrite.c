@@ -23,7 +23,20 @@ struct section {
 struct func {
 	uint64_t entry, end;
 	const char *name;	/* from .symtab, "" if none */
+	/* its CFI: the CIE's initial instructions, then the FDE's */
+	const uint8_t *cie_ins, *cie_end, *fde_ins, *fde_end;
+	uint64_t code_align;
+	int64_t data_align;
 };
+
+/* The CFA rule from one pc on: CFA = reg + offset (known 0: not that form). */
+struct cfa_row {
+	uint64_t loc;
+	uint64_t reg;
+	int64_t offset;
+	int known;
+};
+#define MAX_ROWS 512
 
 struct image {
 	uint8_t *buf;
@@ -280,6 +293,24 @@ static int uleb(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return -1;
 }
 
+static int sleb(const uint8_t **p, const uint8_t *end, int64_t *v)
+{
+	int64_t x = 0;
+	unsigned shift = 0;
+	while (*p < end && shift < 64) {
+		uint8_t b = *(*p)++;
+		x |= (int64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80)) {
+			if (shift < 64 && (b & 0x40))
+				x |= -((int64_t)1 << shift);
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* Every FDE's [pc_begin, pc_begin + pc_range): the functions with a frame table. */
 static int parse_eh_frame(const char *path, struct image *im, char *err, size_t errlen)
 {
@@ -313,11 +344,10 @@ static int parse_eh_frame(const char *path, struct image *im, char *err, size_t 
 			while (c < cend && *c)
 				c++;
 			c++;
-			uint64_t skip;
-			if (uleb(&c, cend, &skip))	/* code alignment */
+			uint64_t skip, code_align;
+			int64_t data_align;
+			if (uleb(&c, cend, &code_align) || sleb(&c, cend, &data_align))
 				return fail(err, errlen, path, "malformed CIE");
-			while (c < cend && (*c++ & 0x80))	/* data alignment (sleb) */
-				;
 			if (version == 1)
 				c++;
 			else if (uleb(&c, cend, &skip))
@@ -349,10 +379,19 @@ static int parse_eh_frame(const char *path, struct image *im, char *err, size_t 
 			if (eh_pointer(im, f, rend, enc, field, &begin, &n1) ||
 			    eh_pointer(im, f + n1, rend, enc & 0x0f, 0, &range, &n2))
 				return fail(err, errlen, path, "unsupported FDE pointer encoding");
+			const uint8_t *ins = f + n1 + n2;
+			if (aug[0] == 'z') {
+				uint64_t alen;
+				if (uleb(&ins, rend, &alen) || alen > (uint64_t)(rend - ins))
+					return fail(err, errlen, path, "malformed FDE");
+				ins += alen;
+			}
 			if (range) {
 				if (im->nfn == MAX_FUNCS)
 					return fail(err, errlen, path, "more functions with frame tables than the table reader takes");
-				im->fn[im->nfn++] = (struct func){ .entry = begin, .end = begin + range, .name = "" };
+				im->fn[im->nfn++] = (struct func){ .entry = begin, .end = begin + range, .name = "",
+					.cie_ins = c, .cie_end = cend, .fde_ins = ins, .fde_end = rend,
+					.code_align = code_align, .data_align = data_align };
 			}
 		}
 		p = rend;
@@ -375,10 +414,146 @@ static int is_data(const struct image *im, uint64_t addr)
 	return 0;
 }
 
-/* 1 and *at = the first untracked SP write of fn, 0 if none, -1 if undecodable. */
-static int scan_function(const struct image *im, csh cs, const struct func *fn, uint64_t *at, char *text,
-			 size_t textlen)
+/*
+ * The CFA rows of one CFI program (DWARF 5 section 6.4.2, the subset GNU
+ * as emits for .cfi_* directives).  Only the CFA is followed: it is all
+ * Go's pcsp says.  0, or -1 on an opcode this reader does not take.
+ */
+static int cfa_program(const struct func *fn, const uint8_t *p, const uint8_t *end, struct cfa_row *st,
+		       struct cfa_row *stack, int *depth, struct cfa_row *rows, unsigned *nrows)
 {
+	uint64_t a, b;
+	int64_t sb;
+	while (p < end) {
+		uint8_t op = *p++;
+		uint64_t advance = 0;
+		switch (op & 0xc0) {
+		case 0x40: advance = (op & 0x3f); break;
+		case 0x80: if (uleb(&p, end, &a)) return -1; continue;	/* offset */
+		case 0xc0: continue;					/* restore */
+		default:
+			switch (op) {
+			case 0x00: continue;
+			case 0x02: if (p + 1 > end) return -1; advance = p[0]; p += 1; break;
+			case 0x03: if (p + 2 > end) return -1; advance = rd(p, 2); p += 2; break;
+			case 0x04: if (p + 4 > end) return -1; advance = rd(p, 4); p += 4; break;
+			case 0x05: case 0x09: case 0x14: case 0x2f:
+				if (uleb(&p, end, &a) || uleb(&p, end, &b)) return -1;
+				continue;
+			case 0x06: case 0x07: case 0x08: case 0x2e:
+				if (uleb(&p, end, &a)) return -1;
+				continue;
+			case 0x11: case 0x15:
+				if (uleb(&p, end, &a) || sleb(&p, end, &sb)) return -1;
+				continue;
+			case 0x0a:
+				if (*depth == 8) return -1;
+				stack[(*depth)++] = *st;
+				continue;
+			case 0x0b:
+				if (*depth == 0) return -1;
+				{ uint64_t loc = st->loc; *st = stack[--(*depth)]; st->loc = loc; }
+				break;
+			case 0x0c:
+				if (uleb(&p, end, &a) || uleb(&p, end, &b)) return -1;
+				st->reg = a, st->offset = (int64_t)b, st->known = 1;
+				break;
+			case 0x0d:
+				if (uleb(&p, end, &a)) return -1;
+				st->reg = a;
+				break;
+			case 0x0e:
+				if (uleb(&p, end, &b)) return -1;
+				st->offset = (int64_t)b;
+				break;
+			case 0x12:
+				if (uleb(&p, end, &a) || sleb(&p, end, &sb)) return -1;
+				st->reg = a, st->offset = sb * fn->data_align, st->known = 1;
+				break;
+			case 0x13:
+				if (sleb(&p, end, &sb)) return -1;
+				st->offset = sb * fn->data_align;
+				break;
+			case 0x0f:
+				if (uleb(&p, end, &b) || b > (uint64_t)(end - p)) return -1;
+				p += b;
+				st->known = 0;
+				break;
+			case 0x10: case 0x16:
+				if (uleb(&p, end, &a) || uleb(&p, end, &b) || b > (uint64_t)(end - p)) return -1;
+				p += b;
+				continue;
+			default:
+				return -1;
+			}
+		}
+		if (advance) {
+			if (*nrows == MAX_ROWS) return -1;
+			rows[(*nrows)++] = *st;
+			st->loc += advance * fn->code_align;
+		} else {
+			/* a new rule at the same loc replaces the row being built */
+		}
+	}
+	return 0;
+}
+
+/* The rows of fn: rows[i] holds from rows[i].loc to the next row's loc. */
+static int cfa_rows(const struct func *fn, struct cfa_row *rows, unsigned *nrows)
+{
+	struct cfa_row st = { .loc = fn->entry }, stack[8];
+	int depth = 0;
+	*nrows = 0;
+	if (cfa_program(fn, fn->cie_ins, fn->cie_end, &st, stack, &depth, rows, nrows))
+		return -1;
+	*nrows = 0;	/* the CIE's rules are the state at entry, not rows of their own */
+	st.loc = fn->entry;
+	if (cfa_program(fn, fn->fde_ins, fn->fde_end, &st, stack, &depth, rows, nrows) || *nrows == MAX_ROWS)
+		return -1;
+	rows[(*nrows)++] = st;
+	return 0;
+}
+
+static const struct cfa_row *cfa_at(const struct cfa_row *rows, unsigned n, uint64_t pc)
+{
+	const struct cfa_row *r = &rows[0];
+	for (unsigned i = 0; i < n && rows[i].loc <= pc; i++)
+		r = &rows[i];
+	return r;
+}
+
+/* 1 and *at = the first untracked SP write of fn, 0 if none, -1 if undecodable. */
+/*
+ * The rule holds for a user's file too: between two instructions of one
+ * straight run, the CFI's CFA may change by what Go's assembler would put
+ * in pcsp (Spadj) and by nothing else.  "" or one line in `bad`.
+ */
+static void check_cfi(const struct image *im, const struct func *fn, const struct cfa_row *rows, unsigned nrows,
+		      const cs_insn *insn, const cs_insn *next, enum sp_write kind, long spadj, char *bad, size_t badlen)
+{
+	if (bad[0] || !next || im->ops->ends_block(insn))
+		return;
+	const struct cfa_row *a = cfa_at(rows, nrows, insn->address), *b = cfa_at(rows, nrows, next->address);
+	long want = kind == SP_TRACKED ? spadj : 0;
+	const char *name = fn->name[0] ? fn->name : "?";
+	if (!a->known || !b->known || a->reg != b->reg)
+		snprintf(bad, badlen, "%s+0x%llx (%s %s): the CFI's CFA is not SP plus a constant here, which Go's pcsp cannot say",
+			 name, (unsigned long long)(next->address - fn->entry), next->mnemonic, next->op_str);
+	else if (b->offset - a->offset != want)
+		snprintf(bad, badlen, "%s+0x%llx (%s %s): the CFI moves the frame by %lld where Go's pcsp moves it by %ld -- %s",
+			 name, (unsigned long long)(insn->address - fn->entry), insn->mnemonic, insn->op_str,
+			 (long long)(b->offset - a->offset), want, im->ops->pcsp_rule);
+}
+
+static int scan_function(const struct image *im, csh cs, const struct func *fn, uint64_t *at, char *text,
+			 size_t textlen, char *bad, size_t badlen)
+{
+	struct cfa_row rows[MAX_ROWS];
+	unsigned nrows;
+	if (cfa_rows(fn, rows, &nrows)) {
+		snprintf(bad, badlen, "%s: a CFI rule this reader does not take", fn->name[0] ? fn->name : "?");
+		return 0;
+	}
 	const uint8_t *code = at_vaddr(im, fn->entry, fn->end - fn->entry, NULL);
 	if (!code)
 		return -1;
@@ -386,7 +561,7 @@ static int scan_function(const struct image *im, csh cs, const struct func *fn, 
 	/* Decode the code runs between data ranges one by one. */
 	uint64_t addr = fn->entry;
 	int found = 0;
-	while (addr < fn->end && !found) {
+	while (addr < fn->end) {
 		if (is_data(im, addr)) {
 			addr += im->ops->pc_quantum;
 			continue;
@@ -399,17 +574,19 @@ static int scan_function(const struct image *im, csh cs, const struct func *fn, 
 			return -1;
 		for (size_t i = 0; i < count; i++) {
 			const cs_insn *next = i + 1 < count ? &insn[i + 1] : NULL;
-			if (im->ops->sp_write(&insn[i], next, insn[i].address == fn->entry) == SP_UNTRACKED) {
+			long spadj = 0;
+			enum sp_write kind = im->ops->sp_write(&insn[i], next, insn[i].address == fn->entry, &spadj);
+			check_cfi(im, fn, rows, nrows, &insn[i], next, kind, spadj, bad, badlen);
+			if (kind == SP_UNTRACKED && !found) {
 				*at = insn[i].address;
 				snprintf(text, textlen, "%s%s%s", insn[i].mnemonic, insn[i].op_str[0] ? " " : "",
 					 insn[i].op_str);
 				found = 1;
-				break;
 			}
 		}
 		uint64_t decoded_to = insn[count - 1].address + insn[count - 1].size;
 		cs_free(insn, count);
-		if (decoded_to < stop && !found)
+		if (decoded_to < stop)
 			return -1;	/* bytes capstone would not decode */
 		addr = stop;
 	}
@@ -457,8 +634,12 @@ int spwrite_fill(const char *path, FILE *explain, char *err, size_t errlen)
 	memset(table, 0, im.table_size);
 	for (unsigned i = 0; i < im.nfn; i++) {
 		uint64_t at = 0;
-		char text[200];
-		int r = scan_function(&im, cs, &im.fn[i], &at, text, sizeof text);
+		char text[200], bad[400] = "";
+		int r = scan_function(&im, cs, &im.fn[i], &at, text, sizeof text, bad, sizeof bad);
+		if (bad[0]) {
+			snprintf(err, errlen, "%s: %s", path, bad);
+			goto out;
+		}
 		if (r < 0) {
 			snprintf(err, errlen, "%s: cannot decode the function at 0x%llx (%s)", path,
 				 (unsigned long long)im.fn[i].entry, im.fn[i].name);
