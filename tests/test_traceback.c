@@ -24,6 +24,7 @@
 
 #include "runtime.h"
 #include "eh_frame.h"
+#include "spwrite_table.h"
 #include "traceback.h"
 #include "sample.h"
 #include "sigprof.h"
@@ -646,6 +647,50 @@ START_TEST(sigprof_order_per_era)
 }
 END_TEST
 
+/*
+ * SPWRITE: with the image's own table (filled by sigstep-spwrite after the
+ * link: seed's walltime writes SP by MOVQ 0x38(DX), SP), Go 1.19's and the
+ * modern traceback stop after walltime's frame even where pc/sp is good
+ * (walltime's entry); Go 1.11's, from before the flag, walks on.
+ */
+START_TEST(sigprof_spwrite_per_era)
+{
+	REQUIRE_IMAGE();
+	struct world w;
+	struct sample s;
+	world(&w);
+	uintptr pc = sym("walltime"), sp = w.c.walltime_sp;
+	const volatile struct spwrite_table *t = (const volatile struct spwrite_table *)sym("sigstep_spwrite_table");
+	ck_assert_msg(t->magic == SPWRITE_MAGIC, "the image's SPWRITE table was not filled");
+	traceback_use_spwrite_table(t);
+	ck_assert_int_eq(func_spwrite(sym("walltime")), 1);
+	ck_assert_int_eq(func_spwrite(sym("time_now")), 0);
+
+	run_sigprof(&w, ERA_GO111, 0, pc, sp, &s);
+	ck_assert_uint_eq(s.n, 5);
+	ck_assert_uint_eq(s.pc0_plus1, 0);
+
+	/* go1.19: pc/sp first, one frame, stored as pc+1 (issue 34123) */
+	run_sigprof(&w, ERA_GO119, w.right_vdsoSP, pc, sp, &s);
+	ck_assert_uint_eq(s.marker, MARK_NONE);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.pc0_plus1, 1);
+	ck_assert_uint_eq(s.pc[0], pc + 1);
+	ck_assert_uint_eq(s.fn[0], sym("walltime"));
+
+	/* modern, vdsoSP 0: pc/sp, and the silent-errors unwinder stops at the
+	 * innermost SPWRITE frame too */
+	run_sigprof(&w, ERA_MODERN, 0, pc, sp, &s);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.pc[0], pc + 1);
+	/* modern with vdsoSP set: from vdsoPC, in time_now (not SPWRITE) */
+	run_sigprof(&w, ERA_MODERN, w.right_vdsoSP, pc, sp, &s);
+	check_caller_chain(&w, &s);
+
+	traceback_use_spwrite_table(&sigstep_spwrite_table);
+}
+END_TEST
+
 /* A signal in walltime after the switch to g0 (pc in the trampoline, SP on
  * g0 while g is still curg): the stack-bounds gate refuses pc/sp. */
 START_TEST(sigprof_after_switch_per_era)
@@ -726,6 +771,7 @@ static Suite *traceback_suite(void)
 	tcase_add_unchecked_fixture(t, setup_image, NULL);
 	tcase_add_test(t, sigprof_in_vdso_per_era);
 	tcase_add_test(t, sigprof_order_per_era);
+	tcase_add_test(t, sigprof_spwrite_per_era);
 	tcase_add_test(t, sigprof_after_switch_per_era);
 	tcase_add_test(t, sigprof_external_and_nongo);
 	suite_add_tcase(s, t);
