@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "arch_ops.h"
+#include "oracle.h"
 #include "probe.h"
 
 static const char *const arches[] = { "amd64", "386", "arm" };
@@ -249,6 +250,39 @@ START_TEST(verdict_names_round_trip)
 }
 END_TEST
 
+/* The judge on hand-made stacks: 1 and 2 are the leaves a traceback may
+ * leave out (trampoline, vDSO), 3.. the callers, 9 the root. */
+static int drop_small(void *ctx, uint64_t addr, int innermost)
+{
+	(void)ctx;
+	(void)innermost;
+	return addr < 3;
+}
+
+START_TEST(judge_tells_truncated_from_wrong)
+{
+	const uint64_t truth[] = { 1, 2, 5, 7, 9 };
+	struct { uint64_t got[6]; int n; enum verdict want; } c[] = {
+		{ { 1, 2, 5, 7, 9 }, 5, VERDICT_FULL },
+		{ { 5, 7, 9 }, 3, VERDICT_CALLER },
+		{ { 2, 5, 7, 9 }, 4, VERDICT_CALLER },
+		{ { 1 }, 1, VERDICT_TRUNCATED },	/* Go 1.19's one frame in the trampoline */
+		{ { 1, 2, 5 }, 3, VERDICT_TRUNCATED },
+		{ { 5 }, 1, VERDICT_TRUNCATED },	/* the caller's stack, stopping early */
+		{ { 5, 7 }, 2, VERDICT_TRUNCATED },
+		{ { 5, 5, 7, 9 }, 4, VERDICT_WRONG },	/* duplicated */
+		{ { 7, 9 }, 2, VERDICT_WRONG },		/* 5 is a caller: not droppable */
+		{ { 1, 3 }, 2, VERDICT_WRONG },		/* garbage after a right frame */
+		{ { 6 }, 1, VERDICT_WRONG },		/* misattributed */
+		{ { 0 }, 0, VERDICT_WRONG },		/* no frame at all */
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		enum verdict v = oracle_judge(truth, 5, c[i].got, c[i].n, drop_small, NULL);
+		ck_assert_msg(v == c[i].want, "case %zu: %s, want %s", i, verdict_name(v), verdict_name(c[i].want));
+	}
+}
+END_TEST
+
 static Suite *probe_suite(void)
 {
 	Suite *s = suite_create("probe");
@@ -265,6 +299,7 @@ static Suite *probe_suite(void)
 	tcase_add_loop_test(t, probes_are_deterministic, 0, NARCHES);
 	tcase_add_loop_test(t, bad_configuration_is_status_2, 0, NARCHES);
 	tcase_add_test(t, verdict_names_round_trip);
+	tcase_add_test(t, judge_tells_truncated_from_wrong);
 	suite_add_tcase(s, t);
 	return s;
 }
