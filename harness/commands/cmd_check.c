@@ -8,7 +8,9 @@
  * sigstep-guest-<variant> -- the very commands come from
  * DIR/guest/<arch>/toolchain.txt, which arch/CMakeLists.txt writes -- and
  * the image is then probed at every instruction boundary like a built
- * variant (probe.h).
+ * variant (probe.h).  Between the two, as the build does, the image's CFI
+ * is held to Go's pcsp rule and its SPWRITE table filled from its code
+ * (harness/image/spwrite.h; arch/README.md, "pcsp and SPWRITE").
  *
  * The tools run with posix_spawn, never through a shell, so a file name is
  * never interpreted, and in a private mkdtemp directory removed afterwards.
