@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,9 @@
 
 #include "arch_ops.h"
 #include "commands.h"
+#include "loader.h"
 #include "probe.h"
+#include "spwrite.h"
 
 static const char *build_dir(void)
 {
@@ -188,6 +191,67 @@ START_TEST(check_gives_the_verdicts_of_the_built_variant)
 END_TEST
 
 /* --- bad files ----------------------------------------------------------- */
+
+/* An image whose SPWRITE table was never filled is refused (it would run
+ * the go1.19 and modern eras without Go's SPWRITE stops); sigstep-spwrite's
+ * fill makes it whole again, with the same flags. */
+START_TEST(unfilled_spwrite_table_is_refused)
+{
+	const char *arch = arches[_i];
+	char *dir = scratch_dir(), orig[512], copy[512];
+	snprintf(orig, sizeof orig, "%s/guest/%s/sigstep-guest-go119", build_dir(), arch);
+	snprintf(copy, sizeof copy, "%s/unfilled", dir);
+	FILE *in = fopen(orig, "rb");
+	ck_assert_msg(in, "no image %s", orig);
+	size_t cap = 1 << 20, len = 0;
+	unsigned char *b = malloc(cap);
+	for (size_t got; (got = fread(b + len, 1, cap - len, in)) > 0;)
+		if ((len += got) == cap)
+			b = realloc(b, cap *= 2);
+	fclose(in);
+	/* the table's magic word, found through the image's symbol table */
+	struct elf_image img;
+	char lerr[LOADER_ERR_MAX];
+	ck_assert_msg(elf_parse(b, len, arch_ops_find(arch), ET_EXEC, 0, &img, lerr) == 0, "%s", lerr);
+	size_t at = len;
+	for (size_t i = 0; i < img.syms.n; i++)
+		if (!strcmp(img.syms.v[i].name, "sigstep_spwrite_table"))
+			for (unsigned k = 0; k < img.nseg; k++)
+				if (img.syms.v[i].addr >= img.seg[k].vaddr &&
+				    img.syms.v[i].addr < img.seg[k].vaddr + img.seg[k].filesz)
+					at = img.seg[k].offset + (img.syms.v[i].addr - img.seg[k].vaddr);
+	elf_image_free(&img);
+	ck_assert_msg(at + 4 <= len && !memcmp(b + at, "SPWT", 4), "%s: no filled table in %s", arch, orig);
+	memset(b + at, 0, 4);
+	FILE *out = fopen(copy, "wb");
+	ck_assert(out && fwrite(b, 1, len, out) == len && fclose(out) == 0);
+
+	char err[400];
+	ck_assert_int_eq(spwrite_is_filled(copy, err, sizeof err), 0);
+	struct probe_config cfg = {
+		.ops = arch_ops_find(arch), .build_dir = build_dir(), .image_path = copy,
+		.function = "nanotime", .context = "curg", .era = -1, .vdso = 1,
+	};
+	struct probe_result res;
+	ck_assert_int_ne(probe_run(&cfg, &res, err, sizeof err), 0);
+	ck_assert_msg(strstr(err, "SPWRITE table is not filled"), "%s: %s", arch, err);
+
+	ck_assert_msg(spwrite_fill(copy, NULL, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(spwrite_is_filled(copy, err, sizeof err), 1);
+	in = fopen(copy, "rb");
+	unsigned char *again = malloc(len);
+	ck_assert(in && fread(again, 1, len, in) == len);
+	fclose(in);
+	ck_assert_msg(!memcmp(again, b + 0, at) && !memcmp(again + at, "SPWT", 4) &&
+		      !memcmp(again + at + 4, b + at + 4, len - at - 4),
+		      "%s: the refilled image differs from the built one", arch);
+	free(again);
+	free(b);
+	unlink(copy);
+	rmdir(dir);
+	free(dir);
+}
+END_TEST
 
 /* The project's seed with one CFI directive added where Go's pcsp would not
  * change (after the restore of SP, an untracked write on every arch): the
@@ -384,6 +448,7 @@ int main(void)
 	tcase_add_loop_test(t, check_gives_the_verdicts_of_the_built_variant, 0, NCOMBOS);
 	tcase_add_loop_test(t, check_without_walltime_is_a_link_error, 0, 3);
 	tcase_add_loop_test(t, check_cfi_against_gos_pcsp_rule_is_status_2, 0, 3);
+	tcase_add_loop_test(t, unfilled_spwrite_table_is_refused, 0, 3);
 	tcase_add_loop_test(t, check_syntax_error_gives_the_assemblers_message, 0, 3);
 	tcase_add_test(t, check_bad_input_is_one_line_and_status_2);
 	suite_add_tcase(s, t);
