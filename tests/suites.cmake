@@ -6,6 +6,7 @@ sigstep_check_suite(traceback
           ${CMAKE_SOURCE_DIR}/fixtures/eh_frame.c
           ${CMAKE_SOURCE_DIR}/fixtures/traceback.c
           ${CMAKE_SOURCE_DIR}/fixtures/sigprof.c
+          ${CMAKE_SOURCE_DIR}/fixtures/spwrite_table.c
   INCLUDES ${CMAKE_SOURCE_DIR}/fixtures ${CMAKE_SOURCE_DIR}/arch/amd64
   DEPENDS guest-amd64)
 

@@ -189,7 +189,7 @@ void cli_sort_arches(const struct arch_ops **v, size_t n)
 		}
 }
 
-const char *const cli_era_names[CLI_NERAS + 1] = { "go1.10", "go1.11", "modern", NULL };
+const char *const cli_era_names[CLI_NERAS + 1] = { "go1.10", "go1.11", "go1.19", "modern", NULL };
 
 int cli_era_from_name(const char *name)
 {

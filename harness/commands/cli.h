@@ -88,11 +88,11 @@ const struct arch_ops *cli_arch(const char *cmd, const char *name);
 /* The arches v[0..n) in report order: by name. */
 void cli_sort_arches(const struct arch_ops **v, size_t n);
 
-/* The sigprof eras by name, in order: "go1.10", "go1.11", "modern"; the
- * index is the era's number (ERA_GO110, ERA_GO111, ERA_MODERN of
- * fixtures/variant.h). */
+/* The sigprof eras by name, in order: "go1.10", "go1.11", "go1.19",
+ * "modern"; the index is the era's number (ERA_GO110, ERA_GO111,
+ * ERA_GO119, ERA_MODERN of fixtures/variant.h). */
 extern const char *const cli_era_names[];
-#define CLI_NERAS 3
+#define CLI_NERAS 4
 /* The era's number, or -1 if the name is unknown. */
 int cli_era_from_name(const char *name);
 

@@ -9,7 +9,9 @@
  * sigstep-guest-<variant> -- the very commands come from
  * DIR/guest/<arch>/toolchain.txt, which arch/CMakeLists.txt writes -- and
  * the image is then probed at every instruction boundary like a built
- * variant (probe.h).
+ * variant (probe.h).  Between the two, as the build does, the image's CFI
+ * is held to Go's pcsp rule and its SPWRITE table filled from its code
+ * (harness/image/spwrite.h; arch/README.md, "pcsp and SPWRITE").
  *
  * The tools run by exec, never through a shell, so a file name is never
  * interpreted, each in a process group of its own (with whatever it runs
@@ -39,6 +41,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "probe.h"
+#include "spwrite.h"
 
 /* Seconds one tool (assembler or linker) may take: each takes well under
  * one.  `sigstep check --timeout` can make it shorter. */
@@ -47,7 +50,7 @@ static double tool_deadline;	/* now_s() past which no tool may run; 0: none */
 
 static const char usage[] =
 	"usage: sigstep check --arch {386,amd64,arm} FILE.S [--function {walltime,nanotime}]\n"
-	"                     [--context {curg,g0,gsignal}] [--sigprof {go1.10,go1.11,modern}]\n"
+	"                     [--context {curg,g0,gsignal}] [--sigprof {go1.10,go1.11,go1.19,modern}]\n"
 	"                     [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--timeout SECONDS]\n"
 	"                     [--build-dir DIR] [--json FILE|-]\n";
 
@@ -315,6 +318,15 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 		return cli_fail("cannot run %s: %s", tc->cc, strerror(errno));
 	if (rc)
 		return cli_fail("%s: link failed%s", src, "");
+	/* As the build does for every variant: the CFI held to Go's pcsp rule
+	 * and Go's SPWRITE flags from the linked code into the image's table
+	 * (harness/image/spwrite.h).  The message names the user's file. */
+	char err[PATH_MAX + 600];
+	if (spwrite_fill(image, NULL, err, sizeof err)) {
+		size_t il = strlen(image);
+		const char *msg = !strncmp(err, image, il) && err[il] == ':' ? err + il + 2 : err;
+		return cli_fail("%s: %s", src, msg);
+	}
 	return 0;
 }
 
@@ -396,7 +408,7 @@ int cmd_check(int argc, char **argv)
 		if (!strcmp(a, "--timeout") && (cli_parse_u64(v, 10, &timeout) || timeout == 0 || timeout > 86400))
 			return cli_fail("check: bad --timeout '%s' (seconds, 1 to 86400)%s", v, "");
 		if (!strcmp(a, "--sigprof") && (era = cli_era_from_name(v)) < 0)
-			return cli_fail("check: unknown sigprof era '%s' (known: go1.10, go1.11, modern)%s", v, "");
+			return cli_fail("check: unknown sigprof era '%s' (known: go1.10, go1.11, go1.19, modern)%s", v, "");
 	}
 	if (!arch)
 		return cli_fail("check: --arch is required (386, amd64 or arm)%s%s", "", "");

@@ -3,7 +3,7 @@
  *                [--expectations FILE] [--vdso-base ADDR] [--no-scenarios]
  *
  * Every built arch x variant x function (nanotime, walltime) x sigprof era
- * (go1.10, go1.11, modern), on curg with the synthetic vDSO, each probed at
+ * (go1.10, go1.11, go1.19, modern), on curg with the synthetic vDSO, each probed at
  * every instruction boundary and held to the one line of
  * scenarios/expectations.txt (scenarios/README.md) that first matches it;
  * then the same table with the vDSO at each arch's second base
@@ -111,7 +111,7 @@ static int expectations_read(const char *path, struct expectations *x)
 		}
 		int era = -1;
 		if (strcmp(tok[3], "*") && (era = cli_era_from_name(tok[3])) < 0) {
-			snprintf(msg, sizeof msg, "unknown sigprof era '%s' (go1.10, go1.11, modern or *)", tok[3]);
+			snprintf(msg, sizeof msg, "unknown sigprof era '%s' (go1.10, go1.11, go1.19, modern or *)", tok[3]);
 			break;
 		}
 		struct expectation e = { .line = lineno, .era = era };

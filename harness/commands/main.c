@@ -12,7 +12,7 @@
  * arch or variant, corrupt ELF, a syscall the harness does not emulate).
  *
  *   sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]
- *               [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|modern]
+ *               [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|go1.19|modern]
  *               [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--iterations N]
  *               [--timeout SECONDS] [--json FILE|-] [--build-dir DIR]
  *
@@ -43,7 +43,7 @@ static const char usage[] =
 	"usage: sigstep exec --arch {386,amd64,arm} --variant NAME [--build-dir DIR]\n"
 	"                    [--vdso-base ADDR | --no-vdso] [--timeout SECONDS] [-- GUEST-ARGS...]\n"
 	"       sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]\n"
-	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|modern]\n"
+	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|go1.19|modern]\n"
 	"                   [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--iterations N]\n"
 	"                   [--timeout SECONDS] [--boundaries] [--json FILE|-] [--build-dir DIR]\n"
 	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-]\n"
@@ -241,7 +241,7 @@ static int cmd_run(int argc, char **argv)
 		return 2;
 	int era = -1;
 	if (sigprof && (era = cli_era_from_name(sigprof)) < 0)
-		return cli_fail("run: unknown --sigprof '%s' (go1.10, go1.11 or modern)%s", sigprof, "");
+		return cli_fail("run: unknown --sigprof '%s' (go1.10, go1.11, go1.19 or modern)%s", sigprof, "");
 	const struct arch_ops *ops;
 	char guest_dir[PATH_MAX + 32];
 	int bad = find_guest("run", arch, variant, &ops, &build_dir, dirbuf, sizeof dirbuf, guest_dir,

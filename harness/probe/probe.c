@@ -48,6 +48,7 @@
 #include "machine.h"
 #include "oracle.h"
 #include "run.h"
+#include "spwrite.h"
 #include "sigdeliver.h"
 #include "syscalls.h"
 #include "vvar.h"
@@ -55,11 +56,12 @@
 #define DEFAULT_HANDLER_BUDGET 1000000ull	/* the handler takes a few thousand */
 
 /* ERA_* of fixtures/variant.h, by number. */
-static const char *const era_names[] = { "go1.10", "go1.11", "modern" };
+static const char *const era_names[] = { "go1.10", "go1.11", "go1.19", "modern" };
 
 static const char *const verdict_names[VERDICT_COUNT] = {
 	[VERDICT_FULL] = "full", [VERDICT_CALLER] = "caller", [VERDICT_VDSO] = "vdso",
-	[VERDICT_EXTERNAL] = "external", [VERDICT_SYSTEM] = "system", [VERDICT_WRONG] = "wrong",
+	[VERDICT_EXTERNAL] = "external", [VERDICT_SYSTEM] = "system", [VERDICT_TRUNCATED] = "truncated",
+	[VERDICT_WRONG] = "wrong",
 	[VERDICT_FAULT] = "fault", [VERDICT_HANG] = "hang",
 };
 
@@ -85,7 +87,8 @@ int verdict_passes(enum verdict v)
 enum { MARK_NONE, MARK_EXTERNAL, MARK_SYSTEM, MARK_VDSO, MARK_GC };
 #define SAMPLE_MAX 32
 #define SAMPLE_PC(w) (16 + 3 * (w))
-#define SAMPLE_SIZE(w) (SAMPLE_PC(w) + 2 * SAMPLE_MAX * (w))
+#define SAMPLE_PC0_PLUS1(w) (SAMPLE_PC(w) + 2 * SAMPLE_MAX * (w))
+#define SAMPLE_SIZE(w) (SAMPLE_PC0_PLUS1(w) + 4)
 
 /* What the hooks are doing. */
 enum mode {
@@ -755,6 +758,11 @@ static int probe_boundary(struct probe *p, int persist)
 		v.ngot = n > PROBE_MAX_FRAMES ? PROBE_MAX_FRAMES : (int)n;
 		for (int i = 0; i < v.ngot; i++)
 			v.got[i] = word_at(s + SAMPLE_PC(w) + (size_t)i * w, w);
+		/* Go 1.19 / 1.21+ store a trapped pc as pc+1 (sample.h). */
+		uint32_t pc0_plus1;
+		memcpy(&pc0_plus1, s + SAMPLE_PC0_PLUS1(w), 4);
+		if (v.ngot > 0 && pc0_plus1 == 1)
+			v.got[0] -= 1;
 		if (seq == seq0) {
 			verdict = VERDICT_FAULT;
 			v.ngot = 0;
@@ -1284,7 +1292,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	if (strcmp(context, "curg") && strcmp(context, "g0") && strcmp(context, "gsignal"))
 		return fail2(err, errlen, "unknown context '%s' (curg, g0 or gsignal)%s", context, "");
 	int on_gsignal = !strcmp(context, "gsignal");
-	if (cfg->era < -1 || cfg->era > 2)
+	if (cfg->era < -1 || cfg->era > 3)
 		return fail2(err, errlen, "unknown sigprof era%s%s", "", "");
 	const char *bdir = cfg->build_dir ? cfg->build_dir : ".";
 	if (cfg->image_path)
@@ -1377,6 +1385,19 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		goto out;
 	}
 
+	/* An image whose SPWRITE table was never filled would run the
+	 * go1.19 and modern eras without Go's SPWRITE stops. */
+	char serr[300];
+	int filled = spwrite_is_filled(image, serr, sizeof serr);
+	if (filled <= 0) {
+		if (filled < 0)
+			fail2(err, errlen, "%s%s", serr, "");
+		else
+			fail2(err, errlen, "%s: its SPWRITE table is not filled (link it as the build does: sigstep-spwrite)%s",
+			      image, "");
+		goto out;
+	}
+
 	uint64_t era_addr, size;
 	const char *root_name = strcmp(context, "curg") ? "mstart_root" : "goroutine_root";
 	if (find_symbol(&p.g, root_name, &p.root_lo, &size) || !size ||
@@ -1460,7 +1481,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	mc->fault = (struct fault){ 0 };
 	uint32_t era = 0;
 	machine_read(mc, era_addr, &era, 4);
-	snprintf(res->era_name, sizeof res->era_name, "%s", era < 3 ? era_names[era] : "?");
+	snprintf(res->era_name, sizeof res->era_name, "%s", era < 4 ? era_names[era] : "?");
 
 	if (warm_handler(&p)) {
 		fail2(err, errlen, "cannot run the handler once before probing%s%s",

@@ -24,7 +24,8 @@ enum verdict {
 	VERDICT_VDSO,		/* _VDSO marker */
 	VERDICT_EXTERNAL,	/* _ExternalCode marker */
 	VERDICT_SYSTEM,		/* _System (or _GC) marker after a failed traceback */
-	VERDICT_WRONG,		/* frames that differ from the truth */
+	VERDICT_TRUNCATED,	/* the innermost frames of the true (or caller) stack, stopping early */
+	VERDICT_WRONG,		/* frames that differ from the truth otherwise */
 	VERDICT_FAULT,		/* the handler touched unmapped memory or trapped */
 	VERDICT_HANG,		/* the handler exceeded its instruction budget */
 	VERDICT_COUNT
@@ -59,7 +60,7 @@ struct probe_config {
 	const char *image_path;	/* ... or this image (sigstep check); NULL: use variant */
 	const char *function;	/* "walltime" | "nanotime" */
 	const char *context;	/* "curg" | "g0" | "gsignal" (the g0 chain moved onto the signal stack, g = gsignal) */
-	int era;		/* -1: the variant's own; else ERA_GO110/GO111/MODERN */
+	int era;		/* -1: the variant's own; else ERA_GO110/GO111/GO119/MODERN */
 	int vdso;		/* 1: synthetic vDSO mapped and announced; 0: absent (fallback) */
 	uint64_t vdso_base;	/* where the vDSO goes (vvar one page below); 0: the arch's default */
 	uint64_t handler_budget;	/* instructions per handler run (0: default) */

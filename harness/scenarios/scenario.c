@@ -375,7 +375,7 @@ static int setting(struct settings *s, const char *key, char **w, int nw, int mu
 	}
 	case 7:		/* sigprof */
 		if (nw != 1 || (strcmp(w[0], "own") && cli_era_from_name(w[0]) < 0)) {
-			snprintf(msg, msglen, "unknown sigprof era '%s' (own, go1.10, go1.11 or modern)", w[0]);
+			snprintf(msg, msglen, "unknown sigprof era '%s' (own, go1.10, go1.11, go1.19 or modern)", w[0]);
 			return -1;
 		}
 		s->era = strcmp(w[0], "own") ? cli_era_from_name(w[0]) : -1;
