@@ -17,10 +17,11 @@ int cmd_check(int argc, char **argv);
  *                [--expectations FILE] */
 int cmd_matrix(int argc, char **argv);
 
-/* sigstep native --arch A --variant V --inject step|break|itimer
+/* sigstep native --arch A (--variant V | FILE.S) --inject step|break|itimer
  *                [--emulator auto|qemu|host] [--vdso kernel|synthetic]
  *                [--function F] [--context C] [--budget-ms N] [--json FILE|-]
- * sigstep native --compare --arch A --variant V [...]
+ * sigstep native --compare --arch A (--variant V | FILE.S) [...]
+ * sigstep native --host-check --arch A [--vdso kernel]
  * (cmd_native.c): the guest image as a real process, natively or under
  * its qemu-user, with the guest's own injection and oracle. */
 int cmd_native(int argc, char **argv);
@@ -32,9 +33,11 @@ int cmd_scenario_run(int argc, char **argv);
 /* Shared by the commands (defined in cmd_check.c). */
 
 /*
- * check's build of a trampoline file FILE.S for ops: assembled and linked
- * into an image in a fresh temporary directory (dir, image set).  0; or
- * 2 after the tools' messages and one line naming the step.  Remove both
+ * check's build of a trampoline file FILE.S for ops (sigstep check, the
+ * mutants, sigstep native FILE.S): assembled and linked into an image in a
+ * fresh temporary directory (dir, image set).  0; or 2 after one line for
+ * a missing or unreadable file, or the tools' messages and one line naming
+ * the step.  Remove both
  * with check_cleanup.
  */
 struct arch_ops;
