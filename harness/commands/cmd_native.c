@@ -826,7 +826,9 @@ static const char usage[] =
 	"                      [--json FILE|-] [--build-dir DIR]\n"
 	"       sigstep native --compare --arch A (--variant V | FILE.S) [--function F] [--context C]\n"
 	"                      [--emulator E] [--vdso V] [--budget-ms N] [--json FILE|-]\n"
-	"       sigstep native --host-check --arch A [--vdso kernel|synthetic] [--build-dir DIR]\n";
+	"       sigstep native --host-check --arch A [--vdso kernel|synthetic] [--build-dir DIR]\n"
+	"       sigstep native --go PROGRAM [--function F] [--root R] [--call N] [--timeout S]\n"
+	"                      [--list-boundaries] [--json FILE|-]\n";
 
 /* --host-check: one line, whether this CPU runs the arch's images (and
  * gives them the kernel's vDSO, with --vdso kernel); 0 yes, 2 no.  The
@@ -896,6 +898,9 @@ int cmd_native(int argc, char **argv)
 	const char *file = NULL;
 	int compare = 0, no_singlestep = 0, check_host = 0;
 	char dirbuf[PATH_MAX];
+	for (int i = 1; i < argc; i++)	/* a real Go program: the ptrace engine */
+		if (!strcmp(argv[i], "--go"))
+			return cmd_native_go(argc, argv);
 	const struct cli_option options[] = {
 		CLI_VALUE("--arch", &arch), CLI_VALUE("--variant", &c.variant), CLI_VALUE("--inject", &c.inject),
 		CLI_VALUE("--emulator", &emulator), CLI_VALUE("--vdso", &c.vdso), CLI_VALUE("--function", &c.function),

@@ -26,6 +26,10 @@ int cmd_matrix(int argc, char **argv);
  * its qemu-user, with the guest's own injection and oracle. */
 int cmd_native(int argc, char **argv);
 
+/* sigstep native --go PROGRAM [--function F] [--root R] [--call N] [...]
+ * (cmd_native_go.c): a real Go program on the ptrace engine. */
+int cmd_native_go(int argc, char **argv);
+
 /* sigstep run --scenario FILE [--build-dir DIR] [--json FILE|-]
  * (cmd_scenario.c): every row of one scenario file, or of one mutant. */
 int cmd_scenario_run(int argc, char **argv);
