@@ -3,7 +3,8 @@
  *                [--timeout S] [--list-boundaries] [--json FILE|-]
  *
  * A real Go program on the ptrace engine (harness/native/ptrace_go.h):
- * every boundary of the N-th call of F (default runtime.nanotime1) made
+ * every boundary of the N-th call (default 200) of F (default
+ * runtime.nanotime1; a bare name is the runtime's) made
  * within a call of R (default time.Since), a real SIGPROF at each, the
  * sample sigprof gives the profile buffer judged against the shadow
  * stack.  The summary is `sigstep run`'s, plus where the boundaries lay,
@@ -26,11 +27,11 @@
 
 static const char usage[] =
 	"usage: sigstep native --go PROGRAM [--function F] [--root R] [--call N] [--timeout SECONDS]\n"
-	"                      [--list-boundaries] [--json FILE|-]\n";
+	"                      [--list-boundaries|--boundaries] [--json FILE|-]\n";
 
 static void print_stats(FILE *out, const struct ptrace_go_config *c, const struct ptrace_go_stats *st)
 {
-	fprintf(out, "call       %" PRIu64 " of %s within %s\n", c->call ? c->call : 1,
+	fprintf(out, "call       %" PRIu64 " of %s within %s\n", c->call ? c->call : PTRACE_GO_DEFAULT_CALL,
 		c->function ? c->function : "runtime.nanotime1", c->root ? c->root : "time.Since");
 	fprintf(out, "where      %" PRIu64 " in the function, %" PRIu64 " in the kernel's vDSO, %" PRIu64
 		" in what it called\n", st->in_function, st->in_vdso, st->elsewhere);
@@ -65,7 +66,7 @@ int cmd_native_go(int argc, char **argv)
 	const struct cli_option options[] = {
 		CLI_VALUE("--go", &c.program), CLI_VALUE("--function", &c.function), CLI_VALUE("--root", &c.root),
 		CLI_VALUE("--call", NULL), CLI_VALUE("--timeout", NULL), CLI_VALUE("--json", &json),
-		CLI_FLAG("--list-boundaries", &list), CLI_END,
+		CLI_FLAG("--list-boundaries", &list), CLI_FLAG("--boundaries", &list), CLI_END,
 	};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -241,12 +241,15 @@ static void on_alarm(int sig)
 
 /* --- the ELF ----------------------------------------------------------------- */
 
+/* By its Go name: a bare one is the runtime's ("nanotime1"), and an
+ * assembly function may carry its ABI in the symbol table (amd64 ".abi0"). */
 static const struct symbol *sym_named(const struct tracer *t, const char *name)
 {
-	char abi0[160];
-	snprintf(abi0, sizeof abi0, "%s.abi0", name);	/* assembly functions on amd64 */
+	char full[160], abi0[170];
+	snprintf(full, sizeof full, "%s%s", strchr(name, '.') ? "" : "runtime.", name);
+	snprintf(abi0, sizeof abi0, "%s.abi0", full);
 	for (size_t i = 0; i < t->img.syms.n; i++)
-		if (!strcmp(t->img.syms.v[i].name, name) || !strcmp(t->img.syms.v[i].name, abi0))
+		if (!strcmp(t->img.syms.v[i].name, full) || !strcmp(t->img.syms.v[i].name, abi0))
 			return &t->img.syms.v[i];
 	return NULL;
 }
@@ -795,7 +798,7 @@ static int step_over(struct tracer *t, struct thread *th, int b, uint8_t *regs)
 static int trace(struct tracer *t)
 {
 	int status;
-	uint64_t calls = 0, want = t->cfg->call ? t->cfg->call : 1;
+	uint64_t calls = 0, want = t->cfg->call ? t->cfg->call : PTRACE_GO_DEFAULT_CALL;
 	uint8_t regs[512];
 	/* Phase 1: up to the chosen call. */
 	for (;;) {

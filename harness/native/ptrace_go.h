@@ -50,11 +50,13 @@
 
 #include "probe.h"
 
+#define PTRACE_GO_DEFAULT_CALL 200	/* as sigstep go's: well after the profiler is on */
+
 struct ptrace_go_config {
 	const char *program;	/* the Go binary */
-	const char *function;	/* whose call is stepped: NULL "runtime.nanotime1" */
+	const char *function;	/* whose call is stepped: NULL "runtime.nanotime1"; a bare name is the runtime's */
 	const char *root;	/* calls count when made within its call: NULL "time.Since" */
-	uint64_t call;		/* the N-th call (0: 1) */
+	uint64_t call;		/* the N-th call (0: PTRACE_GO_DEFAULT_CALL) */
 	unsigned timeout_s;	/* the whole run (0: 60) */
 	/* Non-NULL: "boundary PC WHERE VERDICT" per boundary, in execution
 	 * order (a vDSO pc as vdso+OFFSET). */
