@@ -368,25 +368,35 @@ static uint64_t func_of(const struct tracer *t, uint64_t addr)
  * same function as the physical frame's, which are passed over.  Frames
  * of the sample after the truth's last are not judged.
  */
-static int sample_matches(const struct tracer *t, const uint64_t *truth, int nt, const uint64_t *got, int ng)
+static int sample_match_len(const struct tracer *t, const uint64_t *truth, int nt, const uint64_t *got, int ng,
+			    int *ran_out)
 {
 	int i = 0;
 	uint64_t prev_fn = 0;
+	*ran_out = 0;
 	for (int k = 0; k < nt; k++) {
 		for (;;) {
-			if (i >= ng)
-				return 0;
+			if (i >= ng) {
+				*ran_out = 1;
+				return k;
+			}
 			uint64_t pc = got[i] - 1 + (i > 0);	/* as a return address from here on */
 			if (pc == truth[k])
 				break;
 			if (!prev_fn || func_of(t, got[i] - 1) != prev_fn)
-				return 0;
+				return k;
 			i++;	/* an inlined caller's pc in the same function */
 		}
 		prev_fn = func_of(t, got[i] - 1);
 		i++;
 	}
-	return 1;
+	return nt;
+}
+
+static int sample_matches(const struct tracer *t, const uint64_t *truth, int nt, const uint64_t *got, int ng)
+{
+	int ran_out;
+	return sample_match_len(t, truth, nt, got, ng, &ran_out) == nt;
 }
 
 /* May a traceback leave out the frame holding addr (leaf, at the top)?
@@ -413,6 +423,13 @@ static enum verdict judge(const struct tracer *t, const uint64_t *truth, int nt,
 	for (int k = 1; k < nt && may_drop(t, truth[k - 1], k == 1); k++)
 		if (sample_matches(t, truth + k, nt - k, got, ng))
 			return VERDICT_CALLER;
+	/* The innermost frames of the truth, then nothing: lost callers
+	 * (Go 1.19 stops after an SPWRITE frame).  `truncated` where the
+	 * verdicts have it, else a wrong stack. */
+	int ran_out, m = sample_match_len(t, truth, nt, got, ng, &ran_out);
+	enum verdict truncated = verdict_from_name("truncated");
+	if (ran_out && m > 0 && truncated != VERDICT_COUNT)
+		return truncated;
 	return VERDICT_WRONG;
 }
 
