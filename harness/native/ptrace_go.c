@@ -33,7 +33,6 @@
 #define MAX_THREADS 64
 #define MAX_BPS 4
 #define MAX_SHADOW 64
-#define MAX_SEEN 4096		/* distinct pcs of one window */
 #define HANDLER_LIMIT_S 5	/* one handler run; a real one takes microseconds */
 /* A call of the function counts when its SP lies this close below the SP
  * the root was last entered with: called from within the root's call, on
@@ -81,8 +80,6 @@ struct tracer {
 	uint64_t vdso_lo, vdso_hi;
 	struct shadow_frame shadow[MAX_SHADOW];
 	int nshadow;
-	struct seen seen[MAX_SEEN];	/* occurrences per pc, the whole window */
-	size_t nseen;
 	struct seen vcall[512];		/* per pc within the current vDSO call */
 	size_t nvcall;
 	double deadline;
@@ -211,16 +208,15 @@ static void thread_drop(struct tracer *t, pid_t tid)
 		}
 }
 
-static int resume(struct tracer *t, struct thread *th, int sig)
+static int resume(struct thread *th, int sig)
 {
 	th->held = 0;
 	return ptrace(PTRACE_CONT, th->tid, NULL, (void *)(long)sig) == 0 ? 0 : -1;
-	(void)t;
 }
 
 /* waitpid, bounded by the run's deadline (an interval timer interrupts
  * it).  The tid, 0 when the deadline passed, -1 on error. */
-static pid_t wait_any(struct tracer *t, pid_t which, int *status, double deadline)
+static pid_t wait_for(pid_t which, int *status, double deadline)
 {
 	for (;;) {
 		if (now_s() > deadline)
@@ -231,7 +227,6 @@ static pid_t wait_any(struct tracer *t, pid_t which, int *status, double deadlin
 		if (errno != EINTR)
 			return -1;
 	}
-	(void)t;
 }
 
 static void on_alarm(int sig)
@@ -435,7 +430,8 @@ static enum verdict judge(const struct tracer *t, const uint64_t *truth, int nt,
 
 /* --- one boundary --------------------------------------------------------- */
 
-static uint64_t occurrence(struct tracer *t, struct seen *tab, size_t *n, size_t cap, uint64_t pc)
+/* pc's occurrence count in tab, this one included. */
+static uint64_t occurrence(struct seen *tab, size_t *n, size_t cap, uint64_t pc)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (tab[i].pc == pc)
@@ -445,7 +441,6 @@ static uint64_t occurrence(struct tracer *t, struct seen *tab, size_t *n, size_t
 		tab[(*n)++].count = 1;
 	}
 	return 1;
-	(void)t;
 }
 
 enum delivery { DELIVERED, DELIVERY_FAULT, DELIVERY_HANG, DELIVERY_BROKEN };
@@ -476,7 +471,7 @@ static enum delivery deliver(struct tracer *t, struct thread *th, uint64_t *got,
 			return DELIVERY_BROKEN;
 		sig = 0;
 		int status;
-		pid_t got_tid = wait_any(t, th->tid, &status, limit);
+		pid_t got_tid = wait_for(th->tid, &status, limit);
 		if (got_tid == 0) {
 			snprintf(detail, dn, "the handler did not return within %d s", HANDLER_LIMIT_S);
 			return DELIVERY_HANG;
@@ -526,7 +521,7 @@ static enum delivery deliver(struct tracer *t, struct thread *th, uint64_t *got,
 			if (set_regs(th->tid, regs) || ptrace(PTRACE_SINGLESTEP, th->tid, NULL, NULL))
 				return DELIVERY_BROKEN;
 			do {
-				got_tid = wait_any(t, th->tid, &status, limit);
+				got_tid = wait_for(th->tid, &status, limit);
 			} while (got_tid > 0 && WIFSTOPPED(status) && WSTOPSIG(status) != SIGTRAP);
 			if (got_tid <= 0 || !WIFSTOPPED(status))
 				return DELIVERY_HANG;
@@ -663,14 +658,13 @@ static int step_window(struct tracer *t, struct thread *th)
 			t->st->limit_reached = 1;
 			break;
 		}
-		occurrence(t, t->seen, &t->nseen, MAX_SEEN, pc);
 		if (in_vdso(t, pc) && !was_in_vdso) {
 			t->st->vdso_calls++;
 			t->nvcall = 0;
 		} else if (!in_vdso(t, pc) && was_in_vdso) {
 			count_retries(t);
 		}
-		uint64_t again = in_vdso(t, pc) ? occurrence(t, t->vcall, &t->nvcall,
+		uint64_t again = in_vdso(t, pc) ? occurrence(t->vcall, &t->nvcall,
 							     sizeof t->vcall / sizeof t->vcall[0], pc) : 1;
 		was_in_vdso = in_vdso(t, pc);
 
@@ -700,7 +694,7 @@ static int step_window(struct tracer *t, struct thread *th)
 		int status;
 		pid_t got;
 		do {
-			got = wait_any(t, th->tid, &status, t->deadline);
+			got = wait_for(th->tid, &status, t->deadline);
 		} while (got > 0 && WIFSTOPPED(status) && WSTOPSIG(status) != SIGTRAP &&
 			 ptrace(PTRACE_SINGLESTEP, th->tid, NULL, NULL) == 0);
 		if (got == 0) {
@@ -737,7 +731,7 @@ static int hold_others(struct tracer *t, struct thread *th)
 		if (all)
 			return 0;
 		int status;
-		pid_t tid = wait_any(t, -1, &status, t->deadline);
+		pid_t tid = wait_for(-1, &status, t->deadline);
 		if (tid <= 0)
 			return -1;
 		struct thread *o = thread_find(t, tid);
@@ -761,7 +755,7 @@ static int hold_others(struct tracer *t, struct thread *th)
 			unsigned long nt;
 			if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &nt) == 0)
 				thread_add(t, (pid_t)nt);	/* its own SIGSTOP stop arrives */
-			resume(t, o, 0);	/* our SIGSTOP is still pending: it stops next */
+			resume(o, 0);	/* our SIGSTOP is still pending: it stops next */
 			continue;
 		}
 		uint8_t regs[512];
@@ -769,12 +763,12 @@ static int hold_others(struct tracer *t, struct thread *th)
 			/* At a breakpoint: back to it, to run it again when resumed. */
 			t->pa->set_pc(regs, t->pa->pc(regs) - t->pa->trap_pc_after);
 			set_regs(tid, regs);
-			resume(t, o, 0);
+			resume(o, 0);
 			continue;
 		}
 		if (s != SIGTRAP && s != SIGPROF)
 			o->pending = s;
-		resume(t, o, 0);
+		resume(o, 0);
 	}
 }
 
@@ -799,7 +793,7 @@ static int step_over(struct tracer *t, struct thread *th, int b, uint8_t *regs)
 		return -1;
 	int status;
 	pid_t got;
-	while ((got = wait_any(t, th->tid, &status, t->deadline)) > 0 && WIFSTOPPED(status) &&
+	while ((got = wait_for(th->tid, &status, t->deadline)) > 0 && WIFSTOPPED(status) &&
 	       WSTOPSIG(status) != SIGTRAP) {
 		if (WSTOPSIG(status) != SIGSTOP && WSTOPSIG(status) != SIGPROF)
 			th->pending = WSTOPSIG(status);
@@ -819,7 +813,7 @@ static int trace(struct tracer *t)
 	uint8_t regs[512];
 	/* Phase 1: up to the chosen call. */
 	for (;;) {
-		pid_t tid = wait_any(t, -1, &status, t->deadline);
+		pid_t tid = wait_for(-1, &status, t->deadline);
 		if (tid == 0) {
 			t->st->limit_reached = 1;
 			return fail(t, "the time limit (%s s) passed before the chosen call of %s", "", t->cfg->function);
@@ -846,14 +840,14 @@ static int trace(struct tracer *t)
 			unsigned long nt;
 			if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &nt) == 0)
 				thread_add(t, (pid_t)nt);
-			resume(t, th, 0);
+			resume(th, 0);
 			continue;
 		}
 		if (s == SIGTRAP && ev == 0 && get_regs(tid, regs) == 0) {
 			int b = bp_hit(t, t->pa->pc(regs));
 			if (b == 0) {
 				t->root_sp = t->pa->sp(regs);
-				if (step_over(t, th, 0, regs) || resume(t, th, 0))
+				if (step_over(t, th, 0, regs) || resume(th, 0))
 					return fail(t, "ptrace: %s%s", strerror(errno), "");
 				continue;
 			}
@@ -872,14 +866,14 @@ static int trace(struct tracer *t)
 						return fail(t, "ptrace failed while stepping: %s%s", strerror(errno), "");
 					return 0;
 				}
-				if (step_over(t, th, 1, regs) || resume(t, th, 0))
+				if (step_over(t, th, 1, regs) || resume(th, 0))
 					return fail(t, "ptrace: %s%s", strerror(errno), "");
 				continue;
 			}
-			resume(t, th, 0);
+			resume(th, 0);
 			continue;
 		}
-		resume(t, th, s == SIGSTOP ? 0 : s);
+		resume(th, s == SIGSTOP || s == SIGTRAP ? 0 : s);	/* ours; the rest is the program's */
 	}
 }
 
@@ -895,7 +889,7 @@ static void finish(struct tracer *t)
 	double limit = t->deadline + 5;
 	for (;;) {
 		int status;
-		pid_t tid = wait_any(t, -1, &status, limit);
+		pid_t tid = wait_for(-1, &status, limit);
 		if (tid <= 0) {
 			kill_all(t);
 			t->st->program_status = -1;
@@ -1025,7 +1019,7 @@ int ptrace_go_run(const struct ptrace_go_config *cfg0, struct probe_result *res,
 	struct itimerval tick = { { 0, 100000 }, { 0, 100000 } }, old_tick;
 	setitimer(ITIMER_REAL, &tick, &old_tick);
 
-	resume(t, &t->th[0], 0);
+	resume(&t->th[0], 0);
 	rc = trace(t);
 	if (rc == 0)
 		finish(t);
