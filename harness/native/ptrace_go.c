@@ -178,6 +178,17 @@ static int bp_hit(const struct tracer *t, uint64_t pc)
 	return -1;
 }
 
+/* Was the SIGTRAP at pc one of our breakpoints, set now or since taken
+ * out?  A thread may have trapped on one just before it was cleared; its
+ * stop is reported later, one byte into the instruction. */
+static int bp_trapped(const struct tracer *t, uint64_t pc)
+{
+	for (int i = 0; i < MAX_BPS; i++)
+		if (t->bp[i].addr && t->bp[i].addr + t->pa->trap_pc_after == pc)
+			return i;
+	return -1;
+}
+
 /* --- threads ---------------------------------------------------------------- */
 
 static struct thread *thread_find(struct tracer *t, pid_t tid)
@@ -759,7 +770,7 @@ static int hold_others(struct tracer *t, struct thread *th)
 			continue;
 		}
 		uint8_t regs[512];
-		if (s == SIGTRAP && get_regs(tid, regs) == 0 && bp_hit(t, t->pa->pc(regs)) >= 0) {
+		if (s == SIGTRAP && get_regs(tid, regs) == 0 && bp_trapped(t, t->pa->pc(regs)) >= 0) {
 			/* At a breakpoint: back to it, to run it again when resumed. */
 			t->pa->set_pc(regs, t->pa->pc(regs) - t->pa->trap_pc_after);
 			set_regs(tid, regs);
@@ -967,8 +978,9 @@ int ptrace_go_run(const struct ptrace_go_config *cfg0, struct probe_result *res,
 			e = errno;
 		else {
 			char *argv[] = { (char *)cfg.program, NULL };
-			char *envp[] = { "GOMAXPROCS=1", NULL };
-			execve(cfg.program, argv, envp);
+			/* One P unless the caller chose: fewer threads to hold. */
+			setenv("GOMAXPROCS", "1", 0);
+			execv(cfg.program, argv);
 			e = -errno;
 		}
 		if (write(report[1], &e, sizeof e) < 0)

@@ -6,7 +6,7 @@
  * engines (probe.h).
  *
  *   1. The program runs under ptrace (fork, PTRACE_TRACEME, exec; every
- *      thread traced), a breakpoint at `root`'s entry notes its SP, one at
+ *      thread traced; GOMAXPROCS=1 unless set; no address randomisation), a breakpoint at `root`'s entry notes its SP, one at
  *      `function`'s entry counts the calls made from within the root's
  *      call (SP at most 16 KiB below the root's: its goroutine, whichever
  *      thread runs it -- goroutines move between threads).
