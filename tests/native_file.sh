@@ -2,9 +2,9 @@
 # native_file.sh SIGSTEP SOURCE_DIR ARCH
 # sigstep native with a user's trampoline file (FILE.S, built as `sigstep
 # check` builds it) on whatever engine runs ARCH here (--emulator auto):
-#   - the project's own trampoline_seed.S gives exactly the verdicts of the
-#     built variant seed, and so does --compare's table;
-#   - master's file passes (exit 0);
+#   - the project's own trampoline_seed.S and trampoline_master.S give
+#     exactly the verdicts of the built variants (seed fails), and so does
+#     --compare's table;
 #   - an assembler error: the tool's messages, one line naming the file,
 #     exit 2; a missing file: one line, exit 2;
 #   - --emulator auto picks the host exactly when --host-check says the host
@@ -24,25 +24,25 @@ figures() {
 	grep -E '^(boundaries|verdicts|invariants|result) |^  [a-z]+ at ' "$1" | sed 's/^\(  [a-z]* at vdso+[^ ]*\) (0x[0-9a-f]*)/\1/'
 }
 
-"$sigstep" native --arch "$arch" --variant seed --inject break --vdso synthetic >"$tmp/variant" 2>/dev/null
-rc_variant=$?
-"$sigstep" native --arch "$arch" "$src/arch/$arch/trampoline_seed.S" --inject break --vdso synthetic \
-	--json "$tmp/json" >"$tmp/file" 2>/dev/null
-rc_file=$?
-[ "$rc_variant" -eq 1 ] || fail "--variant seed exited $rc_variant, not 1"
-[ "$rc_file" -eq "$rc_variant" ] || fail "trampoline_seed.S exited $rc_file, --variant seed $rc_variant"
-figures "$tmp/variant" >"$tmp/variant.fig"
-figures "$tmp/file" >"$tmp/file.fig"
-[ -s "$tmp/file.fig" ] || fail "no figures from trampoline_seed.S"
-cmp -s "$tmp/variant.fig" "$tmp/file.fig" || {
-	fail "trampoline_seed.S and --variant seed differ:"
-	diff "$tmp/variant.fig" "$tmp/file.fig" | head -20 >&2
-}
-grep -q '"variant": "sigstep-guest-seed"' "$tmp/json" || fail "the record does not name the file's image"
-
-"$sigstep" native --arch "$arch" "$src/arch/$arch/trampoline_master.S" --inject break --vdso synthetic >"$tmp/out" 2>&1
-rc=$?
-[ "$rc" -eq 0 ] || { fail "trampoline_master.S exited $rc, not 0"; cat "$tmp/out" >&2; }
+for v in seed master; do
+	"$sigstep" native --arch "$arch" --variant $v --inject break --vdso synthetic >"$tmp/variant" 2>/dev/null
+	rc_variant=$?
+	"$sigstep" native --arch "$arch" "$src/arch/$arch/trampoline_$v.S" --inject break --vdso synthetic \
+		--json "$tmp/json" >"$tmp/file" 2>/dev/null
+	rc_file=$?
+	[ "$rc_variant" -le 1 ] || fail "--variant $v exited $rc_variant"
+	[ "$rc_file" -eq "$rc_variant" ] || fail "trampoline_$v.S exited $rc_file, --variant $v $rc_variant"
+	figures "$tmp/variant" >"$tmp/variant.fig"
+	figures "$tmp/file" >"$tmp/file.fig"
+	[ -s "$tmp/file.fig" ] || fail "no figures from trampoline_$v.S"
+	cmp -s "$tmp/variant.fig" "$tmp/file.fig" || {
+		fail "trampoline_$v.S and --variant $v differ:"
+		diff "$tmp/variant.fig" "$tmp/file.fig" | head -20 >&2
+	}
+	grep -q "\"variant\": \"sigstep-guest-$v\"" "$tmp/json" || fail "the record does not name the file's image"
+	# seed's one-word-off vdsoSP fails wherever it is run.
+	[ "$v" != seed ] || [ "$rc_file" -eq 1 ] || fail "trampoline_seed.S exited $rc_file, not 1"
+done
 
 # --compare: the same table for the file as for the variant (timings aside).
 "$sigstep" native --compare --arch "$arch" --variant seed --budget-ms 20 >"$tmp/cv" 2>/dev/null

@@ -6,6 +6,7 @@ sigstep_check_suite(traceback
           ${CMAKE_SOURCE_DIR}/fixtures/eh_frame.c
           ${CMAKE_SOURCE_DIR}/fixtures/traceback.c
           ${CMAKE_SOURCE_DIR}/fixtures/sigprof.c
+          ${CMAKE_SOURCE_DIR}/fixtures/spwrite_table.c
   INCLUDES ${CMAKE_SOURCE_DIR}/fixtures ${CMAKE_SOURCE_DIR}/arch/amd64
   DEPENDS guest-amd64)
 
@@ -65,6 +66,23 @@ target_link_libraries(test_scenario PRIVATE sigstep_engine)
 add_test(NAME check-mutant-is-killed
   COMMAND sh -c "\"$0\" check --arch amd64 \"$1\" >/dev/null; test $? -eq 1"
           $<TARGET_FILE:sigstep> ${CMAKE_SOURCE_DIR}/scenarios/mutants/amd64/vdsosp_after_switch.S)
+
+# Nested injection's own checks: the handler's clock read and the
+# interrupted call's end-of-trial checks (the re-entrancy mutants).
+sigstep_check_suite(nested
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_nested.c
+  DEPENDS guest-386 guest-amd64 guest-arm)
+target_link_libraries(test_nested PRIVATE sigstep_engine)
+target_compile_definitions(test_nested PRIVATE SIGSTEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+
+# vDSO placement: bad bases refused in one line (loader, commands,
+# scenario keys); the second base gives the same verdicts; below the text
+# go1.10's external becomes system.
+sigstep_check_suite(placement
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_placement.c
+  DEPENDS guest-386 guest-amd64 guest-arm)
+target_link_libraries(test_placement PRIVATE sigstep_engine)
+target_compile_definitions(test_placement PRIVATE SIGSTEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 
 # harness/gobinary on the built Go fixtures, held to Go's own readers
 # (gosym-dump: debug/elf, debug/gosym, debug/dwarf, debug/buildinfo, built
