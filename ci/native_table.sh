@@ -4,10 +4,14 @@
 # its command each ended by a tab, so a path with spaces stays one word)
 # run line by line, one table row each.  `expected` is what the run must
 # show: `pass`, or the one known failure of Go 1.10/1.11 on amd64 (nanotime
-# on the fallback path reads the wall clock).  Exit 0 if every run met its
-# expectation, 1 otherwise.
+# on the fallback path reads the wall clock).  The host rows run where this
+# machine's CPU runs the arch (`sigstep native --host-check` tries an
+# image, sigstep being the one beside the manifest); elsewhere they are
+# shown as `skip` with the reason below the table.  Exit 0 if every run
+# that could run met its expectation, 1 otherwise.
 set -eu
 manifest=$1
+sigstep=$(dirname "$manifest")/sigstep
 tab=$(printf '\t')
 
 row() {
@@ -15,7 +19,18 @@ row() {
 }
 row arch variant era engine vdso curg/wall curg/nano g0/wall g0/nano result expected met
 status=0
+skipped=""
 while IFS=$tab read -r arch variant engine vdso expect cmd; do
+	if [ "$engine" = host ]; then
+		if ! why=$("$sigstep" native --host-check --arch "$arch" --vdso "$vdso" 2>&1); then
+			row "$arch" "$variant" - "$engine" "$vdso" - - - - skipped \
+				"$([ "$expect" = pass ] && echo pass || echo wall-nano)" skip
+			case $skipped in *"$arch/$vdso: "*) ;; *)
+				skipped="$skipped$arch/$vdso: ${why#sigstep: native: }
+" ;; esac
+			continue
+		fi
+	fi
 	# the command's words: split at tabs only, never globbed
 	# shellcheck disable=SC2086
 	out=$(IFS=$tab; set -f; $cmd 2>&1) && rc=0 || rc=$?
@@ -46,4 +61,5 @@ while IFS=$tab read -r arch variant engine vdso expect cmd; do
 		"$(cell g0 walltime)" "$(cell g0 nanotime)" "$result" \
 		"$([ "$expect" = pass ] && echo pass || echo wall-nano)" "$met"
 done <"$manifest"
+[ -z "$skipped" ] || printf 'skipped host rows:\n%s' "$skipped"
 exit $status
