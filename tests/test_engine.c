@@ -113,9 +113,9 @@ struct tiny_progs {
 	const uint8_t *store0; size_t store0_len;	/* store to address 0 at offset store0_at */
 	unsigned store0_at;
 	const uint8_t *undef; size_t undef_len;		/* an undefined instruction first */
-	const uint8_t *unsup; size_t unsup_len;		/* setitimer: not emulated; insn at unsup_at */
+	const uint8_t *unsup; size_t unsup_len;		/* getitimer: not emulated; insn at unsup_at */
 	unsigned unsup_at;
-	uint32_t setitimer_nr;
+	uint32_t getitimer_nr;
 };
 
 #define B(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
@@ -125,17 +125,17 @@ static const struct tiny_progs tiny[] = {
 	  B(0xbf, 3, 0, 0, 0, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05),		/* mov $3,%edi; mov $231,%eax; syscall */
 	  B(0x31, 0xc0, 0xc7, 0x00, 1, 0, 0, 0), 2,			/* xor %eax,%eax; movl $1,(%rax) */
 	  B(0x0f, 0x0b),						/* ud2 */
-	  B(0xb8, 38, 0, 0, 0, 0x0f, 0x05), 5, 38 },			/* mov $38,%eax; syscall */
+	  B(0xb8, 36, 0, 0, 0, 0x0f, 0x05), 5, 36 },			/* mov $36,%eax; syscall */
 	{ "386",
 	  B(0xbb, 3, 0, 0, 0, 0xb8, 252, 0, 0, 0, 0xcd, 0x80),		/* mov $3,%ebx; mov $252,%eax; int $0x80 */
 	  B(0x31, 0xc0, 0xc7, 0x00, 1, 0, 0, 0), 2,			/* xor %eax,%eax; movl $1,(%eax) */
 	  B(0x0f, 0x0b),						/* ud2 */
-	  B(0xb8, 104, 0, 0, 0, 0xcd, 0x80), 5, 104 },			/* mov $104,%eax; int $0x80 */
+	  B(0xb8, 105, 0, 0, 0, 0xcd, 0x80), 5, 105 },			/* mov $105,%eax; int $0x80 */
 	{ "arm",
 	  B(0x03, 0x00, 0xa0, 0xe3, 0xf8, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef),	/* mov r0,#3; mov r7,#248; svc 0 */
 	  B(0x00, 0x00, 0xa0, 0xe3, 0x00, 0x00, 0x80, 0xe5), 4,		/* mov r0,#0; str r0,[r0] */
 	  B(0xf0, 0x00, 0xf0, 0xe7),					/* udf #0 */
-	  B(0x68, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef), 4, 104 },	/* mov r7,#104; svc 0 */
+	  B(0x69, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef), 4, 105 },	/* mov r7,#105; svc 0 */
 };
 #define NTINY (int)(sizeof tiny / sizeof tiny[0])
 
@@ -201,10 +201,10 @@ START_TEST(tiny_unsupported_syscall_stops_with_status_2)
 	char line[512], want[64];
 	ck_assert_int_eq(run_tiny(ops_of(t->arch), t->unsup, t->unsup_len, &g), 1);
 	ck_assert_int_eq(g.mc->fault.kind, FAULT_UNSUPPORTED_SYSCALL);
-	ck_assert_uint_eq(g.mc->fault.number, t->setitimer_nr);
+	ck_assert_uint_eq(g.mc->fault.number, t->getitimer_nr);
 	ck_assert_uint_eq(g.mc->fault.pc, TINY_BASE + TINY_CODE + t->unsup_at);
 	ck_assert_int_eq(guest_fault_line(&g, line, sizeof line), 2);
-	snprintf(want, sizeof want, "unsupported syscall %u (setitimer) at PC 0x%x", t->setitimer_nr,
+	snprintf(want, sizeof want, "unsupported syscall %u (getitimer) at PC 0x%x", t->getitimer_nr,
 		 TINY_BASE + TINY_CODE + t->unsup_at);
 	ck_assert_msg(strstr(line, want), "%s", line);
 	guest_free(&g);

@@ -5,11 +5,13 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch_ops.h"
 #include "machine.h"
 #include "syscalls.h"
+#include "threads.h"
 
 #define ARCH_SET_GS 0x1001
 #define ARCH_SET_FS 0x1002
@@ -59,6 +61,117 @@ static int amd64_init_cpu(struct machine *mc)
 	for (unsigned i = 0; i < sizeof regs / sizeof regs[0]; i++)
 		machine_set_reg(mc, regs[i], 0);
 	machine_set_reg(mc, UC_X86_REG_EFLAGS, 0x202);
+	return 0;
+}
+
+/* --- The CPU a Linux process sees ------------------------------------------ */
+
+/*
+ * CPUID as a plain x86-64 CPU without AVX answers it, the same on every
+ * run: Unicorn 2.0.1's own answer leaves out features Go checks, and a
+ * host-independent one keeps runs byte-identical.  Only features
+ * Unicorn's TCG implements are claimed (no AVX, no AES, no XSAVE).
+ */
+#define CPUID1_EDX 0x078bfbffu	/* FPU..CMOV, CLFSH, MMX, FXSR, SSE, SSE2 */
+#define CPUID1_ECX 0x00002001u	/* SSE3, CX16: what the default CPU model decodes (Unicorn checks the model, not CPUID) */
+
+static int hook_cpuid(uc_engine *uc, void *user)
+{
+	struct machine *mc = user;
+	static const char brand[48] = "sigstep emulated x86-64 CPU";
+	uint32_t leaf = (uint32_t)machine_reg(mc, UC_X86_REG_RAX), r[4] = { 0, 0, 0, 0 };
+	(void)uc;
+	switch (leaf) {
+	case 0:
+		r[0] = 7;
+		memcpy(&r[1], "Genu", 4), memcpy(&r[3], "ineI", 4), memcpy(&r[2], "ntel", 4);
+		break;
+	case 1:
+		r[0] = 0x000306c3;	/* family 6 */
+		r[1] = 0x00000800;	/* 64-byte CLFLUSH line, one logical CPU */
+		r[2] = CPUID1_ECX;
+		r[3] = CPUID1_EDX;
+		break;
+	case 0x80000000:
+		r[0] = 0x80000008;
+		break;
+	case 0x80000001:
+		r[2] = 1;				/* LAHF/SAHF in 64-bit mode */
+		r[3] = 1u << 11 | 1u << 20 | 1u << 29;	/* SYSCALL, NX, LM */
+		break;
+	case 0x80000002: case 0x80000003: case 0x80000004:
+		memcpy(r, brand + 16 * (leaf - 0x80000002), 16);
+		break;
+	case 0x80000008:
+		r[0] = 0x3027;	/* 39 physical, 48 virtual address bits */
+		break;
+	default:
+		break;		/* leaf 7 and the rest: nothing */
+	}
+	static const int regs[4] = { UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX };
+	for (int i = 0; i < 4; i++)
+		machine_set_reg(mc, regs[i], r[i]);
+	return 1;	/* the instruction is done */
+}
+
+static int amd64_install_cpu_hooks(struct machine *mc)
+{
+	if (mc->narch_hooks == sizeof mc->arch_hooks / sizeof mc->arch_hooks[0])
+		return -1;
+	return uc_hook_add(mc->uc, &mc->arch_hooks[mc->narch_hooks++], UC_HOOK_INSN, (void *)hook_cpuid, mc,
+			   1, 0, UC_X86_INS_CPUID) == UC_ERR_OK ? 0 : -1;
+}
+
+/* RDTSC (0f 31) / RDTSCP (0f 01 f9) at a hooked address read the
+ * emulated clock (1 GHz) plus the reads so far, and go on past. */
+static void hook_rdtsc(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct machine *mc = user;
+	uint8_t b[3];
+	(void)uc, (void)size;
+	if (machine_read(mc, addr, b, 3) || b[0] != 0x0f || (b[1] != 0x31 && !(b[1] == 0x01 && b[2] == 0xf9)))
+		return;		/* not an instruction boundary after all */
+	uint64_t tsc = threads_now_ns(mc) + 64 * ++mc->sys->tsc_reads;
+	machine_set_reg(mc, UC_X86_REG_RAX, tsc & 0xffffffffu);
+	machine_set_reg(mc, UC_X86_REG_RDX, tsc >> 32);
+	if (b[1] == 0x01)
+		machine_set_reg(mc, UC_X86_REG_RCX, 0);	/* TSC_AUX: CPU 0 */
+	machine_set_reg(mc, UC_X86_REG_RIP, addr + (b[1] == 0x31 ? 2 : 3));
+}
+
+/*
+ * Every place in [begin, end) with RDTSC's or RDTSCP's bytes gets a hook
+ * on that one address: one that is not an instruction's start is never
+ * reached, so the byte search is exact where it matters.
+ */
+static int amd64_pin_timestamp_counter(struct machine *mc, uint64_t begin, uint64_t end)
+{
+	uint8_t *code;
+	size_t len = end - begin;
+	if (end <= begin || !(code = malloc(len)))
+		return -1;
+	if (machine_read(mc, begin, code, len)) {
+		free(code);
+		return -1;
+	}
+	int r = 0;
+	for (size_t i = 0; i + 1 < len && !r; i++) {
+		if (code[i] != 0x0f || (code[i + 1] != 0x31 && !(code[i + 1] == 0x01 && i + 2 < len && code[i + 2] == 0xf9)))
+			continue;
+		uc_hook h;
+		if (uc_hook_add(mc->uc, &h, UC_HOOK_CODE, (void *)hook_rdtsc, mc, begin + i, begin + i) != UC_ERR_OK)
+			r = -1;
+	}
+	free(code);
+	return r;
+}
+
+/* CLONE_SETTLS: the child's FS base. */
+static int amd64_clone_set_tls(struct machine *mc, uint64_t tls)
+{
+	if (tls >= mc->ops->address_limit)
+		return -1;
+	machine_set_reg(mc, UC_X86_REG_FS_BASE, tls);
 	return 0;
 }
 
@@ -170,47 +283,64 @@ static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask)
 
 /* asm/unistd_64.h, sorted by number. */
 static const struct sysent amd64_syscalls[] = {
-	{ 0, "read", NULL },
+	{ 0, "read", sys_read },
 	{ 1, "write", sys_write },
-	{ 2, "open", NULL },
-	{ 3, "close", NULL },
+	{ 2, "open", sys_open },
+	{ 3, "close", sys_close },
 	{ 5, "fstat", NULL },
 	{ 9, "mmap", sys_mmap },
 	{ 10, "mprotect", sys_mprotect },
 	{ 11, "munmap", sys_munmap },
-	{ 12, "brk", NULL },
+	{ 12, "brk", sys_brk },
 	{ 13, "rt_sigaction", sys_rt_sigaction },
 	{ 14, "rt_sigprocmask", sys_rt_sigprocmask },
 	{ 15, "rt_sigreturn", sys_rt_sigreturn },
 	{ 16, "ioctl", NULL },
+	{ 17, "pread64", sys_pread64 },
 	{ 20, "writev", NULL },
-	{ 24, "sched_yield", NULL },
-	{ 28, "madvise", NULL },
-	{ 35, "nanosleep", NULL },
+	{ 24, "sched_yield", sys_sched_yield },
+	{ 27, "mincore", sys_mincore },
+	{ 28, "madvise", sys_madvise },
+	{ 35, "nanosleep", sys_nanosleep },
 	{ 36, "getitimer", NULL },
-	{ 38, "setitimer", NULL },
+	{ 38, "setitimer", sys_setitimer },
 	{ 39, "getpid", sys_getpid },
-	{ 56, "clone", NULL },
-	{ 60, "exit", NULL },
+	{ 56, "clone", sys_clone },
+	{ 60, "exit", sys_exit },
 	{ 62, "kill", sys_kill },
-	{ 63, "uname", NULL },
+	{ 63, "uname", sys_uname },
+	{ 72, "fcntl", sys_fcntl },
 	{ 89, "readlink", NULL },
 	{ 96, "gettimeofday", sys_gettimeofday },
+	{ 97, "getrlimit", sys_getrlimit },
 	{ 131, "sigaltstack", sys_sigaltstack },
 	{ 157, "prctl", NULL },
 	{ 158, "arch_prctl", sys_arch_prctl },
-	{ 186, "gettid", NULL },
+	{ 160, "setrlimit", NULL },
+	{ 186, "gettid", sys_gettid },
+	{ 200, "tkill", sys_tkill },
 	{ 201, "time", NULL },
-	{ 202, "futex", NULL },
+	{ 202, "futex", sys_futex },
+	{ 204, "sched_getaffinity", sys_sched_getaffinity },
 	{ 205, "set_thread_area", NULL },
-	{ 218, "set_tid_address", NULL },
+	{ 213, "epoll_create", sys_epoll_create },
+	{ 218, "set_tid_address", sys_set_tid_address },
+	{ 222, "timer_create", sys_timer_create },
+	{ 223, "timer_settime", sys_timer_settime },
+	{ 226, "timer_delete", sys_timer_delete },
 	{ 228, "clock_gettime", sys_clock_gettime },
 	{ 229, "clock_getres", NULL },
 	{ 230, "clock_nanosleep", NULL },
 	{ 231, "exit_group", sys_exit_group },
+	{ 232, "epoll_wait", sys_epoll_wait },
+	{ 233, "epoll_ctl", sys_epoll_ctl },
 	{ 234, "tgkill", sys_tgkill },
-	{ 257, "openat", NULL },
-	{ 318, "getrandom", NULL },
+	{ 257, "openat", sys_openat },
+	{ 281, "epoll_pwait", sys_epoll_pwait },
+	{ 291, "epoll_create1", sys_epoll_create1 },
+	{ 293, "pipe2", sys_pipe2 },
+	{ 302, "prlimit64", sys_prlimit64 },
+	{ 318, "getrandom", sys_getrandom },
 };
 
 const struct arch_ops arch_amd64_ops = {
@@ -251,6 +381,13 @@ const struct arch_ops arch_amd64_ops = {
 	.red_zone = 128,
 	.setup_rt_frame = amd64_setup_rt_frame,
 	.restore_rt_frame = amd64_restore_rt_frame,
+	.epoll_data_offset = 4,
+	.uname_machine = "x86_64",
+	.hwcap = CPUID1_EDX,	/* Linux x86's AT_HWCAP: CPUID.1:EDX */
+	.clone_tls_arg = 4,
+	.clone_set_tls = amd64_clone_set_tls,
+	.install_cpu_hooks = amd64_install_cpu_hooks,
+	.pin_timestamp_counter = amd64_pin_timestamp_counter,
 	.qemu_user = "qemu-x86_64",
 	/* A 64-bit x86 host runs it as it is, with the kernel's vDSO. */
 	.host_machine = "x86_64",

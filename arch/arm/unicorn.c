@@ -9,6 +9,7 @@
 #include "arch_ops.h"
 #include "machine.h"
 #include "syscalls.h"
+#include "threads.h"
 
 #define CPSR_MODE_USR 0x10	/* and T = 0: ARM state, as the entry point's low bit says */
 #define FPEXC_EN (1u << 30)
@@ -122,47 +123,93 @@ static int arm_restore_rt_frame(struct machine *mc, uint64_t *mask)
 	return 0;
 }
 
+/* --- What a Linux process has besides ------------------------------------------ */
+
+/*
+ * The kernel's sigpage (arch/arm/kernel/sigreturn_codes.S): a handler
+ * installed without SA_RESTORER (Go's) returns through it.  Slots of 12
+ * bytes: ARM sigreturn at 0, Thumb sigreturn at 8, ARM rt_sigreturn at
+ * 12, Thumb rt_sigreturn at 20.  Linux places it at a random address;
+ * here it is the page above the stack, below TASK_SIZE.
+ */
+static const uint8_t arm_sigpage[] = {
+	0x77, 0x70, 0xa0, 0xe3,	/* mov r7, #119 (sigreturn) */
+	0x00, 0x00, 0x00, 0xef,	/* svc 0 */
+	0x77, 0x27, 0x00, 0xdf,	/* movs r7, #119; svc 0 (Thumb) */
+	0xad, 0x70, 0xa0, 0xe3,	/* mov r7, #173 (rt_sigreturn) */
+	0x00, 0x00, 0x00, 0xef,	/* svc 0 */
+	0xad, 0x27, 0x00, 0xdf,	/* movs r7, #173; svc 0 (Thumb) */
+};
+
+/* CLONE_SETTLS: the child's TLS register (TPIDRURO, what set_tls sets). */
+static int arm_clone_set_tls(struct machine *mc, uint64_t tls)
+{
+	machine_set_reg(mc, UC_ARM_REG_C13_C0_3, tls);
+	return 0;
+}
+
+/* HWCAP_SWP HALF THUMB FAST_MULT VFP EDSP NEON VFPv3 TLS VFPv4 IDIVA
+ * IDIVT VFPD32 LPAE: a Cortex-A15's, as Go's checkgoarm reads it. */
+#define ARM_HWCAP 0x1fb0d7u
+
 /* asm/unistd-eabi.h (and __ARM_NR_cacheflush), sorted by number. */
 static const struct sysent arm_syscalls[] = {
-	{ 1, "exit", NULL },
-	{ 3, "read", NULL },
+	{ 1, "exit", sys_exit },
+	{ 3, "read", sys_read },
 	{ 4, "write", sys_write },
-	{ 5, "open", NULL },
-	{ 6, "close", NULL },
+	{ 5, "open", sys_open },
+	{ 6, "close", sys_close },
 	{ 20, "getpid", sys_getpid },
 	{ 37, "kill", sys_kill },
-	{ 45, "brk", NULL },
+	{ 45, "brk", sys_brk },
 	{ 54, "ioctl", NULL },
+	{ 55, "fcntl", sys_fcntl },
 	{ 78, "gettimeofday", sys_gettimeofday },
 	{ 85, "readlink", NULL },
 	{ 91, "munmap", sys_munmap },
-	{ 104, "setitimer", NULL },
+	{ 104, "setitimer", sys_setitimer },
 	{ 105, "getitimer", NULL },
 	{ 108, "fstat", NULL },
 	{ 119, "sigreturn", NULL },
-	{ 120, "clone", NULL },
-	{ 122, "uname", NULL },
+	{ 120, "clone", sys_clone },
+	{ 122, "uname", sys_uname },
 	{ 125, "mprotect", sys_mprotect },
 	{ 146, "writev", NULL },
-	{ 158, "sched_yield", NULL },
-	{ 162, "nanosleep", NULL },
+	{ 158, "sched_yield", sys_sched_yield },
+	{ 162, "nanosleep", sys_nanosleep },
 	{ 172, "prctl", NULL },
 	{ 173, "rt_sigreturn", sys_rt_sigreturn },
 	{ 174, "rt_sigaction", sys_rt_sigaction },
 	{ 175, "rt_sigprocmask", sys_rt_sigprocmask },
+	{ 180, "pread64", NULL },
 	{ 186, "sigaltstack", sys_sigaltstack },
+	{ 191, "ugetrlimit", sys_getrlimit },
 	{ 192, "mmap2", sys_mmap },	/* page offset; anonymous maps use 0 */
-	{ 220, "madvise", NULL },
-	{ 224, "gettid", NULL },
-	{ 240, "futex", NULL },
+	{ 219, "mincore", sys_mincore },
+	{ 220, "madvise", sys_madvise },
+	{ 221, "fcntl64", sys_fcntl },
+	{ 224, "gettid", sys_gettid },
+	{ 238, "tkill", sys_tkill },
+	{ 240, "futex", sys_futex },
+	{ 242, "sched_getaffinity", sys_sched_getaffinity },
 	{ 248, "exit_group", sys_exit_group },
-	{ 256, "set_tid_address", NULL },
+	{ 250, "epoll_create", sys_epoll_create },
+	{ 251, "epoll_ctl", sys_epoll_ctl },
+	{ 252, "epoll_wait", sys_epoll_wait },
+	{ 256, "set_tid_address", sys_set_tid_address },
+	{ 257, "timer_create", sys_timer_create },
+	{ 258, "timer_settime", sys_timer_settime },
+	{ 261, "timer_delete", sys_timer_delete },
 	{ 263, "clock_gettime", sys_clock_gettime },
 	{ 264, "clock_getres", NULL },
 	{ 265, "clock_nanosleep", NULL },
 	{ 268, "tgkill", sys_tgkill },
-	{ 322, "openat", NULL },
-	{ 384, "getrandom", NULL },
+	{ 322, "openat", sys_openat },
+	{ 346, "epoll_pwait", sys_epoll_pwait },
+	{ 357, "epoll_create1", sys_epoll_create1 },
+	{ 359, "pipe2", sys_pipe2 },
+	{ 369, "prlimit64", sys_prlimit64 },
+	{ 384, "getrandom", sys_getrandom },
 	{ 0x0f0002, "cacheflush", sys_cacheflush },
 	{ 0x0f0005, "set_tls", NULL },
 };
@@ -203,6 +250,15 @@ const struct arch_ops arch_arm_ops = {
 	.red_zone = 0,
 	.setup_rt_frame = arm_setup_rt_frame,
 	.restore_rt_frame = arm_restore_rt_frame,
+	.epoll_data_offset = 8,
+	.uname_machine = "armv7l",
+	.hwcap = ARM_HWCAP,
+	.clone_tls_arg = 3,
+	.clone_set_tls = arm_clone_set_tls,
+	.sigpage_addr = 0xbefff000u,
+	.sigpage_code = arm_sigpage,
+	.sigpage_size = sizeof arm_sigpage,
+	.sigpage_rt_offset = 12,
 	.qemu_user = "qemu-arm",
 	/* Under qemu only: the hosts this runs on are x86. */
 	.host_machine = NULL,

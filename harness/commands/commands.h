@@ -29,6 +29,10 @@ int cmd_native(int argc, char **argv);
  * (cmd_scenario.c): every row of one scenario file, or of one mutant. */
 int cmd_scenario_run(int argc, char **argv);
 
+/* sigstep go --exec PROGRAM [...] (cmd_go.c): a real Go program in the
+ * Unicorn machine on the emulated Linux. */
+int cmd_go(int argc, char **argv);
+
 /* Shared by the commands (defined in cmd_check.c). */
 
 /*

@@ -50,6 +50,7 @@ static const char usage[] =
 	"       sigstep native --arch A --variant V --inject step|break|itimer [--emulator auto|qemu|host]\n"
 	"                      [--vdso kernel|synthetic] [--function F] [--context C] [--budget-ms N]\n"
 	"                      [--json FILE|-] [--build-dir DIR]\n"
+	"       sigstep go --exec PROGRAM [--no-vdso] [--vdso-base ADDR] [--max-insns N] [-- ARGS...]\n"
 	"       sigstep native --compare --arch A --variant V [--function F] [--context C] [--budget-ms N]\n";
 
 /* Is `name` listed in the build's variants.txt (when there is one)? */
@@ -287,6 +288,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "matrix"))
 		return cmd_matrix(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "go"))
+		return cmd_go(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "native"))
 		return cmd_native(argc - 1, argv + 1);
 	return cli_fail("unknown command '%s' (try: sigstep --help)%s", argv[1], "");

@@ -1,4 +1,6 @@
 #include "machine.h"
+#include "syscalls.h"
+#include "threads.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,9 @@ void machine_destroy(struct machine *mc)
 	for (int i = 0; i < 3; i++)
 		free(mc->out[i].data);
 	free(mc->regions);
+	threads_free(mc);
+	if (mc->sys)
+		free(mc->sys->fds);
 	free(mc->sys);
 	free(mc);
 }
@@ -395,6 +400,8 @@ const char *fault_kind_name(enum fault_kind kind)
 		[FAULT_STOPPED] = "execution stopped without exit_group",
 		[FAULT_TIMEOUT] = "time limit reached",
 		[FAULT_ENGINE] = "emulator error",
+		[FAULT_INSN_LIMIT] = "instruction limit reached",
+		[FAULT_DEADLOCK] = "deadlock: every thread waits with no timeout",
 	};
 	return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }

@@ -23,9 +23,18 @@ enum deliver_result engine_deliver_signal(struct machine *mc, int sig)
 	if (s->sigmask & bit)
 		return DELIVER_BLOCKED;
 	/* Without a restorer Linux x86 would fault on the handler's return
-	 * and arm would use its vector page: neither is emulated. */
-	if (!ops->setup_rt_frame || !(act->flags & L_SA_RESTORER))
+	 * (not emulated); arm returns through its sigpage, if mapped. */
+	struct sigaction_rec via_sigpage;
+	if (!ops->setup_rt_frame)
 		return DELIVER_UNSUPPORTED;
+	if (!(act->flags & L_SA_RESTORER)) {
+		const struct region *r = ops->sigpage_size ? machine_region(mc, ops->sigpage_addr) : NULL;
+		if (!r || r->kind != REGION_SYSTEM)
+			return DELIVER_UNSUPPORTED;
+		via_sigpage = *act;
+		via_sigpage.restorer = ops->sigpage_addr + ops->sigpage_rt_offset;
+		act = &via_sigpage;
+	}
 
 	/* get_sigframe: below the red zone, unless SA_ONSTACK moves it to
 	 * the top of an alternate stack the thread is not already on. */

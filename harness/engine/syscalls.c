@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "threads.h"
 #include "vvar.h"
 
 #define PAGE GUEST_PAGE
@@ -35,7 +36,7 @@ static uint64_t word_mask(const struct machine *mc)
 
 void sys_clock_now(const struct sys_state *s, int monotonic, int64_t *sec, int64_t *nsec)
 {
-	int64_t ns = (int64_t)s->clock_ticks * CLOCK_STEP_NS;
+	int64_t ns = (int64_t)s->clock_ticks * CLOCK_STEP_NS + (int64_t)s->slept_ns;
 	*sec = (monotonic ? CLOCK_MONOTONIC_ORIGIN_SEC : CLOCK_REALTIME_ORIGIN_SEC) + ns / 1000000000;
 	*nsec = ns % 1000000000;
 }
@@ -45,7 +46,7 @@ void sys_clock_now(const struct sys_state *s, int monotonic, int64_t *sec, int64
  * bump seq to even.  The guest never runs between the steps here, but a
  * vDSO reading the page sees the same protocol it would on Linux.
  */
-static void publish_time(struct machine *mc)
+void syscalls_publish_time(struct machine *mc)
 {
 	struct sys_state *s = mc->sys;
 	struct vvar v;
@@ -66,7 +67,7 @@ static void publish_time(struct machine *mc)
 static void clock_advance(struct machine *mc)
 {
 	mc->sys->clock_ticks++;
-	publish_time(mc);
+	syscalls_publish_time(mc);
 }
 
 /* --- Guest memory on the kernel's behalf ----------------------------------- */
@@ -100,7 +101,7 @@ int64_t sys_write(struct machine *mc, const uint64_t a[6])
 	int fd = (int)a[0];
 	uint64_t addr = a[1], len = a[2];
 	if (fd != 1 && fd != 2)
-		return -EBADF;
+		return sys_linux_pipe_write(mc, a[0], addr, len);
 	if (len > (1u << 20))
 		len = 1u << 20;		/* a short write, as for a pipe */
 	char *buf = malloc(len ? len : 1);
@@ -372,7 +373,7 @@ int64_t sys_kill(struct machine *mc, const uint64_t a[6])
 
 int64_t sys_tgkill(struct machine *mc, const uint64_t a[6])
 {
-	if ((uint32_t)a[1] != SYS_PID)	/* the only thread's id is the pid */
+	if ((uint32_t)a[0] != SYS_PID || !threads_find(mc, (uint32_t)a[1]))
 		return -ESRCH;
 	return record_kill(mc, a[0], a[2]);
 }
@@ -422,7 +423,9 @@ static void on_syscall(struct machine *mc)
 		mc->sys->regs_restored = 0;
 		return;
 	}
-	if (mc->stopped)
+	/* A run stopped to switch threads still returns from the syscall
+	 * (a thread that blocked gets its real result when it wakes). */
+	if (mc->stopped && !(mc->threads && mc->threads->switch_pending))
 		return;
 	machine_set_reg(mc, ops->reg_ret, (uint64_t)r & word_mask(mc));
 	if (ops->after_syscall)
@@ -437,7 +440,9 @@ int syscalls_attach(struct machine *mc, uint64_t vvar_addr)
 	s->vvar_addr = vvar_addr;
 	s->altstack_flags = L_SS_DISABLE;
 	mc->sys = s;
+	if (!mc->threads && threads_attach(mc))
+		return -1;
 	mc->on_syscall = on_syscall;
-	publish_time(mc);
+	syscalls_publish_time(mc);
 	return 0;
 }

@@ -1,0 +1,155 @@
+/*
+ * sigstep go: a real Go program (a static linux binary for 386, amd64 or
+ * arm, arch from its ELF header) in the Unicorn machine, on the emulated
+ * Linux of harness/engine (threads, futexes, signals, timers, the files
+ * Go opens at start).
+ *
+ *   sigstep go --exec PROGRAM [--no-vdso] [--vdso-base ADDR] [--max-insns N]
+ *              [--timeout SECONDS] [--build-dir DIR] [-- PROGRAM-ARGS...]
+ *
+ * --exec boots the runtime and runs the program to its exit: its output,
+ * then one line on stderr with the instructions it ran, its threads and
+ * the host time it took; the exit status is the program's.  A fault or a
+ * hang (instruction or time limit, deadlock) is one line with the PC as
+ * function+offset, exit 1; unusable input (not ELF, not static, an
+ * unemulated syscall, named) exit 2.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch_ops.h"
+#include "cli.h"
+#include "commands.h"
+#include "run.h"
+#include "syscalls.h"
+#include "threads.h"
+
+#define GO_TIMEOUT_S 120
+
+static const char go_usage[] =
+	"usage: sigstep go --exec PROGRAM [--no-vdso] [--vdso-base ADDR] [--max-insns N]\n"
+	"                  [--timeout SECONDS] [--build-dir DIR] [-- PROGRAM-ARGS...]\n";
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The environment a Go program gets: none of the host's, so that a run
+ * does not depend on who runs it. */
+static const char *const go_env[] = { "PATH=/bin", NULL };
+
+static int go_exec(const char *program, const char *build_dir, int no_vdso, uint64_t vdso_base,
+		   uint64_t max_insns, uint64_t timeout, int pargc, char **pargv)
+{
+	const struct arch_ops *ops;
+	char err[LOADER_ERR_MAX], dirbuf[PATH_MAX], vdso[PATH_MAX + 64];
+	if (loader_program_arch(program, &ops, err))
+		return cli_fail("go: %s: %s", program, err);
+	if (!build_dir) {
+		cli_default_build_dir(dirbuf, sizeof dirbuf);
+		build_dir = dirbuf;
+	}
+	snprintf(vdso, sizeof vdso, "%s/guest/%s/vdso.so", build_dir, ops->name);
+	if (!no_vdso && access(vdso, R_OK))
+		return cli_fail("go: no synthetic vDSO %s (build it, or --no-vdso)%s", vdso, "");
+
+	/* argv[0] is the file name only: the stack does not depend on where
+	 * the program lies. */
+	const char **argv = calloc((size_t)pargc + 2, sizeof *argv);
+	if (!argv)
+		return cli_fail("out of memory%s%s", "", "");
+	const char *slash = strrchr(program, '/');
+	argv[0] = slash ? slash + 1 : program;
+	for (int i = 0; i < pargc; i++)
+		argv[1 + i] = pargv[i];
+	struct guest_config cfg = {
+		.ops = ops, .image_path = program, .vdso_path = no_vdso ? NULL : vdso, .vdso_base = vdso_base,
+		.argc = 1 + pargc, .argv = argv, .linux_process = 1, .envc = 1, .envp = go_env,
+		.max_insns = max_insns,
+	};
+	struct guest g;
+	const char *bad_file;
+	double t0 = now_s();
+	if (guest_load(&g, &cfg, err, &bad_file)) {
+		free(argv);
+		return cli_fail("go: %s: %s", bad_file ? bad_file : program, err);
+	}
+	int faulted = guest_run(&g, (unsigned)timeout);
+	double dt = now_s() - t0;
+	for (int fd = 1; fd <= 2; fd++) {
+		const struct outbuf *o = &g.mc->out[fd];
+		FILE *f = fd == 1 ? stdout : stderr;
+		fwrite(o->data ? o->data : "", 1, o->len, f);
+		fflush(f);
+	}
+	const struct thread_table *tt = g.mc->threads;
+	fprintf(stderr, "sigstep: go: %s %s: %llu instructions, %u threads, %llu switches, %llu syscalls, %.3f s\n",
+		ops->name, no_vdso ? "no-vdso" : "vdso", (unsigned long long)threads_insns(g.mc), tt->n,
+		(unsigned long long)tt->switches, (unsigned long long)g.mc->sys->nsyscalls, dt);
+	int status;
+	if (faulted) {
+		char line[512];
+		status = guest_fault_line(&g, line, sizeof line);
+		fprintf(stderr, "sigstep: go: %s\n", line);
+	} else {
+		status = g.mc->exit_status;
+	}
+	guest_free(&g);
+	free(argv);
+	return status;
+}
+
+int cmd_go(int argc, char **argv)
+{
+	const char *program = NULL, *build_dir = NULL, *exec_program = NULL;
+	uint64_t vdso_base = 0, max_insns = 0, timeout = GO_TIMEOUT_S;
+	int no_vdso = 0, i;
+	const struct cli_option options[] = {
+		CLI_VALUE("--exec", &exec_program), CLI_VALUE("--build-dir", &build_dir),
+		CLI_VALUE("--vdso-base", NULL), CLI_VALUE("--max-insns", NULL), CLI_VALUE("--timeout", NULL),
+		CLI_FLAG("--no-vdso", &no_vdso), CLI_END,
+	};
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (cli_help(a, go_usage))
+			return 0;
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-') {
+			if (program)
+				return cli_fail("go: one PROGRAM only ('%s' and '%s')", program, a);
+			program = a;
+			continue;
+		}
+		int used = cli_option("go", options, a, v);
+		if (!used)
+			return 2;
+		i += used - 1;
+		if (!strcmp(a, "--vdso-base") && (cli_parse_u64(v, 0, &vdso_base) || !vdso_base))
+			return cli_fail("go: bad --vdso-base '%s'%s", v, "");
+		if (!strcmp(a, "--max-insns") && (cli_parse_u64(v, 0, &max_insns) || !max_insns))
+			return cli_fail("go: bad --max-insns '%s'%s", v, "");
+		if (!strcmp(a, "--timeout") && (cli_parse_u64(v, 0, &timeout) || !timeout || timeout > 86400))
+			return cli_fail("go: bad --timeout '%s'%s", v, "");
+	}
+	if (no_vdso && vdso_base)
+		return cli_fail("go: --no-vdso and --vdso-base exclude each other%s%s", "", "");
+	if (exec_program) {
+		if (program)
+			return cli_fail("go: --exec takes the PROGRAM ('%s' and '%s')", exec_program, program);
+		return go_exec(exec_program, build_dir, no_vdso, vdso_base, max_insns, timeout, argc - i, argv + i);
+	}
+	if (!program)
+		return cli_fail("go: PROGRAM is required%s%s", "", "");
+	return cli_fail("go: probing a Go program is not built yet; --exec runs one%s%s", "", "");
+}
