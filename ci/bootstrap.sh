@@ -5,7 +5,8 @@
 set -eu
 
 PACKAGES="cmake make gcc pkg-config libunicorn-dev libcapstone-dev check qemu-user \
-gcc-i686-linux-gnu gcc-arm-linux-gnueabihf binutils-i686-linux-gnu binutils-arm-linux-gnueabihf"
+gcc-i686-linux-gnu gcc-arm-linux-gnueabihf binutils-i686-linux-gnu binutils-arm-linux-gnueabihf \
+golang-1.19-go zlib1g-dev"
 
 missing=""
 for p in $PACKAGES; do
