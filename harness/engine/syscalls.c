@@ -130,9 +130,21 @@ static uint32_t uc_perms(uint64_t prot)
 	       (prot & L_PROT_EXEC ? UC_PROT_EXEC : 0);
 }
 
+/* Is all of [begin, end) mapped by anonymous mmap regions? */
+static int all_anonymous(const struct machine *mc, uint64_t begin, uint64_t end)
+{
+	for (uint64_t p = begin; p < end;) {
+		const struct region *r = machine_region(mc, p);
+		if (!r || r->kind != REGION_MMAP)
+			return 0;
+		p = r->end;
+	}
+	return 1;
+}
+
 /*
- * Anonymous private mappings only.  Without MAP_FIXED the address hint is
- * ignored and the next free range of a fixed arena is used, so the same
+ * Anonymous private mappings only.  Without MAP_FIXED a free hint is
+ * taken; else the next free range of a fixed arena is used, so the same
  * run gets the same addresses every time.  (mmap2's page offset and
  * mmap's byte offset agree at 0, the only offset an anonymous map uses.)
  */
@@ -150,8 +162,26 @@ int64_t sys_mmap(struct machine *mc, const uint64_t a[6])
 	if (flags & L_MAP_FIXED) {
 		if (addr % PAGE || addr + len > mc->ops->address_limit || addr + len < addr)
 			return -EINVAL;
+		/* Over anonymous memory only (a runtime committing part of
+		 * what it reserved): fresh zero pages with the new protection,
+		 * without remapping -- Unicorn 2.0.1 flushes its jump cache
+		 * page by page on an unmap, which dominates a Go boot. */
+		if (all_anonymous(mc, addr, addr + len)) {
+			for (uint64_t p = addr; p < addr + len;) {
+				const struct region *r = machine_region(mc, p);
+				uint64_t e = r->end < addr + len ? r->end : addr + len;
+				memset(r->host + (p - r->begin), 0, e - p);
+				p = e;
+			}
+			if (machine_protect(mc, addr, addr + len, uc_perms(prot)))
+				return -ENOMEM;
+			return (int64_t)addr;
+		}
 		if (machine_unmap(mc, addr, addr + len))
 			return -ENOMEM;
+	} else if (addr && !(addr % PAGE) && addr + len > addr && addr + len <= mc->ops->address_limit &&
+		   addr >= PAGE * 16 && machine_range_free(mc, addr, addr + len)) {
+		/* A free hint is taken, as Linux takes it (Go's arena hints). */
 	} else {
 		addr = mc->mmap_next;
 		while (addr + len <= mc->ops->mmap_end && !machine_range_free(mc, addr, addr + len))

@@ -32,6 +32,11 @@ int threads_attach(struct machine *mc)
 	struct thread_table *tt = calloc(1, sizeof *tt);
 	if (!tt)
 		return -1;
+	tt->cache = calloc(COUNT_SLOTS, sizeof *tt->cache);
+	if (!tt->cache) {
+		free(tt);
+		return -1;
+	}
 	tt->n = 1;
 	tt->t[0].tid = SYS_PID;
 	tt->t[0].state = THREAD_RUNNABLE;
@@ -48,6 +53,9 @@ void threads_free(struct machine *mc)
 	for (unsigned i = 0; i < tt->n; i++)
 		if (tt->t[i].ctx)
 			uc_context_free(tt->t[i].ctx);
+	if (tt->cs_open)
+		cs_close(&tt->cs);
+	free(tt->cache);
 	free(tt);
 	mc->threads = NULL;
 }
@@ -76,6 +84,13 @@ uint64_t threads_now_ns(const struct machine *mc)
 uint64_t threads_insns(const struct machine *mc)
 {
 	return mc->threads ? mc->threads->insns : 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* The running thread stops at the end of its syscall; threads_run switches. */
@@ -185,12 +200,56 @@ static int live_threads(const struct thread_table *tt)
 	return n;
 }
 
-/* Counting runs: every instruction, the limit and the quantum. */
+/*
+ * Counting runs count whole translated blocks: a block hook adds the
+ * block's instruction count (decoded once per block address, cached).
+ * Every syscall and trap ends a block, so the count is exact at every
+ * switch; the limit and the quantum are checked at block starts, which
+ * keeps the run deterministic and costs one hook per block, not one per
+ * instruction.
+ */
+static uint32_t block_insns(struct machine *mc, uint64_t addr, uint32_t size)
+{
+	struct thread_table *tt = table(mc);
+	unsigned h = (unsigned)((addr * 0x9e3779b97f4a7c15ull) >> 40) & (COUNT_SLOTS - 1);
+	for (unsigned k = 0; k < 8; k++) {
+		unsigned i = (h + k) & (COUNT_SLOTS - 1);
+		if (tt->cache[i].pc == addr && tt->cache[i].size == size)
+			return tt->cache[i].insns;
+		if (!tt->cache[i].pc) {
+			h = i;
+			break;
+		}
+	}
+	uint8_t code[4096];
+	uint32_t n = 0;
+	size_t len = size < sizeof code ? size : sizeof code;
+	if (!tt->cs_open) {
+		if (cs_open(mc->ops->cs_arch, mc->ops->cs_mode, &tt->cs) != CS_ERR_OK)
+			return 1;
+		tt->cs_open = 1;
+	}
+	if (machine_read(mc, addr, code, len) == 0) {
+		const uint8_t *p = code;
+		uint64_t at = addr;
+		cs_insn *insn = cs_malloc(tt->cs);
+		while (len && cs_disasm_iter(tt->cs, &p, &len, &at, insn))
+			n++;
+		cs_free(insn, 1);
+	}
+	if (!n)
+		n = 1;
+	tt->cache[h].pc = addr;
+	tt->cache[h].size = size;
+	tt->cache[h].insns = n;
+	return n;
+}
+
 static void hook_count(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
 	struct machine *mc = user;
 	struct thread_table *tt = table(mc);
-	(void)uc, (void)size;
+	(void)uc;
 	if (tt->insn_limit && tt->insns >= tt->insn_limit) {
 		machine_fault(mc, FAULT_INSN_LIMIT, addr, 0, tt->insn_limit);
 		return;
@@ -203,15 +262,16 @@ static void hook_count(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 				return;
 			}
 	}
-	tt->insns++;
-	tt->t[tt->cur].insns++;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	/* A counting run's host time limit, checked here every 64K blocks:
+	 * Unicorn's own timeout starts a timer thread at every
+	 * uc_emu_start, which a run stopping at each switch pays for. */
+	if (tt->deadline_s && !(++tt->blocks & 0xffff) && now_s() >= tt->deadline_s) {
+		machine_fault(mc, FAULT_TIMEOUT, addr, 0, 0);
+		return;
+	}
+	uint32_t n = block_insns(mc, addr, size);
+	tt->insns += n;
+	tt->t[tt->cur].insns += n;
 }
 
 int threads_run(struct machine *mc, uint64_t max_insns, uint64_t timeout_us)
@@ -219,16 +279,17 @@ int threads_run(struct machine *mc, uint64_t max_insns, uint64_t timeout_us)
 	struct thread_table *tt = table(mc);
 	double t0 = now_s();
 	if (max_insns && !tt->counting) {
-		if (uc_hook_add(mc->uc, &tt->count_hook, UC_HOOK_CODE, (void *)hook_count, mc, 1, 0) != UC_ERR_OK) {
+		if (uc_hook_add(mc->uc, &tt->count_hook, UC_HOOK_BLOCK, (void *)hook_count, mc, 1, 0) != UC_ERR_OK) {
 			mc->fault.kind = FAULT_ENGINE;
 			return 1;
 		}
 		tt->counting = 1;
 	}
 	tt->insn_limit = max_insns;
+	tt->deadline_s = tt->counting && timeout_us ? t0 + timeout_us / 1e6 : 0;
 	for (;;) {
 		uint64_t left = 0;
-		if (timeout_us) {
+		if (timeout_us && !tt->counting) {
 			double spent = (now_s() - t0) * 1e6;
 			if (spent >= (double)timeout_us) {
 				machine_fault(mc, FAULT_TIMEOUT, machine_pc(mc), 0, 0);

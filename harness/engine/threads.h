@@ -20,6 +20,7 @@
 #define SIGSTEP_THREADS_H
 
 #include <stdint.h>
+#include <capstone/capstone.h>
 #include <unicorn/unicorn.h>
 
 #include "arch_ops.h"
@@ -69,7 +70,14 @@ struct thread_table {
 	uint64_t insns, insn_limit, slice_start;
 	uc_hook count_hook;
 	int counting;
+	double deadline_s;		/* counting runs: the host time limit (0: none) */
+	uint64_t blocks;
+	/* Instructions per translated block, by block address (threads.c). */
+	struct { uint64_t pc; uint32_t size, insns; } *cache;
+	csh cs;
+	int cs_open;
 };
+#define COUNT_SLOTS 65536	/* a power of two */
 
 /* Gives mc its thread table with the running code as thread 0 (tid
  * SYS_PID).  0 or -1.  machine_destroy frees it. */
