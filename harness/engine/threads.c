@@ -502,3 +502,25 @@ void threads_wake_pollers(struct machine *mc)
 		}
 	}
 }
+
+void threads_mark(const struct machine *mc, struct thread_marks *m)
+{
+	const struct thread_table *tt = table(mc);
+	m->n = tt->n;
+	for (unsigned i = 0; i < tt->n; i++) {
+		m->t[i].state = tt->t[i].state;
+		m->t[i].wake_pending = tt->t[i].wake_pending;
+		m->t[i].wake_result = tt->t[i].wake_result;
+	}
+}
+
+void threads_unmark(struct machine *mc, const struct thread_marks *m)
+{
+	struct thread_table *tt = table(mc);
+	for (unsigned i = 0; i < m->n && i < tt->n; i++) {
+		tt->t[i].state = m->t[i].state;
+		tt->t[i].wake_pending = m->t[i].wake_pending;
+		tt->t[i].wake_result = m->t[i].wake_result;
+	}
+	tt->switch_pending = 0;
+}

@@ -111,6 +111,15 @@ void threads_block_poll(struct machine *mc, uint64_t epfd, uint64_t events, uint
 /* A pipe was written: every thread in epoll_wait wakes with its ready events. */
 void threads_wake_pollers(struct machine *mc);
 
+/* The threads' scheduling states, to put back what a signal handler's
+ * run changed (a futex WAKE from the handler) when the run is undone. */
+struct thread_marks {
+	unsigned n;
+	struct { enum thread_state state; int wake_pending; int64_t wake_result; } t[THREAD_MAX];
+};
+void threads_mark(const struct machine *mc, struct thread_marks *m);
+void threads_unmark(struct machine *mc, const struct thread_marks *m);
+
 /* The emulated monotonic clock in ns (what deadlines are measured on). */
 uint64_t threads_now_ns(const struct machine *mc);
 

@@ -47,9 +47,11 @@
 
 #include "machine.h"
 #include "oracle.h"
+#include "probe_internal.h"
 #include "run.h"
 #include "sigdeliver.h"
 #include "syscalls.h"
+#include "threads.h"
 #include "vvar.h"
 
 #define DEFAULT_HANDLER_BUDGET 1000000ull	/* the handler takes a few thousand */
@@ -61,7 +63,8 @@ static const char *const era_names[] = { "go1.10", "go1.11", "modern" };
 
 static const char *const verdict_names[VERDICT_COUNT] = {
 	[VERDICT_FULL] = "full", [VERDICT_CALLER] = "caller", [VERDICT_VDSO] = "vdso",
-	[VERDICT_EXTERNAL] = "external", [VERDICT_SYSTEM] = "system", [VERDICT_WRONG] = "wrong",
+	[VERDICT_EXTERNAL] = "external", [VERDICT_SYSTEM] = "system", [VERDICT_TRUNCATED] = "truncated",
+	[VERDICT_WRONG] = "wrong",
 	[VERDICT_FAULT] = "fault", [VERDICT_HANG] = "hang",
 };
 
@@ -82,81 +85,6 @@ int verdict_passes(enum verdict v)
 {
 	return v == VERDICT_FULL || v == VERDICT_CALLER;
 }
-
-/* fixtures/sample.h: struct sample, laid out in the guest's word size. */
-enum { MARK_NONE, MARK_EXTERNAL, MARK_SYSTEM, MARK_VDSO, MARK_GC };
-#define SAMPLE_MAX 32
-#define SAMPLE_PC(w) (16 + 3 * (w))
-#define SAMPLE_SIZE(w) (SAMPLE_PC(w) + 2 * SAMPLE_MAX * (w))
-
-/* What the hooks are doing. */
-enum mode {
-	MODE_FREE,		/* hooks do nothing */
-	MODE_TO_ROOT,		/* stop at the root's first instruction */
-	MODE_STEP,		/* stop at the second chain instruction */
-	MODE_HANDLER,		/* stop after rt_sigreturn or past the budget */
-};
-
-#define MAX_RANGES 32
-#define BLOCK_SLOTS 4096	/* a power of two */
-
-/* One store the handler made, with the bytes it replaced. */
-struct undo {
-	uint64_t addr;
-	uint32_t size;
-	uint8_t old[32];
-};
-
-struct probe {
-	const struct probe_config *cfg;
-	struct probe_result *res;
-	struct guest g;
-	struct machine *mc;
-	struct oracle o;
-	uint64_t root_lo, root_hi;	/* the root function's extent */
-	uint64_t sample_addr;
-	uint64_t drop_fn[3];		/* walltime, nanotime, vdsoCall (0: absent) */
-	uint64_t drop_end[3];
-	uc_context *ctx;
-	struct sys_state sys_saved;
-
-	/* The undo log, and the stores found where the handler may not write. */
-	int recording;
-	struct undo *undo;
-	size_t nundo, capundo;
-	uint64_t bad_writes;
-	char bad_write[160];
-	int missed_store;	/* a handler store the hooks never saw (warm_handler) */
-
-	/* The chain's code, where the code hook is. */
-	struct { uint64_t lo, hi; } range[MAX_RANGES];
-	int nranges;
-	enum mode mode;
-	int step_seen;		/* MODE_STEP: the stepped instruction started */
-	uint64_t left_chain;	/* MODE_STEP: a block outside the chain ran, at */
-	uint64_t budget, handler_insns;
-	int over_budget;
-	/* Instructions per translated block, by block address. */
-	struct { uint64_t pc; uint32_t size, insns; } block[BLOCK_SLOTS];
-	csh cs;
-	int cs_open;
-	csh cs_detail;		/* x86, with operand details: the SSE alignment check */
-	int cs_detail_open;
-
-	uint8_t sample_buf[SAMPLE_SIZE(8)];
-	size_t cap_violations;
-	int progress_shown;
-
-	/* PROBE_SAMPLE: the boundaries that get a signal (bit per index). */
-	uint8_t *chosen;
-	uint64_t nchosen_bits;
-	/* PROBE_NESTED: while a trial runs (the nested signal's effects kept,
-	 * the rest of the chain probed), every store is logged so that the
-	 * trial can be undone; trial_k is its boundary index, else -1. */
-	int trial;
-	int64_t trial_k;
-	uint64_t nested_flag_addr;	/* the guest's sigstep_nested_clock */
-};
 
 /* snprintf for texts that may be cut short on purpose (symbols, fault
  * lines in fixed report fields). */
@@ -283,7 +211,7 @@ static int watch_memory(struct probe *p)
 		const struct region *r = &mc->regions[i];
 		if (!(r->perms & UC_PROT_WRITE))
 			continue;
-		if (r->kind == REGION_IMAGE_DATA) {
+		if (r->kind == REGION_IMAGE_DATA || (p->subject->heap_is_handlers && r->kind == REGION_MMAP)) {
 			if (uc_hook_add(mc->uc, &h, UC_HOOK_MEM_WRITE, (void *)hook_write_own, p, r->begin,
 					r->end - 1) != UC_ERR_OK)
 				return -1;
@@ -388,7 +316,7 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	(void)uc, (void)size;
 	switch (p->mode) {
 	case MODE_TO_ROOT:
-		if (addr == p->root_lo)
+		if (addr == p->root_lo && !p->root_skip--)
 			machine_stop(p->mc);
 		break;
 	case MODE_STEP: {
@@ -502,6 +430,27 @@ static int add_foreign_code(struct probe *p)
 	return 0;
 }
 
+static int install_block_hook(struct probe *p)
+{
+	uc_hook bh;
+	return uc_hook_add(p->mc->uc, &bh, UC_HOOK_BLOCK, (void *)hook_block, p, 1, 0) == UC_ERR_OK ? 0 : -1;
+}
+
+int probe_add_range(struct probe *p, uint64_t lo, uint64_t hi)
+{
+	return add_range(p, lo, hi);
+}
+
+int probe_add_foreign_code(struct probe *p)
+{
+	return add_foreign_code(p);
+}
+
+int probe_install_block_hook(struct probe *p)
+{
+	return install_block_hook(p);
+}
+
 /* One chain instruction.  machine_run's result, fault.kind FAULT_STOPPED
  * when the step ended as it should. */
 static int step(struct probe *p)
@@ -607,6 +556,50 @@ static int logged(const struct probe *p, size_t mark, uint64_t addr)
 	return 0;
 }
 
+static enum verdict image_judge(struct probe *p, const uint64_t *truth, int ntruth, struct violation *vp, size_t mark)
+{
+	struct machine *mc = p->mc;
+	unsigned w = mc->ops->word_size;
+	struct violation *v = vp;
+	enum verdict verdict;
+	uint32_t seq0 = p->seq0;
+	{
+		uint8_t *s = p->sample_buf;
+		uint32_t seq, n, marker;
+		machine_read(mc, p->sample_addr, s, SAMPLE_SIZE(w));
+		memcpy(&seq, s, 4);
+		memcpy(&n, s + 4, 4);
+		memcpy(&marker, s + 8, 4);
+		if (seq != seq0 && !logged(p, mark, p->sample_addr))
+			p->missed_store = 1;
+		v->ngot = n > PROBE_MAX_FRAMES ? PROBE_MAX_FRAMES : (int)n;
+		for (int i = 0; i < v->ngot; i++)
+			v->got[i] = word_at(s + SAMPLE_PC(w) + (size_t)i * w, w);
+		if (seq == seq0) {
+			verdict = VERDICT_FAULT;
+			v->ngot = 0;
+			snprintf(v->detail, sizeof v->detail, "the handler returned without a sample");
+		} else if (marker == MARK_VDSO) {
+			verdict = VERDICT_VDSO;
+		} else if (marker == MARK_EXTERNAL) {
+			verdict = VERDICT_EXTERNAL;
+		} else if (marker == MARK_SYSTEM || marker == MARK_GC) {
+			verdict = VERDICT_SYSTEM;
+		} else if (marker != MARK_NONE || n > SAMPLE_MAX) {
+			verdict = VERDICT_WRONG;
+		} else {
+			verdict = oracle_judge(truth, ntruth, v->got, v->ngot, may_drop, p);
+		}
+	}
+	return verdict;
+}
+
+static void image_arm_sample(struct probe *p)
+{
+	p->seq0 = 0;
+	machine_read(p->mc, p->sample_addr, &p->seq0, 4);
+}
+
 /* Delivers SIGPROF at the current boundary, judges the sample, puts
  * everything back -- unless `persist` (a nested trial's signal: its
  * handler's effects stay, logged in the trial's undo log).  0; 1 when
@@ -615,21 +608,22 @@ static int logged(const struct probe *p, size_t mark, uint64_t addr)
 static int probe_boundary(struct probe *p, int persist)
 {
 	struct machine *mc = p->mc;
-	const struct arch_ops *ops = mc->ops;
-	unsigned w = ops->word_size;
 	uint64_t pc = machine_pc(mc);
 	struct violation v;
 	enum verdict verdict;
 	uint64_t truth[PROBE_MAX_FRAMES];
 	int ntruth = oracle_truth(&p->o, pc, truth, PROBE_MAX_FRAMES);
-	uint32_t seq0 = 0;
+	if (p->subject->outer_truth)
+		ntruth = p->subject->outer_truth(p, truth, ntruth, PROBE_MAX_FRAMES);
+	struct thread_marks marks;
 
 	memset(&v, 0, sizeof v);
 	v.nested_at = (int)(p->trial_k + 1);
 	uc_context_save(mc->uc, p->ctx);
 	p->sys_saved = *mc->sys;
 	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
-	machine_read(mc, p->sample_addr, &seq0, 4);
+	threads_mark(mc, &marks);
+	p->subject->arm_sample(p);
 
 	size_t mark = p->nundo;
 	uint32_t one = 1, zero = 0;
@@ -670,32 +664,7 @@ static int probe_boundary(struct probe *p, int persist)
 		guest_symbolize(&p->g, machine_pc(mc), at, sizeof at);
 		text(v.detail, sizeof v.detail, "rt_sigreturn resumed at %s, not at the interrupted PC", at);
 	} else {
-		uint8_t *s = p->sample_buf;
-		uint32_t seq, n, marker;
-		machine_read(mc, p->sample_addr, s, SAMPLE_SIZE(w));
-		memcpy(&seq, s, 4);
-		memcpy(&n, s + 4, 4);
-		memcpy(&marker, s + 8, 4);
-		if (seq != seq0 && !logged(p, mark, p->sample_addr))
-			p->missed_store = 1;
-		v.ngot = n > PROBE_MAX_FRAMES ? PROBE_MAX_FRAMES : (int)n;
-		for (int i = 0; i < v.ngot; i++)
-			v.got[i] = word_at(s + SAMPLE_PC(w) + (size_t)i * w, w);
-		if (seq == seq0) {
-			verdict = VERDICT_FAULT;
-			v.ngot = 0;
-			snprintf(v.detail, sizeof v.detail, "the handler returned without a sample");
-		} else if (marker == MARK_VDSO) {
-			verdict = VERDICT_VDSO;
-		} else if (marker == MARK_EXTERNAL) {
-			verdict = VERDICT_EXTERNAL;
-		} else if (marker == MARK_SYSTEM || marker == MARK_GC) {
-			verdict = VERDICT_SYSTEM;
-		} else if (marker != MARK_NONE || n > SAMPLE_MAX) {
-			verdict = VERDICT_WRONG;
-		} else {
-			verdict = oracle_judge(truth, ntruth, v.got, v.ngot, may_drop, p);
-		}
+		verdict = p->subject->judge(p, truth, ntruth, &v, mark);
 	}
 
 	/* Put back what the handler changed (a nested signal's effects stay,
@@ -706,6 +675,7 @@ static int probe_boundary(struct probe *p, int persist)
 	if (!persist || broken) {
 		undo_to(p, mark);
 		*mc->sys = p->sys_saved;
+		threads_unmark(mc, &marks);
 		uc_context_restore(mc->uc, p->ctx);
 	}
 	forget_run_effects(mc, outlen);
@@ -758,7 +728,9 @@ static int warm_handler(struct probe *p)
 	}
 	if (!rc) {
 		struct sys_state saved = *mc->sys;
+		struct thread_marks marks;
 		size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
+		threads_mark(mc, &marks);
 		uc_context_save(mc->uc, p->ctx);
 		if (engine_deliver_signal(mc, L_SIGPROF) == DELIVER_OK)
 			run_handler(p);
@@ -773,6 +745,7 @@ static int warm_handler(struct probe *p)
 			if (copy[i])
 				memcpy(map[i].host, copy[i], map[i].end - map[i].begin);
 		*mc->sys = saved;
+		threads_unmark(mc, &marks);
 		uc_context_restore(mc->uc, p->ctx);
 		forget_run_effects(mc, outlen);
 	}
@@ -839,6 +812,16 @@ static int fail2(char *err, size_t errlen, const char *fmt, const char *a, const
 {
 	snprintf(err, errlen, fmt, a, b);
 	return 2;
+}
+
+int probe_fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+{
+	return fail2(err, errlen, fmt, a, b);
+}
+
+void probe_invariant_failed(struct probe_result *res, const char *what)
+{
+	invariant_failed(res, what);
 }
 
 /* An invariant of the window failed; inside a nested trial it says which. */
@@ -1081,22 +1064,17 @@ static int choose_sample(struct probe *p, char *err, size_t errlen)
 	return 0;
 }
 
-int probe_run(const struct probe_config *cfg, struct probe_result *res, char *err, size_t errlen)
+/* The sigstep guest image: everything probe_run did before it had subjects. */
+static int image_start(struct probe *pp, char *err, size_t errlen)
 {
+	struct probe *const p_ = pp;
+#define p (*p_)
+	const struct probe_config *cfg = p.cfg;
+	struct probe_result *res = p.res;
 	const struct arch_ops *ops = cfg->ops;
-	struct probe p;
 	char image[4096], vdso[4096], lerr[LOADER_ERR_MAX];
 	const char *function = cfg->function ? cfg->function : "walltime";
 	const char *context = cfg->context ? cfg->context : "curg";
-	int rc = 2;
-
-	memset(res, 0, sizeof *res);
-	memset(&p, 0, sizeof p);
-	p.cfg = cfg;
-	p.res = res;
-	p.trial_k = -1;
-	if (!ops)
-		return fail2(err, errlen, "no architecture given%s%s", "", "");
 	if (strcmp(function, "walltime") && strcmp(function, "nanotime"))
 		return fail2(err, errlen, "unknown function '%s' (walltime or nanotime)%s", function, "");
 	if (strcmp(context, "curg") && strcmp(context, "g0") && strcmp(context, "gsignal"))
@@ -1122,16 +1100,6 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	text(res->variant, sizeof res->variant, "%s", cfg->variant ? cfg->variant : base);
 	snprintf(res->function, sizeof res->function, "%s", function);
 	snprintf(res->context, sizeof res->context, "%s", context);
-	res->invariants_ok = 1;
-	res->vdso = cfg->vdso;
-	if (cfg->inject == PROBE_SAMPLE)
-		snprintf(res->inject, sizeof res->inject, "sample:%llu seed=%llu",
-			 (unsigned long long)cfg->sample_n, (unsigned long long)cfg->sample_seed);
-	else
-		snprintf(res->inject, sizeof res->inject, "%s", cfg->inject == PROBE_NESTED ? "nested" : "every");
-	if (cfg->inject == PROBE_SAMPLE && choose_sample(&p, err, errlen))
-		goto out;
-
 	/* The knobs as the guest's --vdso-knobs words (fallback runs), and
 	 * as the vvar page holds them (the vDSO the harness maps). */
 	char knobs[96] = "";
@@ -1182,12 +1150,12 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	if (cfg->vdso && knobs[0] &&
 	    machine_write(mc, p.g.vdso_base - VVAR_PAGE_SIZE + VVAR_clobber, &kv, sizeof kv)) {
 		fail2(err, errlen, "cannot write the knobs into the vvar page%s%s", "", "");
-		goto out;
+		return 2;
 	}
 	if (cfg->inject == PROBE_NESTED && find_symbol(&p.g, "sigstep_nested_clock", &p.nested_flag_addr, NULL)) {
 		fail2(err, errlen, "%s: no sigstep_nested_clock: the image cannot read the clock in its handler%s",
 		      image, "");
-		goto out;
+		return 2;
 	}
 
 	uint64_t era_addr, size;
@@ -1196,7 +1164,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	    find_symbol(&p.g, "sigstep_sample", &p.sample_addr, NULL) ||
 	    find_symbol(&p.g, "sigstep_era", &era_addr, NULL)) {
 		fail2(err, errlen, "%s: not a sigstep guest image (no %s, sigstep_sample or sigstep_era)", image, root_name);
-		goto out;
+		return 2;
 	}
 	p.root_hi = p.root_lo + size;
 	static const char *const drop_names[3] = { "walltime", "nanotime", "vdsoCall" };
@@ -1212,15 +1180,8 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	}
 	if (!p.drop_fn[0] || !p.drop_fn[1]) {
 		fail2(err, errlen, "%s: no walltime or nanotime in the image%s", image, "");
-		goto out;
+		return 2;
 	}
-	p.budget = cfg->handler_budget ? cfg->handler_budget : DEFAULT_HANDLER_BUDGET;
-	if (oracle_init(&p.o, ops) || uc_context_alloc(mc->uc, &p.ctx) != UC_ERR_OK ||
-	    cs_open(ops->cs_arch, ops->cs_mode, &p.cs) != CS_ERR_OK) {
-		fail2(err, errlen, "out of memory%s%s", "", "");
-		goto out;
-	}
-	p.cs_open = 1;
 
 	/*
 	 * The chain's code: the callers (from the roots to chain_return, the
@@ -1235,18 +1196,17 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		uint64_t a, s;
 		if (find_symbol(&p.g, callers[i], &a, &s) || !s || add_range(&p, a, a + s)) {
 			fail2(err, errlen, "%s: no usable symbol %s (not a sigstep guest image?)", image, callers[i]);
-			goto out;
+			return 2;
 		}
 	}
-	uc_hook bh;
-	if (add_range(&p, tramp_lo, tramp_hi) || add_foreign_code(&p) ||
-	    uc_hook_add(mc->uc, &bh, UC_HOOK_BLOCK, (void *)hook_block, &p, 1, 0) != UC_ERR_OK) {
+	if (add_range(&p, tramp_lo, tramp_hi) || add_foreign_code(&p) || install_block_hook(&p)) {
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
-		goto out;
+		return 2;
 	}
 
 	/* Full speed to the root. */
 	p.mode = MODE_TO_ROOT;
+	p.root_skip = 0;
 	int r = machine_run(mc, 0, RUN_TIMEOUT_US);
 	p.mode = MODE_FREE;
 	if (r == 0 || mc->fault.kind != FAULT_STOPPED || machine_pc(mc) != p.root_lo) {
@@ -1258,19 +1218,76 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		else
 			snprintf(line, sizeof line, "it exited with status %d", mc->exit_status);
 		fail2(err, errlen, "the guest never reached %s: %s", root_name, line);
-		goto out;
+		return 2;
 	}
 	if (on_gsignal && move_to_gsignal(&p, err, errlen))
-		goto out;
+		return 2;
 	/* The vDSO the guest mapped itself (no vDSO from the harness). */
 	if (add_foreign_code(&p)) {
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
-		goto out;
+		return 2;
 	}
 	mc->fault = (struct fault){ 0 };
 	uint32_t era = 0;
 	machine_read(mc, era_addr, &era, 4);
 	snprintf(res->era_name, sizeof res->era_name, "%s", era < 3 ? era_names[era] : "?");
+
+	return 0;
+#undef p
+}
+
+static void image_finish(struct probe *p, int window_rc)
+{
+	(void)window_rc;
+	guest_invariants(p, machine_run(p->mc, 0, RUN_TIMEOUT_US));
+}
+
+const struct probe_subject probe_subject_image = {
+	.name = "image",
+	.start = image_start,
+	.arm_sample = image_arm_sample,
+	.judge = image_judge,
+	.finish = image_finish,
+};
+
+int probe_run(const struct probe_config *cfg, struct probe_result *res, char *err, size_t errlen)
+{
+	const struct arch_ops *ops = cfg->ops;
+	struct probe p;
+	int rc = 2;
+
+	memset(res, 0, sizeof *res);
+	memset(&p, 0, sizeof p);
+	p.cfg = cfg;
+	p.res = res;
+	p.trial_k = -1;
+	p.subject = cfg->subject ? cfg->subject : &probe_subject_image;
+	if (!ops)
+		return fail2(err, errlen, "no architecture given%s%s", "", "");
+	res->invariants_ok = 1;
+	res->vdso = cfg->vdso;
+	snprintf(res->subject, sizeof res->subject, "%s", p.subject->name);
+	if (cfg->inject == PROBE_SAMPLE)
+		snprintf(res->inject, sizeof res->inject, "sample:%llu seed=%llu",
+			 (unsigned long long)cfg->sample_n, (unsigned long long)cfg->sample_seed);
+	else
+		snprintf(res->inject, sizeof res->inject, "%s", cfg->inject == PROBE_NESTED ? "nested" : "every");
+	if (cfg->inject == PROBE_SAMPLE && choose_sample(&p, err, errlen))
+		goto out;
+	p.budget = cfg->handler_budget ? cfg->handler_budget : DEFAULT_HANDLER_BUDGET;
+	if (oracle_init(&p.o, ops) || cs_open(ops->cs_arch, ops->cs_mode, &p.cs) != CS_ERR_OK) {
+		fail2(err, errlen, "out of memory%s%s", "", "");
+		goto out;
+	}
+	p.cs_open = 1;
+	if (p.subject->start(&p, err, errlen))
+		goto out;
+	struct machine *mc = p.mc;
+	if (uc_context_alloc(mc->uc, &p.ctx) != UC_ERR_OK) {
+		fail2(err, errlen, "out of memory%s%s", "", "");
+		goto out;
+	}
+	mc->fault = (struct fault){ 0 };
 
 	if (warm_handler(&p)) {
 		fail2(err, errlen, "cannot run the handler once before probing%s%s",
@@ -1304,7 +1321,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	}
 	/* The rest of the run: the guest's own checks of the call. */
 	if (wr == 0)
-		guest_invariants(&p, machine_run(mc, 0, RUN_TIMEOUT_US));
+		p.subject->finish(&p, wr);
 	if (res->boundaries == 0)
 		invariant_failed(res, "no boundary was probed");
 
@@ -1325,6 +1342,8 @@ out:
 		cs_close(&p.cs_detail);
 	free(p.undo);
 	free(p.chosen);
+	if (p.subject && p.subject->cleanup)
+		p.subject->cleanup(&p);
 	if (p.mc)
 		guest_free(&p.g);
 	if (rc) {

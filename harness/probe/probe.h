@@ -18,12 +18,15 @@
 
 #include "arch_ops.h"
 
+struct probe_subject;
+
 enum verdict {
 	VERDICT_FULL,		/* the sample equals the true stack */
 	VERDICT_CALLER,		/* the true stack minus trampoline / vDSO leaf frames */
 	VERDICT_VDSO,		/* _VDSO marker */
 	VERDICT_EXTERNAL,	/* _ExternalCode marker */
 	VERDICT_SYSTEM,		/* _System (or _GC) marker after a failed traceback */
+	VERDICT_TRUNCATED,	/* a proper prefix (>= 1 frame) of the true stack: lost callers */
 	VERDICT_WRONG,		/* frames that differ from the truth */
 	VERDICT_FAULT,		/* the handler touched unmapped memory or trapped */
 	VERDICT_HANG,		/* the handler exceeded its instruction budget */
@@ -68,6 +71,14 @@ struct probe_config {
 	 * vvar_knobs), written into the vvar page the harness maps; without a
 	 * vDSO (fallback) given to the guest as --vdso-knobs.  All 0: none. */
 	uint32_t knob_clobber, knob_callee_saved, knob_stack_bytes, knob_sse_align;
+	/* What runs: NULL, the sigstep guest image above; &probe_subject_go,
+	 * the real Go program `program` (subject_go.c), with its arguments,
+	 * probed at the `call`-th call (1 = the first) of `function`. */
+	const struct probe_subject *subject;
+	const char *program;
+	int nprogram_args;
+	const char *const *program_args;
+	uint64_t call;
 	enum probe_inject inject;	/* 0 (PROBE_EVERY): every boundary */
 	uint64_t sample_n, sample_seed;	/* PROBE_SAMPLE: N boundaries chosen by the seed */
 };
@@ -88,7 +99,9 @@ struct violation {
 };
 
 struct probe_result {
-	char arch[16], variant[64], function[16], context[8], era_name[8];
+	char arch[16], variant[64], function[48], context[8], era_name[8];
+	char subject[8];	/* "image" or "go" */
+	char go_version[24];	/* subject go: runtime.buildVersion */
 	int vdso;		/* as in the configuration */
 	uint64_t boundaries;
 	uint64_t probed;	/* samples judged (every: = boundaries; sample: N; nested: more) */
