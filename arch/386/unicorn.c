@@ -293,7 +293,7 @@ static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sig
 	f[RT_SIG / 4 + 1] = frame + RT_INFO;
 	f[RT_SIG / 4 + 2] = frame + RT_UC;
 	f[RT_INFO / 4] = (uint32_t)ctx->sig;		/* si_signo; si_errno 0 */
-	f[RT_INFO / 4 + 2] = SI_KERNEL;			/* si_code */
+	f[RT_INFO / 4 + 2] = ctx->code;			/* si_code */
 	uint32_t *uc = f + RT_UC / 4;
 	uc[UC_STACK / 4] = (uint32_t)ctx->ss_sp;
 	uc[UC_STACK / 4 + 1] = (uint32_t)ctx->ss_flags;
@@ -446,6 +446,10 @@ const struct arch_ops arch_386_ops = {
 	.red_zone = 0,
 	.setup_rt_frame = i386_setup_rt_frame,
 	.restore_rt_frame = i386_restore_rt_frame,
+	/* ABI0 on the stack: p +4, tagPtr +8, stk.ptr +12, stk.len +16 */
+	.go_stk_reg_ptr = -1,
+	.go_stk_reg_len = -1,
+	.go_stk_stack_off = 12,
 	.epoll_data_offset = 4,
 	.uname_machine = "i686",
 	.hwcap = CPUID1_EDX,	/* Linux x86's AT_HWCAP: CPUID.1:EDX */

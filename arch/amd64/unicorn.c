@@ -238,7 +238,7 @@ static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct si
 	memcpy(sc + SC_SEGS, segs, sizeof segs);
 	memcpy(sc + SC_SEGS + 8 + 16, &ctx->oldmask, 8);	/* sigcontext.oldmask, after err, trapno */
 	memcpy(f + RT_UC + UC_SIGMASK, &ctx->oldmask, 8);
-	int32_t si[3] = { ctx->sig, 0, SI_KERNEL };	/* si_signo, si_errno, si_code */
+	int32_t si[3] = { ctx->sig, 0, ctx->code };	/* si_signo, si_errno, si_code */
 	memcpy(f + RT_INFO, si, sizeof si);
 	if (machine_copy_out(mc, frame, f, sizeof f))
 		return -1;
@@ -381,6 +381,9 @@ const struct arch_ops arch_amd64_ops = {
 	.red_zone = 128,
 	.setup_rt_frame = amd64_setup_rt_frame,
 	.restore_rt_frame = amd64_restore_rt_frame,
+	/* ABIInternal: add(p AX, tagPtr BX, stk.ptr CX, stk.len DI, stk.cap SI) */
+	.go_stk_reg_ptr = UC_X86_REG_RCX,
+	.go_stk_reg_len = UC_X86_REG_RDI,
 	.epoll_data_offset = 4,
 	.uname_machine = "x86_64",
 	.hwcap = CPUID1_EDX,	/* Linux x86's AT_HWCAP: CPUID.1:EDX */

@@ -73,7 +73,7 @@ static int arm_setup_rt_frame(struct machine *mc, uint64_t sp, const struct siga
 	uint32_t frame = (uint32_t)((sp - RT_SIZE) & ~7ull);	/* AAPCS: SP 8-aligned at a call */
 
 	f[0] = (uint32_t)ctx->sig;	/* si_signo; si_errno 0 */
-	f[2] = SI_KERNEL;		/* si_code */
+	f[2] = ctx->code;		/* si_code */
 	uint32_t *uc = f + RT_UC / 4;
 	uc[UC_STACK / 4] = (uint32_t)ctx->ss_sp;
 	uc[UC_STACK / 4 + 1] = (uint32_t)ctx->ss_flags;
@@ -250,6 +250,10 @@ const struct arch_ops arch_arm_ops = {
 	.red_zone = 0,
 	.setup_rt_frame = arm_setup_rt_frame,
 	.restore_rt_frame = arm_restore_rt_frame,
+	/* ABI0 on the stack: p +4, tagPtr +8, stk.ptr +12, stk.len +16 */
+	.go_stk_reg_ptr = -1,
+	.go_stk_reg_len = -1,
+	.go_stk_stack_off = 12,
 	.epoll_data_offset = 8,
 	.uname_machine = "armv7l",
 	.hwcap = ARM_HWCAP,

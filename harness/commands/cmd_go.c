@@ -4,6 +4,17 @@
  * Linux of harness/engine (threads, futexes, signals, timers, the files
  * Go opens at start).
  *
+ *   sigstep go PROGRAM [--function nanotime1|walltime|time.now|NAME] [--call N]
+ *              [--no-vdso] [--knobs LIST] [--vdso-base ADDR] [--handler-budget N]
+ *              [--boundaries] [--json FILE|-] [--build-dir DIR] [-- PROGRAM-ARGS...]
+ *
+ * probes the N-th call (default 200) of the function (default nanotime1;
+ * a bare name is the runtime's) at every instruction boundary with the
+ * program's own SIGPROF handler (harness/probe/subject_go.c), and prints
+ * the same summary and JSON record as sigstep run ("subject": "go", the
+ * Go version).  Exit 0 if every boundary passes and the program exits 0,
+ * 1 otherwise, 2 on unusable input.
+ *
  *   sigstep go --exec PROGRAM [--no-vdso] [--vdso-base ADDR] [--max-insns N]
  *              [--timeout SECONDS] [--build-dir DIR] [-- PROGRAM-ARGS...]
  *
@@ -25,15 +36,93 @@
 #include "arch_ops.h"
 #include "cli.h"
 #include "commands.h"
+#include "gobinary.h"
+#include "probe.h"
+#include "probe_internal.h"
 #include "run.h"
 #include "syscalls.h"
 #include "threads.h"
 
 #define GO_TIMEOUT_S 120
 
+#define GO_DEFAULT_CALL 200
+
 static const char go_usage[] =
-	"usage: sigstep go --exec PROGRAM [--no-vdso] [--vdso-base ADDR] [--max-insns N]\n"
+	"usage: sigstep go PROGRAM [--function nanotime1|walltime|time.now|NAME] [--call N]\n"
+	"                  [--no-vdso] [--knobs LIST] [--vdso-base ADDR] [--handler-budget N]\n"
+	"                  [--boundaries] [--json FILE|-] [--build-dir DIR] [-- PROGRAM-ARGS...]\n"
+	"       sigstep go --exec PROGRAM [--no-vdso] [--vdso-base ADDR] [--max-insns N]\n"
 	"                  [--timeout SECONDS] [--build-dir DIR] [-- PROGRAM-ARGS...]\n";
+
+/* --knobs clobber,callee_saved,stack=BYTES,sse_align (as scenario files
+ * spell them).  0, or 2 after one line. */
+static int parse_knobs(const char *list, struct probe_config *cfg)
+{
+	char buf[128];
+	if (strlen(list) >= sizeof buf)
+		return cli_fail("go: --knobs '%s' too long%s", list, "");
+	snprintf(buf, sizeof buf, "%s", list);
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		uint64_t n;
+		if (!strcmp(t, "clobber"))
+			cfg->knob_clobber = 1;
+		else if (!strcmp(t, "callee_saved"))
+			cfg->knob_callee_saved = 1;
+		else if (!strcmp(t, "sse_align"))
+			cfg->knob_sse_align = 1;
+		else if (!strncmp(t, "stack=", 6) && !cli_parse_u64(t + 6, 0, &n) && n > 0 && n < (1u << 24))
+			cfg->knob_stack_bytes = (uint32_t)n;
+		else if (strcmp(t, "none"))
+			return cli_fail("go: unknown knob '%s' (none, clobber, callee_saved, stack=BYTES, sse_align)%s",
+					t, "");
+	}
+	return 0;
+}
+
+static int go_probe(const char *program, const char *build_dir, struct probe_config *cfg, const char *json,
+		    int list_boundaries)
+{
+	struct gobinary *gb;
+	char gerr[GOBINARY_ERR_MAX], dirbuf[PATH_MAX];
+	if (gobinary_open(program, &gb, gerr, sizeof gerr))
+		return cli_fail("go: %s%s", gerr, "");
+	cfg->ops = gobinary_arch(gb);
+	gobinary_close(gb);
+	if (!build_dir) {
+		cli_default_build_dir(dirbuf, sizeof dirbuf);
+		build_dir = dirbuf;
+	}
+	cfg->build_dir = build_dir;
+	cfg->program = program;
+	cfg->subject = &probe_subject_go;
+	cfg->progress = 1;
+	FILE *jf = NULL;
+	if (json) {
+		jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
+		if (!jf)
+			return cli_fail("go: cannot write %s: %s", json, strerror(errno));
+	}
+	cfg->boundary_log = list_boundaries ? (jf == stdout ? stderr : stdout) : NULL;
+	struct probe_result res;
+	char err[512];
+	if (probe_run(cfg, &res, err, sizeof err)) {
+		if (jf && jf != stdout) {
+			fclose(jf);
+			remove(json);
+		}
+		return cli_fail("go: %s%s", err, "");
+	}
+	probe_print_summary(jf == stdout ? stderr : stdout, &res);
+	int status = res.pass ? 0 : 1;
+	if (jf) {
+		const struct probe_result *one = &res;
+		probe_print_json(jf, &one, 1);
+		if (cli_json_close(jf))
+			status = cli_fail("go: cannot write %s: %s", json, strerror(errno));
+	}
+	probe_result_free(&res);
+	return status;
+}
 
 static double now_s(void)
 {
@@ -109,13 +198,16 @@ static int go_exec(const char *program, const char *build_dir, int no_vdso, uint
 
 int cmd_go(int argc, char **argv)
 {
-	const char *program = NULL, *build_dir = NULL, *exec_program = NULL;
-	uint64_t vdso_base = 0, max_insns = 0, timeout = GO_TIMEOUT_S;
-	int no_vdso = 0, i;
+	const char *program = NULL, *build_dir = NULL, *exec_program = NULL, *json = NULL;
+	const char *function = "nanotime1", *knobs = NULL;
+	uint64_t vdso_base = 0, max_insns = 0, timeout = GO_TIMEOUT_S, call = GO_DEFAULT_CALL, budget = 0;
+	int no_vdso = 0, list_boundaries = 0, i;
 	const struct cli_option options[] = {
 		CLI_VALUE("--exec", &exec_program), CLI_VALUE("--build-dir", &build_dir),
+		CLI_VALUE("--function", &function), CLI_VALUE("--json", &json), CLI_VALUE("--knobs", &knobs),
+		CLI_VALUE("--call", NULL), CLI_VALUE("--handler-budget", NULL),
 		CLI_VALUE("--vdso-base", NULL), CLI_VALUE("--max-insns", NULL), CLI_VALUE("--timeout", NULL),
-		CLI_FLAG("--no-vdso", &no_vdso), CLI_END,
+		CLI_FLAG("--no-vdso", &no_vdso), CLI_FLAG("--boundaries", &list_boundaries), CLI_END,
 	};
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -141,6 +233,10 @@ int cmd_go(int argc, char **argv)
 			return cli_fail("go: bad --max-insns '%s'%s", v, "");
 		if (!strcmp(a, "--timeout") && (cli_parse_u64(v, 0, &timeout) || !timeout || timeout > 86400))
 			return cli_fail("go: bad --timeout '%s'%s", v, "");
+		if (!strcmp(a, "--call") && (cli_parse_u64(v, 0, &call) || !call || call > 100000000))
+			return cli_fail("go: bad --call '%s' (1 or more)%s", v, "");
+		if (!strcmp(a, "--handler-budget") && (cli_parse_u64(v, 0, &budget) || !budget))
+			return cli_fail("go: bad --handler-budget '%s'%s", v, "");
 	}
 	if (no_vdso && vdso_base)
 		return cli_fail("go: --no-vdso and --vdso-base exclude each other%s%s", "", "");
@@ -150,6 +246,13 @@ int cmd_go(int argc, char **argv)
 		return go_exec(exec_program, build_dir, no_vdso, vdso_base, max_insns, timeout, argc - i, argv + i);
 	}
 	if (!program)
-		return cli_fail("go: PROGRAM is required%s%s", "", "");
-	return cli_fail("go: probing a Go program is not built yet; --exec runs one%s%s", "", "");
+		return cli_fail("go: PROGRAM is required (try: sigstep go --help)%s%s", "", "");
+	struct probe_config cfg = {
+		.function = function, .vdso = !no_vdso, .vdso_base = vdso_base, .handler_budget = budget,
+		.call = call, .nprogram_args = argc - i, .program_args = (const char *const *)(argv + i),
+		.era = -1,
+	};
+	if (knobs && parse_knobs(knobs, &cfg))
+		return 2;
+	return go_probe(program, build_dir, &cfg, json, list_boundaries);
 }

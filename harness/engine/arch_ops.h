@@ -23,6 +23,7 @@ struct sigaction_rec;
  * rt_sigreturn and the sigaltstack as the handler's uc_stack shows it. */
 struct sigframe_ctx {
 	int sig;
+	int code;			/* si_code */
 	uint64_t oldmask;		/* uc_sigmask */
 	uint64_t ss_sp, ss_size;	/* uc_stack */
 	int ss_flags;
@@ -117,6 +118,11 @@ struct arch_ops {
 	/* --- What a full Linux process (a real Go program) needs --- */
 	/* uname's machine field ("x86_64", "i686", "armv7l"). */
 	const char *uname_machine;
+	/* Where a Go program's runtime.(*cpuProfile).add finds its stk
+	 * slice at entry: in registers under ABIInternal (amd64: RCX, RDI;
+	 * -1: none), else at SP + go_stk_stack_off (ptr, then len). */
+	int go_stk_reg_ptr, go_stk_reg_len;
+	unsigned go_stk_stack_off;
 	/* struct epoll_event's data field offset: 4 (packed, x86) or 8 (arm EABI). */
 	unsigned epoll_data_offset;
 	/* AT_HWCAP in the auxiliary vector of a full Linux process (0: none). */

@@ -44,6 +44,7 @@ enum deliver_result engine_deliver_signal(struct machine *mc, int sig)
 		sp = s->altstack_sp + s->altstack_size;
 	struct sigframe_ctx ctx = {
 		.sig = sig,
+		.code = s->deliver_code ? s->deliver_code : 0x80 /* SI_KERNEL */,
 		.oldmask = s->sigmask,
 		.ss_sp = s->altstack_sp,
 		.ss_size = s->altstack_size,

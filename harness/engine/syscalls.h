@@ -49,6 +49,7 @@ struct sys_state {
 	uint64_t itimers_set;
 	uint32_t timers_created;
 	uint64_t tsc_reads;		/* RDTSC reads so far (arch hooks) */
+	int deliver_code;		/* si_code of delivered signals; 0: SI_KERNEL */
 
 	/* rt_sigreturn: calls so far; set by each (engine_run_handler
 	 * stops there and clears it); set while its hook runs, so the

@@ -79,6 +79,7 @@ struct probe_config {
 	int nprogram_args;
 	const char *const *program_args;
 	uint64_t call;
+	uint64_t vdso_base;	/* subject go: 0, the arch's default */
 	enum probe_inject inject;	/* 0 (PROBE_EVERY): every boundary */
 	uint64_t sample_n, sample_seed;	/* PROBE_SAMPLE: N boundaries chosen by the seed */
 };

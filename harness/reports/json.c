@@ -1,4 +1,6 @@
 /* The JSON of a probe record (json.h). */
+#include <string.h>
+
 #include "json.h"
 
 #include <inttypes.h>
@@ -45,6 +47,10 @@ void json_record_head(FILE *out, const struct probe_result *r)
 	fputs(", \"context\": ", out), json_str(out, r->context);
 	fputs(", \"sigprof\": ", out), json_str(out, r->era_name);
 	fprintf(out, ", \"vdso\": %s", r->vdso ? "true" : "false");
+	if (!strcmp(r->subject, "go")) {
+		fputs(", \"subject\": \"go\", \"go_version\": ", out);
+		json_str(out, r->go_version);
+	}
 }
 
 void json_verdicts(FILE *out, const struct probe_result *r)
