@@ -338,6 +338,26 @@ uint64_t machine_sp(const struct machine *mc)
 	return machine_reg(mc, mc->ops->reg_sp);
 }
 
+int machine_zero(struct machine *mc, uint64_t begin, uint64_t end)
+{
+	if (!range_ok(mc, begin, end))
+		return -1;
+	for (uint64_t p = begin; p < end;) {
+		const struct region *r = machine_region(mc, p);
+		if (!r)
+			return -1;
+		uint64_t e = r->end < end ? r->end : end;
+		/* Host memory is private anonymous: MADV_DONTNEED gives zero
+		 * pages back (the host page size divides the guest's). */
+		if (madvise(r->host + (p - r->begin), e - p, MADV_DONTNEED))
+			memset(r->host + (p - r->begin), 0, e - p);
+		if (r->perms & UC_PROT_EXEC)
+			uc_ctl_remove_cache(mc->uc, p, e);
+		p = e;
+	}
+	return 0;
+}
+
 /* --- Output ------------------------------------------------------------- */
 
 void machine_capture(struct machine *mc, int fd, const void *buf, size_t len)

@@ -166,6 +166,10 @@ void machine_stop(struct machine *mc);
 /* Records a fault, then stops. */
 void machine_fault(struct machine *mc, enum fault_kind kind, uint64_t pc, uint64_t addr, uint64_t number);
 
+/* Makes [begin, end) (mapped, page aligned) read as zeros again, as a
+ * fresh anonymous mapping does, without touching the pages.  0 or -1. */
+int machine_zero(struct machine *mc, uint64_t begin, uint64_t end);
+
 /* Appends guest output for fd 1 or 2. */
 void machine_capture(struct machine *mc, int fd, const void *buf, size_t len);
 

@@ -231,11 +231,9 @@ int64_t sys_madvise(struct machine *mc, const uint64_t a[6])
 		if (!machine_region(mc, p))
 			return -ENOMEM;
 	if (advice == L_MADV_DONTNEED || advice == L_MADV_FREE) {
-		for (uint64_t p = addr; p < addr + len; p += PAGE) {
-			const struct region *r = machine_region(mc, p);
-			if (r->kind == REGION_MMAP)
-				memset(r->host + (p - r->begin), 0, PAGE);
-		}
+		for (uint64_t p = addr; p < addr + len; p += PAGE)
+			if (machine_region(mc, p)->kind == REGION_MMAP)
+				machine_zero(mc, p, p + PAGE);
 	}
 	return 0;
 }

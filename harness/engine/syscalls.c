@@ -167,13 +167,8 @@ int64_t sys_mmap(struct machine *mc, const uint64_t a[6])
 		 * without remapping -- Unicorn 2.0.1 flushes its jump cache
 		 * page by page on an unmap, which dominates a Go boot. */
 		if (all_anonymous(mc, addr, addr + len)) {
-			for (uint64_t p = addr; p < addr + len;) {
-				const struct region *r = machine_region(mc, p);
-				uint64_t e = r->end < addr + len ? r->end : addr + len;
-				memset(r->host + (p - r->begin), 0, e - p);
-				p = e;
-			}
-			if (machine_protect(mc, addr, addr + len, uc_perms(prot)))
+			if (machine_zero(mc, addr, addr + len) ||
+			    machine_protect(mc, addr, addr + len, uc_perms(prot)))
 				return -ENOMEM;
 			return (int64_t)addr;
 		}

@@ -719,7 +719,9 @@ static int warm_handler(struct probe *p)
 	if (map)
 		memcpy(map, mc->regions, n * sizeof *map);
 	for (size_t i = 0; i < n && !rc; i++) {
-		if (!map[i].host || (map[i].perms & UC_PROT_EXEC))
+		/* What the handler cannot write needs no copy (a Go heap's
+		 * PROT_NONE reservations are hundreds of MiB). */
+		if (!map[i].host || (map[i].perms & UC_PROT_EXEC) || !(map[i].perms & UC_PROT_WRITE))
 			continue;
 		if (!(copy[i] = malloc(map[i].end - map[i].begin)))
 			rc = -1;
