@@ -20,6 +20,7 @@
 #include "arch_ops.h"
 #include "loader.h"
 #include "machine.h"
+#include "probe.h"
 #include "run.h"
 #include "sigdeliver.h"
 #include "syscalls.h"
@@ -774,7 +775,7 @@ START_TEST(sigprof_at_walltime_entry_returns_every_register)
 	ck_assert_uint_eq(machine_pc(mc), symbol_addr(&g, "arch_sigtramp"));
 	ck_assert_uint_eq(mc->sys->sigmask, mask | 1ull << (L_SIGPROF - 1));
 
-	enum handler_result hr = engine_run_handler(mc, 2000000);
+	enum handler_result hr = probe_run_handler(mc, 2000000);
 	char line[512] = "";
 	if (hr == HANDLER_FAULT)
 		guest_fault_line(&g, line, sizeof line);
@@ -835,7 +836,7 @@ START_TEST(sigreturn_takes_the_handlers_edits)
 	ck_assert_uint_eq(uc % mc->ops->word_size, 0);
 	ck_assert(uc > machine_sp(mc) && uc < hi);
 	ck_assert(machine_write_word(mc, uc + uc_pc_at[k].pc_off, target) == 0);
-	ck_assert_int_eq(engine_run_handler(mc, 2000000), HANDLER_RETURNED);
+	ck_assert_int_eq(probe_run_handler(mc, 2000000), HANDLER_RETURNED);
 	ck_assert_uint_eq(machine_pc(mc), target);
 	guest_free(&g);
 }
@@ -856,7 +857,7 @@ START_TEST(handler_budget_is_reported)
 	/* No handler: nothing delivered. */
 	ck_assert_int_eq(engine_deliver_signal(g.mc, L_SIGPROF), DELIVER_IGNORED);
 	/* From the entry point, 100 instructions never reach rt_sigreturn. */
-	ck_assert_int_eq(engine_run_handler(g.mc, 100), HANDLER_BUDGET);
+	ck_assert_int_eq(probe_run_handler(g.mc, 100), HANDLER_BUDGET);
 	guest_free(&g);
 }
 END_TEST

@@ -51,7 +51,7 @@ struct sys_state {
 	uint64_t tsc_reads;		/* RDTSC reads so far (arch hooks) */
 	int deliver_code;		/* si_code of delivered signals; 0: SI_KERNEL */
 
-	/* rt_sigreturn: calls so far; set by each (engine_run_handler
+	/* rt_sigreturn: calls so far; set by each (the probe's handler run
 	 * stops there and clears it); set while its hook runs, so the
 	 * syscall's return path leaves the restored registers alone. */
 	uint64_t sigreturns;

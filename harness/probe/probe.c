@@ -483,6 +483,36 @@ static enum handler_result run_handler(struct probe *p)
 	return p->over_budget ? HANDLER_BUDGET : HANDLER_FAULT;
 }
 
+/*
+ * The same handler run outside a probe (the engine's tests): the code hook
+ * covers every address, so the run stops at the first instruction after
+ * rt_sigreturn wherever the frame resumes; the budget is counted by
+ * blocks as in a probe.
+ */
+enum handler_result probe_run_handler(struct machine *mc, uint64_t budget)
+{
+	struct probe *p = calloc(1, sizeof *p);
+	uc_hook code, block;
+	enum handler_result hr = HANDLER_FAULT;
+	if (!p)
+		return HANDLER_FAULT;
+	p->mc = mc;
+	p->budget = budget ? budget : DEFAULT_HANDLER_BUDGET;
+	if (cs_open(mc->ops->cs_arch, mc->ops->cs_mode, &p->cs) == CS_ERR_OK) {
+		p->cs_open = 1;
+		if (uc_hook_add(mc->uc, &code, UC_HOOK_CODE, (void *)hook_code, p, 1, 0) == UC_ERR_OK) {
+			if (uc_hook_add(mc->uc, &block, UC_HOOK_BLOCK, (void *)hook_block, p, 1, 0) == UC_ERR_OK) {
+				hr = run_handler(p);
+				uc_hook_del(mc->uc, block);
+			}
+			uc_hook_del(mc->uc, code);
+		}
+		cs_close(&p->cs);
+	}
+	free(p);
+	return hr;
+}
+
 /* --- Judging one sample --------------------------------------------------------- */
 
 /* Functions a traceback may leave out at the top of the stack: the

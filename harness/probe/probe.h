@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "arch_ops.h"
+#include "sigdeliver.h"
 
 struct probe_subject;
 
@@ -125,6 +126,15 @@ struct probe_result {
  */
 int probe_run(const struct probe_config *cfg, struct probe_result *res, char *err, size_t errlen);
 void probe_result_free(struct probe_result *res);
+
+/*
+ * Runs a delivered signal's handler (engine_deliver_signal) from the
+ * current PC to its rt_sigreturn, as the probe does at each boundary,
+ * within `budget` instructions (0: the default).  HANDLER_RETURNED: the
+ * registers are the frame's again and PC is where it said.
+ */
+struct machine;
+enum handler_result probe_run_handler(struct machine *mc, uint64_t budget);
 
 /* The text report of `sigstep run`: a summary (boundaries, verdict counts,
  * invariants, pass/FAIL, boundaries/s) and each violation with
