@@ -842,6 +842,31 @@ START_TEST(sigreturn_takes_the_handlers_edits)
 }
 END_TEST
 
+/* The FP/SIMD registers go into the frame and come back at rt_sigreturn
+ * whatever the handler left in them (a handler that uses them, as Go's
+ * does, must not change the interrupted code's). */
+START_TEST(sigreturn_restores_the_fp_state)
+{
+	const struct combo *c = &combos[_i];
+	struct guest g;
+	uint64_t lo, hi;
+	stop_at_walltime_with_sigprof(c, &g, &lo, &hi);
+	struct machine *mc = g.mc;
+	int reg = !strcmp(c->arch, "arm") ? UC_ARM_REG_D8 : UC_X86_REG_XMM1;
+	uint8_t want[16] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+			     0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xf0, 0x0f }, junk[16], got[16] = { 0 };
+	size_t n = !strcmp(c->arch, "arm") ? 8 : 16;
+	memset(junk, 0x5a, sizeof junk);
+	ck_assert_int_eq(uc_reg_write(mc->uc, reg, want), UC_ERR_OK);
+	ck_assert_int_eq(engine_deliver_signal(mc, L_SIGPROF), DELIVER_OK);
+	ck_assert_int_eq(uc_reg_write(mc->uc, reg, junk), UC_ERR_OK);	/* the handler's use */
+	ck_assert_int_eq(probe_run_handler(mc, 2000000), HANDLER_RETURNED);
+	ck_assert_int_eq(uc_reg_read(mc->uc, reg, got), UC_ERR_OK);
+	ck_assert_msg(!memcmp(got, want, n), "%s: the FP register did not come back from the frame", c->arch);
+	guest_free(&g);
+}
+END_TEST
+
 /* No handler: nothing delivered; a run that never reaches rt_sigreturn
  * within its budget says so. */
 START_TEST(handler_budget_is_reported)
@@ -902,6 +927,7 @@ static Suite *engine_suite(void)
 	tcase_set_timeout(t, 300);
 	tcase_add_loop_test(t, sigprof_at_walltime_entry_returns_every_register, 0, NCOMBOS);
 	tcase_add_loop_test(t, sigreturn_takes_the_handlers_edits, 0, NCOMBOS);
+	tcase_add_loop_test(t, sigreturn_restores_the_fp_state, 0, NCOMBOS);
 	tcase_add_loop_test(t, handler_budget_is_reported, 0, NCOMBOS);
 	suite_add_tcase(s, t);
 	return s;

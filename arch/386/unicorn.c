@@ -242,6 +242,58 @@ static int i386_init_cpu(struct machine *mc)
 	return 0;
 }
 
+/*
+ * The FPU/SSE state in FXSAVE layout (what the kernel saves for a CPU
+ * without XSAVE, and restores with FXRSTOR at rt_sigreturn): FCW 0, FSW 2,
+ * the abridged tag 4, MXCSR 24, MXCSR_MASK 28, ST0-7 from 32 (16 bytes
+ * each), XMM from 160.  A handler uses these registers (Go's does).
+ */
+#define FXSAVE_SIZE 512
+#define FX_NXMM 8
+
+static void fxsave(struct machine *mc, uint8_t *fx)
+{
+	memset(fx, 0, FXSAVE_SIZE);
+	uint16_t cw = (uint16_t)machine_reg(mc, UC_X86_REG_FPCW), sw = (uint16_t)machine_reg(mc, UC_X86_REG_FPSW);
+	uint64_t tag = machine_reg(mc, UC_X86_REG_FPTAG);
+	uint32_t mxcsr = (uint32_t)machine_reg(mc, UC_X86_REG_MXCSR), mask = 0xffff;
+	uint8_t abridged = 0;
+	for (int i = 0; i < 8; i++)
+		if (((tag >> (2 * i)) & 3) != 3)	/* not empty */
+			abridged |= (uint8_t)(1u << i);
+	memcpy(fx, &cw, 2);
+	memcpy(fx + 2, &sw, 2);
+	fx[4] = abridged;
+	memcpy(fx + 24, &mxcsr, 4);
+	memcpy(fx + 28, &mask, 4);
+	int regs[8 + FX_NXMM];
+	void *vals[8 + FX_NXMM];
+	for (int i = 0; i < 8; i++)
+		regs[i] = UC_X86_REG_ST0 + i, vals[i] = fx + 32 + 16 * i;
+	for (int i = 0; i < FX_NXMM; i++)
+		regs[8 + i] = UC_X86_REG_XMM0 + i, vals[8 + i] = fx + 160 + 16 * i;
+	uc_reg_read_batch(mc->uc, regs, vals, 8 + FX_NXMM);
+}
+
+static void fxrstor(struct machine *mc, const uint8_t *fx)
+{
+	uint16_t cw, sw;
+	uint32_t mxcsr;
+	memcpy(&cw, fx, 2);
+	memcpy(&sw, fx + 2, 2);
+	memcpy(&mxcsr, fx + 24, 4);
+	machine_set_reg(mc, UC_X86_REG_FPCW, cw);
+	machine_set_reg(mc, UC_X86_REG_FPSW, sw);
+	machine_set_reg(mc, UC_X86_REG_MXCSR, mxcsr & 0xffff);
+	int regs[8 + FX_NXMM];
+	void *vals[8 + FX_NXMM];
+	for (int i = 0; i < 8; i++)
+		regs[i] = UC_X86_REG_ST0 + i, vals[i] = (void *)(fx + 32 + 16 * i);
+	for (int i = 0; i < FX_NXMM; i++)
+		regs[8 + i] = UC_X86_REG_XMM0 + i, vals[8 + i] = (void *)(fx + 160 + 16 * i);
+	uc_reg_write_batch(mc->uc, regs, vals, 8 + FX_NXMM);
+}
+
 /* --- Signal frames ----------------------------------------------------------- */
 
 /*
@@ -250,7 +302,8 @@ static int i386_init_cpu(struct machine *mc)
  *   struct siginfo info 16, struct ucontext uc 144, retcode[8] 260,
  * with ucontext = uc_flags 0, uc_link 4, uc_stack 8 (ss_sp, ss_flags,
  * ss_size), uc_mcontext 20 (struct sigcontext, 88 bytes; arch.h has the
- * same offsets), uc_sigmask 108.  No FPU area: sigcontext.fpstate is NULL.
+ * same offsets), uc_sigmask 108.  The FPU state (struct _fpstate_32, FXSAVE
+ * image included) lies above the frame; sigcontext.fpstate points at it.
  */
 #define RT_SIG		4
 #define RT_INFO		16
@@ -260,6 +313,10 @@ static int i386_init_cpu(struct machine *mc)
 #define UC_MCONTEXT	20
 #define UC_SIGMASK	108
 #define SC_OLDMASK	80
+#define SC_FPSTATE	76
+/* struct _fpstate_32: the 112-byte fsave header, then a full FXSAVE image. */
+#define FPSTATE_LEGACY	112
+#define FPSTATE_SIZE	(FPSTATE_LEGACY + FXSAVE_SIZE)
 #define SI_KERNEL	0x80
 #define FIX_EFLAGS	0x40dd5u	/* AC OF DF TF SF ZF AF PF CF RF: what sigreturn takes from the frame */
 
@@ -283,10 +340,20 @@ static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sig
 			       const struct sigframe_ctx *ctx)
 {
 	uint32_t f[RT_SIZE / 4];
+	uint8_t fps[FPSTATE_SIZE];
 	memset(f, 0, sizeof f);
-	/* align_sigframe: ((sp + 4) & -16) - 4, so the handler's stack is
+	/* The FPU state above the frame, 64-aligned (get_sigframe); then
+	 * align_sigframe: ((sp + 4) & -16) - 4, so the handler's stack is
 	 * aligned as after a call. */
-	uint32_t frame = (uint32_t)((((sp - RT_SIZE) + 4) & ~15ull) - 4);
+	uint32_t fp = (uint32_t)((sp - FPSTATE_SIZE) & ~63ull);
+	uint32_t frame = (uint32_t)((((fp - RT_SIZE) + 4) & ~15ull) - 4);
+	memset(fps, 0, FPSTATE_LEGACY);
+	fxsave(mc, fps + FPSTATE_LEGACY);
+	uint32_t legacy[3] = { (uint16_t)machine_reg(mc, UC_X86_REG_FPCW), (uint16_t)machine_reg(mc, UC_X86_REG_FPSW),
+			       (uint32_t)machine_reg(mc, UC_X86_REG_FPTAG) };
+	memcpy(fps, legacy, sizeof legacy);	/* cw, sw, tag; magic 0 at 110: the FXSAVE image follows */
+	if (machine_copy_out(mc, fp, fps, sizeof fps))
+		return -1;
 
 	f[0] = (uint32_t)act->restorer;
 	f[RT_SIG / 4] = (uint32_t)ctx->sig;
@@ -304,6 +371,7 @@ static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sig
 			sc[i] = (uint32_t)machine_reg(mc, sc_regs[i]);
 	sc[68 / 4] = sc[28 / 4];			/* esp_at_signal */
 	sc[SC_OLDMASK / 4] = (uint32_t)ctx->oldmask;
+	sc[SC_FPSTATE / 4] = fp;
 	memcpy(&uc[UC_SIGMASK / 4], &ctx->oldmask, 8);
 	if (machine_copy_out(mc, frame, f, sizeof f))
 		return -1;
@@ -342,6 +410,14 @@ static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask)
 		machine_set_reg(mc, reg, is_segment(reg) ? (w & 0xffff) : w);
 	}
 	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
+	/* The FPU state the frame points at (NULL: none, left as it is). */
+	uint32_t fp = sc[SC_FPSTATE / 4];
+	uint8_t fx[FXSAVE_SIZE];
+	if (fp) {
+		if (machine_copy_in(mc, fp + FPSTATE_LEGACY, fx, sizeof fx))
+			return -1;
+		fxrstor(mc, fx);
+	}
 	return 0;
 }
 

@@ -175,6 +175,58 @@ static int amd64_clone_set_tls(struct machine *mc, uint64_t tls)
 	return 0;
 }
 
+/*
+ * The FPU/SSE state in FXSAVE layout (what the kernel saves for a CPU
+ * without XSAVE, and restores with FXRSTOR at rt_sigreturn): FCW 0, FSW 2,
+ * the abridged tag 4, MXCSR 24, MXCSR_MASK 28, ST0-7 from 32 (16 bytes
+ * each), XMM from 160.  A handler uses these registers (Go's does).
+ */
+#define FXSAVE_SIZE 512
+#define FX_NXMM 16
+
+static void fxsave(struct machine *mc, uint8_t *fx)
+{
+	memset(fx, 0, FXSAVE_SIZE);
+	uint16_t cw = (uint16_t)machine_reg(mc, UC_X86_REG_FPCW), sw = (uint16_t)machine_reg(mc, UC_X86_REG_FPSW);
+	uint64_t tag = machine_reg(mc, UC_X86_REG_FPTAG);
+	uint32_t mxcsr = (uint32_t)machine_reg(mc, UC_X86_REG_MXCSR), mask = 0xffff;
+	uint8_t abridged = 0;
+	for (int i = 0; i < 8; i++)
+		if (((tag >> (2 * i)) & 3) != 3)	/* not empty */
+			abridged |= (uint8_t)(1u << i);
+	memcpy(fx, &cw, 2);
+	memcpy(fx + 2, &sw, 2);
+	fx[4] = abridged;
+	memcpy(fx + 24, &mxcsr, 4);
+	memcpy(fx + 28, &mask, 4);
+	int regs[8 + FX_NXMM];
+	void *vals[8 + FX_NXMM];
+	for (int i = 0; i < 8; i++)
+		regs[i] = UC_X86_REG_ST0 + i, vals[i] = fx + 32 + 16 * i;
+	for (int i = 0; i < FX_NXMM; i++)
+		regs[8 + i] = UC_X86_REG_XMM0 + i, vals[8 + i] = fx + 160 + 16 * i;
+	uc_reg_read_batch(mc->uc, regs, vals, 8 + FX_NXMM);
+}
+
+static void fxrstor(struct machine *mc, const uint8_t *fx)
+{
+	uint16_t cw, sw;
+	uint32_t mxcsr;
+	memcpy(&cw, fx, 2);
+	memcpy(&sw, fx + 2, 2);
+	memcpy(&mxcsr, fx + 24, 4);
+	machine_set_reg(mc, UC_X86_REG_FPCW, cw);
+	machine_set_reg(mc, UC_X86_REG_FPSW, sw);
+	machine_set_reg(mc, UC_X86_REG_MXCSR, mxcsr & 0xffff);
+	int regs[8 + FX_NXMM];
+	void *vals[8 + FX_NXMM];
+	for (int i = 0; i < 8; i++)
+		regs[i] = UC_X86_REG_ST0 + i, vals[i] = (void *)(fx + 32 + 16 * i);
+	for (int i = 0; i < FX_NXMM; i++)
+		regs[8 + i] = UC_X86_REG_XMM0 + i, vals[8 + i] = (void *)(fx + 160 + 16 * i);
+	uc_reg_write_batch(mc->uc, regs, vals, 8 + FX_NXMM);
+}
+
 /* --- Signal frames ----------------------------------------------------------- */
 
 /*
@@ -182,8 +234,8 @@ static int amd64_clone_set_tls(struct machine *mc, uint64_t tls)
  *   pretcode 0, struct ucontext uc 8, struct siginfo info 312,
  * with ucontext = uc_flags 0, uc_link 8, uc_stack 16 (ss_sp, ss_flags,
  * ss_size), uc_mcontext 40 (struct sigcontext, 256 bytes), uc_sigmask 296.
- * No FPU/XSAVE area follows: sigcontext.fpstate is NULL, which both the
- * kernel's restore and the guest's handler accept.
+ * The FPU state (FXSAVE layout, no XSAVE header: the CPUID here has no
+ * XSAVE) lies above the frame, and sigcontext.fpstate points at it.
  */
 #define RT_UC		8
 #define RT_INFO		312
@@ -214,11 +266,16 @@ static const int sc_regs[] = {
 static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
 				const struct sigframe_ctx *ctx)
 {
-	uint8_t f[RT_SIZE];
+	uint8_t f[RT_SIZE], fx[FXSAVE_SIZE];
 	memset(f, 0, sizeof f);
-	/* align_sigframe: (rsp + 8) % 16 == 0 at entry, as after a call. */
-	uint64_t frame = ((sp - RT_SIZE) & ~15ull) - 8;
+	/* The FPU state above the frame, 64-aligned (get_sigframe); then
+	 * align_sigframe: (rsp + 8) % 16 == 0 at entry, as after a call. */
+	uint64_t fp = (sp - FXSAVE_SIZE) & ~63ull;
+	uint64_t frame = ((fp - RT_SIZE) & ~15ull) - 8;
 	uint64_t w;
+	fxsave(mc, fx);
+	if (machine_copy_out(mc, fp, fx, sizeof fx))
+		return -1;
 
 	memcpy(f, &act->restorer, 8);	/* the handler's `ret` goes there */
 	w = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
@@ -237,6 +294,7 @@ static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct si
 	uint16_t segs[4] = { (uint16_t)sv[0], (uint16_t)sv[1], (uint16_t)sv[2], (uint16_t)sv[3] };
 	memcpy(sc + SC_SEGS, segs, sizeof segs);
 	memcpy(sc + SC_SEGS + 8 + 16, &ctx->oldmask, 8);	/* sigcontext.oldmask, after err, trapno */
+	memcpy(sc + SC_FPSTATE, &fp, 8);
 	memcpy(f + RT_UC + UC_SIGMASK, &ctx->oldmask, 8);
 	int32_t si[3] = { ctx->sig, 0, ctx->code };	/* si_signo, si_errno, si_code */
 	memcpy(f + RT_INFO, si, sizeof si);
@@ -278,6 +336,15 @@ static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask)
 	/* CS and SS stay the flat user segments; FS/GS selectors are not
 	 * restored by 64-bit sigreturn (their bases are the thread's). */
 	memcpy(mask, uc + UC_SIGMASK, 8);
+	/* The FPU state the frame points at (NULL: none, left as it is). */
+	uint64_t fp;
+	uint8_t fx[FXSAVE_SIZE];
+	memcpy(&fp, sc + SC_FPSTATE, 8);
+	if (fp) {
+		if (machine_copy_in(mc, fp, fx, sizeof fx))
+			return -1;
+		fxrstor(mc, fx);
+	}
 	return 0;
 }
 

@@ -39,8 +39,8 @@ static int arm_init_cpu(struct machine *mc)
  * ucontext = uc_flags 0, uc_link 4, uc_stack 8 (ss_sp, ss_flags,
  * ss_size), uc_mcontext 20 (struct sigcontext, 21 words; arch.h has the
  * same offsets), uc_sigmask 104 (a 128-byte sigset_t), uc_regspace 232
- * (512 bytes).  uc_regspace is left zero, an empty list (its terminator
- * is a zero magic): no VFP registers are saved.
+ * (512 bytes), which holds the VFP registers (struct vfp_sigframe)
+ * and a zero magic after them.
  */
 #define RT_UC		128
 #define RT_SIZE		888
@@ -65,6 +65,20 @@ static const int sc_regs[] = {
 };
 #define SC_NREGS 17
 
+/* struct vfp_sigframe (asm/ucontext.h): magic, size, d0-d31 at 8, fpscr
+ * at 264, then fpexc, fpinst, fpinst2 at 272. */
+#define UC_REGSPACE	232
+#define VFP_MAGIC	0x56465001u
+#define VFP_STORAGE_SIZE 288
+static const int vfp_regs[34] = {
+	UC_ARM_REG_D0, UC_ARM_REG_D1, UC_ARM_REG_D2, UC_ARM_REG_D3, UC_ARM_REG_D4, UC_ARM_REG_D5,
+	UC_ARM_REG_D6, UC_ARM_REG_D7, UC_ARM_REG_D8, UC_ARM_REG_D9, UC_ARM_REG_D10, UC_ARM_REG_D11,
+	UC_ARM_REG_D12, UC_ARM_REG_D13, UC_ARM_REG_D14, UC_ARM_REG_D15, UC_ARM_REG_D16, UC_ARM_REG_D17,
+	UC_ARM_REG_D18, UC_ARM_REG_D19, UC_ARM_REG_D20, UC_ARM_REG_D21, UC_ARM_REG_D22, UC_ARM_REG_D23,
+	UC_ARM_REG_D24, UC_ARM_REG_D25, UC_ARM_REG_D26, UC_ARM_REG_D27, UC_ARM_REG_D28, UC_ARM_REG_D29,
+	UC_ARM_REG_D30, UC_ARM_REG_D31, UC_ARM_REG_FPSCR, UC_ARM_REG_FPEXC,
+};
+
 static int arm_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
 			      const struct sigframe_ctx *ctx)
 {
@@ -85,6 +99,23 @@ static int arm_setup_rt_frame(struct machine *mc, uint64_t sp, const struct siga
 	for (unsigned i = 0; i < SC_NREGS; i++)
 		sc[SC_R0 / 4 + i] = (uint32_t)v[i];
 	memcpy(&uc[UC_SIGMASK / 4], &ctx->oldmask, 8);
+	/* uc_regspace: the VFP block (struct vfp_sigframe), then a zero
+	 * magic that ends the list. */
+	uint8_t *vfp = (uint8_t *)uc + UC_REGSPACE;
+	uint32_t magic = VFP_MAGIC, size = VFP_STORAGE_SIZE;
+	memcpy(vfp, &magic, 4);
+	memcpy(vfp + 4, &size, 4);
+	/* Unicorn directly: D registers are 64-bit on a 32-bit arch
+	 * (machine_regs keeps a word). */
+	uint64_t d[32 + 2] = { 0 };
+	void *dp[34];
+	for (int i = 0; i < 34; i++)
+		dp[i] = &d[i];
+	uc_reg_read_batch(mc->uc, (int *)vfp_regs, dp, 34);
+	memcpy(vfp + 8, d, 32 * 8);
+	uint32_t fpscr = (uint32_t)d[32], fpexc = (uint32_t)d[33];
+	memcpy(vfp + 8 + 256, &fpscr, 4);
+	memcpy(vfp + 272, &fpexc, 4);
 	if (machine_copy_out(mc, frame, f, sizeof f))
 		return -1;
 
@@ -120,6 +151,24 @@ static int arm_restore_rt_frame(struct machine *mc, uint64_t *mask)
 		v[i] = sc[SC_R0 / 4 + i];
 	machine_set_regs(mc, sc_regs, v, SC_NREGS - 1);
 	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
+	/* The VFP block, if the regspace holds one (Linux refuses a bad
+	 * size; an empty list leaves the registers as they are). */
+	uint8_t vfp[VFP_STORAGE_SIZE];
+	uint32_t magic, size;
+	if (machine_copy_in(mc, frame + RT_UC + UC_REGSPACE, vfp, sizeof vfp))
+		return -1;
+	memcpy(&magic, vfp, 4);
+	memcpy(&size, vfp + 4, 4);
+	if (magic == VFP_MAGIC) {
+		if (size != VFP_STORAGE_SIZE)
+			return -1;
+		uint64_t d[33];
+		uint32_t fpscr;
+		memcpy(d, vfp + 8, 32 * 8);
+		memcpy(&fpscr, vfp + 8 + 256, 4);
+		d[32] = fpscr;
+		machine_set_regs(mc, vfp_regs, d, 33);
+	}
 	return 0;
 }
 
