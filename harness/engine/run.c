@@ -167,6 +167,8 @@ int guest_run(struct guest *g, unsigned timeout_s)
 void guest_symbolize(const struct guest *g, uint64_t pc, char *buf, size_t n)
 {
 	uint64_t off;
+	if (g->symbolize && !g->symbolize(g->symbolize_ctx, pc, buf, n))
+		return;
 	const char *name = symtab_lookup(&g->image.syms, pc, &off);
 	if (!name && g->vdso_base)
 		name = symtab_lookup(&g->vdso.syms, pc, &off);
@@ -234,6 +236,13 @@ int guest_fault_line(const struct guest *g, char *buf, size_t n)
 		break;
 	case FAULT_ENGINE:
 		snprintf(what, sizeof what, " (%s)", uc_strerror(f->uc_err));
+		break;
+	case FAULT_INSN_LIMIT:
+		snprintf(what, sizeof what, " (%llu instructions)", (unsigned long long)f->number);
+		break;
+	case FAULT_TIMEOUT:
+		if (g->cfg.linux_process)
+			snprintf(what, sizeof what, " (%llu instructions run)", (unsigned long long)threads_insns(g->mc));
 		break;
 	default:
 		break;

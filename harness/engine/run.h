@@ -39,6 +39,10 @@ struct guest {
 	uint64_t vdso_base;	/* 0 when none */
 	uint64_t entry, initial_sp;
 	struct guest_config cfg;	/* what it was built from, for a replay */
+	/* Names from a better source than the ELF symbols (a Go program's
+	 * pclntab): 0 if it named pc.  NULL: the symbols only. */
+	int (*symbolize)(const void *ctx, uint64_t pc, char *buf, size_t n);
+	const void *symbolize_ctx;
 };
 
 

@@ -114,6 +114,8 @@ struct probe_result {
 	int pass;		/* every boundary passes and the invariants hold */
 	double elapsed_s;
 	double boundaries_per_s;
+	uint64_t boot_insns;	/* subject go: instructions from exec to the probed call */
+	double boot_s;
 	struct violation *violations;	/* every violating boundary, in execution order */
 	size_t nviolations;
 	uint64_t violations_dropped;	/* beyond PROBE_MAX_VIOLATIONS: counted, not kept */

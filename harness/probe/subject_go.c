@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gobinary.h"
@@ -36,6 +37,13 @@
 #define FOREIGN 1			/* "function" of a PC outside the pclntab (the vDSO) */
 
 static const char *const go_env[] = { "PATH=/bin", NULL };
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 struct go_state {
 	struct gobinary *gb;
@@ -128,6 +136,12 @@ static int unwind_callers(struct probe *p, uint64_t pc, uint64_t sp, uint64_t *o
 	return n;
 }
 
+/* Names from the program's own pclntab ("runtime.nanotime1+0x1c"). */
+static int symbolize(const void *gb, uint64_t pc, char *buf, size_t n)
+{
+	return gobinary_symbolize(gb, pc, buf, n);
+}
+
 static const char *root_name(const struct probe_config *cfg, char *buf, size_t n)
 {
 	const char *f = cfg->function ? cfg->function : "nanotime1";
@@ -200,6 +214,8 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 	if (guest_load(&p->g, &gc, lerr, &bad))
 		return probe_fail(err, errlen, "%s: %s", bad ? bad : cfg->program, lerr);
 	p->mc = p->g.mc;
+	p->g.symbolize = symbolize;
+	p->g.symbolize_ctx = s->gb;
 	struct machine *mc = p->mc;
 	/* A profiling timer's signal: Go >= 1.18 drops an SI_KERNEL SIGPROF
 	 * on a thread with its own timer_create timer. */
@@ -226,7 +242,10 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 	uint64_t call = cfg->call ? cfg->call : 1;
 	p->mode = MODE_TO_ROOT;
 	p->root_skip = call - 1;
+	double t0 = now_s();
 	int r = threads_run(mc, GO_MAX_INSNS, PROBE_RUN_TIMEOUT_US);
+	res->boot_s = now_s() - t0;
+	res->boot_insns = threads_insns(mc);
 	p->mode = MODE_FREE;
 	if (r == 0 || mc->fault.kind != FAULT_STOPPED || machine_pc(mc) != p->root_lo) {
 		char line[320];

@@ -55,6 +55,8 @@ void probe_print_summary(FILE *out, const struct probe_result *res)
 	/* timing on stderr: the report itself is the same for the same inputs */
 	fflush(out);
 	fprintf(stderr, "speed      %.0f boundaries/s (%.3f s)\n", res->boundaries_per_s, res->elapsed_s);
+	if (res->boot_insns)
+		fprintf(stderr, "boot       %" PRIu64 " instructions to the call (%.3f s)\n", res->boot_insns, res->boot_s);
 	fprintf(out, "result %s\n", res->pass ? "pass" : "FAIL");
 }
 
