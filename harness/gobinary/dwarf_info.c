@@ -41,6 +41,12 @@ struct unit {
 	size_t nabbrev;
 };
 
+/* A struct type DIE with children, in the index built at open. */
+struct named_struct {
+	const char *name;
+	size_t unit, pos, children;	/* its unit, the DIE, the first child */
+};
+
 struct dwarf_info {
 	const uint8_t *info, *abbrev;
 	size_t info_len, abbrev_len;
@@ -48,6 +54,8 @@ struct dwarf_info {
 	size_t nunits;
 	struct abbrev **tables;		/* owned abbrev tables */
 	size_t ntables;
+	struct named_struct *structs;	/* every named struct type, by name */
+	size_t nstructs;
 };
 
 /* One DIE with the attributes this reader uses. */
@@ -200,8 +208,11 @@ void dwarf_info_close(struct dwarf_info *d)
 		free(d->tables[i]);
 	free(d->tables);
 	free(d->units);
+	free(d->structs);
 	free(d);
 }
+
+static int index_structs(struct dwarf_info *d);
 
 int dwarf_info_open(const uint8_t *info, size_t info_len, const uint8_t *abbrev, size_t abbrev_len,
 		    struct dwarf_info **out, char *err, size_t errlen)
@@ -284,6 +295,10 @@ int dwarf_info_open(const uint8_t *info, size_t info_len, const uint8_t *abbrev,
 	}
 	if (d->nunits == 0) {
 		fail(err, errlen, "empty .debug_info");
+		goto bad;
+	}
+	if (index_structs(d)) {
+		fail(err, errlen, "out of memory");
 		goto bad;
 	}
 	*out = d;
@@ -417,22 +432,63 @@ struct type_ref {
 	struct die die;
 };
 
-static int find_struct(const struct dwarf_info *d, const char *name, struct type_ref *t)
+static int by_name_then_pos(const void *a, const void *b)
 {
+	const struct named_struct *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* One walk over every DIE of every unit: the named struct types, sorted
+ * by name (the first in the section first among equal names).  A
+ * malformed unit contributes what was read before the damage. */
+static int index_structs(struct dwarf_info *d)
+{
+	size_t cap = 0;
+
 	for (size_t i = 0; i < d->nunits; i++) {
 		const struct unit *u = &d->units[i];
 		for (size_t pos = u->dies; pos < u->end;) {
 			struct die die;
+			size_t at = pos;
 			if (read_die(d, u, &pos, &die))
-				break;	/* a malformed unit: nothing more in it is trusted */
-			if (die.tag == DW_TAG_structure_type && die.children && die.name &&
-			    !strcmp(die.name, name)) {
-				*t = (struct type_ref){ u, pos, die };
-				return 0;
+				break;
+			if (die.tag != DW_TAG_structure_type || !die.children || !die.name)
+				continue;
+			if (d->nstructs == cap) {
+				cap = cap ? cap * 2 : 1024;
+				struct named_struct *n = realloc(d->structs, cap * sizeof *n);
+				if (!n)
+					return -1;
+				d->structs = n;
 			}
+			d->structs[d->nstructs++] = (struct named_struct){ die.name, i, at, pos };
 		}
 	}
-	return -1;
+	if (d->nstructs)
+		qsort(d->structs, d->nstructs, sizeof *d->structs, by_name_then_pos);
+	return 0;
+}
+
+static int find_struct(const struct dwarf_info *d, const char *name, struct type_ref *t)
+{
+	size_t lo = 0, hi = d->nstructs;	/* the first entry >= name */
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(d->structs[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == d->nstructs || strcmp(d->structs[lo].name, name))
+		return -1;
+	const struct named_struct *n = &d->structs[lo];
+	size_t pos = n->pos;
+	t->u = &d->units[n->unit];
+	t->children = n->children;
+	return read_die(d, t->u, &pos, &t->die);
 }
 
 /* The struct a type reference names, through typedefs. */
@@ -478,13 +534,11 @@ static int find_member(const struct dwarf_info *d, const struct type_ref *t, con
 	return -1;
 }
 
-int dwarf_member_offset(const struct dwarf_info *d, const char *type, const char *path, uint64_t *off)
+/* The offset of path inside struct t (see dwarf_member_offset). */
+static int member_offset_in(const struct dwarf_info *d, struct type_ref t, const char *path, uint64_t *off)
 {
-	struct type_ref t;
 	uint64_t total = 0;
 
-	if (find_struct(d, type, &t))
-		return -1;
 	for (const char *p = path;;) {
 		const char *dot = strchr(p, '.');
 		size_t n = dot ? (size_t)(dot - p) : strlen(p);
@@ -500,6 +554,15 @@ int dwarf_member_offset(const struct dwarf_info *d, const char *type, const char
 	}
 	*off = total;
 	return 0;
+}
+
+int dwarf_member_offset(const struct dwarf_info *d, const char *type, const char *path, uint64_t *off)
+{
+	struct type_ref t;
+
+	if (find_struct(d, type, &t))
+		return -1;
+	return member_offset_in(d, t, path, off);
 }
 
 int dwarf_struct_size(const struct dwarf_info *d, const char *type, uint64_t *size)
@@ -530,9 +593,13 @@ int dwarf_go_layout(const struct dwarf_info *d, struct go_layout *l, char *err, 
 		{ "runtime.m", "vdsoSP", offsetof(struct go_layout, m_vdsoSP) },
 		{ "runtime.m", "vdsoPC", offsetof(struct go_layout, m_vdsoPC) },
 	};
+	struct type_ref g, m;
+	int have_g = find_struct(d, "runtime.g", &g) == 0, have_m = find_struct(d, "runtime.m", &m) == 0;
+
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		int is_g = !strcmp(want[i].type, "runtime.g");
 		uint64_t off;
-		if (dwarf_member_offset(d, want[i].type, want[i].path, &off)) {
+		if (!(is_g ? have_g : have_m) || member_offset_in(d, is_g ? g : m, want[i].path, &off)) {
 			fail(err, errlen, "DWARF has no %s.%s (struct offsets of the runtime's g and m are needed)",
 			     want[i].type, want[i].path);
 			return 2;

@@ -114,14 +114,6 @@ static int check_elf(struct gobinary *gb, const char *name, char *err, size_t er
 		return fail(err, errlen, name, "ELF machine %u (%u-bit) is not an architecture sigstep knows",
 			    machine, gb->is64 ? 64 : 32);
 
-	uint64_t type = EH(e_type);
-	if (type == ET_DYN)
-		return fail(err, errlen, name,
-			    "not a static executable (ELF type ET_DYN: position-independent or shared)");
-	if (type != ET_EXEC)
-		return fail(err, errlen, name, "not an executable (ELF type %llu)", (unsigned long long)type);
-	gb->entry = EH(e_entry);
-
 	uint64_t phoff = EH(e_phoff), phnum = EH(e_phnum), phentsize = EH(e_phentsize);
 	if (phentsize != (gb->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) || phnum == 0 ||
 	    !in_file(gb, phoff, phnum * phentsize))
@@ -148,8 +140,17 @@ static int check_elf(struct gobinary *gb, const char *name, char *err, size_t er
 		gb->load[gb->nload].memsz = memsz;
 		gb->nload++;
 	}
+	/* After the program headers: a dynamic program's PT_INTERP is the
+	 * clearer reason (a PIE is ET_DYN too). */
+	uint64_t type = EH(e_type);
+	if (type == ET_DYN)
+		return fail(err, errlen, name,
+			    "not a static executable (ELF type ET_DYN: position-independent or shared)");
+	if (type != ET_EXEC)
+		return fail(err, errlen, name, "not an executable (ELF type %llu)", (unsigned long long)type);
 	if (!gb->nload)
 		return fail(err, errlen, name, "no PT_LOAD segment");
+	gb->entry = EH(e_entry);
 	return 0;
 }
 
@@ -173,6 +174,8 @@ static int check_sections(struct gobinary *gb, const char *name, char *err, size
 				    (unsigned long long)i);
 	}
 	const uint8_t *ss = gb->file + gb->shoff + shstrndx * gb->shentsize;
+	if (SH(ss, sh_type) == SHT_NOBITS)
+		return fail(err, errlen, name, "malformed ELF section headers (section names in a SHT_NOBITS section)");
 	gb->shstrtab = gb->file + SH(ss, sh_offset);
 	gb->shstrtab_len = (size_t)SH(ss, sh_size);
 
@@ -207,13 +210,14 @@ static const char *table_string(const uint8_t *tab, size_t len, uint64_t off)
 	return (const char *)tab + off;
 }
 
-/* The section named name: its header, NULL if none. */
+/* The section named name that has bytes in the file (checked inside it
+ * by check_sections): its header, NULL if none. */
 static const uint8_t *find_section(const struct gobinary *gb, const char *name)
 {
 	for (uint64_t i = 0; i < gb->shnum; i++) {
 		const uint8_t *s = gb->file + gb->shoff + i * gb->shentsize;
 		const char *n = table_string(gb->shstrtab, gb->shstrtab_len, SH(s, sh_name));
-		if (n && !strcmp(n, name))
+		if (n && !strcmp(n, name) && SH(s, sh_type) != SHT_NOBITS)
 			return s;
 	}
 	return NULL;
@@ -300,6 +304,18 @@ static int open_pclntab(struct gobinary *gb, const char *name, char *err, size_t
 	if (gb->text != pclntab_text_start(gb->pcln) || gb->etext < gb->text)
 		return fail(err, errlen, name, "pclntab text start 0x%llx is not runtime.text 0x%llx",
 			    (unsigned long long)pclntab_text_start(gb->pcln), (unsigned long long)gb->text);
+	/* A very large program's text is split into several sections, all
+	 * named .text, and its pclntab offsets then go through the
+	 * runtime's textsectmap, which this reader does not apply. */
+	unsigned ntext = 0;
+	for (uint64_t i = 0; i < gb->shnum; i++) {
+		const uint8_t *sh = gb->file + gb->shoff + i * gb->shentsize;
+		const char *n = table_string(gb->shstrtab, gb->shstrtab_len, SH(sh, sh_name));
+		ntext += n && !strcmp(n, ".text");
+	}
+	if (ntext > 1)
+		return fail(err, errlen, name, "%u .text sections (a split text, mapped by textsectmap): not supported",
+			    ntext);
 	return 0;
 }
 
@@ -342,7 +358,7 @@ static int dwarf_section(struct gobinary *gb, const char *what, uint8_t **out, s
 		s = find_section(gb, sname);
 		zdebug = 1;
 	}
-	if (!s || SH(s, sh_type) == SHT_NOBITS)
+	if (!s)
 		return 1;
 	char why[GOBINARY_ERR_MAX];
 	if (elf_section_contents(gb->file + SH(s, sh_offset), (size_t)SH(s, sh_size), SH(s, sh_flags), gb->is64,

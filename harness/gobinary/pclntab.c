@@ -229,10 +229,20 @@ int pclntab_func_at(const struct pclntab *t, uint64_t pc, struct go_func *f)
 
 int pclntab_func_named(const struct pclntab *t, const char *name, struct go_func *f)
 {
-	for (size_t i = 0; i < t->nfunc; i++)
-		if (pclntab_func_index(t, i, f) == 0 && !strcmp(f->name, name))
+	struct go_func first;
+	int found = 0;
+
+	for (size_t i = 0; i < t->nfunc; i++) {
+		if (pclntab_func_index(t, i, f) || strcmp(f->name, name))
+			continue;
+		if (f->funcid != GO_FUNCID_WRAPPER)
 			return 0;
-	return -1;
+		if (!found++)
+			first = *f;
+	}
+	if (found)
+		*f = first;
+	return found ? 0 : -1;
 }
 
 /* One unsigned LEB128 of at most 32 bits at *p in [*p, end); -1 if it runs
@@ -292,9 +302,7 @@ static int pcvalue_walk(const struct pclntab *t, const struct go_func *f, uint32
 			*value = val;
 			return n;
 		}
-		pc = next;
-		if (n > (int)(t->pc.len))	/* cannot happen: each run takes two bytes */
-			return -1;
+		pc = next;	/* each run takes at least two bytes: the walk ends */
 	}
 	return target ? -1 : n;
 }

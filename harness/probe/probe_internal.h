@@ -63,7 +63,8 @@ extern const struct probe_subject probe_subject_go;
 enum { MARK_NONE, MARK_EXTERNAL, MARK_SYSTEM, MARK_VDSO, MARK_GC };
 #define SAMPLE_MAX 32
 #define SAMPLE_PC(w) (16 + 3 * (w))
-#define SAMPLE_SIZE(w) (SAMPLE_PC(w) + 2 * SAMPLE_MAX * (w))
+#define SAMPLE_PC0_PLUS1(w) (SAMPLE_PC(w) + 2 * SAMPLE_MAX * (w))
+#define SAMPLE_SIZE(w) (SAMPLE_PC0_PLUS1(w) + 4)
 
 /* What the hooks are doing. */
 enum mode {
@@ -134,6 +135,13 @@ struct probe {
 	int trial;
 	int64_t trial_k;
 	uint64_t nested_flag_addr;	/* the guest's sigstep_nested_clock */
+	uint64_t nested_read_addr;	/* the guest's sigstep_nested_read */
+	uint64_t window_ticks;		/* the emulated clock when the window began */
+	/* Trials whose nested read or end-of-call checks failed: how many,
+	 * and the first one's text (one invariant line for the run). */
+	uint64_t trials_failed;
+	int trial_bad;			/* the current trial has failed already */
+	char trial_failure[200];
 	/* MODE_TO_ROOT: calls of the root to let pass first (the N-th stops). */
 	uint64_t root_skip;
 	uint32_t seq0;		/* the image's sample seq before the handler ran */
