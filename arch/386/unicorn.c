@@ -317,7 +317,6 @@ static void fxrstor(struct machine *mc, const uint8_t *fx)
 /* struct _fpstate_32: the 112-byte fsave header, then a full FXSAVE image. */
 #define FPSTATE_LEGACY	112
 #define FPSTATE_SIZE	(FPSTATE_LEGACY + FXSAVE_SIZE)
-#define SI_KERNEL	0x80
 #define FIX_EFLAGS	0x40dd5u	/* AC OF DF TF SF ZF AF PF CF RF: what sigreturn takes from the frame */
 
 /* struct sigcontext, word by word from offset 0; -1: not restored

@@ -245,7 +245,6 @@ static void fxrstor(struct machine *mc, const uint8_t *fx)
 #define UC_SIGMASK	296
 #define UC_SIGCONTEXT_SS	0x2	/* uc_flags: sigcontext.ss is valid (asm/ucontext.h) */
 #define UC_STRICT_RESTORE_SS	0x4
-#define SI_KERNEL	0x80
 
 /* struct sigcontext in order, one word each from r8 (offset 0) to eflags
  * (offset 136); cs/gs/fs/ss are four u16 at 144; fpstate at 184. */

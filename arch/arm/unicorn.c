@@ -49,7 +49,6 @@ static int arm_init_cpu(struct machine *mc)
 #define UC_SIGMASK	104
 #define SC_OLDMASK	8
 #define SC_R0		12	/* r0..r12, sp, lr, pc, cpsr follow word by word */
-#define SI_KERNEL	0x80
 #define CPSR_T		(1u << 5)
 /* What sigreturn takes from the frame's CPSR: the condition flags (NZCVQ)
  * and GE; mode, interrupt masks and state stay the process's. */

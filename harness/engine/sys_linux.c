@@ -19,7 +19,6 @@
 #define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 
 /* Linux's uapi values, the same on amd64, 386 and arm. */
-#define L_AT_FDCWD	(-100)
 #define L_O_ACCMODE	3
 #define L_F_GETFD	1
 #define L_F_SETFD	2
@@ -120,7 +119,6 @@ int64_t sys_open(struct machine *mc, const uint64_t a[6])
 int64_t sys_openat(struct machine *mc, const uint64_t a[6])
 {
 	/* Absolute paths only: there is no working directory to speak of. */
-	(void)L_AT_FDCWD;
 	return open_path(mc, a[1], a[2]);
 }
 
@@ -368,7 +366,6 @@ int64_t sys_tkill(struct machine *mc, const uint64_t a[6])
 
 /* --- Pipes and epoll: what Go's netpoller needs --------------------------- */
 
-#define L_O_NONBLOCK_X86 04000
 #define L_EPOLL_CTL_ADD 1
 #define L_EPOLL_CTL_DEL 2
 #define L_EPOLL_CTL_MOD 3
