@@ -57,6 +57,7 @@ int guest_load(struct guest *g, const struct guest_config *cfg, char *err, const
 		snprintf(err, LOADER_ERR_MAX, "out of memory");
 		goto fail;
 	}
+	g->mc->sys->deliver_kills = cfg->linux_process;
 	g->entry = g->image.entry;
 	g->cfg = *cfg;
 	machine_set_reg(g->mc, ops->reg_sp, g->initial_sp);

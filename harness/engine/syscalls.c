@@ -378,7 +378,10 @@ int64_t sys_getpid(struct machine *mc, const uint64_t a[6])
 	return SYS_PID;
 }
 
-/* Signals are recorded, not delivered: delivery is engine_deliver_signal (sigdeliver.c), at a point its caller chooses. */
+/* Signals are recorded; a full Linux process (sys_state.deliver_kills)
+ * also gets them delivered to the target thread (threads_send); a guest
+ * image's are only recorded: delivery is engine_deliver_signal
+ * (sigdeliver.c), at a point its caller chooses. */
 static int64_t record_kill(struct machine *mc, uint64_t pid, uint64_t sig)
 {
 	struct sys_state *s = mc->sys;
@@ -393,14 +396,21 @@ static int64_t record_kill(struct machine *mc, uint64_t pid, uint64_t sig)
 
 int64_t sys_kill(struct machine *mc, const uint64_t a[6])
 {
-	return record_kill(mc, a[0], a[1]);
+	int64_t r = record_kill(mc, a[0], a[1]);
+	if (!r && a[1] && mc->sys->deliver_kills)
+		threads_send(mc, NULL, (int)a[1]);
+	return r;
 }
 
 int64_t sys_tgkill(struct machine *mc, const uint64_t a[6])
 {
-	if ((uint32_t)a[0] != SYS_PID || !threads_find(mc, (uint32_t)a[1]))
+	struct thread *t = threads_find(mc, (uint32_t)a[1]);
+	if ((uint32_t)a[0] != SYS_PID || !t)
 		return -ESRCH;
-	return record_kill(mc, a[0], a[2]);
+	int64_t r = record_kill(mc, a[0], a[2]);
+	if (!r && a[2] && mc->sys->deliver_kills)
+		threads_send(mc, t, (int)a[2]);
+	return r;
 }
 
 /* arm's cacheflush(start, end, 0): drop stale translations of patched code. */

@@ -50,6 +50,8 @@ struct sys_state {
 	uint32_t timers_created;
 	uint64_t tsc_reads;		/* RDTSC reads so far (arch hooks) */
 	int deliver_code;		/* si_code of delivered signals; 0: SI_KERNEL */
+	int deliver_kills;		/* kill/tgkill deliver (a full Linux process), else only record */
+	uint64_t delivered;		/* signals delivered that way */
 
 	/* rt_sigreturn: calls so far; set by each (the probe's handler run
 	 * stops there and clears it); set while its hook runs, so the

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sigdeliver.h"
 #include "syscalls.h"
 
 /* Linux's uapi values, the same on amd64, 386 and arm. */
@@ -19,6 +20,7 @@
 #define L_FUTEX_PRIVATE		128
 #define L_FUTEX_CLOCK_REALTIME	256
 #define L_SS_DISABLE		2
+#define L_EINTR_RESULT		(-EINTR)
 /* wake_result of a poller woken by a write: its events are collected when it runs. */
 #define WAKE_COLLECT_POLL	(INT64_MIN + 1)
 
@@ -274,6 +276,8 @@ static void hook_count(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	tt->t[tt->cur].insns += n;
 }
 
+static void deliver_pending(struct machine *mc);
+
 int threads_run(struct machine *mc, uint64_t max_insns, uint64_t timeout_us)
 {
 	struct thread_table *tt = table(mc);
@@ -304,6 +308,13 @@ int threads_run(struct machine *mc, uint64_t max_insns, uint64_t timeout_us)
 			return r;
 		mc->fault = (struct fault){ 0 };
 		tt->switch_pending = 0;
+		if (tt->deliver_current && tt->t[tt->cur].state == THREAD_RUNNABLE) {
+			/* A signal to itself: taken on the way back from the syscall. */
+			tt->deliver_current = 0;
+			deliver_pending(mc);
+			continue;
+		}
+		tt->deliver_current = 0;
 		if (!live_threads(tt)) {	/* the last thread's exit ends the process */
 			mc->exited = 1;
 			return 0;
@@ -321,6 +332,7 @@ int threads_run(struct machine *mc, uint64_t max_insns, uint64_t timeout_us)
 			machine_fault(mc, FAULT_ENGINE, machine_pc(mc), 0, 0);
 			return 1;
 		}
+		deliver_pending(mc);
 	}
 }
 
@@ -511,7 +523,9 @@ void threads_mark(const struct machine *mc, struct thread_marks *m)
 		m->t[i].state = tt->t[i].state;
 		m->t[i].wake_pending = tt->t[i].wake_pending;
 		m->t[i].wake_result = tt->t[i].wake_result;
+		m->t[i].pending = tt->t[i].pending;
 	}
+	m->deliver_current = tt->deliver_current;
 }
 
 void threads_unmark(struct machine *mc, const struct thread_marks *m)
@@ -521,6 +535,56 @@ void threads_unmark(struct machine *mc, const struct thread_marks *m)
 		tt->t[i].state = m->t[i].state;
 		tt->t[i].wake_pending = m->t[i].wake_pending;
 		tt->t[i].wake_result = m->t[i].wake_result;
+		tt->t[i].pending = m->t[i].pending;
 	}
 	tt->switch_pending = 0;
+	tt->deliver_current = m->deliver_current;
+}
+
+void threads_send(struct machine *mc, struct thread *t, int sig)
+{
+	struct thread_table *tt = table(mc);
+	uint64_t bit = 1ull << (sig - 1);
+	struct thread *cur = &tt->t[tt->cur];
+	if (sig < 1 || sig > SYS_NSIG)
+		return;
+	if (!t) {
+		t = cur;
+		if (mc->sys->sigmask & bit)
+			for (unsigned i = 0; i < tt->n; i++)
+				if (tt->t[i].state != THREAD_EXITED && i != tt->cur && !(tt->t[i].sigmask & bit)) {
+					t = &tt->t[i];
+					break;
+				}
+	}
+	t->pending |= bit;
+	if (t == cur) {
+		/* At the end of this syscall, if the mask lets it through. */
+		if (!(mc->sys->sigmask & bit))
+			request_switch(mc), tt->deliver_current = 1;
+		return;
+	}
+	if ((t->state == THREAD_FUTEX || t->state == THREAD_SLEEP || t->state == THREAD_POLL) &&
+	    !(t->sigmask & bit)) {
+		t->state = THREAD_RUNNABLE;
+		t->wake_pending = 1;
+		t->wake_result = L_EINTR_RESULT;
+	}
+}
+
+/* The pending signals the running thread's mask lets through, lowest
+ * first, each to its handler (one frame on top of the other, as Linux
+ * stacks them).  Signals with no handler are dropped (their default
+ * action is not emulated). */
+static void deliver_pending(struct machine *mc)
+{
+	struct thread *t = threads_current(mc);
+	for (int sig = 1; sig <= SYS_NSIG; sig++) {
+		uint64_t bit = 1ull << (sig - 1);
+		if (!(t->pending & bit) || (mc->sys->sigmask & bit))
+			continue;
+		t->pending &= ~bit;
+		mc->sys->delivered++;
+		engine_deliver_signal(mc, sig);
+	}
 }

@@ -57,7 +57,7 @@ struct thread {
 	uint64_t start_pc, start_sp, tls;
 	uint8_t arch_state[THREAD_STATE_MAX];
 	uint64_t insns;			/* instructions run (counted runs) */
-	uint64_t pending;		/* signals sent to it (tgkill), bit sig-1: recorded */
+	uint64_t pending;		/* signals sent to it, not yet delivered (bit sig-1) */
 };
 
 struct thread_table {
@@ -65,6 +65,7 @@ struct thread_table {
 	unsigned n;			/* threads created, exited ones included */
 	unsigned cur;			/* the one the CPU runs */
 	int switch_pending;		/* cur blocked, yielded or exited: the run stops to switch */
+	int deliver_current;		/* ... or sent itself a signal it takes at the syscall's end */
 	uint64_t switches;
 	/* Counting runs: instructions so far and the limit (0: none). */
 	uint64_t insns, insn_limit, slice_start;
@@ -115,10 +116,22 @@ void threads_wake_pollers(struct machine *mc);
  * run changed (a futex WAKE from the handler) when the run is undone. */
 struct thread_marks {
 	unsigned n;
-	struct { enum thread_state state; int wake_pending; int64_t wake_result; } t[THREAD_MAX];
+	struct { enum thread_state state; int wake_pending; int64_t wake_result; uint64_t pending; } t[THREAD_MAX];
+	int deliver_current;
 };
 void threads_mark(const struct machine *mc, struct thread_marks *m);
 void threads_unmark(struct machine *mc, const struct thread_marks *m);
+
+/*
+ * A signal the process sent (kill: t NULL, the current thread unless it
+ * blocks it, else the first that does not; tgkill: t).  It becomes
+ * pending on that thread and is delivered as Linux delivers on the return
+ * to user mode: the sender itself at the end of its syscall, another
+ * thread when it next runs; a thread blocked in futex, nanosleep or
+ * epoll_wait is woken with -EINTR to take it.  A blocked signal stays
+ * pending until the thread's mask lets it through at a later switch.
+ */
+void threads_send(struct machine *mc, struct thread *t, int sig);
 
 /* The emulated monotonic clock in ns (what deadlines are measured on). */
 uint64_t threads_now_ns(const struct machine *mc);
