@@ -2,11 +2,13 @@
 # Installs the Debian packages sigstep needs, if any is missing.
 # Idempotent and non-interactive; runs `apt-get update` at most once.
 # Not root and something missing: prints the command to run, exits 2.
+# (strace: a tracer to run the ptrace engine under, so that its refusal
+# is tested.)
 set -eu
 
 PACKAGES="cmake make gcc pkg-config libunicorn-dev libcapstone-dev check qemu-user \
 gcc-i686-linux-gnu gcc-arm-linux-gnueabihf binutils-i686-linux-gnu binutils-arm-linux-gnueabihf \
-golang-1.19-go zlib1g-dev"
+golang-1.19-go zlib1g-dev strace"
 
 missing=""
 for p in $PACKAGES; do

@@ -513,5 +513,5 @@ const struct arch_ops arch_amd64_ops = {
 	.pin_timestamp_counter = amd64_pin_timestamp_counter,
 	.qemu_user = "qemu-x86_64",
 	/* A 64-bit x86 host runs it as it is, with the kernel's vDSO. */
-	.host_machine = "x86_64",
+	.host_machines = "x86_64",
 };

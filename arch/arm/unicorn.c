@@ -375,6 +375,7 @@ const struct arch_ops arch_arm_ops = {
 	.sigpage_size = sizeof arm_sigpage,
 	.sigpage_rt_offset = 12,
 	.qemu_user = "qemu-arm",
-	/* Under qemu only: the hosts this runs on are x86. */
-	.host_machine = NULL,
+	/* An arm kernel runs it, an arm64 one if built with 32-bit compat
+	 * on a CPU with AArch32: tried, not assumed (harness/native/host.c). */
+	.host_machines = "armv7l armv8l aarch64",
 };

@@ -254,6 +254,11 @@ int check_build_file(const char *build_dir, const struct arch_ops *ops, const ch
 {
 	char tcpath[PATH_MAX + 64], err[PATH_MAX + 256], obj[PATH_MAX + 32], name[80];
 	struct toolchain tc;
+	struct stat st;
+	if (stat(file, &st))
+		return cli_fail("%s: %s", file, strerror(errno));
+	if (!S_ISREG(st.st_mode) || access(file, R_OK))
+		return cli_fail("%s: %s", file, S_ISREG(st.st_mode) ? strerror(EACCES) : "not a regular file");
 	snprintf(tcpath, sizeof tcpath, "%s/guest/%s/toolchain.txt", build_dir, ops->name);
 	if (toolchain_read(tcpath, &tc, err, sizeof err)) {
 		toolchain_free(&tc);
@@ -331,11 +336,6 @@ int cmd_check(int argc, char **argv)
 		return cli_fail("check: --no-vdso and --vdso-base exclude each other%s%s", "", "");
 	if (base_arg && cli_vdso_base("check", base_arg, ops, &vdso_base))
 		return 2;
-	struct stat st;
-	if (stat(file, &st))
-		return cli_fail("%s: %s", file, strerror(errno));
-	if (!S_ISREG(st.st_mode) || access(file, R_OK))
-		return cli_fail("%s: %s", file, S_ISREG(st.st_mode) ? strerror(EACCES) : "not a regular file");
 	if (!build_dir) {
 		cli_default_build_dir(dirbuf, sizeof dirbuf);
 		build_dir = dirbuf;

@@ -49,11 +49,17 @@ static const char usage[] =
 	"                     [--no-vdso | --vdso-base ADDR] [--build-dir DIR] [--json FILE|-]\n"
 	"       sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N] [--expectations FILE]\n"
 	"                      [--vdso-base ADDR] [--no-scenarios]\n"
-	"       sigstep native --arch A --variant V --inject step|break|itimer [--emulator auto|qemu|host]\n"
-	"                      [--vdso kernel|synthetic] [--function F] [--context C] [--budget-ms N]\n"
-	"                      [--json FILE|-] [--build-dir DIR]\n"
+	"       sigstep go PROGRAM [--function nanotime1|walltime|time.now|NAME] [--call N] [--no-vdso]\n"
+	"                  [--knobs LIST] [--vdso-base ADDR] [--handler-budget N] [--boundaries]\n"
+	"                  [--json FILE|-] [--build-dir DIR] [-- PROGRAM-ARGS...]\n"
 	"       sigstep go --exec PROGRAM [--no-vdso] [--vdso-base ADDR] [--max-insns N] [-- ARGS...]\n"
-	"       sigstep native --compare --arch A --variant V [--function F] [--context C] [--budget-ms N]\n";
+	"       sigstep native --arch A (--variant V | FILE.S) --inject step|break|itimer\n"
+	"                      [--emulator auto|qemu|host] [--vdso kernel|synthetic] [--function F]\n"
+	"                      [--context C] [--budget-ms N] [--json FILE|-] [--build-dir DIR]\n"
+	"       sigstep native --compare --arch A (--variant V | FILE.S) [--function F] [--context C]\n"
+	"                      [--budget-ms N]\n"
+	"       sigstep native --host-check --arch A [--vdso kernel]\n"
+	"       sigstep native --go PROGRAM [--function F] [--root R] [--call N] [--json FILE|-]\n";
 
 /* Is `name` listed in the build's variants.txt (when there is one)? */
 static int variant_known(const char *dir, const char *name, char *list, size_t n)
