@@ -4,7 +4,7 @@
  * Linux of harness/engine (threads, futexes, signals, timers, the files
  * Go opens at start).
  *
- *   sigstep go PROGRAM [--function nanotime1|walltime|time.now|NAME] [--call N]
+ *   sigstep go PROGRAM [--engine unicorn|ptrace] [--function nanotime1|walltime|time.now|NAME] [--call N]
  *              [--no-vdso] [--knobs LIST] [--vdso-base ADDR] [--handler-budget N]
  *              [--boundaries] [--json FILE|-] [--build-dir DIR] [-- PROGRAM-ARGS...]
  *
@@ -12,7 +12,8 @@
  * a bare name is the runtime's) at every instruction boundary with the
  * program's own SIGPROF handler (harness/probe/subject_go.c), and prints
  * the same summary and JSON record as sigstep run ("subject": "go", the
- * Go version).  Exit 0 if every boundary passes and the program exits 0,
+ * Go version).  --engine ptrace runs it on this machine's CPU instead
+ * (sigstep native --go; --function, --call, --boundaries, --json).  Exit 0 if every boundary passes and the program exits 0,
  * 1 otherwise, 2 on unusable input.
  *
  *   sigstep go --exec PROGRAM [--no-vdso] [--vdso-base ADDR] [--max-insns N]
@@ -48,7 +49,7 @@
 #define GO_DEFAULT_CALL 200
 
 static const char go_usage[] =
-	"usage: sigstep go PROGRAM [--function nanotime1|walltime|time.now|NAME] [--call N]\n"
+	"usage: sigstep go PROGRAM [--engine unicorn|ptrace] [--function nanotime1|walltime|time.now|NAME] [--call N]\n"
 	"                  [--no-vdso] [--knobs LIST] [--vdso-base ADDR] [--handler-budget N]\n"
 	"                  [--boundaries] [--json FILE|-] [--build-dir DIR] [-- PROGRAM-ARGS...]\n"
 	"       sigstep go --exec PROGRAM [--no-vdso] [--vdso-base ADDR] [--max-insns N]\n"
@@ -196,8 +197,59 @@ static int go_exec(const char *program, const char *build_dir, int no_vdso, uint
 	return status;
 }
 
+/*
+ * --engine ptrace: the same program on this machine's CPU with the
+ * kernel's vDSO (harness/native/ptrace_go.c), as `sigstep native --go`
+ * runs it; the options both engines have are passed on.
+ */
+static int go_ptrace(int argc, char **argv)
+{
+	const char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
+	int n = 0;
+	if (!nargv)
+		return cli_fail("out of memory%s%s", "", "");
+	nargv[n++] = "native";
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--engine")) {
+			i++;
+			continue;
+		}
+		if (a[0] != '-') {
+			nargv[n++] = "--go";
+			nargv[n++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--function") || !strcmp(a, "--call") || !strcmp(a, "--json") ||
+		    !strcmp(a, "--timeout")) {
+			nargv[n++] = a;
+			if (i + 1 < argc)
+				nargv[n++] = argv[++i];
+			continue;
+		}
+		if (!strcmp(a, "--boundaries")) {
+			nargv[n++] = a;
+			continue;
+		}
+		free(nargv);
+		return cli_fail("go: %s is the Unicorn engine's (not --engine ptrace)%s", a, "");
+	}
+	nargv[n] = NULL;
+	int r = cmd_native_go(n, (char **)nargv);
+	free(nargv);
+	return r;
+}
+
 int cmd_go(int argc, char **argv)
 {
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--engine")) {
+			if (!strcmp(argv[i + 1], "ptrace"))
+				return go_ptrace(argc, argv);
+			if (strcmp(argv[i + 1], "unicorn"))
+				return cli_fail("go: unknown --engine '%s' (unicorn or ptrace)%s", argv[i + 1], "");
+		}
+
 	const char *program = NULL, *build_dir = NULL, *exec_program = NULL, *json = NULL;
 	const char *function = "nanotime1", *knobs = NULL;
 	uint64_t vdso_base = 0, max_insns = 0, timeout = GO_TIMEOUT_S, call = GO_DEFAULT_CALL, budget = 0;
@@ -207,7 +259,8 @@ int cmd_go(int argc, char **argv)
 		CLI_VALUE("--function", &function), CLI_VALUE("--json", &json), CLI_VALUE("--knobs", &knobs),
 		CLI_VALUE("--call", NULL), CLI_VALUE("--handler-budget", NULL),
 		CLI_VALUE("--vdso-base", NULL), CLI_VALUE("--max-insns", NULL), CLI_VALUE("--timeout", NULL),
-		CLI_FLAG("--no-vdso", &no_vdso), CLI_FLAG("--boundaries", &list_boundaries), CLI_END,
+		CLI_FLAG("--no-vdso", &no_vdso), CLI_FLAG("--boundaries", &list_boundaries),
+		CLI_VALUE("--engine", NULL), CLI_END,
 	};
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
