@@ -30,11 +30,12 @@
 #include "cli.h"
 #include "commands.h"
 #include "probe.h"
+#include "report.h"
 #include "scenario.h"
 
 static const char usage[] =
-	"usage: sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N] [--expectations FILE]\n"
-	"                      [--no-scenarios]\n";
+	"usage: sigstep matrix [--build-dir DIR] [--jobs N] [--expectations FILE] [--no-scenarios]\n"
+	"                      " CLI_OUTPUTS_USAGE "\n";
 
 static const char *const functions[] = { "nanotime", "walltime" };	/* sorted */
 #define NFUNCTIONS 2
@@ -727,13 +728,14 @@ static struct row *new_row(struct row **rows, size_t *nrows, size_t *cap)
 
 int cmd_matrix(int argc, char **argv)
 {
-	const char *json = NULL, *build_dir = NULL, *exp_path = NULL;
+	const char *build_dir = NULL, *exp_path = NULL;
+	struct cli_outputs out = { 0 };
 	char dirbuf[PATH_MAX], expbuf[PATH_MAX + 64], src[PATH_MAX];
 	int no_scenarios = 0;
 	struct scn_rows scn = { 0 };
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	const struct cli_option options[] = {
-		CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--jobs", NULL),
+		CLI_OUTPUTS(&out), CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--jobs", NULL),
 		CLI_VALUE("--expectations", &exp_path), CLI_FLAG("--no-scenarios", &no_scenarios), CLI_END,
 	};
 
@@ -829,6 +831,14 @@ int cmd_matrix(int argc, char **argv)
 		r->scn = &scn.v[i];
 	}
 
+	/* The report files exist before anything runs: a path that cannot
+	 * be written is refused now, not after the whole matrix. */
+	if (cli_outputs_open("matrix", &out, ~0u)) {
+		free(rows);
+		expectations_free(&x);
+		scn_rows_free(&scn);
+		return 2;
+	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	size_t nprebuilt = 0;
@@ -839,6 +849,7 @@ int cmd_matrix(int argc, char **argv)
 	free(prebuilt);
 	if (run_failed) {
 		int e = errno;
+		cli_outputs_drop(&out);
 		for (size_t i = 0; i < nrows; i++)
 			free(rows[i].res.violations);
 		free(rows);
@@ -858,7 +869,7 @@ int cmd_matrix(int argc, char **argv)
 			boundaries += rows[i].res.boundaries;
 	}
 
-	FILE *report = json && !strcmp(json, "-") ? stderr : stdout;
+	FILE *report = cli_outputs_text(&out);
 	print_table(report, rows, nrows);
 	print_scenario_table(report, rows, nrows);
 	for (size_t i = 0; i < nrows; i++)
@@ -880,24 +891,38 @@ int cmd_matrix(int argc, char **argv)
 		wall, wall > 0 ? (double)boundaries / wall : 0.0, jobs);
 
 	int status = refused ? 2 : unmet ? 1 : 0;
-	if (json) {
-		const struct probe_result **recs = calloc(nrows ? nrows : 1, sizeof *recs);
-		size_t n = 0;
-		for (size_t i = 0; i < nrows; i++)
-			if (rows[i].state == 1)
-				recs[n++] = &rows[i].res;
-		FILE *f = strcmp(json, "-") ? fopen(json, "w") : stdout;
-		if (!f || !recs) {
-			status = cli_fail("%s: %s", json, strerror(errno));
-		} else {
-			probe_print_json(f, recs, n);
-			if (f != stdout && fclose(f))
-				status = cli_fail("%s: %s", json, strerror(errno));
+	struct report_row *recs = calloc(nrows ? nrows : 1, sizeof *recs);
+	char (*suites)[PATH_MAX + 16] = calloc(nrows ? nrows : 1, sizeof *suites);
+	if (!recs || !suites) {
+		cli_outputs_drop(&out);
+		status = cli_fail("out of memory%s%s", "", "");
+	} else {
+		for (size_t i = 0; i < nrows; i++) {
+			struct row *r = &rows[i];
+			if (r->state != 1) {
+				/* a row that did not run is still a row of the report */
+				memset(&r->res, 0, sizeof r->res);
+				snprintf(r->res.arch, sizeof r->res.arch, "%s", r->ops->name);
+				snprintf(r->res.variant, sizeof r->res.variant, "%s", r->variant);
+				snprintf(r->res.function, sizeof r->res.function, "%s", r->function);
+				snprintf(r->res.context, sizeof r->res.context, "%s", r->scn ? r->scn->context : "curg");
+				snprintf(r->res.era_name, sizeof r->res.era_name, "%s", r->era < 0 ? "own" : cli_era_names[r->era]);
+				snprintf(r->res.invariants, sizeof r->res.invariants, "not run: %.200s", r->why);
+			}
+			snprintf(suites[i], sizeof suites[i], "%s", r->scn ? r->scn->source : "matrix");
+			char *colon = strrchr(suites[i], ':');
+			if (r->scn && colon && colon[1] >= '0' && colon[1] <= '9')
+				*colon = 0;
+			recs[i] = (struct report_row){ .res = &r->res, .source = suites[i],
+						       .expect = r->scn ? r->scn->expect.text : r->expect ? r->expect->text : NULL,
+						       .met = r->met, .why = r->why };
+			report_row_name(&recs[i], r->scn ? r->scn->name : NULL);
 		}
-		if (f == stdout)
-			fflush(stdout);
-		free(recs);
+		if (cli_outputs_write("matrix", &out, recs, nrows))
+			status = 2;
 	}
+	free(recs);
+	free(suites);
 	/* the violations were copied out of the pipe here, not by the probe */
 	for (size_t i = 0; i < nrows; i++)
 		free(rows[i].res.violations);

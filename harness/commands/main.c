@@ -32,6 +32,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "probe.h"
+#include "report.h"
 #include "run.h"
 
 #define DEFAULT_TIMEOUT_S 300
@@ -41,16 +42,34 @@ static const char usage[] =
 	"                    [--vdso-base ADDR | --no-vdso] [--timeout SECONDS] [-- GUEST-ARGS...]\n"
 	"       sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]\n"
 	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|modern] [--no-vdso]\n"
-	"                   [--handler-budget N] [--iterations N] [--boundaries] [--json FILE|-]\n"
-	"                   [--build-dir DIR]\n"
-	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-]\n"
+	"                   [--handler-budget N] [--iterations N] [--boundaries] [--build-dir DIR]\n"
+	"                   " CLI_OUTPUTS_USAGE "\n"
+	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-] [--junit FILE]\n"
+	"                   [--sarif FILE]\n"
 	"       sigstep check --arch A FILE.S [--function F] [--context C] [--sigprof ERA]\n"
-	"                     [--no-vdso] [--build-dir DIR] [--json FILE|-]\n"
-	"       sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N] [--expectations FILE]\n"
+	"                     [--no-vdso] [--boundaries] [--keep-image DIR] [--build-dir DIR]\n"
+	"                     " CLI_OUTPUTS_USAGE "\n"
+	"       sigstep matrix [--build-dir DIR] [--jobs N] [--expectations FILE] [--no-scenarios]\n"
+	"                      [--json FILE|-] [--junit FILE] [--sarif FILE] [--html FILE]\n"
 	"       sigstep native --arch A --variant V --inject step|break|itimer [--emulator auto|qemu|host]\n"
 	"                      [--vdso kernel|synthetic] [--function F] [--context C] [--budget-ms N]\n"
 	"                      [--json FILE|-] [--build-dir DIR]\n"
-	"       sigstep native --compare --arch A --variant V [--function F] [--context C] [--budget-ms N]\n";
+	"       sigstep native --compare --arch A --variant V [--function F] [--context C] [--budget-ms N]\n"
+	"       sigstep --version\n"
+	"       sigstep CMD --help\n"
+	"Exit status: 0 every expectation met, 1 a violation or an unmet expectation, 2 unusable input.\n";
+
+static const char exec_usage[] =
+	"usage: sigstep exec --arch {386,amd64,arm} --variant NAME [--build-dir DIR]\n"
+	"                    [--vdso-base ADDR | --no-vdso] [--timeout SECONDS] [-- GUEST-ARGS...]\n";
+
+static const char run_usage[] =
+	"usage: sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]\n"
+	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|modern] [--no-vdso]\n"
+	"                   [--handler-budget N] [--iterations N] [--boundaries] [--build-dir DIR]\n"
+	"                   " CLI_OUTPUTS_USAGE "\n"
+	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-] [--junit FILE]\n"
+	"                   [--sarif FILE]\n";
 
 /* Is `name` listed in the build's variants.txt (when there is one)? */
 static int variant_known(const char *dir, const char *name, char *list, size_t n)
@@ -116,6 +135,8 @@ static int cmd_exec(int argc, char **argv)
 			i++;
 			break;
 		}
+		if (cli_help(a, exec_usage))
+			return 0;
 		int used = cli_option("exec", options, a, v);
 		if (!used)
 			return 2;
@@ -196,15 +217,16 @@ static int cmd_exec(int argc, char **argv)
 
 static int cmd_run(int argc, char **argv)
 {
-	const char *arch = NULL, *variant = NULL, *build_dir = NULL, *json = NULL;
+	const char *arch = NULL, *variant = NULL, *build_dir = NULL;
 	const char *function = "walltime", *context = "curg", *sigprof = NULL;
+	struct cli_outputs out = { 0 };
 	uint64_t budget = 0;
 	int no_vdso = 0, list_boundaries = 0;
 	uint64_t iterations = 1;
 	char dirbuf[PATH_MAX];
 	const struct cli_option options[] = {
 		CLI_VALUE("--arch", &arch), CLI_VALUE("--variant", &variant), CLI_VALUE("--function", &function),
-		CLI_VALUE("--context", &context), CLI_VALUE("--sigprof", &sigprof), CLI_VALUE("--json", &json),
+		CLI_VALUE("--context", &context), CLI_VALUE("--sigprof", &sigprof), CLI_OUTPUTS(&out),
 		CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--handler-budget", NULL),
 		CLI_VALUE("--iterations", NULL), CLI_FLAG("--no-vdso", &no_vdso),
 		CLI_FLAG("--boundaries", &list_boundaries), CLI_END,
@@ -212,6 +234,8 @@ static int cmd_run(int argc, char **argv)
 
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (cli_help(a, run_usage))
+			return 0;
 		int used = cli_option("run", options, a, v);
 		if (!used)
 			return 2;
@@ -238,48 +262,51 @@ static int cmd_run(int argc, char **argv)
 	if (bad)
 		return bad;
 
-	FILE *jf = NULL;
-	if (json) {
-		jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
-		if (!jf)
-			return cli_fail("run: cannot write %s: %s", json, strerror(errno));
-	}
+	if (cli_outputs_open("run", &out, ~0u))
+		return 2;
+	FILE *text = cli_outputs_text(&out);
 	struct probe_config cfg = {
 		.ops = ops, .build_dir = build_dir, .variant = variant, .function = function,
 		.context = context, .era = era, .vdso = !no_vdso, .handler_budget = budget, .progress = 1,
 		.iterations = iterations,
-		.boundary_log = list_boundaries ? (jf == stdout ? stderr : stdout) : NULL,
+		.boundary_log = list_boundaries ? text : NULL,
 	};
 	struct probe_result res;
 	char err[256];
 	if (probe_run(&cfg, &res, err, sizeof err)) {
-		if (jf && jf != stdout) {
-			fclose(jf);
-			remove(json);
-		}
+		cli_outputs_drop(&out);
 		return cli_fail("run: %s%s", err, "");
 	}
-	probe_print_summary(jf == stdout ? stderr : stdout, &res);
+	probe_print_summary(text, &res);
 	int status = res.pass ? 0 : 1;
-	if (jf) {
-		const struct probe_result *one = &res;
-		probe_print_json(jf, &one, 1);
-		if (cli_json_close(jf))
-			status = cli_fail("run: cannot write %s: %s", json, strerror(errno));
-	}
+	struct report_row row = { .res = &res, .source = "run", .met = res.pass, .why = res.pass ? "" : "violations" };
+	report_row_name(&row, NULL);
+	if (cli_outputs_write("run", &out, &row, 1))
+		status = 2;
 	probe_result_free(&res);
 	return status;
+}
+
+/* Is `name` among argv[0..argc)?  (Options come in any order.) */
+static int has_word(int argc, char **argv, const char *name)
+{
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return 1;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return fputs(usage, stderr), 2;
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		return fputs(usage, stdout), 0;
+	if (!strcmp(argv[1], "--version"))
+		return puts("sigstep " SIGSTEP_VERSION), 0;
 	if (!strcmp(argv[1], "exec"))
 		return cmd_exec(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "run") && argc > 2 && !strcmp(argv[2], "--scenario"))
+	if (!strcmp(argv[1], "run") && has_word(argc - 2, argv + 2, "--scenario"))
 		return cmd_scenario_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);

@@ -37,6 +37,7 @@
  */
 #define _GNU_SOURCE	/* memmem */
 #include "probe.h"
+#include "dwarf_line.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -1081,6 +1082,37 @@ static int choose_sample(struct probe *p, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The source line of every violation, from the line tables of the image
+ * and of the vDSO the harness mapped (by offset: it is linked at 0).  A
+ * file without line tables, or one the reader refuses, gives no lines:
+ * the verdicts do not depend on them.
+ */
+static void locate_violations(struct probe_result *res, const char *image, const char *vdso)
+{
+	struct line_table img, vd = { 0 };
+	char err[200];
+	if (!res->nviolations)
+		return;
+	if (line_table_load(image, &img, err, sizeof err))
+		memset(&img, 0, sizeof img);
+	if (vdso && res->vdso_base && line_table_load(vdso, &vd, err, sizeof err))
+		memset(&vd, 0, sizeof vd);
+	for (size_t i = 0; i < res->nviolations; i++) {
+		struct violation *v = &res->violations[i];
+		const char *file;
+		uint32_t line;
+		if (line_table_find(&img, v->pc, &file, &line) ||
+		    (res->vdso_base && v->pc >= res->vdso_base &&
+		     line_table_find(&vd, v->pc - res->vdso_base, &file, &line))) {
+			text(v->file, sizeof v->file, "%s", file);
+			v->line = line;
+		}
+	}
+	line_table_free(&img);
+	line_table_free(&vd);
+}
+
 int probe_run(const struct probe_config *cfg, struct probe_result *res, char *err, size_t errlen)
 {
 	const struct arch_ops *ops = cfg->ops;
@@ -1129,6 +1161,9 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 			 (unsigned long long)cfg->sample_n, (unsigned long long)cfg->sample_seed);
 	else
 		snprintf(res->inject, sizeof res->inject, "%s", cfg->inject == PROBE_NESTED ? "nested" : "every");
+	res->iterations = cfg->iterations ? cfg->iterations : 1;
+	if (cfg->inject == PROBE_SAMPLE)
+		res->sample_n = cfg->sample_n, res->sample_seed = cfg->sample_seed;
 	if (cfg->inject == PROBE_SAMPLE && choose_sample(&p, err, errlen))
 		goto out;
 
@@ -1145,6 +1180,8 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		strcat(knobs, ",sse_align");
 	if (kv.stack_bytes)
 		snprintf(knobs + strlen(knobs), sizeof knobs - strlen(knobs), ",stack=%u", kv.stack_bytes);
+
+	snprintf(res->knobs, sizeof res->knobs, "%s", knobs[0] ? knobs + 1 : "");
 
 	/*
 	 * Without a vDSO the guest must take its fallback path; it gets the
@@ -1281,6 +1318,8 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
 		goto out;
 	}
+	res->vdso_base = p.g.vdso_base;
+	res->handler_budget = p.budget;
 	double t0 = now_s();
 	int wr = probe_window(&p);
 	if (p.progress_shown)
@@ -1307,6 +1346,8 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		guest_invariants(&p, machine_run(mc, 0, RUN_TIMEOUT_US));
 	if (res->boundaries == 0)
 		invariant_failed(res, "no boundary was probed");
+
+	locate_violations(res, image, cfg->vdso ? vdso : NULL);
 
 	int all = 1;
 	for (int v = 0; v < VERDICT_COUNT; v++)

@@ -85,11 +85,23 @@ struct violation {
 	/* expected[] and got[] symbolized ("time_now+0x2a", "0x7ffff7fc1234") */
 	char expected_sym[PROBE_MAX_FRAMES][PROBE_SYM_MAX];
 	char got_sym[PROBE_MAX_FRAMES][PROBE_SYM_MAX];
+	/* The source line of pc, from the line table of the image or the
+	 * vDSO mapped by the harness ("arch/amd64/trampoline_seed.S", 57);
+	 * "" and 0 where there is none. */
+	char file[128];
+	uint32_t line;
 };
 
 struct probe_result {
 	char arch[16], variant[64], function[16], context[8], era_name[8];
 	int vdso;		/* as in the configuration */
+	/* The rest of the configuration, so that a record names every
+	 * setting of its row. */
+	char knobs[96];		/* the vDSO knobs, "clobber,stack=4096"; "" none */
+	uint64_t vdso_base;	/* where the harness mapped the vDSO; 0 none */
+	uint64_t handler_budget;	/* instructions per handler run */
+	uint64_t iterations;
+	uint64_t sample_n, sample_seed;	/* inject sample:N seed=S; else 0 */
 	uint64_t boundaries;
 	uint64_t probed;	/* samples judged (every: = boundaries; sample: N; nested: more) */
 	char inject[40];	/* "every", "sample:N seed=S", "nested" */

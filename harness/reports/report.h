@@ -1,0 +1,53 @@
+/*
+ * What every report writer takes: the probed rows of a command with
+ * their expectation and whether it was met.  One writer per format, one
+ * file each (report.c: text and JSON; junit.c, sarif.c, pprof.c, html.c).
+ * Every writer is deterministic: the same rows give the same bytes (no
+ * timings, no dates, no host names).
+ */
+#ifndef SIGSTEP_REPORT_H
+#define SIGSTEP_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "probe.h"
+
+struct report_row {
+	const struct probe_result *res;
+	/* Where the row comes from: "matrix", a scenario or mutant file,
+	 * "run", "check" (JUnit's suite, SARIF's and pprof's labels). */
+	const char *source;
+	/* "arch/variant/function/era/context" (plus "[scenario]" for a
+	 * scenario row): one name per row, unique within a report. */
+	char name[192];
+	const char *expect;	/* "pass", "fail wrong !external"; NULL: none (pass implied) */
+	int met;
+	const char *why;	/* why not met; "" when met */
+};
+
+/* row->name from its result (and scenario name, NULL for none). */
+void report_row_name(struct report_row *row, const char *scenario);
+
+/* The JSON array of run records (probe_print_json's), each with its
+ * expectation and "met". */
+void report_json(FILE *out, const struct report_row *rows, size_t n);
+
+/* JUnit XML: one testsuite per source, one testcase per row, a failure
+ * per unmet expectation with the row's violations in its text. */
+void report_junit(FILE *out, const char *command, const struct report_row *rows, size_t n);
+
+/* SARIF 2.1.0: one run, one rule per failing verdict, one result per
+ * violating instruction with its physical location (file, line). */
+void report_sarif(FILE *out, const struct report_row *rows, size_t n);
+
+/* The samples as Go's CPU profiler would have recorded them: one sample
+ * per probed boundary with the stack the handler built, in profile.proto,
+ * gzip-compressed.  0; -1 (errno) when it could not be written. */
+int report_pprof(FILE *out, const struct report_row *rows, size_t n);
+
+/* One self-contained HTML page: per row, the chain's violating
+ * instructions by verdict, and each violation with both stacks. */
+void report_html(FILE *out, const struct report_row *rows, size_t n);
+
+#endif
