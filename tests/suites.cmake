@@ -31,8 +31,14 @@ target_compile_definitions(test_cli PRIVATE SIGSTEP_SOURCE_DIR="${CMAKE_SOURCE_D
 
 # The full matrix: every row must meet its line of scenarios/expectations.txt
 # (found through the build directory's CMakeCache.txt, as a user's run does).
-add_test(NAME matrix COMMAND sigstep matrix --build-dir ${CMAKE_BINARY_DIR})
-set_tests_properties(matrix PROPERTIES TIMEOUT 1200)
+# It writes every report format into build/reports/, which the consumers'
+# tests (tests/CMakeLists.txt: xmllint, the SARIF schema, Chromium) read.
+set(SIGSTEP_REPORTS "${CMAKE_BINARY_DIR}/reports")
+file(MAKE_DIRECTORY "${SIGSTEP_REPORTS}")
+add_test(NAME matrix COMMAND sigstep matrix --build-dir ${CMAKE_BINARY_DIR}
+  --json ${SIGSTEP_REPORTS}/matrix.json --junit ${SIGSTEP_REPORTS}/matrix.xml
+  --sarif ${SIGSTEP_REPORTS}/matrix.sarif --html ${SIGSTEP_REPORTS}/matrix.html)
+set_tests_properties(matrix PROPERTIES TIMEOUT 1200 FIXTURES_SETUP matrix_reports)
 
 # The same contracts through the program: one line on stderr, exit 2.
 add_test(NAME check-unknown-arch
