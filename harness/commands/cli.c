@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arch_ops.h"
@@ -121,6 +122,16 @@ void cli_default_build_dir(char *buf, size_t n)
 	char *slash = strrchr(buf, '/');
 	if (slash && slash != buf)
 		*slash = 0;
+	/* An installed sigstep (P/bin/sigstep) keeps the build's products in
+	 * P/lib/sigstep, laid out as the build directory has them. */
+	char probe[PATH_MAX + 32];
+	struct stat st;
+	snprintf(probe, sizeof probe, "%s/guest", buf);
+	if (stat(probe, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(probe, sizeof probe, "%s/../lib/sigstep/guest", buf);
+		if (!stat(probe, &st) && S_ISDIR(st.st_mode) && strlen(buf) + 16 < n)
+			strcat(buf, "/../lib/sigstep");
+	}
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -42,9 +42,12 @@ static const char usage[] =
 	"--boundaries: one 'boundary PC WHERE VERDICT' line per probed boundary.\n"
 	"--keep-image DIR: the image that was probed is kept as DIR/sigstep-guest-NAME.\n";
 
-/* toolchain.txt, split by role; every string points into `text`. */
+/* toolchain.txt, split by role; every string points into `text` or,
+ * where @GUEST@ stood, into `expanded`. */
 struct toolchain {
 	char *text;
+	char **expanded;
+	size_t nexpanded;
 	const char *cc;
 	const char **compile, **link, **lib;
 	size_t ncompile, nlink, nlib;
@@ -52,6 +55,9 @@ struct toolchain {
 
 static void toolchain_free(struct toolchain *tc)
 {
+	for (size_t i = 0; i < tc->nexpanded; i++)
+		free(tc->expanded[i]);
+	free(tc->expanded);
 	free(tc->text);
 	free(tc->compile);
 	free(tc->link);
@@ -113,6 +119,25 @@ static int toolchain_read(const char *path, struct toolchain *tc, char *err, siz
 		if (!arg || !arg[1])
 			goto bad;
 		*arg++ = 0;
+		/* An installed toolchain.txt names its own directory @GUEST@. */
+		char *at = strstr(arg, "@GUEST@");
+		if (at) {
+			size_t dlen = strrchr(path, '/') ? (size_t)(strrchr(path, '/') - path) : 1;
+			const char *dir = strrchr(path, '/') ? path : ".";
+			size_t n = strlen(arg) + dlen + 1;
+			char *e = malloc(n), **ne = realloc(tc->expanded, (tc->nexpanded + 1) * sizeof *ne);
+			if (!e || !ne) {
+				free(e);
+				if (ne)
+					tc->expanded = ne;
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			tc->expanded = ne;
+			tc->expanded[tc->nexpanded++] = e;
+			snprintf(e, n, "%.*s%.*s%s", (int)(at - arg), arg, (int)dlen, dir, at + 7);
+			arg = e;
+		}
 		if (!strcmp(line, "cc"))
 			tc->cc = arg;
 		else if (!strcmp(line, "compile"))
