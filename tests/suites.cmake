@@ -71,3 +71,9 @@ target_link_libraries(test_scenario PRIVATE sigstep_engine)
 add_test(NAME check-mutant-is-killed
   COMMAND sh -c "\"$0\" check --arch amd64 \"$1\" >/dev/null; test $? -eq 1"
           $<TARGET_FILE:sigstep> ${CMAKE_SOURCE_DIR}/scenarios/mutants/amd64/vdsosp_after_switch.S)
+
+# The .debug_line reader: against addr2line, and against hostile tables.
+sigstep_check_suite(dwarf_line
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_dwarf_line.c
+  DEPENDS guest-386 guest-amd64 guest-arm)
+target_link_libraries(test_dwarf_line PRIVATE sigstep_engine)
