@@ -97,6 +97,8 @@ struct cli_outputs {
 		CLI_VALUE("--pprof", &(o)->path[CLI_OUT_PPROF]), CLI_VALUE("--html", &(o)->path[CLI_OUT_HTML])
 /* Their line of a usage text. */
 #define CLI_OUTPUTS_USAGE "[--json FILE|-] [--junit FILE] [--sarif FILE] [--pprof FILE] [--html FILE]"
+/* ... for a command of many rows: a profile is of one run */
+#define CLI_ROWS_OUTPUTS_USAGE "[--json FILE|-] [--junit FILE] [--sarif FILE] [--html FILE]"
 
 /*
  * Opens every file asked for, before anything runs, so that a path that

@@ -393,6 +393,7 @@ int cmd_check(int argc, char **argv)
 	int status = check_build_file(build_dir, ops, file, dir, sizeof dir, image, sizeof image);
 	int built = !status;
 	struct probe_result res;
+	struct sample_log samples = { 0 };
 	int ran = 0;
 	if (built) {
 		struct probe_config cfg = {
@@ -408,12 +409,19 @@ int cmd_check(int argc, char **argv)
 			.progress = isatty(2),
 			.boundary_log = list_boundaries ? text : NULL,
 		};
+		if (out.path[CLI_OUT_PPROF])
+			cfg.on_sample = sample_log_add, cfg.sample_ctx = &samples;
 		memset(&res, 0, sizeof res);
 		if (probe_run(&cfg, &res, err, sizeof err)) {
 			status = cli_fail("%s: %s", file, err);
 		} else {
 			ran = 1;
 			status = res.pass ? 0 : 1;
+			if (out.path[CLI_OUT_PPROF]) {
+				char vdso[PATH_MAX + 64];
+				snprintf(vdso, sizeof vdso, "%s/guest/%s/vdso.so", build_dir, ops->name);
+				sample_log_locate(&samples, image, vdso, res.vdso_base);
+			}
 		}
 	}
 	if (built && keep && keep_image(image, keep))
@@ -423,15 +431,18 @@ int cmd_check(int argc, char **argv)
 	if (!ran) {
 		if (built)
 			probe_result_free(&res);
+		sample_log_free(&samples);
 		cli_outputs_drop(&out);
 		return status;
 	}
 
 	probe_print_summary(text, &res);
-	struct report_row row = { .res = &res, .source = "check", .met = res.pass, .why = res.pass ? "" : "violations" };
+	struct report_row row = { .res = &res, .source = "check", .met = res.pass, .why = res.pass ? "" : "violations",
+				  .samples = &samples };
 	report_row_name(&row, NULL);
 	if (cli_outputs_write("check", &out, &row, 1))
 		status = 2;
+	sample_log_free(&samples);
 	fflush(stdout);
 	probe_result_free(&res);
 	return status;

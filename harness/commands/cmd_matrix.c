@@ -35,7 +35,7 @@
 
 static const char usage[] =
 	"usage: sigstep matrix [--build-dir DIR] [--jobs N] [--expectations FILE] [--no-scenarios]\n"
-	"                      " CLI_OUTPUTS_USAGE "\n";
+	"                      " CLI_ROWS_OUTPUTS_USAGE "\n";
 
 static const char *const functions[] = { "nanotime", "walltime" };	/* sorted */
 #define NFUNCTIONS 2
@@ -839,7 +839,7 @@ int cmd_matrix(int argc, char **argv)
 
 	/* The report files exist before anything runs: a path that cannot
 	 * be written is refused now, not after the whole matrix. */
-	if (cli_outputs_open("matrix", &out, ~0u)) {
+	if (cli_outputs_open("matrix", &out, ~(1u << CLI_OUT_PPROF))) {
 		free(rows);
 		expectations_free(&x);
 		scn_rows_free(&scn);

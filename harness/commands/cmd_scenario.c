@@ -25,7 +25,7 @@
 #define SHOWN_VIOLATIONS 12
 
 static const char usage[] =
-	"usage: sigstep run --scenario FILE [--arch A] [--build-dir DIR] " CLI_OUTPUTS_USAGE "\n";
+	"usage: sigstep run --scenario FILE [--arch A] [--build-dir DIR] " CLI_ROWS_OUTPUTS_USAGE "\n";
 
 /* "FILE" of a row's "FILE:LINE": the report's suite. */
 static void file_of(const char *source, char *buf, size_t n)
@@ -93,7 +93,7 @@ int cmd_scenario_run(int argc, char **argv)
 		return rc;
 	}
 
-	if (cli_outputs_open("run --scenario", &out, ~0u)) {
+	if (cli_outputs_open("run --scenario", &out, ~(1u << CLI_OUT_PPROF))) {
 		scn_rows_free(&rows);
 		return 2;
 	}

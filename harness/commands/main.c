@@ -271,19 +271,31 @@ static int cmd_run(int argc, char **argv)
 		.iterations = iterations,
 		.boundary_log = list_boundaries ? text : NULL,
 	};
+	struct sample_log samples = { 0 };
+	if (out.path[CLI_OUT_PPROF])
+		cfg.on_sample = sample_log_add, cfg.sample_ctx = &samples;
 	struct probe_result res;
 	char err[256];
 	if (probe_run(&cfg, &res, err, sizeof err)) {
 		cli_outputs_drop(&out);
+		sample_log_free(&samples);
 		return cli_fail("run: %s%s", err, "");
+	}
+	if (out.path[CLI_OUT_PPROF]) {
+		char image[PATH_MAX + 96], vdso[PATH_MAX + 48];
+		snprintf(image, sizeof image, "%s/sigstep-guest-%s", guest_dir, variant);
+		snprintf(vdso, sizeof vdso, "%s/vdso.so", guest_dir);
+		sample_log_locate(&samples, image, vdso, res.vdso_base);
 	}
 	probe_print_summary(text, &res);
 	int status = res.pass ? 0 : 1;
-	struct report_row row = { .res = &res, .source = "run", .met = res.pass, .why = res.pass ? "" : "violations" };
+	struct report_row row = { .res = &res, .source = "run", .met = res.pass, .why = res.pass ? "" : "violations",
+				  .samples = &samples };
 	report_row_name(&row, NULL);
 	if (cli_outputs_write("run", &out, &row, 1))
 		status = 2;
 	probe_result_free(&res);
+	sample_log_free(&samples);
 	return status;
 }
 

@@ -714,6 +714,10 @@ static int probe_boundary(struct probe *p, int persist)
 	p->res->verdicts[verdict]++;
 	if (p->cfg->boundary_log)
 		log_boundary(p, pc, verdict);
+	if (p->cfg->on_sample) {
+		symbolize_stack(p, v.got, v.ngot, v.got_sym);
+		p->cfg->on_sample(p->cfg->sample_ctx, pc, verdict, v.ngot, v.got, v.got_sym);
+	}
 	p->res->probed++;
 	int rc = persist && broken;
 	if (verdict_passes(verdict))

@@ -64,6 +64,13 @@ struct probe_config {
 	 * (WHERE as the guest's own oracle names it: "walltime+0x1c",
 	 * "vdso+0x680"), for comparing engines boundary by boundary. */
 	FILE *boundary_log;
+	/* Non-NULL: called with every judged sample -- the boundary, its
+	 * verdict, and the stack the handler built (innermost first, markers
+	 * as their pcs) with its symbols -- as a profiler would have recorded
+	 * it (sigstep run --pprof). */
+	void (*on_sample)(void *ctx, uint64_t pc, enum verdict v, int n, const uint64_t *pcs,
+			  const char (*sym)[PROBE_SYM_MAX]);
+	void *sample_ctx;
 	/* The synthetic vDSO's hostile knobs (emulated_vdso/vvar.h, struct
 	 * vvar_knobs), written into the vvar page the harness maps; without a
 	 * vDSO (fallback) given to the guest as --vdso-knobs.  All 0: none. */

@@ -13,6 +13,40 @@
 
 #include "probe.h"
 
+/* Every judged sample of one run with the stack the handler built, for
+ * --pprof (sample_log.c): collected through probe_config.on_sample, then
+ * given source lines from the image and the vDSO before the image goes. */
+struct logged_frame {
+	uint64_t pc;
+	char sym[PROBE_SYM_MAX];	/* "time_now+0x27" */
+	uint32_t file;			/* index into sample_log.files; 0: none */
+	uint32_t line;			/* 0: none */
+};
+
+struct logged_sample {
+	uint64_t pc;			/* the boundary */
+	enum verdict verdict;
+	int n;
+	struct logged_frame frame[PROBE_MAX_FRAMES];	/* innermost first */
+};
+
+struct sample_log {
+	struct logged_sample *v;
+	size_t n, cap;
+	int failed;			/* out of memory: samples were lost */
+	char **files;			/* files[0] = "" */
+	size_t nfiles;
+};
+
+/* The probe_config.on_sample of a run: appends to the sample_log ctx. */
+void sample_log_add(void *ctx, uint64_t pc, enum verdict v, int n, const uint64_t *pcs,
+		    const char (*sym)[PROBE_SYM_MAX]);
+/* Source lines for every frame, from the image's line table and the
+ * vDSO's (vdso NULL or vdso_base 0: none); a return address is looked up
+ * at pc - 1, the call, as Go's profiler tools do. */
+void sample_log_locate(struct sample_log *log, const char *image, const char *vdso, uint64_t vdso_base);
+void sample_log_free(struct sample_log *log);
+
 struct report_row {
 	const struct probe_result *res;
 	/* Where the row comes from: "matrix", a scenario or mutant file,
@@ -24,6 +58,7 @@ struct report_row {
 	const char *expect;	/* "pass", "fail wrong !external"; NULL: none (pass implied) */
 	int met;
 	const char *why;	/* why not met; "" when met */
+	const struct sample_log *samples;	/* --pprof: the row's samples; NULL none */
 };
 
 /* row->name from its result (and scenario name, NULL for none). */
