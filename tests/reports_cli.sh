@@ -105,5 +105,27 @@ status 0 matrix --no-scenarios --json "$tmp/m.json" --jobs 2 || true
 n=$(grep -c '"expect": ' "$tmp/m.json"); m=$(grep -c '"met": true' "$tmp/m.json")
 [ "$n" -eq 54 ] && [ "$m" -eq 54 ] || fail "matrix --json: $n records with expect, $m met (want 54, 54)"
 
+# annotate: a verdict column per era, the source line, the instruction;
+# plain when piped, coloured on a terminal unless NO_COLOR.
+if status 1 annotate --arch amd64 --variant seed --sigprof go1.10 go1.11; then
+	grep -Eq '^system +wrong +arch/amd64/trampoline_seed\.S:58 +0x4001ad +sub rsp, 0x10$' "$tmp/out" ||
+		fail "annotate: seed's SUBQ \$16, SP is not 'system wrong' at trampoline_seed.S:58"
+	grep -q "$(printf '\033')" "$tmp/out" && fail "annotate: colour codes in piped output"
+	# as many wrong cells in the go1.11 column as run gives distinct wrong pcs
+	cells=$(awk '$2 == "wrong"' "$tmp/out" | wc -l)
+	"$sigstep" run --arch amd64 --variant seed >"$tmp/run" 2>/dev/null
+	pcs=$(grep '^  wrong at ' "$tmp/run" | awk '{ print $4 }' | sort -u | wc -l)
+	[ "$cells" -eq "$pcs" ] || fail "annotate: $cells wrong cells, run has $pcs wrong pcs"
+fi
+if command -v script >/dev/null; then
+	script -qc "'$sigstep' annotate --arch amd64 --variant master" /dev/null >"$tmp/tty" 2>&1
+	grep -q "$(printf '\033')\[32mfull" "$tmp/tty" || fail "annotate on a terminal: no green 'full'"
+	NO_COLOR=1 script -qc "'$sigstep' annotate --arch amd64 --variant master" /dev/null >"$tmp/tty" 2>&1
+	grep -q "$(printf '\033')" "$tmp/tty" && fail "annotate with NO_COLOR: colour codes"
+fi
+status 0 annotate --arch arm --variant master --context curg g0 --stacks &&
+	grep -q '\[modern/g0\] got: walltime+0x0 <- time_now' "$tmp/out" || fail "annotate --stacks: no g0 stack"
+status 2 annotate --arch amd64 && one_line "annotate without code" "--variant V or a FILE.S"
+
 [ "$failures" -eq 0 ] && echo "reports_cli: all passed"
 [ "$failures" -eq 0 ]

@@ -55,6 +55,8 @@ static const char usage[] =
 	"                      [--vdso kernel|synthetic] [--function F] [--context C] [--budget-ms N]\n"
 	"                      [--json FILE|-] [--build-dir DIR]\n"
 	"       sigstep native --compare --arch A --variant V [--function F] [--context C] [--budget-ms N]\n"
+	"       sigstep annotate --arch A (--variant V | FILE.S) [--function F] [--context C...]\n"
+	"                        [--sigprof ERA...] [--stacks] [--no-vdso] [--build-dir DIR]\n"
 	"       sigstep --version\n"
 	"       sigstep CMD --help\n"
 	"Exit status: 0 every expectation met, 1 a violation or an unmet expectation, 2 unusable input.\n";
@@ -326,6 +328,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "matrix"))
 		return cmd_matrix(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "annotate"))
+		return cmd_annotate(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "native"))
 		return cmd_native(argc - 1, argv + 1);
 	return cli_fail("unknown command '%s' (try: sigstep --help)%s", argv[1], "");

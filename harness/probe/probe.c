@@ -599,6 +599,26 @@ static void log_boundary(struct probe *p, uint64_t pc, enum verdict verdict)
 		verdict_name(verdict));
 }
 
+/* The strip of the run (probe_result.strip): pc's cell, its worst verdict. */
+static void strip_add(struct probe *p, uint64_t pc, enum verdict verdict)
+{
+	struct probe_result *r = p->res;
+	for (uint32_t i = r->nstrip; i-- > 0;)
+		if (r->strip[i].pc == pc) {
+			if (verdict_passes((enum verdict)r->strip[i].verdict) && !verdict_passes(verdict))
+				r->strip[i].verdict = verdict;
+			return;
+		}
+	if (r->nstrip == PROBE_STRIP_MAX) {
+		r->strip_dropped++;
+		return;
+	}
+	struct strip_cell *c = &r->strip[r->nstrip++];
+	c->pc = pc;
+	c->verdict = verdict;
+	guest_symbolize(&p->g, pc, c->at, sizeof c->at);
+}
+
 /* Whether a store since undo mark `mark` was logged at addr. */
 static int logged(const struct probe *p, size_t mark, uint64_t addr)
 {
@@ -714,9 +734,15 @@ static int probe_boundary(struct probe *p, int persist)
 	p->res->verdicts[verdict]++;
 	if (p->cfg->boundary_log)
 		log_boundary(p, pc, verdict);
+	strip_add(p, pc, verdict);
 	if (p->cfg->on_sample) {
+		char at[PROBE_SYM_MAX], insn[64];
 		symbolize_stack(p, v.got, v.ngot, v.got_sym);
-		p->cfg->on_sample(p->cfg->sample_ctx, pc, verdict, v.ngot, v.got, v.got_sym);
+		guest_symbolize(&p->g, pc, at, sizeof at);
+		oracle_insn_text(&p->o, mc, pc, insn, sizeof insn);
+		struct probe_sample s = { .pc = pc, .at = at, .insn = insn, .verdict = verdict, .n = v.ngot,
+					  .pcs = v.got, .sym = v.got_sym };
+		p->cfg->on_sample(p->cfg->sample_ctx, &s);
 	}
 	p->res->probed++;
 	int rc = persist && broken;

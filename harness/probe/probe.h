@@ -47,6 +47,18 @@ enum probe_inject { PROBE_EVERY, PROBE_SAMPLE, PROBE_NESTED, PROBE_COUNT_ONLY };
 #define PROBE_MAX_FRAMES 32
 #define PROBE_MAX_VIOLATIONS 4096	/* kept per run (a nested run can have ~B*B/2) */
 #define PROBE_SYM_MAX 48	/* one symbolized frame: "profiled_loop+0x1c" */
+#define PROBE_STRIP_MAX 512	/* distinct pcs kept per run (a chain has ~150) */
+
+/* One judged sample, as probe_config.on_sample gets it. */
+struct probe_sample {
+	uint64_t pc;			/* the boundary */
+	const char *at;			/* its symbol+offset, "walltime+0x1c" */
+	const char *insn;		/* its instruction, "leaq (%rsp), %rdx" */
+	enum verdict verdict;
+	int n;				/* the stack the handler built, innermost first */
+	const uint64_t *pcs;		/* (markers as their pcs) */
+	const char (*sym)[PROBE_SYM_MAX];
+};
 
 struct probe_config {
 	const struct arch_ops *ops;
@@ -68,8 +80,7 @@ struct probe_config {
 	 * verdict, and the stack the handler built (innermost first, markers
 	 * as their pcs) with its symbols -- as a profiler would have recorded
 	 * it (sigstep run --pprof). */
-	void (*on_sample)(void *ctx, uint64_t pc, enum verdict v, int n, const uint64_t *pcs,
-			  const char (*sym)[PROBE_SYM_MAX]);
+	void (*on_sample)(void *ctx, const struct probe_sample *s);
 	void *sample_ctx;
 	/* The synthetic vDSO's hostile knobs (emulated_vdso/vvar.h, struct
 	 * vvar_knobs), written into the vvar page the harness maps; without a
@@ -118,6 +129,17 @@ struct probe_result {
 	int pass;		/* every boundary passes and the invariants hold */
 	double elapsed_s;
 	double boundaries_per_s;
+	/* Every probed pc in the order first reached, with the worst verdict
+	 * seen there (the first that fails, else the first): the chain as a
+	 * strip of instructions coloured by verdict (--html).  Plain arrays:
+	 * the matrix's children send it down a pipe. */
+	uint32_t nstrip;
+	uint32_t strip_dropped;		/* pcs beyond PROBE_STRIP_MAX */
+	struct strip_cell {
+		uint64_t pc;
+		uint32_t verdict;
+		char at[PROBE_SYM_MAX];
+	} strip[PROBE_STRIP_MAX];
 	struct violation *violations;	/* every violating boundary, in execution order */
 	size_t nviolations;
 	uint64_t violations_dropped;	/* beyond PROBE_MAX_VIOLATIONS: counted, not kept */

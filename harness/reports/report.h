@@ -25,6 +25,9 @@ struct logged_frame {
 
 struct logged_sample {
 	uint64_t pc;			/* the boundary */
+	char at[PROBE_SYM_MAX];		/* its symbol+offset */
+	char insn[64];
+	uint32_t file, line;		/* its source line (files index; 0 none) */
 	enum verdict verdict;
 	int n;
 	struct logged_frame frame[PROBE_MAX_FRAMES];	/* innermost first */
@@ -39,8 +42,7 @@ struct sample_log {
 };
 
 /* The probe_config.on_sample of a run: appends to the sample_log ctx. */
-void sample_log_add(void *ctx, uint64_t pc, enum verdict v, int n, const uint64_t *pcs,
-		    const char (*sym)[PROBE_SYM_MAX]);
+void sample_log_add(void *ctx, const struct probe_sample *s);
 /* Source lines for every frame, from the image's line table and the
  * vDSO's (vdso NULL or vdso_base 0: none); a return address is looked up
  * at pc - 1, the call, as Go's profiler tools do. */

@@ -1,12 +1,12 @@
 /* The samples of one run as a profiler would have recorded them (report.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dwarf_line.h"
 #include "report.h"
 
-void sample_log_add(void *ctx, uint64_t pc, enum verdict v, int n, const uint64_t *pcs,
-		    const char (*sym)[PROBE_SYM_MAX])
+void sample_log_add(void *ctx, const struct probe_sample *in)
 {
 	struct sample_log *log = ctx;
 	if (log->failed)
@@ -23,12 +23,14 @@ void sample_log_add(void *ctx, uint64_t pc, enum verdict v, int n, const uint64_
 	}
 	struct logged_sample *s = &log->v[log->n++];
 	memset(s, 0, sizeof *s);
-	s->pc = pc;
-	s->verdict = v;
-	s->n = n < 0 ? 0 : n > PROBE_MAX_FRAMES ? PROBE_MAX_FRAMES : n;
+	s->pc = in->pc;
+	snprintf(s->at, sizeof s->at, "%s", in->at);
+	snprintf(s->insn, sizeof s->insn, "%s", in->insn);
+	s->verdict = in->verdict;
+	s->n = in->n < 0 ? 0 : in->n > PROBE_MAX_FRAMES ? PROBE_MAX_FRAMES : in->n;
 	for (int i = 0; i < s->n; i++) {
-		s->frame[i].pc = pcs[i];
-		memcpy(s->frame[i].sym, sym[i], PROBE_SYM_MAX);
+		s->frame[i].pc = in->pcs[i];
+		memcpy(s->frame[i].sym, in->sym[i], PROBE_SYM_MAX);
 		s->frame[i].sym[PROBE_SYM_MAX - 1] = 0;
 	}
 }
@@ -62,7 +64,15 @@ void sample_log_locate(struct sample_log *log, const char *image, const char *vd
 		memset(&img, 0, sizeof img);
 	if (vdso && vdso_base && line_table_load(vdso, &vd, err, sizeof err))
 		memset(&vd, 0, sizeof vd);
-	for (size_t i = 0; i < log->n; i++)
+	for (size_t i = 0; i < log->n; i++) {
+		const char *file;
+		uint32_t line;
+		uint64_t pc = log->v[i].pc;
+		if (line_table_find(&img, pc, &file, &line) ||
+		    (vdso_base && pc >= vdso_base && line_table_find(&vd, pc - vdso_base, &file, &line))) {
+			log->v[i].file = file_index(log, file);
+			log->v[i].line = line;
+		}
 		for (int k = 0; k < log->v[i].n; k++) {
 			struct logged_frame *f = &log->v[i].frame[k];
 			uint64_t at = k ? f->pc - 1 : f->pc;
@@ -74,6 +84,7 @@ void sample_log_locate(struct sample_log *log, const char *image, const char *vd
 				f->line = line;
 			}
 		}
+	}
 	line_table_free(&img);
 	line_table_free(&vd);
 }
