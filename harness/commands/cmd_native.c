@@ -32,6 +32,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "json.h"
+#include "report.h"
 #include "loader.h"
 #include "probe.h"
 
@@ -816,7 +817,7 @@ static const char usage[] =
 	"                      [--emulator auto|qemu|host] [--vdso kernel|synthetic]\n"
 	"                      [--function walltime|nanotime|both] [--context curg|g0|both]\n"
 	"                      [--budget-ms N] [--no-singlestep] [--list-boundaries] [--timeout SECONDS]\n"
-	"                      [--json FILE|-] [--build-dir DIR]\n"
+	"                      [--json FILE|-] [--junit FILE] [--sarif FILE] [--build-dir DIR]\n"
 	"       sigstep native --compare --arch A --variant V [--function F] [--context C]\n"
 	"                      [--emulator E] [--vdso V] [--budget-ms N] [--json FILE|-]\n";
 
@@ -826,6 +827,7 @@ int cmd_native(int argc, char **argv)
 		.function = "walltime", .context = "curg", .timeout_s = DEFAULT_TIMEOUT_S,
 	};
 	const char *arch = NULL, *emulator = "auto", *json = NULL;
+	struct cli_outputs rep = { 0 };	/* --junit, --sarif */
 	int compare = 0, no_singlestep = 0;
 	char dirbuf[PATH_MAX];
 	const struct cli_option options[] = {
@@ -833,7 +835,8 @@ int cmd_native(int argc, char **argv)
 		CLI_VALUE("--emulator", &emulator), CLI_VALUE("--vdso", &c.vdso), CLI_VALUE("--function", &c.function),
 		CLI_VALUE("--context", &c.context), CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &c.build_dir),
 		CLI_VALUE("--budget-ms", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--compare", &compare),
-		CLI_FLAG("--no-singlestep", &no_singlestep), CLI_FLAG("--list-boundaries", &c.list), CLI_END,
+		CLI_FLAG("--no-singlestep", &no_singlestep), CLI_FLAG("--list-boundaries", &c.list),
+		CLI_VALUE("--junit", &rep.path[CLI_OUT_JUNIT]), CLI_VALUE("--sarif", &rep.path[CLI_OUT_SARIF]), CLI_END,
 	};
 
 	for (int i = 1; i < argc; i++) {
@@ -884,13 +887,18 @@ int cmd_native(int argc, char **argv)
 		cli_default_build_dir(dirbuf, sizeof dirbuf);
 		c.build_dir = dirbuf;
 	}
+	if (compare && (rep.path[CLI_OUT_JUNIT] || rep.path[CLI_OUT_SARIF]))
+		return die("--compare writes --json only%s%s", "", "");
 	if (compare)
 		return cmd_compare(&c, json);
+	if (cli_outputs_open("native", &rep, 1u << CLI_OUT_JUNIT | 1u << CLI_OUT_SARIF))
+		return 2;
 
 	struct native_result nr;
 	char err[512];
 	if (native_run(&c, &nr, err, sizeof err)) {
 		native_result_free(&nr);
+		cli_outputs_drop(&rep);
 		return die("%s%s", err, "");
 	}
 	FILE *jf = NULL;
@@ -916,6 +924,18 @@ int cmd_native(int argc, char **argv)
 			if (cli_json_close(jf))
 				status = die("cannot write %s: %s", json, strerror(errno));
 		}
+	}
+	if (rep.path[CLI_OUT_JUNIT] || rep.path[CLI_OUT_SARIF]) {
+		/* the guest image's own lines (the vDSO is mapped elsewhere natively) */
+		char image[PATH_MAX + 128], source[64];
+		snprintf(image, sizeof image, "%s/guest/%s/sigstep-guest-%s", c.build_dir, c.ops->name, c.variant);
+		report_locate_violations(&nr.r, image, NULL);
+		snprintf(source, sizeof source, "native %s %s", nr.inject, nr.engine);
+		struct report_row row = { .res = &nr.r, .source = source, .met = nr.r.pass,
+					  .why = nr.r.pass ? "" : "violations or failed checks" };
+		report_row_name(&row, nr.inject);
+		if (cli_outputs_write("native", &rep, &row, 1))
+			status = 2;
 	}
 	native_result_free(&nr);
 	return status;

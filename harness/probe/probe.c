@@ -37,7 +37,6 @@
  */
 #define _GNU_SOURCE	/* memmem */
 #include "probe.h"
-#include "dwarf_line.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +47,7 @@
 
 #include "machine.h"
 #include "oracle.h"
+#include "report.h"
 #include "run.h"
 #include "sigdeliver.h"
 #include "syscalls.h"
@@ -1112,37 +1112,6 @@ static int choose_sample(struct probe *p, char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * The source line of every violation, from the line tables of the image
- * and of the vDSO the harness mapped (by offset: it is linked at 0).  A
- * file without line tables, or one the reader refuses, gives no lines:
- * the verdicts do not depend on them.
- */
-static void locate_violations(struct probe_result *res, const char *image, const char *vdso)
-{
-	struct line_table img, vd = { 0 };
-	char err[200];
-	if (!res->nviolations)
-		return;
-	if (line_table_load(image, &img, err, sizeof err))
-		memset(&img, 0, sizeof img);
-	if (vdso && res->vdso_base && line_table_load(vdso, &vd, err, sizeof err))
-		memset(&vd, 0, sizeof vd);
-	for (size_t i = 0; i < res->nviolations; i++) {
-		struct violation *v = &res->violations[i];
-		const char *file;
-		uint32_t line;
-		if (line_table_find(&img, v->pc, &file, &line) ||
-		    (res->vdso_base && v->pc >= res->vdso_base &&
-		     line_table_find(&vd, v->pc - res->vdso_base, &file, &line))) {
-			text(v->file, sizeof v->file, "%s", file);
-			v->line = line;
-		}
-	}
-	line_table_free(&img);
-	line_table_free(&vd);
-}
-
 int probe_run(const struct probe_config *cfg, struct probe_result *res, char *err, size_t errlen)
 {
 	const struct arch_ops *ops = cfg->ops;
@@ -1377,7 +1346,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	if (res->boundaries == 0)
 		invariant_failed(res, "no boundary was probed");
 
-	locate_violations(res, image, cfg->vdso ? vdso : NULL);
+	report_locate_violations(res, image, cfg->vdso ? vdso : NULL);
 
 	int all = 1;
 	for (int v = 0; v < VERDICT_COUNT; v++)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dwarf_line.h"
 #include "json.h"
 #include "probe.h"
 #include "report.h"
@@ -58,6 +59,31 @@ void probe_print_summary(FILE *out, const struct probe_result *res)
 	fflush(out);
 	fprintf(stderr, "speed      %.0f boundaries/s (%.3f s)\n", res->boundaries_per_s, res->elapsed_s);
 	fprintf(out, "result %s\n", res->pass ? "pass" : "FAIL");
+}
+
+void report_locate_violations(struct probe_result *res, const char *image, const char *vdso)
+{
+	struct line_table img, vd = { 0 };
+	char err[200];
+	if (!res->nviolations)
+		return;
+	if (line_table_load(image, &img, err, sizeof err))
+		memset(&img, 0, sizeof img);
+	if (vdso && res->vdso_base && line_table_load(vdso, &vd, err, sizeof err))
+		memset(&vd, 0, sizeof vd);
+	for (size_t i = 0; i < res->nviolations; i++) {
+		struct violation *v = &res->violations[i];
+		const char *file;
+		uint32_t line;
+		if (line_table_find(&img, v->pc, &file, &line) ||
+		    (vdso && res->vdso_base && v->pc >= res->vdso_base &&
+		     line_table_find(&vd, v->pc - res->vdso_base, &file, &line))) {
+			snprintf(v->file, sizeof v->file, "%.*s", (int)sizeof v->file - 1, file);
+			v->line = line;
+		}
+	}
+	line_table_free(&img);
+	line_table_free(&vd);
 }
 
 void report_row_name(struct report_row *row, const char *scenario)

@@ -63,6 +63,15 @@ struct report_row {
 	const struct sample_log *samples;	/* --pprof: the row's samples; NULL none */
 };
 
+/*
+ * The source line of every violation of res, from the line tables of the
+ * image and of the vDSO the harness mapped at res->vdso_base (by offset:
+ * it is linked at 0; vdso NULL or the base 0: none).  A file without line
+ * tables, or one the reader refuses, gives no lines: the verdicts do not
+ * depend on them.
+ */
+void report_locate_violations(struct probe_result *res, const char *image, const char *vdso);
+
 /* row->name from its result (and scenario name, NULL for none). */
 void report_row_name(struct report_row *row, const char *scenario);
 
