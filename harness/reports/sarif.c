@@ -55,7 +55,7 @@ void report_sarif(FILE *out, const struct report_row *rows, size_t n)
 	      "  \"runs\": [\n    {\n      \"tool\": {\n        \"driver\": {\n          \"name\": \"sigstep\",\n"
 	      "          \"version\": " , out);
 	json_str(out, SIGSTEP_VERSION);
-	fputs(",\n          \"informationUri\": \"https://go.dev/issue/20893\",\n          \"rules\": [", out);
+	fputs(",\n          \"rules\": [", out);
 	for (int v = 0; v < VERDICT_COUNT; v++) {
 		rule_index[v] = -1;
 		if (verdict_passes((enum verdict)v))
