@@ -437,7 +437,8 @@ int cmd_check(int argc, char **argv)
 	}
 
 	probe_print_summary(text, &res);
-	struct report_row row = { .res = &res, .source = "check", .met = res.pass, .why = res.pass ? "" : "violations",
+	char why[320];
+	struct report_row row = { .res = &res, .source = "check", .met = res.pass, .why = report_why_not_pass(&res, why, sizeof why),
 				  .samples = &samples };
 	report_row_name(&row, NULL);
 	if (cli_outputs_write("check", &out, &row, 1))

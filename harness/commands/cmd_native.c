@@ -927,12 +927,12 @@ int cmd_native(int argc, char **argv)
 	}
 	if (rep.path[CLI_OUT_JUNIT] || rep.path[CLI_OUT_SARIF]) {
 		/* the guest image's own lines (the vDSO is mapped elsewhere natively) */
-		char image[PATH_MAX + 128], source[64];
+		char image[PATH_MAX + 128], source[64], why[320];
 		snprintf(image, sizeof image, "%s/guest/%s/sigstep-guest-%s", c.build_dir, c.ops->name, c.variant);
 		report_locate_violations(&nr.r, image, NULL);
 		snprintf(source, sizeof source, "native %s %s", nr.inject, nr.engine);
 		struct report_row row = { .res = &nr.r, .source = source, .met = nr.r.pass,
-					  .why = nr.r.pass ? "" : "violations or failed checks" };
+					  .why = report_why_not_pass(&nr.r, why, sizeof why) };
 		report_row_name(&row, nr.inject);
 		if (cli_outputs_write("native", &rep, &row, 1))
 			status = 2;

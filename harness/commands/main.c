@@ -291,7 +291,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	probe_print_summary(text, &res);
 	int status = res.pass ? 0 : 1;
-	struct report_row row = { .res = &res, .source = "run", .met = res.pass, .why = res.pass ? "" : "violations",
+	char why[320];
+	struct report_row row = { .res = &res, .source = "run", .met = res.pass, .why = report_why_not_pass(&res, why, sizeof why),
 				  .samples = &samples };
 	report_row_name(&row, NULL);
 	if (cli_outputs_write("run", &out, &row, 1))

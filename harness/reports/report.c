@@ -86,6 +86,21 @@ void report_locate_violations(struct probe_result *res, const char *image, const
 	line_table_free(&vd);
 }
 
+const char *report_why_not_pass(const struct probe_result *res, char *buf, size_t n)
+{
+	uint64_t v = res->nviolations + res->violations_dropped;
+	buf[0] = 0;
+	if (res->pass)
+		return buf;
+	if (v && !res->invariants_ok)
+		snprintf(buf, n, "%" PRIu64 " violations; invariants: %s", v, res->invariants);
+	else if (v)
+		snprintf(buf, n, "%" PRIu64 " violations", v);
+	else
+		snprintf(buf, n, "invariants: %s", res->invariants);
+	return buf;
+}
+
 void report_row_name(struct report_row *row, const char *scenario)
 {
 	const struct probe_result *r = row->res;
@@ -132,6 +147,7 @@ void probe_print_json(FILE *out, const struct probe_result *const *res, size_t n
 	for (size_t k = 0; k < n; k++) {
 		rows[k].res = res[k];
 		rows[k].met = res[k]->pass;
+		rows[k].why = res[k]->pass ? "" : res[k]->invariants_ok ? "violations" : res[k]->invariants;
 		report_row_name(&rows[k], NULL);
 	}
 	report_json(out, rows, n);

@@ -72,6 +72,10 @@ struct report_row {
  */
 void report_locate_violations(struct probe_result *res, const char *image, const char *vdso);
 
+/* Why a run held to "pass" (run, check, native) failed, into buf:
+ * "59 violations" and/or "invariants: ..."; "" when it passed. */
+const char *report_why_not_pass(const struct probe_result *res, char *buf, size_t n);
+
 /* row->name from its result (and scenario name, NULL for none). */
 void report_row_name(struct report_row *row, const char *scenario);
 
