@@ -4,7 +4,9 @@
 #    on a window of 100 calls (start-up excluded: the rate is the window's);
 #  - the whole `sigstep matrix` wall time on this machine's cores;
 #  - the reference: native trap-flag single-stepping on the host CPU (and
-#    under qemu-x86_64), real SIGTRAPs counted by a handler.
+#    under qemu-x86_64), real SIGTRAPs counted by a handler;
+#  - ns per walltime/nanotime call of each variant natively, vDSO and
+#    fallback paths, for each arch the host runs (the seed's own table).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/ci/build.sh" >/dev/null
@@ -27,4 +29,11 @@ if [ -x "$b/bench-trapflag" ]; then
 	"$b/bench-trapflag"
 	echo "-- the same under qemu-x86_64"
 	qemu-x86_64 "$b/bench-trapflag"
+fi
+
+if [ -x "$b/bench-clock-cost" ]; then
+	echo "== ns per call natively (kernel vDSO; fallback: clock_gettime hidden), 10 runs each"
+	for arch in amd64 386 arm; do
+		"$b/bench-clock-cost" "$b" "$arch" 10
+	done
 fi

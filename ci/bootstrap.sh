@@ -4,13 +4,13 @@
 # Not root and something missing: prints the command to run, exits 2.
 set -eu
 
-# The report consumers the tests run: xmllint (libxml2-utils) for JUnit,
-# python3-jsonschema for SARIF, Go's pprof (golang-1.19-go) for the
-# profile (written with zlib1g-dev), Chromium for the HTML page; dpkg-deb
-# (dpkg-dev's cpack use) for the package.
+# Go 1.19 builds the real-Go fixtures and reads --pprof profiles (go tool
+# pprof); zlib inflates Go's DWARF and gzips the profiles; the other report
+# consumers the tests run: xmllint (libxml2-utils) for JUnit,
+# python3-jsonschema for SARIF, Chromium for the HTML page.
 PACKAGES="cmake make gcc pkg-config libunicorn-dev libcapstone-dev check qemu-user \
 gcc-i686-linux-gnu gcc-arm-linux-gnueabihf binutils-i686-linux-gnu binutils-arm-linux-gnueabihf \
-libxml2-utils python3-jsonschema zlib1g-dev golang-1.19-go chromium"
+golang-1.19-go zlib1g-dev libxml2-utils python3-jsonschema chromium"
 
 missing=""
 for p in $PACKAGES; do

@@ -7,7 +7,7 @@
 # boundaries alone failed), and
 # every condition holds on the summary's counts.  CONDITIONS is one
 # argument, space separated, each NAME>0 or NAME=0 with NAME a verdict
-# (full caller vdso external system wrong fault hang), e.g.
+# (full caller vdso external system truncated wrong fault hang), e.g.
 #   expect_verdicts.sh "wrong>0 external=0" qemu-arm IMAGE --inject break
 conditions=$1; shift
 out=$("$@" 2>&1)
@@ -33,7 +33,7 @@ for c in $conditions; do
 	*'=0') name=${c%=0}; want=eq ;;
 	*) fail "malformed condition '$c'" ;;
 	esac
-	case " full caller vdso external system wrong fault hang " in
+	case " full caller vdso external system truncated wrong fault hang " in
 	*" $name "*) ;;
 	*) fail "unknown verdict '$name' in '$c'" ;;
 	esac

@@ -18,6 +18,9 @@ run() {
 	want=$1; shift
 	"$sigstep" native "$@" --json "$tmp/json" >"$tmp/out" 2>&1
 	got=$?
+	# "0|1": a statistical run (itimer) of master, whose SPWRITE windows
+	# (truncated) may or may not be sampled
+	[ "$want" = "0|1" ] && [ "$got" -le 1 ] && return 0
 	[ "$got" -eq "$want" ] || { fail "exit $got, not $want: sigstep native $*"; cat "$tmp/out" >&2; return 1; }
 }
 has() { # has PATTERN WHAT: the JSON matches the extended regex
@@ -25,33 +28,36 @@ has() { # has PATTERN WHAT: the JSON matches the extended regex
 }
 
 # The host.
-if run 0 --arch "$arch" --variant master --inject step; then
+# master under its own era (modern): Go master's SPWRITE windows, one
+# frame each (truncated), are its only violations.
+if run 1 --arch "$arch" --variant master --inject step; then
 	has '"engine": "native"' "host step engine"
 	has '"inject": "step"' "host step inject"
 	has '"vdso_kind": "kernel"' "the host's default vDSO"
-	has '"pass": true' "master passes"
+	has '"verdict": "truncated"' "master's SPWRITE windows"
+	grep -Eq '"verdict": "(wrong|vdso|external|system|fault|hang)"' "$tmp/json" && fail "master: a violation besides truncated"
 fi
 if run 1 --arch "$arch" --variant seed --inject break --vdso synthetic; then
-	has '"verdict": "wrong"' "seed's wrong stacks"
+	has '"verdict": "truncated"' "seed's one-frame stacks through the low vdsoSP"
 	has '"first_violation_s": [0-9]' "time to the first violation"
 	grep -q '^result FAIL' "$tmp/out" || fail "no FAIL summary for seed"
 fi
-if run 0 --arch "$arch" --variant master --inject itimer --budget-ms 100; then
+if run "0|1" --arch "$arch" --variant master --inject itimer --budget-ms 100; then
 	has '"coverage": (0\.[0-9]*[1-9][0-9]*|1\.0+),' "itimer coverage above 0"
 	has '"boundaries_total": [1-9]' "itimer total boundaries"
 fi
 # The kernel's vDSO takes no breakpoint: its boundaries are skipped, and said to be.
-if run 0 --arch "$arch" --variant master --inject break --vdso kernel; then
+if run 1 --arch "$arch" --variant master --inject break --vdso kernel; then
 	has '"skipped_vdso": [1-9]' "kernel vDSO boundaries skipped"
 	grep -q '^skipped .* cannot be patched' "$tmp/out" || fail "no line about the skipped vDSO boundaries"
 fi
 
 # Under qemu.
-if run 0 --arch "$qarch" --variant master --inject break; then
+if run 1 --arch "$qarch" --variant master --inject break; then
 	has '"engine": "qemu"' "qemu engine"
 	has '"vdso_kind": "synthetic"' "qemu's vDSO"
 fi
-if run 0 --arch "$qarch" --variant master --inject itimer --budget-ms 100; then
+if run "0|1" --arch "$qarch" --variant master --inject itimer --budget-ms 100; then
 	has '"emulator": "qemu-[a-z0-9_]+ -singlestep"' "itimer under qemu -singlestep"
 	has '"coverage": 0\.' "itimer coverage"
 fi
@@ -67,7 +73,7 @@ done
 "$sigstep" native --compare --arch "$qarch" --variant master --budget-ms 50 >"$tmp/out" 2>&1
 rc=$?
 cat "$tmp/out"
-[ "$rc" -eq 0 ] || fail "--compare on master exited $rc, not 0"
+[ "$rc" -eq 1 ] || fail "--compare on master exited $rc, not 1 (its SPWRITE windows)"
 
 if [ "$failures" -ne 0 ]; then
 	echo "native_cli: $failures failed" >&2

@@ -73,13 +73,13 @@ status 2 check --arch amd64 "$src/arch/amd64/trampoline_seed.S" --keep-image "$t
 
 # A source line on every violation: text FILE:LINE and JSON file/line.
 if status 1 run --arch amd64 --variant seed --json "$tmp/r.json"; then
-	grep -Eq '^  wrong at walltime\+0x[0-9a-f]+ \(0x[0-9a-f]+\) arch/amd64/trampoline_seed\.S:[0-9]+  ' "$tmp/out" ||
-		fail "run: no 'wrong at walltime+OFF (PC) arch/amd64/trampoline_seed.S:LINE' line"
+	grep -Eq '^  [a-z]+ at walltime\+0x[0-9a-f]+ \(0x[0-9a-f]+\) arch/amd64/trampoline_seed\.S:[0-9]+  ' "$tmp/out" ||
+		fail "run: no 'VERDICT at walltime+OFF (PC) arch/amd64/trampoline_seed.S:LINE' line"
 	nv=$(grep -c '^  [a-z]* at ' "$tmp/out")
 	nl=$(grep -Ec '^  [a-z]* at [^ ]+ \(0x[0-9a-f]+\) [^ ]+:[0-9]+  ' "$tmp/out")
 	[ "$nv" -gt 0 ] && [ "$nv" -eq "$nl" ] || fail "run: $nl of $nv violations name a source line"
 	# the line really holds the instruction: the one at walltime+0x2d is seed's `SUBQ $16, SP`
-	line=$(sed -n 's/^  wrong at walltime+0x2d .* arch\/amd64\/trampoline_seed\.S:\([0-9]*\)  .*/\1/p' "$tmp/out")
+	line=$(sed -n 's/^  [a-z]* at walltime+0x2d .* arch\/amd64\/trampoline_seed\.S:\([0-9]*\)  .*/\1/p' "$tmp/out")
 	sed -n "${line:-0}p" "$src/arch/amd64/trampoline_seed.S" | grep -qi 'sub.*16.*sp' ||
 		fail "run: walltime+0x2d is line '$line', which is not seed's SUBQ \$16, SP"
 	for key in '"file": "arch/amd64/trampoline_seed.S", "line": [0-9]+' '"knobs": ""' '"vdso_base": "0x[0-9a-f]+"' \
@@ -100,22 +100,25 @@ if (cd "$tmp" && "$sigstep" check --arch arm my_trampoline.S --sigprof go1.11 >"
 else
 	fail "check my_trampoline.S did not exit 1"; cat "$tmp/err" >&2
 fi
-# The matrix's JSON: expectation and met on every record.
+# The matrix's JSON: expectation and met on every record, as many as its rows.
 status 0 matrix --no-scenarios --json "$tmp/m.json" --jobs 2 || true
+rows=$(sed -n 's/^\([0-9]*\) rows, \([0-9]*\) met.*/\1 \2/p' "$tmp/out")
 n=$(grep -c '"expect": ' "$tmp/m.json"); m=$(grep -c '"met": true' "$tmp/m.json")
-[ "$n" -eq 54 ] && [ "$m" -eq 54 ] || fail "matrix --json: $n records with expect, $m met (want 54, 54)"
+[ "$n $m" = "$rows" ] && [ "$n" -gt 0 ] || fail "matrix --json: $n records with expect, $m met; the table: $rows"
 
 # annotate: a verdict column per era, the source line, the instruction;
 # plain when piped, coloured on a terminal unless NO_COLOR.
 if status 1 annotate --arch amd64 --variant seed --sigprof go1.10 go1.11; then
-	grep -Eq '^system +wrong +arch/amd64/trampoline_seed\.S:58 +0x4001ad +sub rsp, 0x10$' "$tmp/out" ||
-		fail "annotate: seed's SUBQ \$16, SP is not 'system wrong' at trampoline_seed.S:58"
+	# seed's SUBQ $16, SP: the line it is on, and both eras' verdicts
+	subq=$(grep -n '^[[:space:]]*subq[[:space:]]*\$16, %rsp' "$src/arch/amd64/trampoline_seed.S" | head -1 | cut -d: -f1)
+	grep -Eq "^system +[a-z]+ +arch/amd64/trampoline_seed\.S:$subq +0x[0-9a-f]+ +sub rsp, 0x10\$" "$tmp/out" ||
+		fail "annotate: seed's SUBQ \$16, SP is not 'system ...' at trampoline_seed.S:$subq"
 	grep -q "$(printf '\033')" "$tmp/out" && fail "annotate: colour codes in piped output"
-	# as many wrong cells in the go1.11 column as run gives distinct wrong pcs
-	cells=$(awk '$2 == "wrong"' "$tmp/out" | wc -l)
+	# as many failing cells in the go1.11 column as run gives distinct violating pcs
+	cells=$(awk '$2 != "full" && $2 != "caller" && $2 != "-" && $3 ~ /:[0-9]+$/' "$tmp/out" | wc -l)
 	"$sigstep" run --arch amd64 --variant seed >"$tmp/run" 2>/dev/null
-	pcs=$(grep '^  wrong at ' "$tmp/run" | awk '{ print $4 }' | sort -u | wc -l)
-	[ "$cells" -eq "$pcs" ] || fail "annotate: $cells wrong cells, run has $pcs wrong pcs"
+	pcs=$(grep -E '^  [a-z]+ at ' "$tmp/run" | awk '{ print $4 }' | sort -u | wc -l)
+	[ "$cells" -eq "$pcs" ] && [ "$pcs" -gt 0 ] || fail "annotate: $cells failing cells, run has $pcs violating pcs"
 fi
 if command -v script >/dev/null; then
 	script -qc "'$sigstep' annotate --arch amd64 --variant master" /dev/null >"$tmp/tty" 2>&1
@@ -123,8 +126,9 @@ if command -v script >/dev/null; then
 	NO_COLOR=1 script -qc "'$sigstep' annotate --arch amd64 --variant master" /dev/null >"$tmp/tty" 2>&1
 	grep -q "$(printf '\033')" "$tmp/tty" && fail "annotate with NO_COLOR: colour codes"
 fi
-status 0 annotate --arch arm --variant master --context curg g0 --stacks &&
-	grep -q '\[modern/g0\] got: walltime+0x0 <- time_now' "$tmp/out" || fail "annotate --stacks: no g0 stack"
+# (master's g0 chain under go1.11 has truncated samples: exit 1)
+status 1 annotate --arch arm --variant master --sigprof go1.11 --context curg g0 --stacks &&
+	grep -q '\[go1.11/g0\] got: walltime+0x0 <- time_now' "$tmp/out" || fail "annotate --stacks: no g0 stack"
 status 2 annotate --arch amd64 && one_line "annotate without code" "--variant V or a FILE.S"
 
 [ "$failures" -eq 0 ] && echo "reports_cli: all passed"

@@ -6,6 +6,7 @@ sigstep_check_suite(traceback
           ${CMAKE_SOURCE_DIR}/fixtures/eh_frame.c
           ${CMAKE_SOURCE_DIR}/fixtures/traceback.c
           ${CMAKE_SOURCE_DIR}/fixtures/sigprof.c
+          ${CMAKE_SOURCE_DIR}/fixtures/spwrite_table.c
   INCLUDES ${CMAKE_SOURCE_DIR}/fixtures ${CMAKE_SOURCE_DIR}/arch/amd64
   DEPENDS guest-amd64)
 
@@ -71,6 +72,48 @@ target_link_libraries(test_scenario PRIVATE sigstep_engine)
 add_test(NAME check-mutant-is-killed
   COMMAND sh -c "\"$0\" check --arch amd64 \"$1\" >/dev/null; test $? -eq 1"
           $<TARGET_FILE:sigstep> ${CMAKE_SOURCE_DIR}/scenarios/mutants/amd64/vdsosp_after_switch.S)
+
+# Nested injection's own checks: the handler's clock read and the
+# interrupted call's end-of-trial checks (the re-entrancy mutants).
+sigstep_check_suite(nested
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_nested.c
+  DEPENDS guest-386 guest-amd64 guest-arm)
+target_link_libraries(test_nested PRIVATE sigstep_engine)
+target_compile_definitions(test_nested PRIVATE SIGSTEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+
+# vDSO placement: bad bases refused in one line (loader, commands,
+# scenario keys); the second base gives the same verdicts; below the text
+# go1.10's external becomes system.
+sigstep_check_suite(placement
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_placement.c
+  DEPENDS guest-386 guest-amd64 guest-arm)
+target_link_libraries(test_placement PRIVATE sigstep_engine)
+target_compile_definitions(test_placement PRIVATE SIGSTEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+
+# harness/gobinary on the built Go fixtures, held to Go's own readers
+# (gosym-dump: debug/elf, debug/gosym, debug/dwarf, debug/buildinfo, built
+# for the host) and to the Go 1.19 measurements.  The readers are compiled
+# into the suite with AddressSanitizer: a read outside a buffer on a
+# truncated or corrupted copy fails the test.  No Go toolchain: skipped
+# (exit 77) with the reason printed.
+file(GLOB gobinary_sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/harness/gobinary/*.c)
+set(gobinary_deps guest-amd64)
+if(SIGSTEP_GO_VERSION)
+  sigstep_go_build(OUTPUT ${CMAKE_BINARY_DIR}/go/gosym-dump SOURCE_DIR ${CMAKE_SOURCE_DIR}/tests/gosym_dump
+                   COMMENT "Building gosym-dump (Go's own readers, for test_gobinary)")
+  add_custom_target(gosym-dump ALL DEPENDS ${CMAKE_BINARY_DIR}/go/gosym-dump)
+  list(APPEND gobinary_deps go-fixtures gosym-dump)
+endif()
+sigstep_check_suite(gobinary
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_gobinary.c ${gobinary_sources}
+  INCLUDES ${CMAKE_SOURCE_DIR}/harness/gobinary
+  DEPENDS ${gobinary_deps})
+target_link_libraries(test_gobinary PRIVATE sigstep_engine)	# arch_ops_all
+target_compile_definitions(test_gobinary PRIVATE SIGSTEP_GO_VERSION="${SIGSTEP_GO_VERSION}")
+target_compile_options(test_gobinary PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all
+                       -fno-omit-frame-pointer)
+target_link_options(test_gobinary PRIVATE -fsanitize=address,undefined)
+set_tests_properties(gobinary PROPERTIES SKIP_RETURN_CODE 77)
 
 # The .debug_line reader: against addr2line, and against hostile tables.
 sigstep_check_suite(dwarf_line

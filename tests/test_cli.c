@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,9 @@
 
 #include "arch_ops.h"
 #include "commands.h"
+#include "loader.h"
 #include "probe.h"
+#include "spwrite.h"
 
 static const char *build_dir(void)
 {
@@ -30,8 +33,9 @@ static const char *build_dir(void)
 }
 
 static const char *const arches[] = { "386", "amd64", "arm" };
-static const char *const variants[] = { "prefix", "seed", "master" };
-#define NCOMBOS 9
+static const char *const variants[] = { "prefix", "seed", "go119", "master" };
+#define NVARIANTS 4
+#define NCOMBOS (3 * NVARIANTS)
 
 /* The whole of a file, NUL-terminated (caller frees). */
 static char *slurp(const char *path)
@@ -124,7 +128,7 @@ static char *json_value(const char *json, const char *key)
 
 START_TEST(check_gives_the_verdicts_of_the_built_variant)
 {
-	const char *arch = arches[_i / 3], *variant = variants[_i % 3];
+	const char *arch = arches[_i / NVARIANTS], *variant = variants[_i % NVARIANTS];
 	char *dir = scratch_dir();
 
 	/* the built variant, probed directly (what `sigstep run --variant` does) */
@@ -169,6 +173,11 @@ START_TEST(check_gives_the_verdicts_of_the_built_variant)
 		free(g);
 	}
 	ck_assert_msg(res.boundaries > 0, "%s %s: no boundaries probed", arch, variant);
+	/* go119 (era go1.19) and master (modern) stop at their SPWRITE
+	 * functions: the same counts through check show that a user's image
+	 * gets its SPWRITE table from its code as the build's do. */
+	if (!strcmp(variant, "go119") || !strcmp(variant, "master"))
+		ck_assert_msg(res.verdicts[VERDICT_TRUNCATED] > 0, "%s %s: no SPWRITE stop", arch, variant);
 
 	probe_result_free(&res);
 	free(want);
@@ -182,6 +191,102 @@ START_TEST(check_gives_the_verdicts_of_the_built_variant)
 END_TEST
 
 /* --- bad files ----------------------------------------------------------- */
+
+/* An image whose SPWRITE table was never filled is refused (it would run
+ * the go1.19 and modern eras without Go's SPWRITE stops); sigstep-spwrite's
+ * fill makes it whole again, with the same flags. */
+START_TEST(unfilled_spwrite_table_is_refused)
+{
+	const char *arch = arches[_i];
+	char *dir = scratch_dir(), orig[512], copy[512];
+	snprintf(orig, sizeof orig, "%s/guest/%s/sigstep-guest-go119", build_dir(), arch);
+	snprintf(copy, sizeof copy, "%s/unfilled", dir);
+	FILE *in = fopen(orig, "rb");
+	ck_assert_msg(in, "no image %s", orig);
+	size_t cap = 1 << 20, len = 0;
+	unsigned char *b = malloc(cap);
+	for (size_t got; (got = fread(b + len, 1, cap - len, in)) > 0;)
+		if ((len += got) == cap)
+			b = realloc(b, cap *= 2);
+	fclose(in);
+	/* the table's magic word, found through the image's symbol table */
+	struct elf_image img;
+	char lerr[LOADER_ERR_MAX];
+	ck_assert_msg(elf_parse(b, len, arch_ops_find(arch), ET_EXEC, 0, &img, lerr) == 0, "%s", lerr);
+	size_t at = len;
+	for (size_t i = 0; i < img.syms.n; i++)
+		if (!strcmp(img.syms.v[i].name, "sigstep_spwrite_table"))
+			for (unsigned k = 0; k < img.nseg; k++)
+				if (img.syms.v[i].addr >= img.seg[k].vaddr &&
+				    img.syms.v[i].addr < img.seg[k].vaddr + img.seg[k].filesz)
+					at = img.seg[k].offset + (img.syms.v[i].addr - img.seg[k].vaddr);
+	elf_image_free(&img);
+	ck_assert_msg(at + 4 <= len && !memcmp(b + at, "SPWT", 4), "%s: no filled table in %s", arch, orig);
+	memset(b + at, 0, 4);
+	FILE *out = fopen(copy, "wb");
+	ck_assert(out && fwrite(b, 1, len, out) == len && fclose(out) == 0);
+
+	char err[400];
+	ck_assert_int_eq(spwrite_is_filled(copy, err, sizeof err), 0);
+	struct probe_config cfg = {
+		.ops = arch_ops_find(arch), .build_dir = build_dir(), .image_path = copy,
+		.function = "nanotime", .context = "curg", .era = -1, .vdso = 1,
+	};
+	struct probe_result res;
+	ck_assert_int_ne(probe_run(&cfg, &res, err, sizeof err), 0);
+	ck_assert_msg(strstr(err, "SPWRITE table is not filled"), "%s: %s", arch, err);
+
+	ck_assert_msg(spwrite_fill(copy, NULL, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(spwrite_is_filled(copy, err, sizeof err), 1);
+	in = fopen(copy, "rb");
+	unsigned char *again = malloc(len);
+	ck_assert(in && fread(again, 1, len, in) == len);
+	fclose(in);
+	ck_assert_msg(!memcmp(again, b + 0, at) && !memcmp(again + at, "SPWT", 4) &&
+		      !memcmp(again + at + 4, b + at + 4, len - at - 4),
+		      "%s: the refilled image differs from the built one", arch);
+	free(again);
+	free(b);
+	unlink(copy);
+	rmdir(dir);
+	free(dir);
+}
+END_TEST
+
+/* The project's seed with one CFI directive added where Go's pcsp would not
+ * change (after the restore of SP, an untracked write on every arch): the
+ * file breaks the rule of arch/README.md, "pcsp and SPWRITE", and check
+ * refuses it with one line naming the instruction and the rule. */
+START_TEST(check_cfi_against_gos_pcsp_rule_is_status_2)
+{
+	const char *arch = arches[_i];
+	char *dir = scratch_dir(), orig[512], src[512];
+	snprintf(orig, sizeof orig, "%s/arch/%s/trampoline_seed.S", SIGSTEP_SOURCE_DIR, arch);
+	snprintf(src, sizeof src, "%s/tracked_restore.S", dir);
+	char *text = slurp(orig);
+	char *at = strstr(text, "Restore real SP");
+	ck_assert_msg(at, "%s: no 'Restore real SP' in %s", arch, orig);
+	char *eol = strchr(at, '\n');
+	ck_assert(eol);
+	FILE *f = fopen(src, "w");
+	ck_assert(f);
+	fwrite(text, 1, (size_t)(eol + 1 - text), f);
+	fputs("\t.cfi_adjust_cfa_offset 8\n", f);
+	fputs(eol + 1, f);
+	ck_assert(fclose(f) == 0);
+	char *argv[] = { "check", "--arch", (char *)arch, src, "--build-dir", (char *)build_dir(), NULL };
+	char *err;
+	int status = run_captured(cmd_check, 6, argv, dir, &err);
+	ck_assert_msg(status == 2, "%s: exit %d, stderr: %s", arch, status, err);
+	ck_assert_msg(count_lines(err) == 1 && strstr(err, src) && strstr(err, "Go's pcsp") && strstr(err, "obj"),
+		      "%s: want one line naming the file and Go's rule, got: %s", arch, err);
+	free(err);
+	free(text);
+	unlink(src);
+	rmdir(dir);
+	free(dir);
+}
+END_TEST
 
 /* A file that assembles but defines no walltime: the callers' reference
  * to it cannot be resolved. */
@@ -342,6 +447,8 @@ int main(void)
 	tcase_set_timeout(t, 600);
 	tcase_add_loop_test(t, check_gives_the_verdicts_of_the_built_variant, 0, NCOMBOS);
 	tcase_add_loop_test(t, check_without_walltime_is_a_link_error, 0, 3);
+	tcase_add_loop_test(t, check_cfi_against_gos_pcsp_rule_is_status_2, 0, 3);
+	tcase_add_loop_test(t, unfilled_spwrite_table_is_refused, 0, 3);
 	tcase_add_loop_test(t, check_syntax_error_gives_the_assemblers_message, 0, 3);
 	tcase_add_test(t, check_bad_input_is_one_line_and_status_2);
 	suite_add_tcase(s, t);

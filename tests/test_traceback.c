@@ -24,6 +24,7 @@
 
 #include "runtime.h"
 #include "eh_frame.h"
+#include "spwrite_table.h"
 #include "traceback.h"
 #include "sample.h"
 #include "sigprof.h"
@@ -275,24 +276,25 @@ START_TEST(eh_frame_walltime_blind_spots)
 	check_cfa("walltime at the g0 switch", sw, 8);
 	/* SP is on g0 now: the table cannot know (Go's pcsp neither). */
 	check_cfa("walltime after the switch", sub, 8);
-	check_cfa("walltime after SUBQ $16, SP", sub + sizeof SUBQ_16_SP, 24);
-	/* ANDQ $~15, SP moved SP by 0 or 8: still claimed +24. */
-	check_cfa("walltime after ANDQ $~15, SP", and + sizeof ANDQ_15_SP, 24);
-	check_cfa("walltime at MOVQ BP, SP", restore, 24);
+	/* obj6.go: a hand-written SUBQ $16, SP is not an ADJSP, Go's pcsp
+	 * ignores it (Go 1.19's nanotime1 keeps 0x18 across its SUBQ $0x10) */
+	check_cfa("walltime after SUBQ $16, SP", sub + sizeof SUBQ_16_SP, 8);
+	check_cfa("walltime after ANDQ $~15, SP", and + sizeof ANDQ_15_SP, 8);
+	check_cfa("walltime at MOVQ BP, SP", restore, 8);
 	check_cfa("walltime after MOVQ BP, SP", restore + sizeof MOVQ_BP_SP, 8);
 
 	/* the vDSO call's return address, and the fallback path */
 	const uint8 call_ax[] = { 0xff, 0xd0 };
 	uintptr call = find_insn("walltime", call_ax, sizeof call_ax);
 	ck_assert_msg(call > and && call < restore, "walltime: CALL AX not between ANDQ and the restore");
-	check_cfa("walltime at CALL AX", call, 24);
+	check_cfa("walltime at CALL AX", call, 8);
 	size_t size;
 	const uint8 *p = code("walltime", &size);
 	for (size_t i = restore - w; i < size; i++)
 		if (p[i] == 0xc3) {	/* the first RET */
 			check_cfa("walltime at RET", w + i, 8);
 			if (i + 1 < size)
-				check_cfa("walltime fallback", w + i + 1, 24);
+				check_cfa("walltime fallback", w + i + 1, 8);
 			break;
 		}
 }
@@ -588,7 +590,9 @@ START_TEST(sigprof_in_vdso_per_era)
 	check_marker(&right, MARK_EXTERNAL, (uintptr)_ExternalCode + 1);
 
 	/* go1.11 and modern: the caller's stack through vdsoPC/vdsoSP ... */
-	for (uint32 era = ERA_GO111; era <= ERA_MODERN; era++) {
+	static const uint32 eras[] = { ERA_GO111, ERA_MODERN };
+	for (uint32 e = 0; e < 2; e++) {
+		uint32 era = eras[e];
 		run_sigprof(&w, era, w.right_vdsoSP, pc, sp, &right);
 		check_caller_chain(&w, &right);
 
@@ -606,6 +610,14 @@ START_TEST(sigprof_in_vdso_per_era)
 		run_sigprof(&w, era, 0, pc, sp, &right);
 		check_marker(&right, MARK_VDSO, (uintptr)_VDSO + 1);
 	}
+
+	/* go1.19: the same stack, but gentraceback(vdsoPC, ..., _TraceTrap)
+	 * stores the first pc as vdsoPC+1 (issue 34123) and says so. */
+	run_sigprof(&w, ERA_GO119, w.right_vdsoSP, pc, sp, &right);
+	ck_assert_uint_eq(right.pc0_plus1, 1);
+	ck_assert_uint_eq(right.pc[0], w.c.ret_time_now + 1);
+	right.pc[0] -= 1;
+	check_caller_chain(&w, &right);
 }
 END_TEST
 
@@ -632,6 +644,50 @@ START_TEST(sigprof_order_per_era)
 	/* modern, vdsoSP 0: pc/sp */
 	run_sigprof(&w, ERA_MODERN, 0, pc, sp, &s);
 	ck_assert_uint_eq(s.n, 5);
+}
+END_TEST
+
+/*
+ * SPWRITE: with the image's own table (filled by sigstep-spwrite after the
+ * link: seed's walltime writes SP by MOVQ 0x38(DX), SP), Go 1.19's and the
+ * modern traceback stop after walltime's frame even where pc/sp is good
+ * (walltime's entry); Go 1.11's, from before the flag, walks on.
+ */
+START_TEST(sigprof_spwrite_per_era)
+{
+	REQUIRE_IMAGE();
+	struct world w;
+	struct sample s;
+	world(&w);
+	uintptr pc = sym("walltime"), sp = w.c.walltime_sp;
+	const volatile struct spwrite_table *t = (const volatile struct spwrite_table *)sym("sigstep_spwrite_table");
+	ck_assert_msg(t->magic == SPWRITE_MAGIC, "the image's SPWRITE table was not filled");
+	traceback_use_spwrite_table(t);
+	ck_assert_int_eq(func_spwrite(sym("walltime")), 1);
+	ck_assert_int_eq(func_spwrite(sym("time_now")), 0);
+
+	run_sigprof(&w, ERA_GO111, 0, pc, sp, &s);
+	ck_assert_uint_eq(s.n, 5);
+	ck_assert_uint_eq(s.pc0_plus1, 0);
+
+	/* go1.19: pc/sp first, one frame, stored as pc+1 (issue 34123) */
+	run_sigprof(&w, ERA_GO119, w.right_vdsoSP, pc, sp, &s);
+	ck_assert_uint_eq(s.marker, MARK_NONE);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.pc0_plus1, 1);
+	ck_assert_uint_eq(s.pc[0], pc + 1);
+	ck_assert_uint_eq(s.fn[0], sym("walltime"));
+
+	/* modern, vdsoSP 0: pc/sp, and the silent-errors unwinder stops at the
+	 * innermost SPWRITE frame too */
+	run_sigprof(&w, ERA_MODERN, 0, pc, sp, &s);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.pc[0], pc + 1);
+	/* modern with vdsoSP set: from vdsoPC, in time_now (not SPWRITE) */
+	run_sigprof(&w, ERA_MODERN, w.right_vdsoSP, pc, sp, &s);
+	check_caller_chain(&w, &s);
+
+	traceback_use_spwrite_table(&sigstep_spwrite_table);
 }
 END_TEST
 
@@ -715,6 +771,7 @@ static Suite *traceback_suite(void)
 	tcase_add_unchecked_fixture(t, setup_image, NULL);
 	tcase_add_test(t, sigprof_in_vdso_per_era);
 	tcase_add_test(t, sigprof_order_per_era);
+	tcase_add_test(t, sigprof_spwrite_per_era);
 	tcase_add_test(t, sigprof_after_switch_per_era);
 	tcase_add_test(t, sigprof_external_and_nongo);
 	suite_add_tcase(s, t);

@@ -7,3 +7,8 @@ set(SIGSTEP_QEMU qemu-i386)
 set(SIGSTEP_HOST_NATIVE OFF)
 # Hostile vDSO knobs the native runs use (emulated_vdso/README.md).
 set(SIGSTEP_VDSO_KNOBS "clobber,callee_saved,stack=32768,sse_align")
+# The real-Go fixture (fixtures/go/): Go's GOARCH for this arch and the
+# settings it is built with.  GO386=sse2 is Go 1.19's default, stated so that a user's
+# environment cannot change the object code (softfloat would).
+set(SIGSTEP_GOARCH 386)
+set(SIGSTEP_GO_ENV GO386=sse2)

@@ -14,8 +14,9 @@
  * interrupted call.
  *
  * CFI follows Go's pcsp table: the $0 frame (CFA = SP+4), then the
- * SUBL $16, SP it tracks; it tracks neither the switch to g0.sched.sp
- * nor ANDL $~15, SP.  MOVL BP, SP puts the table back to the $0 frame.
+ * SUBL $16, SP, the switch to g0.sched.sp, ANDL $~15, SP and MOVL BP, SP
+ * it does not track (obj6.go: only PUSH/POP and the frame's own ADJSP
+ * move pcsp): the $0 frame throughout.
  */
 #include "offsets.h"
 #include "variant.h"
@@ -58,7 +59,6 @@ walltime:
 
 .Lwall_noswitch:
 	subl	$16, %esp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andl	$~15, %esp		// Align for C code
 
 	// Stack layout, depending on call path:
@@ -89,7 +89,6 @@ walltime:
 	movl	12(%esp), %ebx		// nsec
 
 	movl	%ebp, %esp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	movl	$0, m_vdsoSP(%esi)
 
 	// sec is in AX, nsec in BX
@@ -130,7 +129,6 @@ nanotime:
 
 .Lnano_noswitch:
 	subl	$16, %esp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andl	$~15, %esp		// Align for C code
 
 	movl	vdsoClockgettimeSym(,1), %eax
@@ -154,7 +152,6 @@ nanotime:
 	movl	12(%esp), %ebx		// nsec
 
 	movl	%ebp, %esp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	movl	$0, m_vdsoSP(%esi)
 
 	// sec is in AX, nsec in BX

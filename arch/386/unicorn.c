@@ -264,6 +264,56 @@ static const struct sysent i386_syscalls[] = {
 	{ 384, "arch_prctl", NULL },
 };
 
+/*
+ * Go's rule (cmd/internal/obj/x86/obj6.go, preprocess): PUSH/POP and
+ * ADJSP set Spadj and move pcsp; any other instruction whose destination
+ * is SP (CMP aside) sets FuncFlag_SPWRITE.  In machine code an ADJSP is a
+ * SUB/ADD of a constant, so it is known by where Go's assembler puts
+ * one: the frame's prologue (the first instruction of a NOSPLIT
+ * function) and its epilogue (the instruction before a RET).  A
+ * hand-written SUBQ $16, SP, ANDQ $~15, SP or MOVQ Rx, SP anywhere else
+ * is what Go flags.
+ */
+static enum sp_write x86_32_sp_write(const cs_insn *insn, const cs_insn *next, int at_entry, long *spadj)
+{
+	const cs_x86 *x = &insn->detail->x86;
+	switch (insn->id) {
+	case X86_INS_PUSH: case X86_INS_PUSHF: case X86_INS_PUSHFD: case X86_INS_PUSHFQ:
+		*spadj = 4;
+		return SP_TRACKED;
+	case X86_INS_POP: case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_POPFQ:
+		*spadj = -4;
+		return SP_TRACKED;
+	case X86_INS_CMP:
+		return SP_NONE;
+	}
+	int writes_sp = 0;
+	for (uint8_t i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_REG && x->operands[i].reg == X86_REG_ESP &&
+		    (x->operands[i].access & CS_AC_WRITE))
+			writes_sp = 1;
+	if (!writes_sp)
+		return SP_NONE;
+	int by_constant = x->op_count == 2 && x->operands[1].type == X86_OP_IMM;
+	long c = by_constant ? (long)x->operands[1].imm : 0;
+	if (by_constant && insn->id == X86_INS_SUB && at_entry) {
+		*spadj = c;
+		return SP_TRACKED;	/* the prologue's ADJSP $frame */
+	}
+	if (by_constant && insn->id == X86_INS_ADD && next && next->id == X86_INS_RET) {
+		*spadj = -c;
+		return SP_TRACKED;	/* the epilogue's ADJSP $-frame */
+	}
+	return SP_UNTRACKED;
+}
+
+/* RET and JMP never fall through (obj6.go: after a RET the frame is the
+ * one a branch brings, Spadj +autoffset). */
+static int x86_32_ends_block(const cs_insn *insn)
+{
+	return insn->id == X86_INS_RET || insn->id == X86_INS_JMP || insn->id == X86_INS_LJMP;
+}
+
 const struct arch_ops arch_386_ops = {
 	.name = "386",
 	.uc_arch = UC_ARCH_X86,
@@ -271,6 +321,9 @@ const struct arch_ops arch_386_ops = {
 	.uc_cpu = -1,
 	.cs_arch = CS_ARCH_X86,
 	.cs_mode = CS_MODE_32,
+	.sp_write = x86_32_sp_write,
+	.ends_block = x86_32_ends_block,
+	.pcsp_rule = "x86 (cmd/internal/obj/x86/obj6.go): only PUSH/POP and the frame's own prologue SUB / epilogue ADD before RET move pcsp",
 	.elf_class = ELFCLASS32,
 	.elf_machine = EM_386,
 	.word_size = 4,
@@ -293,6 +346,7 @@ const struct arch_ops arch_386_ops = {
 	.mmap_base = 0x70000000u,
 	.mmap_end = 0xa0000000u,
 	.vdso_base = 0xb7fff000u,
+	.vdso_base_alt = 0x10000000u,	/* 256 MiB: above the text at 4 MiB, below the mmap arena */
 	.address_limit = 0xc0000000u,
 	.syscalls = i386_syscalls,
 	.nsyscalls = sizeof i386_syscalls / sizeof i386_syscalls[0],

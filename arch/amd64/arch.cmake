@@ -7,3 +7,8 @@ set(SIGSTEP_QEMU qemu-x86_64)
 set(SIGSTEP_HOST_NATIVE ON)
 # Hostile vDSO knobs the native runs use (emulated_vdso/README.md).
 set(SIGSTEP_VDSO_KNOBS "clobber,callee_saved,stack=32768,sse_align")
+# The real-Go fixture (fixtures/go/): Go's GOARCH for this arch and the
+# settings it is built with.  GOAMD64=v1 is Go's default baseline, stated so that a user's
+# environment cannot change the object code.
+set(SIGSTEP_GOARCH amd64)
+set(SIGSTEP_GO_ENV GOAMD64=v1)

@@ -11,10 +11,11 @@
  * MOVQ FS:0xfffffff8, AX, and in the $0 frame sec+0(FP) is 8(SP),
  * nsec+8(FP) 16(SP), ret+0(FP) 8(SP).
  *
- * Frame table: as Go's pcsp, with its blind spots.  The SUBQ $16, SP is an
- * explicit constant adjustment and is described; the switch to the g0 stack
- * and the ANDQ $~15, SP alignment are not.  MOVQ BP, SP returns the table to
- * its state at entry, which is right again from there to RET.
+ * Frame table: as Go's pcsp, with its blind spots.  Only PUSH/POP and the
+ * frame's own ADJSP move pcsp (obj6.go): the hand-written SUBQ $16, SP,
+ * the switch to the g0 stack, ANDQ $~15, SP and MOVQ BP, SP do not, so the
+ * table says the $0 frame (CFA = SP+8) throughout -- right again from the
+ * restore of SP to RET.
  */
 #include "offsets.h"
 #include "variant.h"
@@ -49,7 +50,6 @@ walltime:
 
 .Lwalltime_noswitch:
 	subq	$16, %rsp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andq	$~15, %rsp		// Align for C code
 
 	movq	vdsoClockgettimeSym(%rip), %rax
@@ -61,12 +61,10 @@ walltime:
 	movq	0(%rsp), %rax		// sec
 	movq	8(%rsp), %rdx		// nsec
 	movq	%rbp, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	movq	%rax, 8(%rsp)		// sec+0(FP)
 	movl	%edx, 16(%rsp)		// nsec+8(FP)
 	ret
 .Lwalltime_fallback:
-	.cfi_adjust_cfa_offset 16	// reached from after the SUBQ
 	leaq	0(%rsp), %rdi
 	movq	$0, %rsi
 	movq	vdsoGettimeofdaySym(%rip), %rax
@@ -75,7 +73,6 @@ walltime:
 	movl	8(%rsp), %edx		// usec
 	imulq	$1000, %rdx
 	movq	%rbp, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	movq	%rax, 8(%rsp)		// sec+0(FP)
 	movl	%edx, 16(%rsp)		// nsec+8(FP)
 	ret
@@ -103,7 +100,6 @@ nanotime:
 
 .Lnanotime_noswitch:
 	subq	$16, %rsp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andq	$~15, %rsp		// Align for C code
 
 	movq	vdsoClockgettimeSym(%rip), %rax
@@ -115,7 +111,6 @@ nanotime:
 	movq	0(%rsp), %rax		// sec
 	movq	8(%rsp), %rdx		// nsec
 	movq	%rbp, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	// sec is in AX, nsec in DX
 	// return nsec in AX
 	imulq	$1000000000, %rax
@@ -123,7 +118,6 @@ nanotime:
 	movq	%rax, 8(%rsp)		// ret+0(FP)
 	ret
 .Lnanotime_fallback:
-	.cfi_adjust_cfa_offset 16	// reached from after the SUBQ
 	leaq	0(%rsp), %rdi
 	movq	$0, %rsi
 	movq	vdsoGettimeofdaySym(%rip), %rax
@@ -131,7 +125,6 @@ nanotime:
 	movq	0(%rsp), %rax		// sec
 	movl	8(%rsp), %edx		// usec
 	movq	%rbp, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	imulq	$1000, %rdx
 	// sec is in AX, nsec in DX
 	// return nsec in AX

@@ -12,10 +12,11 @@
  * the return PC, one word below the caller's SP.  That recorded vdsoSP is
  * the fault this variant exists to show; it is kept as shipped.
  *
- * Frame table: as Go's pcsp, with its blind spots.  The SUBQ $16, SP is an
- * explicit constant adjustment and is described; the switch to the g0 stack
- * and the ANDQ $~15, SP alignment are not.  MOVQ BP, SP returns the table to
- * its state at entry, which is right again from there to RET.
+ * Frame table: as Go's pcsp, with its blind spots.  Only PUSH/POP and the
+ * frame's own ADJSP move pcsp (obj6.go): the hand-written SUBQ $16, SP,
+ * the switch to the g0 stack, ANDQ $~15, SP and MOVQ BP, SP do not, so the
+ * table says the $0 frame (CFA = SP+8) throughout -- right again from the
+ * restore of SP to RET.
  */
 #include "offsets.h"
 #include "variant.h"
@@ -56,7 +57,6 @@ walltime:
 
 .Lwalltime_noswitch:
 	subq	$16, %rsp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andq	$~15, %rsp		// Align for C code
 
 	movq	vdsoClockgettimeSym(%rip), %rax
@@ -68,13 +68,11 @@ walltime:
 	movq	0(%rsp), %rax		// sec
 	movq	8(%rsp), %rdx		// nsec
 	movq	%rbp, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	movq	$0, m_vdsoSP(%rbx)
 	movq	%rax, 8(%rsp)		// sec+0(FP)
 	movl	%edx, 16(%rsp)		// nsec+8(FP)
 	ret
 .Lwalltime_fallback:
-	.cfi_adjust_cfa_offset 16	// reached from after the SUBQ
 	leaq	0(%rsp), %rdi
 	movq	$0, %rsi
 	movq	vdsoGettimeofdaySym(%rip), %rax
@@ -83,7 +81,6 @@ walltime:
 	movl	8(%rsp), %edx		// usec
 	imulq	$1000, %rdx
 	movq	%rbp, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	movq	$0, m_vdsoSP(%rbx)
 	movq	%rax, 8(%rsp)		// sec+0(FP)
 	movl	%edx, 16(%rsp)		// nsec+8(FP)
@@ -118,7 +115,6 @@ nanotime:
 
 .Lnanotime_noswitch:
 	subq	$16, %rsp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andq	$~15, %rsp		// Align for C code
 
 	movq	vdsoClockgettimeSym(%rip), %rax
@@ -130,7 +126,6 @@ nanotime:
 	movq	0(%rsp), %rax		// sec
 	movq	8(%rsp), %rdx		// nsec
 	movq	%rbp, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	movq	$0, m_vdsoSP(%rbx)
 	// sec is in AX, nsec in DX
 	// return nsec in AX
@@ -139,7 +134,6 @@ nanotime:
 	movq	%rax, 8(%rsp)		// ret+0(FP)
 	ret
 .Lnanotime_fallback:
-	.cfi_adjust_cfa_offset 16	// reached from after the SUBQ
 	leaq	0(%rsp), %rdi
 	movq	$0, %rsi
 	movq	vdsoGettimeofdaySym(%rip), %rax
@@ -147,7 +141,6 @@ nanotime:
 	movq	0(%rsp), %rax		// sec
 	movl	8(%rsp), %edx		// usec
 	movq	%rbp, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	movq	$0, m_vdsoSP(%rbx)
 	imulq	$1000, %rdx
 	// sec is in AX, nsec in DX

@@ -213,6 +213,56 @@ static const struct sysent amd64_syscalls[] = {
 	{ 318, "getrandom", NULL },
 };
 
+/*
+ * Go's rule (cmd/internal/obj/x86/obj6.go, preprocess): PUSH/POP and
+ * ADJSP set Spadj and move pcsp; any other instruction whose destination
+ * is SP (CMP aside) sets FuncFlag_SPWRITE.  In machine code an ADJSP is a
+ * SUB/ADD of a constant, so it is known by where Go's assembler puts
+ * one: the frame's prologue (the first instruction of a NOSPLIT
+ * function) and its epilogue (the instruction before a RET).  A
+ * hand-written SUBQ $16, SP, ANDQ $~15, SP or MOVQ Rx, SP anywhere else
+ * is what Go flags.
+ */
+static enum sp_write amd64_sp_write(const cs_insn *insn, const cs_insn *next, int at_entry, long *spadj)
+{
+	const cs_x86 *x = &insn->detail->x86;
+	switch (insn->id) {
+	case X86_INS_PUSH: case X86_INS_PUSHF: case X86_INS_PUSHFD: case X86_INS_PUSHFQ:
+		*spadj = 8;
+		return SP_TRACKED;
+	case X86_INS_POP: case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_POPFQ:
+		*spadj = -8;
+		return SP_TRACKED;
+	case X86_INS_CMP:
+		return SP_NONE;
+	}
+	int writes_sp = 0;
+	for (uint8_t i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_REG && x->operands[i].reg == X86_REG_RSP &&
+		    (x->operands[i].access & CS_AC_WRITE))
+			writes_sp = 1;
+	if (!writes_sp)
+		return SP_NONE;
+	int by_constant = x->op_count == 2 && x->operands[1].type == X86_OP_IMM;
+	long c = by_constant ? (long)x->operands[1].imm : 0;
+	if (by_constant && insn->id == X86_INS_SUB && at_entry) {
+		*spadj = c;
+		return SP_TRACKED;	/* the prologue's ADJSP $frame */
+	}
+	if (by_constant && insn->id == X86_INS_ADD && next && next->id == X86_INS_RET) {
+		*spadj = -c;
+		return SP_TRACKED;	/* the epilogue's ADJSP $-frame */
+	}
+	return SP_UNTRACKED;
+}
+
+/* RET and JMP never fall through (obj6.go: after a RET the frame is the
+ * one a branch brings, Spadj +autoffset). */
+static int amd64_ends_block(const cs_insn *insn)
+{
+	return insn->id == X86_INS_RET || insn->id == X86_INS_JMP || insn->id == X86_INS_LJMP;
+}
+
 const struct arch_ops arch_amd64_ops = {
 	.name = "amd64",
 	.uc_arch = UC_ARCH_X86,
@@ -220,6 +270,9 @@ const struct arch_ops arch_amd64_ops = {
 	.uc_cpu = -1,
 	.cs_arch = CS_ARCH_X86,
 	.cs_mode = CS_MODE_64,
+	.sp_write = amd64_sp_write,
+	.ends_block = amd64_ends_block,
+	.pcsp_rule = "x86 (cmd/internal/obj/x86/obj6.go): only PUSH/POP and the frame's own prologue SUB / epilogue ADD before RET move pcsp",
 	.elf_class = ELFCLASS64,
 	.elf_machine = EM_X86_64,
 	.word_size = 8,
@@ -243,6 +296,7 @@ const struct arch_ops arch_amd64_ops = {
 	.mmap_base = 0x7f0000000000ull,
 	.mmap_end = 0x7ff000000000ull,
 	.vdso_base = 0x7ffff7fc1000ull,
+	.vdso_base_alt = 0x10000000ull,	/* 256 MiB: above the text at 4 MiB, in the low 4 GiB */
 	.address_limit = 0x800000000000ull,
 	.syscalls = amd64_syscalls,
 	.nsyscalls = sizeof amd64_syscalls / sizeof amd64_syscalls[0],

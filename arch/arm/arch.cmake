@@ -9,3 +9,7 @@ set(SIGSTEP_QEMU qemu-arm)
 set(SIGSTEP_HOST_NATIVE OFF)
 # Hostile vDSO knobs the native runs use (emulated_vdso/README.md).
 set(SIGSTEP_VDSO_KNOBS "clobber,callee_saved,stack=32768")
+# The real-Go fixture (fixtures/go/): Go's GOARCH for this arch and the
+# settings it is built with.  GOARM=7: ARMv7 with VFPv3, the CPU the guest images target.
+set(SIGSTEP_GOARCH arm)
+set(SIGSTEP_GO_ENV GOARM=7)

@@ -17,9 +17,13 @@
  *     follows the function, after the "B ." Go emits ahead of it; nanotime's
  *     pool also holds $1000000000.
  *
- * CFI, as Go's pcsp table: +4 after the prologue, +24 at SUB $24, R13; the
- * BIC $7 alignment and the switch to the g0 stack are not tracked.  Where
- * MOVW R4, R13 restores the saved SP the table returns to +4.
+ * CFI, as Go's pcsp table: +4 after the prologue, +24 more at SUB $24, R13
+ * (obj5.go tracks ADD/SUB $c, R13); the BIC $7 alignment, the switch to
+ * the g0 stack and MOVW R4, R13 are not tracked, so the table keeps +28
+ * from the SUB up to the RET although R13 is back at entry-4 from the
+ * restore on (Go 1.19's nanotime1: 0x24 from +0x40 to the RET,
+ * reference/go1.19/pcsp-tables.txt).  A pc/sp traceback there reads the
+ * wrong slot: faithful to Go.
  */
 #include "offsets.h"
 #include "variant.h"
@@ -66,7 +70,6 @@ walltime:
 	ldr	r0, [sp, #8]		/* sec */
 	ldr	r2, [sp, #12]		/* nsec */
 	mov	sp, r4			/* Restore real SP */
-	.cfi_adjust_cfa_offset -24
 	str	r0, [sp, #8]		/* sec_lo+0(FP) */
 	mov	r1, #0
 	str	r1, [sp, #12]		/* sec_hi+4(FP) */
@@ -115,7 +118,6 @@ nanotime:
 	ldr	r0, [sp, #8]		/* sec */
 	ldr	r2, [sp, #12]		/* nsec */
 	mov	sp, r4			/* Restore real SP */
-	.cfi_adjust_cfa_offset -24
 	ldr	r3, .Lnanotime_pool_1e9	/* MOVW $1000000000, R3 */
 	umull	r0, r1, r3, r0		/* MULLU R0, R3, (R1, R0): sec * 1e9 */
 	mov	r4, #0			/* R4 (the saved SP) is free again: it becomes the zero */

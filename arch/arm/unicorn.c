@@ -167,6 +167,65 @@ static const struct sysent arm_syscalls[] = {
 	{ 0x0f0005, "set_tls", NULL },
 };
 
+/*
+ * Go's rule (cmd/internal/obj/arm/obj5.go, preprocess): ADD/SUB $c, R13,
+ * MOVW.W Rx, -c(R13) (str with pre-index writeback) and MOVW.P c(R13), Rx
+ * (ldr with post-index writeback, the RET MOVW.P c(R13), R15 included)
+ * set Spadj and move pcsp; any other instruction whose destination
+ * register is R13 sets FuncFlag_SPWRITE (MOVW Rx, R13, BIC $7, R13,
+ * MOVW off(Rx), R13).  Go never emits a multi-register push/pop on R13
+ * (its MOVM has no Spadj and no R13 destination): neither here.
+ */
+static enum sp_write arm_sp_write(const cs_insn *insn, const cs_insn *next, int at_entry, long *spadj)
+{
+	const cs_arm *a = &insn->detail->arm;
+	(void)next;
+	(void)at_entry;
+	switch (insn->id) {
+	case ARM_INS_PUSH: case ARM_INS_POP:
+		/* capstone's names for str rX, [sp, #-4]! / ldr rX, [sp], #4 */
+		if (a->op_count != 1)
+			return SP_NONE;
+		*spadj = insn->id == ARM_INS_PUSH ? 4 : -4;
+		return SP_TRACKED;
+	case ARM_INS_STR: case ARM_INS_LDR:
+		if (a->writeback && a->op_count >= 2 && a->operands[1].type == ARM_OP_MEM &&
+		    a->operands[1].mem.base == ARM_REG_SP) {
+			if (a->op_count == 3 && a->operands[2].type == ARM_OP_IMM)	/* post-index: [sp], #c */
+				*spadj = a->operands[2].subtracted ? a->operands[2].imm : -(long)a->operands[2].imm;
+			else	/* pre-index: [sp, #-c]! */
+				*spadj = -(long)a->operands[1].mem.disp;
+			return SP_TRACKED;
+		}
+		break;
+	}
+	if (a->op_count < 1 || a->operands[0].type != ARM_OP_REG || a->operands[0].reg != ARM_REG_SP ||
+	    !(a->operands[0].access & CS_AC_WRITE))
+		return SP_NONE;
+	if ((insn->id == ARM_INS_ADD || insn->id == ARM_INS_SUB) && a->op_count == 3 &&
+	    a->operands[1].type == ARM_OP_REG && a->operands[1].reg == ARM_REG_SP &&
+	    a->operands[2].type == ARM_OP_IMM) {
+		*spadj = insn->id == ARM_INS_SUB ? a->operands[2].imm : -(long)a->operands[2].imm;
+		return SP_TRACKED;
+	}
+	return SP_UNTRACKED;
+}
+
+/* An unconditional branch, or a write of the PC (ldr pc / pop {pc} / bx). */
+static int arm_ends_block(const cs_insn *insn)
+{
+	const cs_arm *a = &insn->detail->arm;
+	if (a->cc != ARM_CC_AL && a->cc != ARM_CC_INVALID)
+		return 0;
+	if (insn->id == ARM_INS_B || insn->id == ARM_INS_BX)
+		return 1;
+	for (uint8_t i = 0; i < a->op_count; i++)
+		if (a->operands[i].type == ARM_OP_REG && a->operands[i].reg == ARM_REG_PC &&
+		    (a->operands[i].access & CS_AC_WRITE))
+			return 1;
+	return insn->id == ARM_INS_POP && a->op_count >= 1 && a->operands[a->op_count - 1].reg == ARM_REG_PC;
+}
+
 const struct arch_ops arch_arm_ops = {
 	.name = "arm",
 	.uc_arch = UC_ARCH_ARM,
@@ -174,6 +233,9 @@ const struct arch_ops arch_arm_ops = {
 	.uc_cpu = UC_CPU_ARM_CORTEX_A15,	/* ARMv7-A with VFPv4/NEON, as armhf assumes */
 	.cs_arch = CS_ARCH_ARM,
 	.cs_mode = CS_MODE_ARM,
+	.sp_write = arm_sp_write,
+	.ends_block = arm_ends_block,
+	.pcsp_rule = "arm (cmd/internal/obj/arm/obj5.go): ADD/SUB $c, R13 and MOVW.W/MOVW.P on R13 move pcsp, no other write of R13 does",
 	.elf_class = ELFCLASS32,
 	.elf_machine = EM_ARM,
 	.word_size = 4,
@@ -195,6 +257,7 @@ const struct arch_ops arch_arm_ops = {
 	.mmap_base = 0x70000000u,
 	.mmap_end = 0xa0000000u,
 	.vdso_base = 0xb6fff000u,
+	.vdso_base_alt = 0x10000000u,	/* 256 MiB: above the text at 4 MiB, below the mmap arena */
 	.address_limit = 0xbf000000u,
 	.syscalls = arm_syscalls,
 	.nsyscalls = sizeof arm_syscalls / sizeof arm_syscalls[0],

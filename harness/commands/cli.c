@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "arch_ops.h"
+#include "loader.h"
 #include "report.h"
 
 int cli_fail_in(const char *cmd, const char *fmt, const char *a, const char *b)
@@ -64,6 +65,23 @@ int cli_parse_u64(const char *s, int base, uint64_t *v)
 	return 0;
 }
 
+int cli_vdso_base(const char *cmd, const char *v, const struct arch_ops *ops, uint64_t *base)
+{
+	char err[LOADER_ERR_MAX], on[48] = "";
+	if (cli_parse_u64(v, 0, base))
+		return cli_fail_in(cmd, "bad --vdso-base '%s' (an address, e.g. 0x%s)", v, "50000000");
+	for (const struct arch_ops *const *o = arch_ops_all; *o; o++) {
+		if (ops && *o != ops)
+			continue;
+		if (loader_vdso_base_usable(*o, *base, err)) {
+			if (!ops)	/* the matrix: say which arch refuses it */
+				snprintf(on, sizeof on, " (on %s)", (*o)->name);
+			return cli_fail_in(cmd, "--vdso-base: %s%s", err, on);
+		}
+	}
+	return 0;
+}
+
 int cli_function_context(const char *cmd, const char *function, const char *context)
 {
 	if (strcmp(function, "walltime") && strcmp(function, "nanotime"))
@@ -101,7 +119,7 @@ void cli_sort_arches(const struct arch_ops **v, size_t n)
 		}
 }
 
-const char *const cli_era_names[CLI_NERAS + 1] = { "go1.10", "go1.11", "modern", NULL };
+const char *const cli_era_names[CLI_NERAS + 1] = { "go1.10", "go1.11", "go1.19", "modern", NULL };
 
 int cli_era_from_name(const char *name)
 {

@@ -45,6 +45,14 @@ int cli_help(const char *a, const char *usage);
  * 0 with *v set; -1 if s is anything else or out of range. */
 int cli_parse_u64(const char *s, int base, uint64_t *v);
 
+/*
+ * The value of --vdso-base for CMD: a number (C's prefixes) that puts the
+ * vDSO where the arch's layout lets it go (loader_vdso_base_usable), for
+ * `ops`, or for every arch when ops is NULL (the matrix).  0 with *base;
+ * 2 after one line saying why not.
+ */
+int cli_vdso_base(const char *cmd, const char *v, const struct arch_ops *ops, uint64_t *base);
+
 /* The function and context of `sigstep run` and `sigstep check`: 0; or 2
  * after "sigstep: CMD: unknown function ..." or "... unknown context ...". */
 int cli_function_context(const char *cmd, const char *function, const char *context);
@@ -60,11 +68,11 @@ const struct arch_ops *cli_arch(const char *cmd, const char *name);
 /* The arches v[0..n) in report order: by name. */
 void cli_sort_arches(const struct arch_ops **v, size_t n);
 
-/* The sigprof eras by name, in order: "go1.10", "go1.11", "modern"; the
- * index is the era's number (ERA_GO110, ERA_GO111, ERA_MODERN of
- * fixtures/variant.h). */
+/* The sigprof eras by name, in order: "go1.10", "go1.11", "go1.19",
+ * "modern"; the index is the era's number (ERA_GO110, ERA_GO111,
+ * ERA_GO119, ERA_MODERN of fixtures/variant.h). */
 extern const char *const cli_era_names[];
-#define CLI_NERAS 3
+#define CLI_NERAS 4
 /* The era's number, or -1 if the name is unknown. */
 int cli_era_from_name(const char *name);
 

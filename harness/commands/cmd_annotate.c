@@ -31,7 +31,7 @@
 
 static const char usage[] =
 	"usage: sigstep annotate --arch {386,amd64,arm} (--variant NAME | FILE.S) [--function walltime|nanotime]\n"
-	"                        [--context curg|g0|gsignal ...] [--sigprof go1.10|go1.11|modern ...]\n"
+	"                        [--context curg|g0|gsignal ...] [--sigprof go1.10|go1.11|go1.19|modern ...]\n"
 	"                        [--stacks] [--no-vdso] [--build-dir DIR]\n"
 	"--context and --sigprof take several names (or repeat them): one verdict column each.\n";
 
@@ -122,7 +122,7 @@ int cmd_annotate(int argc, char **argv)
 			for (; i + 1 < argc && argv[i + 1][0] != '-' && !strstr(argv[i + 1], ".S"); i++, took++)
 				for (char *save, *t = strtok_r(argv[i + 1], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 					if (ctx ? cli_function_context("annotate", "walltime", t) : cli_era_from_name(t) < 0)
-						return ctx ? 2 : cli_fail("annotate: unknown --sigprof '%s' (go1.10, go1.11 or modern)%s", t, "");
+						return ctx ? 2 : cli_fail("annotate: unknown --sigprof '%s' (go1.10, go1.11, go1.19 or modern)%s", t, "");
 					if (ctx ? add_word(contexts, &ncontexts, MAX_CONTEXTS, t) : add_word(eras, &neras, CLI_NERAS, t))
 						return cli_fail("annotate: too many names after %s%s", a, "");
 				}

@@ -1,6 +1,6 @@
 /*
  * sigstep check --arch A FILE.S [--function F] [--context C] [--sigprof ERA]
- *                [--no-vdso] [--handler-budget N] [--build-dir DIR] [--json FILE|-]
+ *                [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--build-dir DIR] [--json FILE|-]
  *
  * A user's own trampoline file, held to the contract of arch/README.md:
  * it is assembled and linked into a guest image exactly as the build makes
@@ -8,7 +8,9 @@
  * sigstep-guest-<variant> -- the very commands come from
  * DIR/guest/<arch>/toolchain.txt, which arch/CMakeLists.txt writes -- and
  * the image is then probed at every instruction boundary like a built
- * variant (probe.h).
+ * variant (probe.h).  Between the two, as the build does, the image's CFI
+ * is held to Go's pcsp rule and its SPWRITE table filled from its code
+ * (harness/image/spwrite.h; arch/README.md, "pcsp and SPWRITE").
  *
  * The tools run with posix_spawn, never through a shell, so a file name is
  * never interpreted, and in a private mkdtemp directory removed afterwards.
@@ -31,14 +33,16 @@
 #include "commands.h"
 #include "probe.h"
 #include "report.h"
+#include "spwrite.h"
 
 extern char **environ;
 
 static const char usage[] =
 	"usage: sigstep check --arch {386,amd64,arm} FILE.S [--function {walltime,nanotime}]\n"
-	"                     [--context {curg,g0,gsignal}] [--sigprof {go1.10,go1.11,modern}]\n"
-	"                     [--no-vdso] [--handler-budget N] [--boundaries] [--keep-image DIR]\n"
-	"                     [--build-dir DIR] " CLI_OUTPUTS_USAGE "\n"
+	"                     [--context {curg,g0,gsignal}] [--sigprof {go1.10,go1.11,go1.19,modern}]\n"
+	"                     [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--boundaries]\n"
+	"                     [--keep-image DIR] [--build-dir DIR]\n"
+	"                     " CLI_OUTPUTS_USAGE "\n"
 	"--boundaries: one 'boundary PC WHERE VERDICT' line per probed boundary.\n"
 	"--keep-image DIR: the image that was probed is kept as DIR/sigstep-guest-NAME.\n";
 
@@ -253,6 +257,15 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 		return cli_fail("cannot run %s: %s", tc->cc, strerror(errno));
 	if (rc)
 		return cli_fail("%s: link failed%s", src, "");
+	/* As the build does for every variant: the CFI held to Go's pcsp rule
+	 * and Go's SPWRITE flags from the linked code into the image's table
+	 * (harness/image/spwrite.h).  The message names the user's file. */
+	char err[PATH_MAX + 600];
+	if (spwrite_fill(image, NULL, err, sizeof err)) {
+		size_t il = strlen(image);
+		const char *msg = !strncmp(err, image, il) && err[il] == ':' ? err + il + 2 : err;
+		return cli_fail("%s: %s", src, msg);
+	}
 	return 0;
 }
 
@@ -327,12 +340,13 @@ int cmd_check(int argc, char **argv)
 	const char *build_dir = NULL, *keep = NULL;
 	struct cli_outputs out = { 0 };
 	int era = -1, no_vdso = 0, list_boundaries = 0;
-	uint64_t budget = 0;
+	uint64_t budget = 0, vdso_base = 0;
+	const char *base_arg = NULL;
 	char dirbuf[PATH_MAX];
 	const struct cli_option options[] = {
 		CLI_VALUE("--arch", &arch), CLI_VALUE("--function", &function), CLI_VALUE("--context", &context),
 		CLI_VALUE("--sigprof", NULL), CLI_OUTPUTS(&out), CLI_VALUE("--build-dir", &build_dir),
-		CLI_VALUE("--handler-budget", NULL), CLI_FLAG("--no-vdso", &no_vdso),
+		CLI_VALUE("--handler-budget", NULL), CLI_FLAG("--no-vdso", &no_vdso), CLI_VALUE("--vdso-base", &base_arg),
 		CLI_FLAG("--boundaries", &list_boundaries), CLI_VALUE("--keep-image", &keep), CLI_END,
 	};
 
@@ -353,7 +367,7 @@ int cmd_check(int argc, char **argv)
 		if (!strcmp(a, "--handler-budget") && (cli_parse_u64(v, 0, &budget) || budget == 0))
 			return cli_fail("check: bad --handler-budget '%s'%s", v, "");
 		if (!strcmp(a, "--sigprof") && (era = cli_era_from_name(v)) < 0)
-			return cli_fail("check: unknown sigprof era '%s' (known: go1.10, go1.11, modern)%s", v, "");
+			return cli_fail("check: unknown sigprof era '%s' (known: go1.10, go1.11, go1.19, modern)%s", v, "");
 	}
 	if (!arch)
 		return cli_fail("check: --arch is required (386, amd64 or arm)%s%s", "", "");
@@ -364,6 +378,10 @@ int cmd_check(int argc, char **argv)
 
 	const struct arch_ops *ops = cli_arch(NULL, arch);
 	if (!ops)
+		return 2;
+	if (base_arg && no_vdso)
+		return cli_fail("check: --no-vdso and --vdso-base exclude each other%s%s", "", "");
+	if (base_arg && cli_vdso_base("check", base_arg, ops, &vdso_base))
 		return 2;
 	struct stat st;
 	if (stat(file, &st))
@@ -405,6 +423,7 @@ int cmd_check(int argc, char **argv)
 			.context = context,
 			.era = era,
 			.vdso = !no_vdso,
+			.vdso_base = vdso_base,
 			.handler_budget = budget,
 			.progress = isatty(2),
 			.boundary_log = list_boundaries ? text : NULL,

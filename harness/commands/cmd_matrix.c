@@ -1,11 +1,16 @@
 /*
  * sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N]
- *                [--expectations FILE]
+ *                [--expectations FILE] [--vdso-base ADDR] [--no-scenarios]
  *
  * Every built arch x variant x function (nanotime, walltime) x sigprof era
- * (go1.10, go1.11, modern), on curg with the synthetic vDSO, each probed at
+ * (go1.10, go1.11, go1.19, modern), on curg with the synthetic vDSO, each probed at
  * every instruction boundary and held to the one line of
- * scenarios/expectations.txt (scenarios/README.md) that first matches it.
+ * scenarios/expectations.txt (scenarios/README.md) that first matches it;
+ * then the same table with the vDSO at each arch's second base
+ * (arch_ops.vdso_base_alt), held to the same lines: what a row gives must
+ * not depend on where the vDSO is, as long as it lies above the text.
+ * --vdso-base ADDR puts the vDSO of every row (but a scenario's own
+ * vdso_base) at ADDR instead, in one pass.
  *
  * Rows run in parallel, one forked child each (up to --jobs at a time,
  * default: the online CPUs): a child runs probe_run and writes its result
@@ -34,8 +39,8 @@
 #include "scenario.h"
 
 static const char usage[] =
-	"usage: sigstep matrix [--build-dir DIR] [--jobs N] [--expectations FILE] [--no-scenarios]\n"
-	"                      " CLI_ROWS_OUTPUTS_USAGE "\n";
+	"usage: sigstep matrix [--build-dir DIR] [--jobs N] [--expectations FILE] [--vdso-base ADDR]\n"
+	"                      [--no-scenarios] " CLI_ROWS_OUTPUTS_USAGE "\n";
 
 static const char *const functions[] = { "nanotime", "walltime" };	/* sorted */
 #define NFUNCTIONS 2
@@ -103,7 +108,7 @@ static int expectations_read(const char *path, struct expectations *x)
 		}
 		int era = -1;
 		if (strcmp(tok[3], "*") && (era = cli_era_from_name(tok[3])) < 0) {
-			snprintf(msg, sizeof msg, "unknown sigprof era '%s' (go1.10, go1.11, modern or *)", tok[3]);
+			snprintf(msg, sizeof msg, "unknown sigprof era '%s' (go1.10, go1.11, go1.19, modern or *)", tok[3]);
 			break;
 		}
 		struct expectation e = { .line = lineno, .era = era };
@@ -172,6 +177,8 @@ struct row {
 	int era;
 	struct expectation *expect;	/* NULL: unexpected */
 	const struct scn_row *scn;	/* a scenario or mutant row (expect unused) */
+	uint64_t vdso_base;		/* where the vDSO goes; 0: the arch's default (or the scenario's) */
+	int second;			/* the table's second pass: the vDSO at the arch's second base */
 	int state;			/* 0 not run, 1 ran, 2 probe refused, 3 child died */
 	char err[256];
 	struct probe_result res;
@@ -291,6 +298,8 @@ static void child(const struct row *r, const char *build_dir, int fd)
 		if (!w.rc) {
 			struct probe_config cfg;
 			scn_row_config(r->scn, build_dir, built ? image : NULL, &cfg);
+			if (!cfg.vdso_base && cfg.vdso)	/* the scenario's own base wins over --vdso-base */
+				cfg.vdso_base = r->vdso_base;
 			w.rc = probe_run(&cfg, &w.res, w.err, sizeof w.err);
 		}
 		if (built == 1)
@@ -305,6 +314,7 @@ static void child(const struct row *r, const char *build_dir, int fd)
 			.context = "curg",
 			.era = r->era,
 			.vdso = 1,
+			.vdso_base = r->vdso_base,
 		};
 		w.rc = probe_run(&cfg, &w.res, w.err, sizeof w.err);
 	}
@@ -634,9 +644,21 @@ static int source_dir_of(const char *build_dir, char *out, size_t n)
 
 /* The scenario and mutant rows: where each comes from, its settings,
  * the verdict counts (probed samples; nested runs probe many per boundary). */
+/* The vdso column: yes, absent, or the base a scenario gave. */
+static const char *vdso_column(const struct scn_row *s, char *buf, size_t n)
+{
+	if (!s->vdso)
+		return "absent";
+	if (!s->vdso_base)
+		return "yes";
+	snprintf(buf, n, "0x%llx", (unsigned long long)s->vdso_base);
+	return buf;
+}
+
 static void print_scenario_table(FILE *out, const struct row *rows, size_t nrows)
 {
-	int ws = 6, wn = 8, wk = 5, we = 8, wv = 7, any = 0;
+	int ws = 6, wn = 8, wk = 5, we = 8, wv = 7, wd = 6, any = 0;
+	char based[24];
 	for (size_t i = 0; i < nrows; i++) {
 		const struct scn_row *s = rows[i].scn;
 		if (!s)
@@ -648,11 +670,13 @@ static void print_scenario_table(FILE *out, const struct row *rows, size_t nrows
 		wk = (int)strlen(s->knobs) > wk ? (int)strlen(s->knobs) : wk;
 		we = (int)strlen(s->expect.text) > we ? (int)strlen(s->expect.text) : we;
 		wv = (int)strlen(s->variant) > wv ? (int)strlen(s->variant) : wv;
+		int ld = (int)strlen(vdso_column(s, based, sizeof based));
+		wd = ld > wd ? ld : wd;
 	}
 	if (!any)
 		return;
-	fprintf(out, "\n%-*s %-*s %-5s %-*s %-8s %-7s %-7s %-6s %-*s %-16s %6s %7s", ws, "source", wn, "scenario",
-		"arch", wv, "variant", "function", "context", "sigprof", "vdso", wk, "knobs", "inject", "bounds",
+	fprintf(out, "\n%-*s %-*s %-5s %-*s %-8s %-7s %-7s %-*s %-*s %-16s %6s %7s", ws, "source", wn, "scenario",
+		"arch", wv, "variant", "function", "context", "sigprof", wd, "vdso", wk, "knobs", "inject", "bounds",
 		"probed");
 	for (int v = 0; v < VERDICT_COUNT; v++)
 		fprintf(out, " %6s", verdict_name((enum verdict)v));
@@ -669,9 +693,9 @@ static void print_scenario_table(FILE *out, const struct row *rows, size_t nrows
 				 (unsigned long long)s->sample_seed);
 		else
 			snprintf(inject, sizeof inject, "%s", s->inject == PROBE_NESTED ? "nested" : "every");
-		fprintf(out, "%-*s %-*s %-5s %-*s %-8s %-7s %-7s %-6s %-*s %-16s", ws, src, wn, s->name, s->ops->name, wv,
-			s->variant, s->function, s->context, s->era < 0 ? "own" : cli_era_names[s->era],
-			s->vdso ? "yes" : "absent", wk, s->knobs, inject);
+		fprintf(out, "%-*s %-*s %-5s %-*s %-8s %-7s %-7s %-*s %-*s %-16s", ws, src, wn, s->name, s->ops->name, wv,
+			s->variant, s->function, s->context, s->era < 0 ? "own" : cli_era_names[s->era], wd,
+			vdso_column(s, based, sizeof based), wk, s->knobs, inject);
 		if (r->state == 1) {
 			fprintf(out, " %6llu %7llu", (unsigned long long)r->res.boundaries,
 				(unsigned long long)r->res.probed);
@@ -686,7 +710,7 @@ static void print_scenario_table(FILE *out, const struct row *rows, size_t nrows
 	}
 }
 
-static void print_table(FILE *out, const struct row *rows, size_t nrows)
+static void print_table(FILE *out, const struct row *rows, size_t nrows, int second)
 {
 	static const char none[] = "(none: unexpected)";
 	int w = (int)sizeof none - 1;
@@ -699,7 +723,7 @@ static void print_table(FILE *out, const struct row *rows, size_t nrows)
 	fprintf(out, "  %-*s %s\n", w, "expected", "met");
 	for (size_t i = 0; i < nrows; i++) {
 		const struct row *r = &rows[i];
-		if (r->scn)
+		if (r->scn || r->second != second)
 			continue;
 		fprintf(out, "%-5s %-8s %-8s %-7s", r->ops->name, r->variant, r->function, cli_era_names[r->era]);
 		if (r->state == 1) {
@@ -738,11 +762,14 @@ int cmd_matrix(int argc, char **argv)
 	struct cli_outputs out = { 0 };
 	char dirbuf[PATH_MAX], expbuf[PATH_MAX + 64], src[PATH_MAX];
 	int no_scenarios = 0;
+	const char *base_arg = NULL;
+	uint64_t vdso_base = 0;
 	struct scn_rows scn = { 0 };
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	const struct cli_option options[] = {
 		CLI_OUTPUTS(&out), CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--jobs", NULL),
-		CLI_VALUE("--expectations", &exp_path), CLI_FLAG("--no-scenarios", &no_scenarios), CLI_END,
+		CLI_VALUE("--expectations", &exp_path), CLI_FLAG("--no-scenarios", &no_scenarios),
+		CLI_VALUE("--vdso-base", &base_arg), CLI_END,
 	};
 
 	for (int i = 1; i < argc; i++) {
@@ -762,6 +789,8 @@ int cmd_matrix(int argc, char **argv)
 	}
 	if (jobs < 1)
 		jobs = 1;
+	if (base_arg && cli_vdso_base("matrix", base_arg, NULL, &vdso_base))
+		return 2;
 	if (!build_dir) {
 		cli_default_build_dir(dirbuf, sizeof dirbuf);
 		build_dir = dirbuf;
@@ -802,25 +831,30 @@ int cmd_matrix(int argc, char **argv)
 			return cli_fail("matrix: no variants built for %s in %s/guest (build the project first)",
 					arches[a]->name, build_dir);
 		}
-		for (int v = 0; v < nv; v++)
-			for (int fn = 0; fn < NFUNCTIONS; fn++)
-				for (int era = 0; era < CLI_NERAS; era++) {
-					struct row *r = new_row(&rows, &nrows, &cap);
-					if (!r) {
-						free(rows);
-						expectations_free(&x);
-						return cli_fail("out of memory%s%s", "", "");
-					}
-					r->ops = arches[a];
-					memcpy(r->variant, variants[v], sizeof r->variant);
-					r->function = functions[fn];
-					r->era = era;
-					for (size_t e = 0; e < x.n && !r->expect; e++)
-						if (matches(&x.e[e], r)) {
-							r->expect = &x.e[e];
-							x.e[e].used = 1;
+		/* The table at the default base (or --vdso-base's); without
+		 * --vdso-base, again with the vDSO at the arch's second base. */
+		for (int second = 0; second < (base_arg ? 1 : 2); second++)
+			for (int v = 0; v < nv; v++)
+				for (int fn = 0; fn < NFUNCTIONS; fn++)
+					for (int era = 0; era < CLI_NERAS; era++) {
+						struct row *r = new_row(&rows, &nrows, &cap);
+						if (!r) {
+							free(rows);
+							expectations_free(&x);
+							return cli_fail("out of memory%s%s", "", "");
 						}
-				}
+						r->ops = arches[a];
+						memcpy(r->variant, variants[v], sizeof r->variant);
+						r->function = functions[fn];
+						r->era = era;
+						r->second = second;
+						r->vdso_base = second ? arches[a]->vdso_base_alt : vdso_base;
+						for (size_t e = 0; e < x.n && !r->expect; e++)
+							if (matches(&x.e[e], r)) {
+								r->expect = &x.e[e];
+								x.e[e].used = 1;
+							}
+					}
 	}
 	for (size_t i = 0; i < scn.n; i++) {
 		struct row *r = new_row(&rows, &nrows, &cap);
@@ -835,6 +869,7 @@ int cmd_matrix(int argc, char **argv)
 		r->function = scn.v[i].function;
 		r->era = scn.v[i].era;
 		r->scn = &scn.v[i];
+		r->vdso_base = vdso_base;
 	}
 
 	/* The report files exist before anything runs: a path that cannot
@@ -876,15 +911,24 @@ int cmd_matrix(int argc, char **argv)
 	}
 
 	FILE *report = cli_outputs_text(&out);
-	print_table(report, rows, nrows);
+	print_table(report, rows, nrows, 0);
+	if (!base_arg) {
+		fputs("\nthe same rows with the vDSO at each arch's second base (", report);
+		for (size_t a = 0; a < narch; a++)
+			fprintf(report, "%s%s 0x%llx", a ? ", " : "", arches[a]->name,
+				(unsigned long long)arches[a]->vdso_base_alt);
+		fputs("):\n", report);
+		print_table(report, rows, nrows, 1);
+	}
 	print_scenario_table(report, rows, nrows);
 	for (size_t i = 0; i < nrows; i++)
 		if (!rows[i].met && rows[i].scn)
 			fprintf(report, "NO: %s [%s] %s %s %s: %s\n", rows[i].scn->source, rows[i].scn->name,
 				rows[i].ops->name, rows[i].variant, rows[i].function, rows[i].why);
 		else if (!rows[i].met)
-			fprintf(report, "NO: %s %s %s %s: %s\n", rows[i].ops->name, rows[i].variant,
-				rows[i].function, cli_era_names[rows[i].era], rows[i].why);
+			fprintf(report, "NO: %s %s %s %s%s: %s\n", rows[i].ops->name, rows[i].variant,
+				rows[i].function, cli_era_names[rows[i].era],
+				rows[i].second ? " (vDSO at the second base)" : "", rows[i].why);
 	for (size_t e = 0; e < x.n; e++)
 		if (!x.e[e].used)
 			fprintf(report, "note: %s:%d matches no row\n", exp_path, x.e[e].line);
@@ -915,14 +959,25 @@ int cmd_matrix(int argc, char **argv)
 				snprintf(r->res.era_name, sizeof r->res.era_name, "%s", r->era < 0 ? "own" : cli_era_names[r->era]);
 				snprintf(r->res.invariants, sizeof r->res.invariants, "not run: %.200s", r->why);
 			}
-			snprintf(suites[i], sizeof suites[i], "%s", r->scn ? r->scn->source : "matrix");
+			/* the suite: "matrix", its second pass, or the scenario's
+			 * file; the name: unique within it (a scenario row's
+			 * section or header line) */
+			char scn_name[96];
+			snprintf(suites[i], sizeof suites[i], "%s",
+				 r->scn ? r->scn->source : r->second ? "matrix, second vDSO base" : "matrix");
 			char *colon = strrchr(suites[i], ':');
-			if (r->scn && colon && colon[1] >= '0' && colon[1] <= '9')
+			if (r->scn && colon && colon[1] >= '0' && colon[1] <= '9') {
+				snprintf(scn_name, sizeof scn_name, "%.60s:%.20s", r->scn->name, colon + 1);
 				*colon = 0;
+			} else if (r->scn) {
+				snprintf(scn_name, sizeof scn_name, "%.60s", r->scn->name);
+			} else if (r->second) {
+				snprintf(scn_name, sizeof scn_name, "vdso 0x%llx", (unsigned long long)r->ops->vdso_base_alt);
+			}
 			recs[i] = (struct report_row){ .res = &r->res, .source = suites[i],
 						       .expect = r->scn ? r->scn->expect.text : r->expect ? r->expect->text : NULL,
 						       .met = r->met, .why = r->why };
-			report_row_name(&recs[i], r->scn ? r->scn->name : NULL);
+			report_row_name(&recs[i], r->scn || r->second ? scn_name : NULL);
 		}
 		if (cli_outputs_write("matrix", &out, recs, nrows))
 			status = 2;

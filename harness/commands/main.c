@@ -12,8 +12,9 @@
  * arch or variant, corrupt ELF, a syscall the harness does not emulate).
  *
  *   sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]
- *               [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|modern] [--no-vdso]
- *               [--handler-budget N] [--json FILE|-] [--build-dir DIR]
+ *               [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|go1.19|modern]
+ *               [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--json FILE|-]
+ *               [--build-dir DIR]
  *
  * run probes one chain at every instruction boundary (harness/probe/probe.h):
  * the summary goes to stdout (to stderr when the JSON does), the JSON
@@ -41,16 +42,15 @@ static const char usage[] =
 	"usage: sigstep exec --arch {386,amd64,arm} --variant NAME [--build-dir DIR]\n"
 	"                    [--vdso-base ADDR | --no-vdso] [--timeout SECONDS] [-- GUEST-ARGS...]\n"
 	"       sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]\n"
-	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|modern] [--no-vdso]\n"
-	"                   [--handler-budget N] [--iterations N] [--boundaries] [--build-dir DIR]\n"
-	"                   " CLI_OUTPUTS_USAGE "\n"
-	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-] [--junit FILE]\n"
-	"                   [--sarif FILE]\n"
+	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|go1.19|modern]\n"
+	"                   [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--iterations N]\n"
+	"                   [--boundaries] [--build-dir DIR] " CLI_OUTPUTS_USAGE "\n"
+	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] " CLI_ROWS_OUTPUTS_USAGE "\n"
 	"       sigstep check --arch A FILE.S [--function F] [--context C] [--sigprof ERA]\n"
-	"                     [--no-vdso] [--boundaries] [--keep-image DIR] [--build-dir DIR]\n"
-	"                     " CLI_OUTPUTS_USAGE "\n"
-	"       sigstep matrix [--build-dir DIR] [--jobs N] [--expectations FILE] [--no-scenarios]\n"
-	"                      [--json FILE|-] [--junit FILE] [--sarif FILE] [--html FILE]\n"
+	"                     [--no-vdso | --vdso-base ADDR] [--boundaries] [--keep-image DIR]\n"
+	"                     [--build-dir DIR] " CLI_OUTPUTS_USAGE "\n"
+	"       sigstep matrix [--build-dir DIR] [--jobs N] [--expectations FILE] [--vdso-base ADDR]\n"
+	"                      [--no-scenarios] " CLI_ROWS_OUTPUTS_USAGE "\n"
 	"       sigstep native --arch A --variant V --inject step|break|itimer [--emulator auto|qemu|host]\n"
 	"                      [--vdso kernel|synthetic] [--function F] [--context C] [--budget-ms N]\n"
 	"                      [--json FILE|-] [--build-dir DIR]\n"
@@ -67,11 +67,10 @@ static const char exec_usage[] =
 
 static const char run_usage[] =
 	"usage: sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]\n"
-	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|modern] [--no-vdso]\n"
-	"                   [--handler-budget N] [--iterations N] [--boundaries] [--build-dir DIR]\n"
-	"                   " CLI_OUTPUTS_USAGE "\n"
-	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-] [--junit FILE]\n"
-	"                   [--sarif FILE]\n";
+	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|go1.19|modern]\n"
+	"                   [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--iterations N]\n"
+	"                   [--boundaries] [--build-dir DIR] " CLI_OUTPUTS_USAGE "\n"
+	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] " CLI_ROWS_OUTPUTS_USAGE "\n";
 
 /* Is `name` listed in the build's variants.txt (when there is one)? */
 static int variant_known(const char *dir, const char *name, char *list, size_t n)
@@ -124,6 +123,7 @@ static int cmd_exec(int argc, char **argv)
 {
 	const char *arch = NULL, *variant = NULL, *build_dir = NULL;
 	uint64_t vdso_base = 0, timeout = DEFAULT_TIMEOUT_S;
+	const char *base_arg = NULL;
 	int no_vdso = 0, i;
 	char dirbuf[PATH_MAX];
 	const struct cli_option options[] = {
@@ -143,8 +143,8 @@ static int cmd_exec(int argc, char **argv)
 		if (!used)
 			return 2;
 		i += used - 1;
-		if (!strcmp(a, "--vdso-base") && (cli_parse_u64(v, 0, &vdso_base) || vdso_base == 0))
-			return cli_fail("exec: bad --vdso-base '%s'%s", v, "");
+		if (!strcmp(a, "--vdso-base"))
+			base_arg = v;
 		if (!strcmp(a, "--timeout") && (cli_parse_u64(v, 0, &timeout) || timeout > 86400))
 			return cli_fail("exec: bad --timeout '%s'%s", v, "");
 	}
@@ -152,7 +152,7 @@ static int cmd_exec(int argc, char **argv)
 		return cli_fail("exec: --arch is required (386, amd64 or arm)%s%s", "", "");
 	if (!variant)
 		return cli_fail("exec: --variant is required%s%s", "", "");
-	if (no_vdso && vdso_base)
+	if (no_vdso && base_arg)
 		return cli_fail("exec: --no-vdso and --vdso-base exclude each other%s%s", "", "");
 
 	const struct arch_ops *ops;
@@ -161,6 +161,8 @@ static int cmd_exec(int argc, char **argv)
 			     sizeof guest_dir);
 	if (bad)
 		return bad;
+	if (base_arg && cli_vdso_base("exec", base_arg, ops, &vdso_base))
+		return 2;
 	snprintf(image, sizeof image, "%s/sigstep-guest-%s", guest_dir, variant);
 	snprintf(vdso, sizeof vdso, "%s/vdso.so", guest_dir);
 	if (access(image, R_OK))
@@ -222,15 +224,16 @@ static int cmd_run(int argc, char **argv)
 	const char *arch = NULL, *variant = NULL, *build_dir = NULL;
 	const char *function = "walltime", *context = "curg", *sigprof = NULL;
 	struct cli_outputs out = { 0 };
-	uint64_t budget = 0;
+	uint64_t budget = 0, vdso_base = 0;
 	int no_vdso = 0, list_boundaries = 0;
 	uint64_t iterations = 1;
+	const char *base_arg = NULL;
 	char dirbuf[PATH_MAX];
 	const struct cli_option options[] = {
 		CLI_VALUE("--arch", &arch), CLI_VALUE("--variant", &variant), CLI_VALUE("--function", &function),
 		CLI_VALUE("--context", &context), CLI_VALUE("--sigprof", &sigprof), CLI_OUTPUTS(&out),
 		CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--handler-budget", NULL),
-		CLI_VALUE("--iterations", NULL), CLI_FLAG("--no-vdso", &no_vdso),
+		CLI_VALUE("--iterations", NULL), CLI_FLAG("--no-vdso", &no_vdso), CLI_VALUE("--vdso-base", &base_arg),
 		CLI_FLAG("--boundaries", &list_boundaries), CLI_END,
 	};
 
@@ -256,20 +259,25 @@ static int cmd_run(int argc, char **argv)
 		return 2;
 	int era = -1;
 	if (sigprof && (era = cli_era_from_name(sigprof)) < 0)
-		return cli_fail("run: unknown --sigprof '%s' (go1.10, go1.11 or modern)%s", sigprof, "");
+		return cli_fail("run: unknown --sigprof '%s' (go1.10, go1.11, go1.19 or modern)%s", sigprof, "");
 	const struct arch_ops *ops;
 	char guest_dir[PATH_MAX + 32];
 	int bad = find_guest("run", arch, variant, &ops, &build_dir, dirbuf, sizeof dirbuf, guest_dir,
 			     sizeof guest_dir);
 	if (bad)
 		return bad;
+	if (base_arg && no_vdso)
+		return cli_fail("run: --no-vdso and --vdso-base exclude each other%s%s", "", "");
+	if (base_arg && cli_vdso_base("run", base_arg, ops, &vdso_base))
+		return 2;
 
 	if (cli_outputs_open("run", &out, ~0u))
 		return 2;
 	FILE *text = cli_outputs_text(&out);
 	struct probe_config cfg = {
 		.ops = ops, .build_dir = build_dir, .variant = variant, .function = function,
-		.context = context, .era = era, .vdso = !no_vdso, .handler_budget = budget, .progress = 1,
+		.context = context, .era = era, .vdso = !no_vdso, .vdso_base = vdso_base, .handler_budget = budget,
+		.progress = 1,
 		.iterations = iterations,
 		.boundary_log = list_boundaries ? text : NULL,
 	};

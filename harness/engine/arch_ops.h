@@ -48,6 +48,14 @@ enum syscall_entry {
 	SYSCALL_BY_INTR,	/* UC_HOOK_INTR with number `syscall_intno` */
 };
 
+/* What one instruction does to SP, by the rule of Go's assembler for the
+ * arch (arch/README.md, "pcsp and SPWRITE"). */
+enum sp_write {
+	SP_NONE,		/* leaves SP alone (or only as a call/return does) */
+	SP_TRACKED,		/* an adjustment Go's pcsp table follows */
+	SP_UNTRACKED,		/* any other write: the function is SPWRITE */
+};
+
 struct arch_ops {
 	const char *name;		/* "amd64": --arch and build/guest/<name> */
 	uc_arch uc_arch;
@@ -79,6 +87,11 @@ struct arch_ops {
 	uint64_t mmap_base;		/* anonymous mappings are placed from here up */
 	uint64_t mmap_end;
 	uint64_t vdso_base;		/* default; the vvar page is one page below */
+	/* The matrix's second placement: far from the default, still above
+	 * the image's text (below it Go's sigprof says _System where it said
+	 * _ExternalCode: scenarios/README.md), so every row must meet the
+	 * same expectation there. */
+	uint64_t vdso_base_alt;
 	uint64_t address_limit;		/* one past the highest user address */
 
 	/* Syscall numbers of this arch, sorted by nr. */
@@ -113,6 +126,21 @@ struct arch_ops {
 	 * accounts for syscall_pc_past) and gives uc_sigmask.  0, or -1 on an unreadable frame.
 	 */
 	int (*restore_rt_frame)(struct machine *mc, uint64_t *mask);
+
+	/*
+	 * Go's rule for the instruction `insn` (decoded with detail on) of a
+	 * function with a frame table: `at_entry` if it is the function's
+	 * first instruction, `next` the instruction after it (NULL at the
+	 * end).  x86: cmd/internal/obj/x86/obj6.go; arm: arm/obj5.go.  For
+	 * SP_TRACKED, *spadj gets Go's Spadj: the bytes SP moved down (the
+	 * frame grew), negative when it moved up.
+	 */
+	enum sp_write (*sp_write)(const cs_insn *insn, const cs_insn *next, int at_entry, long *spadj);
+	/* Whether control never falls through to the next instruction (RET,
+	 * an unconditional jump): the CFI may restate the frame after it. */
+	int (*ends_block)(const cs_insn *insn);
+	/* The rule in one line, for an error about a file that breaks it. */
+	const char *pcsp_rule;
 
 	/* Running the image as a real process (sigstep native). */
 	const char *qemu_user;		/* the qemu-user emulator of this arch */

@@ -427,17 +427,58 @@ int loader_load_image(struct machine *mc, const char *path, struct elf_image *im
 	return r;
 }
 
+int loader_vdso_base_usable(const struct arch_ops *ops, uint64_t base, char *err)
+{
+	uint64_t slo = ops->stack_top - LOADER_STACK_SIZE - PAGE;	/* with its guard page */
+	if (base % PAGE)
+		return fail(err, "vDSO base 0x%llx is not page-aligned", (unsigned long long)base);
+	if (base < 2 * PAGE)
+		return fail(err, "vDSO base 0x%llx puts the vvar page (one page below) at address 0x%llx%s",
+			    (unsigned long long)base, (unsigned long long)(base ? base - PAGE : 0),
+			    base ? ", which the kernel reads as no vvar" : "");
+	if (base >= ops->address_limit)
+		return fail(err, "vDSO base 0x%llx is above the %s user address space (below 0x%llx)",
+			    (unsigned long long)base, ops->name, (unsigned long long)ops->address_limit);
+	if (base - PAGE < ops->stack_top && base + PAGE > slo)
+		return fail(err, "vDSO base 0x%llx overlaps the process stack (0x%llx..0x%llx, with its guard page)",
+			    (unsigned long long)base, (unsigned long long)slo, (unsigned long long)ops->stack_top);
+	return 0;
+}
+
 int loader_load_vdso(struct machine *mc, const char *path, uint64_t base, struct elf_image *img, char *err)
 {
 	uint8_t *buf;
 	size_t len;
 	memset(img, 0, sizeof *img);
-	if (base % PAGE || base < PAGE || base >= mc->ops->address_limit)
-		return fail(err, "vDSO base 0x%llx is not a page-aligned %s user address above the first page",
-			    (unsigned long long)base, mc->ops->name);
+	if (loader_vdso_base_usable(mc->ops, base, err))
+		return -2;
 	if (read_file(path, &buf, &len, err))
 		return -1;
 	int r = elf_parse(buf, len, mc->ops, ET_DYN, base, img, err);
+	/* Placement, now that the extent is known: the vvar page and every
+	 * segment clear of what is mapped (the image) and of the process
+	 * stack (mapped after), inside the address space. */
+	uint64_t slo = mc->ops->stack_top - LOADER_STACK_SIZE - PAGE;
+	for (size_t i = 0; !r && i < mc->nregions; i++) {
+		const struct region *g = &mc->regions[i];
+		if (g->begin < img->hi && g->end > base - PAGE) {
+			r = fail(err, "vDSO base 0x%llx: the vvar page and vDSO (0x%llx..0x%llx) overlap the %s (0x%llx..0x%llx)",
+				 (unsigned long long)base, (unsigned long long)(base - PAGE), (unsigned long long)img->hi,
+				 g->name, (unsigned long long)g->begin, (unsigned long long)g->end);
+			free(buf);
+			elf_image_free(img);
+			return -2;
+		}
+	}
+	if (!r && (img->hi > mc->ops->address_limit || (img->hi > slo && base - PAGE < mc->ops->stack_top))) {
+		r = fail(err, "vDSO base 0x%llx: the vDSO (0x%llx..0x%llx) %s", (unsigned long long)base,
+			 (unsigned long long)base, (unsigned long long)img->hi,
+			 img->hi > mc->ops->address_limit ? "runs past the top of the user address space"
+							  : "overlaps the process stack");
+		free(buf);
+		elf_image_free(img);
+		return -2;
+	}
 	/* AT_SYSINFO_EHDR points at the ELF header: the first PT_LOAD must
 	 * map it, at offset 0 of the image. */
 	if (!r && (img->seg[0].offset != 0 || img->seg[0].vaddr != base))

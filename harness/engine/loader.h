@@ -70,6 +70,18 @@ int loader_load_image(struct machine *mc, const char *path, struct elf_image *im
  */
 int loader_load_vdso(struct machine *mc, const char *path, uint64_t base,
 		     struct elf_image *img, char *err);
+/* (-2 from loader_load_vdso: the base is unusable -- a fault of the
+ * placement, not of the file.) */
+
+/*
+ * Whether the vDSO may go at `base` as far as the arch's layout tells:
+ * page-aligned, its vvar page (one page below) not at address 0 (the
+ * emulated kernel reads a vvar address of 0 as none), inside the user
+ * address space, clear of the process stack and its guard page.  The
+ * image and the vDSO's own extent are checked when it is loaded.  0, or
+ * -1 with err (one line).
+ */
+int loader_vdso_base_usable(const struct arch_ops *ops, uint64_t base, char *err);
 
 #define LOADER_STACK_SIZE (512u * 1024)
 #define LOADER_RANDOM_BYTE(i) ((uint8_t)(0xa0 + (i)))	/* AT_RANDOM's 16 fixed bytes */

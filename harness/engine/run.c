@@ -25,13 +25,10 @@ int guest_load(struct guest *g, const struct guest_config *cfg, char *err, const
 	}
 	if (cfg->vdso_path) {
 		g->vdso_base = cfg->vdso_base ? cfg->vdso_base : ops->vdso_base;
-		if (g->vdso_base % PAGE || g->vdso_base < PAGE || g->vdso_base >= ops->address_limit) {
-			snprintf(err, LOADER_ERR_MAX, "vDSO base 0x%llx is not a page-aligned %s user address above the first page",
-				 (unsigned long long)g->vdso_base, ops->name);
-			goto fail;
-		}
-		if (loader_load_vdso(g->mc, cfg->vdso_path, g->vdso_base, &g->vdso, err)) {
-			*bad_file = cfg->vdso_path;
+		int r = loader_load_vdso(g->mc, cfg->vdso_path, g->vdso_base, &g->vdso, err);
+		if (r) {
+			if (r != -2)	/* -2: the base, not the file */
+				*bad_file = cfg->vdso_path;
 			goto fail;
 		}
 	}

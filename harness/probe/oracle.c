@@ -186,17 +186,30 @@ void oracle_insn_text(struct oracle *o, const struct machine *mc, uint64_t pc, c
 	cs_free(insn, 1);
 }
 
+/* got equals truth[k : k + ngot]. */
+static int equal_at(const uint64_t *truth, int ntruth, int k, const uint64_t *got, int ngot)
+{
+	return ngot >= 1 && k + ngot <= ntruth && !memcmp(got, truth + k, (size_t)ngot * sizeof *got);
+}
+
 enum verdict oracle_judge(const uint64_t *truth, int ntruth, const uint64_t *got, int ngot,
 			  int (*may_drop)(void *ctx, uint64_t addr, int innermost), void *ctx)
 {
-	if (ngot == ntruth && !memcmp(got, truth, (size_t)ngot * sizeof *got))
+	if (ngot == ntruth && equal_at(truth, ntruth, 0, got, ngot))
 		return VERDICT_FULL;
 	/* truth[k:] for the smallest k whose dropped frames may all go. */
+	int kmax = 0;
 	for (int k = 1; k < ntruth; k++) {
 		if (!may_drop(ctx, truth[k - 1], k - 1 == 0))
 			break;
-		if (ngot == ntruth - k && !memcmp(got, truth + k, (size_t)ngot * sizeof *got))
+		kmax = k;
+		if (ngot == ntruth - k && equal_at(truth, ntruth, k, got, ngot))
 			return VERDICT_CALLER;
 	}
+	/* The innermost frames of either, stopping before the root: the
+	 * traceback lost callers but blamed nothing that is not there. */
+	for (int k = 0; k <= kmax; k++)
+		if (ngot < ntruth - k && equal_at(truth, ntruth, k, got, ngot))
+			return VERDICT_TRUNCATED;
 	return VERDICT_WRONG;
 }

@@ -70,6 +70,10 @@ void oracle_insn_text(struct oracle *o, const struct machine *mc, uint64_t pc, c
  * may_drop(ctx, addr, innermost) says whether the function holding addr
  * (a PC when innermost, else a return address) is a leaf the design
  * allows a traceback to leave out.  Markers are judged by the caller.
+ * full: got == truth; caller: got == truth[k:] with truth[0..k) droppable;
+ * truncated: got == truth[k : k + ngot], ngot >= 1, k + ngot < ntruth (k 0
+ * or droppable as for caller): a proper prefix, callers lost; wrong:
+ * anything else (duplicated, garbage, misattributed frames).
  */
 enum verdict oracle_judge(const uint64_t *truth, int ntruth, const uint64_t *got, int ngot,
 			  int (*may_drop)(void *ctx, uint64_t addr, int innermost), void *ctx);

@@ -49,6 +49,7 @@
 #include "oracle.h"
 #include "report.h"
 #include "run.h"
+#include "spwrite.h"
 #include "sigdeliver.h"
 #include "syscalls.h"
 #include "vvar.h"
@@ -58,11 +59,12 @@
 #define RUN_TIMEOUT_US (120ull * 1000000)
 
 /* ERA_* of fixtures/variant.h, by number. */
-static const char *const era_names[] = { "go1.10", "go1.11", "modern" };
+static const char *const era_names[] = { "go1.10", "go1.11", "go1.19", "modern" };
 
 static const char *const verdict_names[VERDICT_COUNT] = {
 	[VERDICT_FULL] = "full", [VERDICT_CALLER] = "caller", [VERDICT_VDSO] = "vdso",
-	[VERDICT_EXTERNAL] = "external", [VERDICT_SYSTEM] = "system", [VERDICT_WRONG] = "wrong",
+	[VERDICT_EXTERNAL] = "external", [VERDICT_SYSTEM] = "system", [VERDICT_TRUNCATED] = "truncated",
+	[VERDICT_WRONG] = "wrong",
 	[VERDICT_FAULT] = "fault", [VERDICT_HANG] = "hang",
 };
 
@@ -88,7 +90,8 @@ int verdict_passes(enum verdict v)
 enum { MARK_NONE, MARK_EXTERNAL, MARK_SYSTEM, MARK_VDSO, MARK_GC };
 #define SAMPLE_MAX 32
 #define SAMPLE_PC(w) (16 + 3 * (w))
-#define SAMPLE_SIZE(w) (SAMPLE_PC(w) + 2 * SAMPLE_MAX * (w))
+#define SAMPLE_PC0_PLUS1(w) (SAMPLE_PC(w) + 2 * SAMPLE_MAX * (w))
+#define SAMPLE_SIZE(w) (SAMPLE_PC0_PLUS1(w) + 4)
 
 /* What the hooks are doing. */
 enum mode {
@@ -157,6 +160,13 @@ struct probe {
 	int trial;
 	int64_t trial_k;
 	uint64_t nested_flag_addr;	/* the guest's sigstep_nested_clock */
+	uint64_t nested_read_addr;	/* the guest's sigstep_nested_read */
+	uint64_t window_ticks;		/* the emulated clock when the window began */
+	/* Trials whose nested read or end-of-call checks failed: how many,
+	 * and the first one's text (one invariant line for the run). */
+	uint64_t trials_failed;
+	int trial_bad;			/* the current trial has failed already */
+	char trial_failure[200];
 };
 
 /* snprintf for texts that may be cut short on purpose (symbols, fault
@@ -628,6 +638,70 @@ static int logged(const struct probe *p, size_t mark, uint64_t addr)
 	return 0;
 }
 
+/* A check of a nested trial failed: counted once per trial, the first
+ * trial's text kept for the run's invariants. */
+static void trial_failed(struct probe *p, const char *what)
+{
+	if (p->trial_bad)
+		return;
+	p->trial_bad = 1;
+	if (!p->trials_failed++)
+		text(p->trial_failure, sizeof p->trial_failure, "after a nested clock read at boundary %lld: %s",
+		     (long long)p->trial_k, what);
+}
+
+/* fixtures/sighandler.c: struct nested_read, fixed-width fields. */
+#define NESTED_READS 0
+#define NESTED_TIME 8
+#define NESTED_VDSO 16		/* vdsoSP, vdsoPC before the read; after */
+#define NESTED_SIZE 48
+
+static int64_t monotonic_ns(const struct sys_state *s)
+{
+	int64_t sec, nsec;
+	sys_clock_now(s, 1, &sec, &nsec);
+	return sec * 1000000000 + nsec;
+}
+
+/*
+ * The guest's checks of a call, applied to the clock read the nested
+ * signal's handler made (if it made one: reads moved from reads0): its
+ * result lies between the emulated clock when the window began and when
+ * the handler returned, and m.vdsoSP (m.vdsoPC too while vdsoSP is not 0)
+ * is back to what the interrupted call had.
+ */
+static void check_nested_read(struct probe *p, uint32_t reads0)
+{
+	uint8_t b[NESTED_SIZE];
+	uint32_t reads;
+	int64_t got;
+	uint64_t v[4];
+	char what[160];
+	if (machine_read(p->mc, p->nested_read_addr, b, sizeof b))
+		return;
+	memcpy(&reads, b + NESTED_READS, 4);
+	if (reads == reads0)
+		return;		/* no g in the handler: no nested read (Go's sigprofNonGoPC) */
+	memcpy(&got, b + NESTED_TIME, 8);
+	memcpy(v, b + NESTED_VDSO, sizeof v);
+	struct sys_state start = *p->mc->sys;
+	start.clock_ticks = p->window_ticks;
+	int64_t lo = monotonic_ns(&start), hi = monotonic_ns(p->mc->sys);
+	if (got < lo || got > hi) {
+		snprintf(what, sizeof what, "nested-time-outside-window value=%lld (the emulated clock: %lld..%lld)",
+			 (long long)got, (long long)lo, (long long)hi);
+		trial_failed(p, what);
+	} else if (v[2] != v[0]) {
+		snprintf(what, sizeof what, "nested-vdsoSP-changed 0x%llx -> 0x%llx", (unsigned long long)v[0],
+			 (unsigned long long)v[2]);
+		trial_failed(p, what);
+	} else if (v[0] != 0 && v[3] != v[1]) {
+		snprintf(what, sizeof what, "nested-vdsoPC-changed 0x%llx -> 0x%llx", (unsigned long long)v[1],
+			 (unsigned long long)v[3]);
+		trial_failed(p, what);
+	}
+}
+
 /* Delivers SIGPROF at the current boundary, judges the sample, puts
  * everything back -- unless `persist` (a nested trial's signal: its
  * handler's effects stay, logged in the trial's undo log).  0; 1 when
@@ -653,9 +727,11 @@ static int probe_boundary(struct probe *p, int persist)
 	machine_read(mc, p->sample_addr, &seq0, 4);
 
 	size_t mark = p->nundo;
-	uint32_t one = 1, zero = 0;
-	if (persist)
+	uint32_t one = 1, zero = 0, reads0 = 0;
+	if (persist) {
 		machine_write(mc, p->nested_flag_addr, &one, 4);
+		machine_read(mc, p->nested_read_addr + NESTED_READS, &reads0, 4);
+	}
 	p->recording = 1;
 	enum deliver_result dr = engine_deliver_signal(mc, L_SIGPROF);
 	enum handler_result hr = HANDLER_FAULT;
@@ -702,6 +778,11 @@ static int probe_boundary(struct probe *p, int persist)
 		v.ngot = n > PROBE_MAX_FRAMES ? PROBE_MAX_FRAMES : (int)n;
 		for (int i = 0; i < v.ngot; i++)
 			v.got[i] = word_at(s + SAMPLE_PC(w) + (size_t)i * w, w);
+		/* Go 1.19 / 1.21+ store a trapped pc as pc+1 (sample.h). */
+		uint32_t pc0_plus1;
+		memcpy(&pc0_plus1, s + SAMPLE_PC0_PLUS1(w), 4);
+		if (v.ngot > 0 && pc0_plus1 == 1)
+			v.got[0] -= 1;
 		if (seq == seq0) {
 			verdict = VERDICT_FAULT;
 			v.ngot = 0;
@@ -724,6 +805,8 @@ static int probe_boundary(struct probe *p, int persist)
 	int broken = dr != DELIVER_OK || hr != HANDLER_RETURNED || machine_pc(mc) != pc;
 	if (persist)
 		machine_write(mc, p->nested_flag_addr, &zero, 4);
+	if (persist && !broken)
+		check_nested_read(p, reads0);
 	if (!persist || broken) {
 		undo_to(p, mark);
 		*mc->sys = p->sys_saved;
@@ -835,6 +918,34 @@ static void invariant_failed(struct probe_result *res, const char *what)
 	snprintf(res->invariants + len, sizeof res->invariants - len, "%s%s", len ? "; " : "", what);
 }
 
+/*
+ * The guest's check lines that failed, in what it wrote to stdout from
+ * byte `from` on: each becomes an invariant failure of the run, or (in a
+ * nested trial) of the trial.  How many there were.
+ */
+static int guest_fail_lines(struct probe *p, size_t from, int in_trial)
+{
+	const struct outbuf *o = &p->mc->out[1];
+	const char *d = o->data ? o->data : "";
+	int n = 0;
+	for (size_t i = from; i < o->len;) {
+		size_t j = i;
+		while (j < o->len && d[j] != '\n')
+			j++;
+		if (memmem(d + i, j - i, " FAIL ", 6) && !(j - i >= 7 && !memcmp(d + i, "result ", 7))) {
+			char what[128];
+			snprintf(what, sizeof what, "%.*s", (int)(j - i), d + i);
+			if (in_trial)
+				trial_failed(p, what);
+			else
+				invariant_failed(p->res, what);
+			n++;
+		}
+		i = j + 1;
+	}
+	return n;
+}
+
 /* The guest's own verdict on the run: its FAIL lines and exit status. */
 static void guest_invariants(struct probe *p, int faulted)
 {
@@ -846,20 +957,7 @@ static void guest_invariants(struct probe *p, int faulted)
 		invariant_failed(res, line);
 		return;
 	}
-	const struct outbuf *o = &mc->out[1];
-	const char *d = o->data ? o->data : "";
-	for (size_t i = 0; i < o->len;) {
-		size_t j = i;
-		while (j < o->len && d[j] != '\n')
-			j++;
-		if (memmem(d + i, j - i, " FAIL ", 6) && !(j - i >= 7 && !memcmp(d + i, "result ", 7))) {
-			char what[128];
-			snprintf(what, sizeof what, "%.*s", (int)(j - i), d + i);
-			invariant_failed(res, what);
-		}
-		i = j + 1;
-	}
-	if (mc->exit_status != 0) {
+	if (!guest_fail_lines(p, 0, 0) && mc->exit_status != 0) {
 		char what[64];
 		snprintf(what, sizeof what, "the guest exited with status %d", mc->exit_status);
 		invariant_failed(res, what);
@@ -929,6 +1027,29 @@ static int advance(struct probe *p, uint64_t pc, int *broken_reported)
 }
 
 /*
+ * The chain of a nested trial returned: the guest runs on, at full speed,
+ * through its own checks of the call (the time it returned, m.vdsoSP and
+ * m.vdsoPC back to their values from before it, every iteration ran) to
+ * its exit, as the run itself does after the window -- so what the nested
+ * read left behind is judged as the run's invariants are.  Everything it
+ * does is in the trial's undo log and goes with it.
+ */
+static void end_of_call_checks(struct probe *p)
+{
+	struct machine *mc = p->mc;
+	size_t from = mc->out[1].len;
+	if (machine_run(mc, 0, RUN_TIMEOUT_US)) {
+		char line[256];
+		guest_fault_line(&p->g, line, sizeof line);
+		trial_failed(p, line);
+	} else if (!guest_fail_lines(p, from, 1) && mc->exit_status != 0) {
+		char what[64];
+		snprintf(what, sizeof what, "the guest exited with status %d", mc->exit_status);
+		trial_failed(p, what);
+	}
+}
+
+/*
  * PROBE_NESTED at boundary k: the nested signal (its handler reads the
  * clock too) with its effects kept, then every later boundary of the chain
  * probed as usual; then every store of the trial, the registers, the
@@ -944,16 +1065,25 @@ static int nested_trial(struct probe *p, uint64_t k, uc_context *saved)
 	int broken_reported = o.broken[0] != 0;
 	uint64_t steps = 0;
 
+	/* The vvar page: the emulated kernel publishes the clock there at
+	 * every clock syscall (the guest's checks make some), beyond the
+	 * write hooks' reach; it goes back with the kernel's state. */
+	uint8_t vvar[VVAR_PAGE_SIZE];
+	int vvar_saved = sys.vvar_addr && !machine_read(mc, sys.vvar_addr, vvar, sizeof vvar);
+
 	uc_context_save(mc->uc, saved);
 	p->trial = 1;
 	p->trial_k = (int64_t)k;
+	p->trial_bad = 0;
 	size_t mark = p->nundo;
-	int rc = probe_boundary(p, 1);
+	int rc = probe_boundary(p, 1), returned = 0;
 	if (rc == 0) {
 		for (;;) {
 			uint64_t pc = machine_pc(mc);
-			if (chain_over(p, pc))
+			if (chain_over(p, pc)) {
+				returned = 1;
 				break;
+			}
 			if (++steps == MAX_BOUNDARIES) {
 				window_failed(p, "the chain did not return within the boundary limit");
 				break;
@@ -964,10 +1094,14 @@ static int nested_trial(struct probe *p, uint64_t k, uc_context *saved)
 				break;
 		}
 	}
+	if (returned && rc == 0)
+		end_of_call_checks(p);
 	undo_to(p, mark);
 	p->trial = 0;
 	p->trial_k = -1;
 	*mc->sys = sys;
+	if (vvar_saved)
+		machine_write(mc, sys.vvar_addr, vvar, sizeof vvar);
 	p->o = o;
 	forget_run_effects(mc, outlen);
 	uc_context_restore(mc->uc, saved);
@@ -992,6 +1126,7 @@ static int probe_window(struct probe *p)
 	if (p->cfg->inject == PROBE_NESTED && uc_context_alloc(mc->uc, &saved) != UC_ERR_OK)
 		return -1;
 	oracle_reset(&p->o, root, machine_sp(mc));
+	p->window_ticks = mc->sys->clock_ticks;
 	int rc = 0;
 	for (uint64_t index = 0;; index++) {
 		uint64_t pc = machine_pc(mc);
@@ -1033,6 +1168,12 @@ static int probe_window(struct probe *p)
 	}
 	if (saved)
 		uc_context_free(saved);
+	if (p->trials_failed) {
+		char what[256];
+		text(what, sizeof what, "%s (%llu of %llu nested trials)", p->trial_failure,
+		     (unsigned long long)p->trials_failed, (unsigned long long)res->boundaries);
+		invariant_failed(res, what);
+	}
 	return rc;
 }
 
@@ -1133,7 +1274,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	if (strcmp(context, "curg") && strcmp(context, "g0") && strcmp(context, "gsignal"))
 		return fail2(err, errlen, "unknown context '%s' (curg, g0 or gsignal)%s", context, "");
 	int on_gsignal = !strcmp(context, "gsignal");
-	if (cfg->era < -1 || cfg->era > 2)
+	if (cfg->era < -1 || cfg->era > 3)
 		return fail2(err, errlen, "unknown sigprof era%s%s", "", "");
 	const char *bdir = cfg->build_dir ? cfg->build_dir : ".";
 	if (cfg->image_path)
@@ -1206,7 +1347,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	}
 	argv[argc] = NULL;
 	struct guest_config gc = { .ops = ops, .image_path = image, .vdso_path = cfg->vdso ? vdso : NULL,
-				   .argc = argc, .argv = argv };
+				   .vdso_base = cfg->vdso ? cfg->vdso_base : 0, .argc = argc, .argv = argv };
 	const char *bad;
 	if (guest_load(&p.g, &gc, lerr, &bad)) {
 		if (bad)
@@ -1215,6 +1356,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	}
 	p.mc = p.g.mc;
 	struct machine *mc = p.mc;
+	res->vdso_base = p.g.vdso_base;
 	if (cfg->vdso && knobs[0] &&
 	    machine_write(mc, p.g.vdso_base - VVAR_PAGE_SIZE + VVAR_clobber, &kv, sizeof kv)) {
 		fail2(err, errlen, "cannot write the knobs into the vvar page%s%s", "", "");
@@ -1223,6 +1365,23 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	if (cfg->inject == PROBE_NESTED && find_symbol(&p.g, "sigstep_nested_clock", &p.nested_flag_addr, NULL)) {
 		fail2(err, errlen, "%s: no sigstep_nested_clock: the image cannot read the clock in its handler%s",
 		      image, "");
+		goto out;
+	}
+	if (cfg->inject == PROBE_NESTED && find_symbol(&p.g, "sigstep_nested_read", &p.nested_read_addr, NULL)) {
+		fail2(err, errlen, "%s: no sigstep_nested_read: the nested read cannot be checked%s", image, "");
+		goto out;
+	}
+
+	/* An image whose SPWRITE table was never filled would run the
+	 * go1.19 and modern eras without Go's SPWRITE stops. */
+	char serr[300];
+	int filled = spwrite_is_filled(image, serr, sizeof serr);
+	if (filled <= 0) {
+		if (filled < 0)
+			fail2(err, errlen, "%s%s", serr, "");
+		else
+			fail2(err, errlen, "%s: its SPWRITE table is not filled (link it as the build does: sigstep-spwrite)%s",
+			      image, "");
 		goto out;
 	}
 
@@ -1306,7 +1465,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	mc->fault = (struct fault){ 0 };
 	uint32_t era = 0;
 	machine_read(mc, era_addr, &era, 4);
-	snprintf(res->era_name, sizeof res->era_name, "%s", era < 3 ? era_names[era] : "?");
+	snprintf(res->era_name, sizeof res->era_name, "%s", era < 4 ? era_names[era] : "?");
 
 	if (warm_handler(&p)) {
 		fail2(err, errlen, "cannot run the handler once before probing%s%s",
@@ -1317,7 +1476,6 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
 		goto out;
 	}
-	res->vdso_base = p.g.vdso_base;
 	res->handler_budget = p.budget;
 	double t0 = now_s();
 	int wr = probe_window(&p);

@@ -24,7 +24,8 @@ enum verdict {
 	VERDICT_VDSO,		/* _VDSO marker */
 	VERDICT_EXTERNAL,	/* _ExternalCode marker */
 	VERDICT_SYSTEM,		/* _System (or _GC) marker after a failed traceback */
-	VERDICT_WRONG,		/* frames that differ from the truth */
+	VERDICT_TRUNCATED,	/* the innermost frames of the true (or caller) stack, stopping early */
+	VERDICT_WRONG,		/* frames that differ from the truth otherwise */
 	VERDICT_FAULT,		/* the handler touched unmapped memory or trapped */
 	VERDICT_HANG,		/* the handler exceeded its instruction budget */
 	VERDICT_COUNT
@@ -41,7 +42,11 @@ int verdict_passes(enum verdict v);
  * whose handler also reads the clock through the variant's nanotime (g =
  * m.gsignal, as Go's handler runs) is delivered and its effects kept; then
  * every later boundary of the chain is probed; then everything is put
- * back for k+1. */
+ * back for k+1.  Each such trial is judged beyond its samples: the nested
+ * read's result against the emulated clock and m.vdsoSP/vdsoPC around it,
+ * and, once the chain returns, the guest's own checks of the interrupted
+ * call (run to the guest's exit, then undone); the first failing trial
+ * and how many failed go into the run's invariants. */
 enum probe_inject { PROBE_EVERY, PROBE_SAMPLE, PROBE_NESTED, PROBE_COUNT_ONLY };
 
 #define PROBE_MAX_FRAMES 32
@@ -67,8 +72,9 @@ struct probe_config {
 	const char *image_path;	/* ... or this image (sigstep check); NULL: use variant */
 	const char *function;	/* "walltime" | "nanotime" */
 	const char *context;	/* "curg" | "g0" | "gsignal" (the g0 chain moved onto the signal stack, g = gsignal) */
-	int era;		/* -1: the variant's own; else ERA_GO110/GO111/MODERN */
+	int era;		/* -1: the variant's own; else ERA_GO110/GO111/GO119/MODERN */
 	int vdso;		/* 1: synthetic vDSO mapped and announced; 0: absent (fallback) */
+	uint64_t vdso_base;	/* where the vDSO goes (vvar one page below); 0: the arch's default */
 	uint64_t handler_budget;	/* instructions per handler run (0: default) */
 	int progress;		/* print a progress line on stderr for long runs */
 	uint64_t iterations;	/* calls of the function in the window (0: 1) */
@@ -113,10 +119,10 @@ struct violation {
 struct probe_result {
 	char arch[16], variant[64], function[16], context[8], era_name[8];
 	int vdso;		/* as in the configuration */
+	uint64_t vdso_base;	/* where the vDSO was mapped; 0 when absent */
 	/* The rest of the configuration, so that a record names every
 	 * setting of its row. */
 	char knobs[96];		/* the vDSO knobs, "clobber,stack=4096"; "" none */
-	uint64_t vdso_base;	/* where the harness mapped the vDSO; 0 none */
 	uint64_t handler_budget;	/* instructions per handler run */
 	uint64_t iterations;
 	uint64_t sample_n, sample_seed;	/* inject sample:N seed=S; else 0 */

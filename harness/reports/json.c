@@ -45,6 +45,8 @@ void json_record_head(FILE *out, const struct probe_result *r)
 	fputs(", \"context\": ", out), json_str(out, r->context);
 	fputs(", \"sigprof\": ", out), json_str(out, r->era_name);
 	fprintf(out, ", \"vdso\": %s", r->vdso ? "true" : "false");
+	if (r->vdso && r->vdso_base)	/* the native engines map it where their kernel does */
+		fprintf(out, ", \"vdso_base\": \"0x%" PRIx64 "\"", r->vdso_base);
 }
 
 void json_verdicts(FILE *out, const struct probe_result *r)

@@ -26,9 +26,12 @@ static void print_stack(FILE *out, const char *label, int n, const uint64_t *pcs
 
 void probe_print_summary(FILE *out, const struct probe_result *res)
 {
-	fprintf(out, "sigstep run: arch=%s variant=%s function=%s context=%s sigprof=%s vdso=%s\n",
+	fprintf(out, "sigstep run: arch=%s variant=%s function=%s context=%s sigprof=%s vdso=%s",
 		res->arch, res->variant, res->function, res->context, res->era_name,
 		res->vdso ? "present" : "absent");
+	if (res->vdso && res->vdso_base)
+		fprintf(out, " vdso_base=0x%" PRIx64, res->vdso_base);
+	fputc('\n', out);
 	fprintf(out, "boundaries %" PRIu64 "\n", res->boundaries);
 	if (res->inject[0] && strcmp(res->inject, "every"))
 		fprintf(out, "inject     %s: %" PRIu64 " samples judged\n", res->inject, res->probed);

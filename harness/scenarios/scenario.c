@@ -10,6 +10,7 @@
  *	function  nanotime           (default *: both)
  *	context   g0                 (default curg)
  *	vdso      present | absent   (default present)
+ *	vdso_base 0x200000           (default: the arch's; the vvar page one below)
  *	knobs     callee_saved stack=70000   (default none)
  *	sigprof   go1.11             (default own: the variant's era)
  *	inject    every | nested | sample:N [seed=S]   (default every)
@@ -28,6 +29,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "loader.h"
 
 /* --- expectations ------------------------------------------------------------ */
 
@@ -244,6 +246,7 @@ struct settings {
 	char context[8];
 	int era;
 	int vdso;
+	uint64_t vdso_base;	/* 0: the arch's default */
 	uint32_t clobber, callee_saved, stack_bytes, sse_align;
 	char knobs[64];
 	enum probe_inject inject;
@@ -264,7 +267,8 @@ static void settings_default(struct settings *s)
 }
 
 static const char *const keys[] = {
-	"about", "arch", "variant", "function", "context", "vdso", "knobs", "sigprof", "inject", "expect", NULL,
+	"about", "arch", "variant", "function", "context", "vdso", "knobs", "sigprof", "inject", "expect",
+	"vdso_base", NULL,
 };
 
 /*
@@ -277,8 +281,8 @@ static int setting(struct settings *s, const char *key, char **w, int nw, int mu
 	for (k = 0; keys[k] && strcmp(keys[k], key); k++)
 		;
 	if (!keys[k]) {
-		snprintf(msg, msglen, "unknown setting '%s' (arch, variant, function, context, vdso, knobs, "
-			 "sigprof, inject, expect, about)", key);
+		snprintf(msg, msglen, "unknown setting '%s' (arch, variant, function, context, vdso, vdso_base, "
+			 "knobs, sigprof, inject, expect, about)", key);
 		return -1;
 	}
 	if (mutant && (k == 1 || k == 2)) {
@@ -377,7 +381,7 @@ static int setting(struct settings *s, const char *key, char **w, int nw, int mu
 	}
 	case 7:		/* sigprof */
 		if (nw != 1 || (strcmp(w[0], "own") && cli_era_from_name(w[0]) < 0)) {
-			snprintf(msg, msglen, "unknown sigprof era '%s' (own, go1.10, go1.11 or modern)", w[0]);
+			snprintf(msg, msglen, "unknown sigprof era '%s' (own, go1.10, go1.11, go1.19 or modern)", w[0]);
 			return -1;
 		}
 		s->era = strcmp(w[0], "own") ? cli_era_from_name(w[0]) : -1;
@@ -400,6 +404,30 @@ static int setting(struct settings *s, const char *key, char **w, int nw, int mu
 		snprintf(msg, msglen, "bad inject '%s%s%s' (every, nested, or sample:N [seed=S])", w[0],
 			 nw > 1 ? " " : "", nw > 1 ? w[1] : "");
 		return -1;
+	case 10:	/* vdso_base: checked against each arch's layout once the arches are known */
+		if (nw != 1 || cli_parse_u64(w[0], 0, &s->vdso_base) || !s->vdso_base) {
+			snprintf(msg, msglen, "bad vdso_base '%s' (an address, e.g. 0x200000)", w[0]);
+			return -1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* A vdso_base must suit every arch its rows run on, and a vDSO that is
+ * there.  0, or -1 with msg. */
+static int vdso_base_fits(const struct settings *s, const struct arch_ops *ops, char *msg, size_t msglen)
+{
+	char err[LOADER_ERR_MAX];
+	if (!s->vdso_base)
+		return 0;
+	if (!s->vdso) {
+		snprintf(msg, msglen, "vdso_base with vdso absent: there is no vDSO to place");
+		return -1;
+	}
+	if (loader_vdso_base_usable(ops, s->vdso_base, err)) {
+		snprintf(msg, msglen, "vdso_base on %s: %s", ops->name, err);
+		return -1;
 	}
 	return 0;
 }
@@ -421,6 +449,7 @@ static void row_from(struct scn_row *r, const struct settings *s)
 	snprintf(r->context, sizeof r->context, "%s", s->context);
 	r->era = s->era;
 	r->vdso = s->vdso;
+	r->vdso_base = s->vdso_base;
 	r->knob_clobber = s->clobber;
 	r->knob_callee_saved = s->callee_saved;
 	r->knob_stack_bytes = s->stack_bytes;
@@ -453,6 +482,9 @@ static int expand(const struct settings *s, const char *name, const char *path, 
 		for (const struct arch_ops *const *o = arch_ops_all; *o && narch < 16; o++)
 			arches[narch++] = *o;
 	cli_sort_arches(arches, (size_t)narch);		/* report order: by name */
+	for (int a = 0; a < narch; a++)
+		if (vdso_base_fits(s, arches[a], msg, msglen))
+			return -1;
 	static const char *const both[] = { "nanotime", "walltime" };
 	for (int a = 0; a < narch; a++) {
 		char built[32][64];
@@ -640,6 +672,8 @@ int scn_read_mutant(const char *path, const struct arch_ops *ops, struct scn_row
 			break;
 		if (scn_expect_parse(tok + i, n - i, &s.expect, msg, sizeof msg))
 			break;
+		if (vdso_base_fits(&s, ops, msg, sizeof msg))
+			break;
 		struct scn_row r;
 		memset(&r, 0, sizeof r);
 		snprintf(r.source, sizeof r.source, "%s:%d", shown(path), lineno);
@@ -756,6 +790,7 @@ void scn_row_config(const struct scn_row *r, const char *build_dir, const char *
 	cfg->context = r->context;
 	cfg->era = r->era;
 	cfg->vdso = r->vdso;
+	cfg->vdso_base = r->vdso_base;
 	cfg->knob_clobber = r->knob_clobber;
 	cfg->knob_callee_saved = r->knob_callee_saved;
 	cfg->knob_stack_bytes = r->knob_stack_bytes;

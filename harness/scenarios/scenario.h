@@ -46,6 +46,7 @@ struct scn_row {
 	char context[8];
 	int era;			/* -1: the variant's own */
 	int vdso;
+	uint64_t vdso_base;		/* where the vDSO goes; 0: the arch's default */
 	uint32_t knob_clobber, knob_callee_saved, knob_stack_bytes, knob_sse_align;
 	char knobs[64];			/* "-" or "callee_saved,stack=70000" */
 	enum probe_inject inject;

@@ -1,7 +1,7 @@
 // mutant: the fallback path (system call) returns without putting vdsoSP/vdsoPC back
 // base: arch/386/trampoline_master.S
 // expect: function=walltime vdso=absent fail invariant=vdsoSP-changed
-// expect: function=walltime pass
+// expect: function=walltime fail truncated !vdso !external !system !wrong !fault !hang at nanotime walltime vdsoCall
 // Only walltime is changed.  With the vDSO present the fallback never runs and every boundary passes;
 // without it, m.vdsoSP still points into the returned frame after the call, which the guest's own check
 // (vdsoSP back to its value from before the call) reports.
@@ -20,8 +20,10 @@
  * of the first result), and the PC is the word below it.
  *
  * CFI follows Go's pcsp table: the $8 frame (CFA = SP+12), then the
- * SUBL $16, SP it tracks; it tracks neither the switch to g0.sched.sp
- * nor ANDL $~15, SP.  MOVL BP, SP puts the table back to the $8 frame.
+ * SUBL $16, SP, the switch to g0.sched.sp, ANDL $~15, SP and MOVL BP, SP
+ * it does not track (obj6.go: only PUSH/POP and the frame's own ADJSP
+ * move pcsp; Go 1.19's nanotime1 keeps spdelta 0x8 across its SUBL
+ * $0x10, SP, reference/go1.19/pcsp-tables.txt): the $8 frame throughout.
  */
 #include "offsets.h"
 #include "variant.h"
@@ -73,7 +75,6 @@ walltime:
 
 .Lwall_noswitch:
 	subl	$16, %esp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andl	$~15, %esp		// Align for C code
 
 	// Stack layout, depending on call path:
@@ -101,16 +102,13 @@ walltime:
 	movl	8(%esp), %eax		// sec
 	movl	12(%esp), %ebx		// nsec
 	movl	%ebp, %esp		// mutant: back to the caller without the restore
-	.cfi_adjust_cfa_offset -16
 	jmp	.Lwall_store
-	.cfi_adjust_cfa_offset 16
 
 .Lwall_finish:
 	movl	8(%esp), %eax		// sec
 	movl	12(%esp), %ebx		// nsec
 
 	movl	%ebp, %esp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	// Restore vdsoPC, vdsoSP
 	// We don't worry about being signaled between the two stores.
 	// If we are not in a signal handler, we'll restore vdsoSP to 0,
@@ -171,7 +169,6 @@ nanotime:
 
 .Lnano_noswitch:
 	subl	$16, %esp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andl	$~15, %esp		// Align for C code
 
 	movl	vdsoClockgettimeSym(,1), %eax
@@ -195,7 +192,6 @@ nanotime:
 	movl	12(%esp), %ebx		// nsec
 
 	movl	%ebp, %esp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	// Restore vdsoPC, vdsoSP
 	// We don't worry about being signaled between the two stores.
 	// If we are not in a signal handler, we'll restore vdsoSP to 0,

@@ -1,7 +1,7 @@
 // mutant: takes the caller's SP one word low, at the return PC (LEAL 8(SP) for 12(SP): the seed's off-by-one-word)
 // base: arch/386/trampoline_master.S
-// expect: pass
-// expect: function=nanotime inject=nested pass
+// expect: fail truncated !vdso !external !system !wrong !fault !hang at nanotime walltime vdsoCall
+// expect: function=nanotime inject=nested fail truncated !vdso !external !system !wrong !fault !hang at nanotime walltime vdsoCall
 // SURVIVES, and is harmless here -- by accident.  vdsoPC is read from -4 of the recorded SP, so it moves
 // down one word too, onto the frame's slot for the saved old vdsoSP: 0 in every call that is not nested
 // inside another clock read.  A traceback from vdsoPC = 0 is Go's "nil function call" case: it takes the
@@ -25,8 +25,10 @@
  * of the first result), and the PC is the word below it.
  *
  * CFI follows Go's pcsp table: the $8 frame (CFA = SP+12), then the
- * SUBL $16, SP it tracks; it tracks neither the switch to g0.sched.sp
- * nor ANDL $~15, SP.  MOVL BP, SP puts the table back to the $8 frame.
+ * SUBL $16, SP, the switch to g0.sched.sp, ANDL $~15, SP and MOVL BP, SP
+ * it does not track (obj6.go: only PUSH/POP and the frame's own ADJSP
+ * move pcsp; Go 1.19's nanotime1 keeps spdelta 0x8 across its SUBL
+ * $0x10, SP, reference/go1.19/pcsp-tables.txt): the $8 frame throughout.
  */
 #include "offsets.h"
 #include "variant.h"
@@ -78,7 +80,6 @@ walltime:
 
 .Lwall_noswitch:
 	subl	$16, %esp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andl	$~15, %esp		// Align for C code
 
 	// Stack layout, depending on call path:
@@ -109,7 +110,6 @@ walltime:
 	movl	12(%esp), %ebx		// nsec
 
 	movl	%ebp, %esp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	// Restore vdsoPC, vdsoSP
 	// We don't worry about being signaled between the two stores.
 	// If we are not in a signal handler, we'll restore vdsoSP to 0,
@@ -169,7 +169,6 @@ nanotime:
 
 .Lnano_noswitch:
 	subl	$16, %esp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andl	$~15, %esp		// Align for C code
 
 	movl	vdsoClockgettimeSym(,1), %eax
@@ -193,7 +192,6 @@ nanotime:
 	movl	12(%esp), %ebx		// nsec
 
 	movl	%ebp, %esp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	// Restore vdsoPC, vdsoSP
 	// We don't worry about being signaled between the two stores.
 	// If we are not in a signal handler, we'll restore vdsoSP to 0,

@@ -1,9 +1,10 @@
 // mutant: clears m.vdsoSP on the way out instead of restoring the old value (Go 1.11's way): not re-entrant
 // base: arch/amd64/trampoline_master.S
-// expect: function=nanotime inject=nested fail vdso wrong !fault !hang
-// expect: function=nanotime pass
-// Without a nested clock read it passes (the second expect line): only a signal handler that reads the clock
-// while the call is interrupted can tell, and the nested injection does.
+// expect: function=nanotime inject=nested fail vdso truncated !wrong !fault !hang invariant=nested-vdsoSP-changed
+// expect: function=nanotime fail truncated !vdso !external !system !wrong !fault !hang at nanotime walltime vdsoCall
+// Without a nested clock read it is master (the second expect line: master's SPWRITE windows only): only a signal handler that reads the clock
+// while the call is interrupted can tell, and the nested injection does: the later samples of the outer call, and the
+// nested read's own check (vdsoSP 0 after it, not the outer call's).
 /*
  * walltime and nanotime as Go master (2024) has them on linux/amd64:
  * re-entrant (the old vdsoPC/vdsoSP are saved in the frame and restored on
@@ -26,10 +27,12 @@
  * it); the callers keep it.  R12 holds the entry SP: it is unchanged by
  * C code, and Go's ABI lets this function clobber it.
  *
- * Frame table: as Go's pcsp, with its blind spots.  The prologue and the
- * SUBQ $16, SP are described; the switch to the g0 stack and the
- * ANDQ $~15, SP alignment are not.  MOVQ R12, SP returns the table to its
- * state after the prologue, which is right again from there to RET.
+ * Frame table: as Go's pcsp, with its blind spots.  Only the prologue and
+ * epilogue move it (obj6.go): the hand-written SUBQ $16, SP, the switch to
+ * the g0 stack, ANDQ $~15, SP and MOVQ R12, SP do not, so the table says
+ * the $16 frame (CFA = SP+32) from the prologue to RET, as Go 1.19's
+ * nanotime1 does (spdelta 0x18 across its SUBQ $0x10, SP,
+ * reference/go1.19/pcsp-tables.txt) -- right again from the restore on.
  */
 #include "offsets.h"
 #include "variant.h"
@@ -83,7 +86,6 @@ walltime:
 
 .Lwalltime_noswitch:
 	subq	$16, %rsp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andq	$~15, %rsp		// Align for C code
 
 	movl	$0, %edi		// CLOCK_REALTIME
@@ -96,7 +98,6 @@ walltime:
 	movq	0(%rsp), %rax		// sec
 	movq	8(%rsp), %rdx		// nsec
 	movq	%r12, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	// Restore vdsoPC, vdsoSP
 	// We don't worry about being signaled between the two stores.
 	// If we are not in a signal handler, we'll restore vdsoSP to 0,
@@ -112,7 +113,7 @@ walltime:
 	.cfi_adjust_cfa_offset -24
 	ret
 .Lwalltime_fallback:
-	.cfi_adjust_cfa_offset 40	// reached from after the SUBQ $16
+	.cfi_adjust_cfa_offset 24	// reached from after the RET: the frame's 24 bytes (the SUBQ $16 is not tracked)
 	movq	$SYS_clock_gettime, %rax	// DI, SI already set
 	syscall
 	jmp	.Lwalltime_ret
@@ -157,7 +158,6 @@ nanotime:
 
 .Lnanotime_noswitch:
 	subq	$16, %rsp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andq	$~15, %rsp		// Align for C code
 
 	movl	$1, %edi		// CLOCK_MONOTONIC
@@ -170,7 +170,6 @@ nanotime:
 	movq	0(%rsp), %rax		// sec
 	movq	8(%rsp), %rdx		// nsec
 	movq	%r12, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	// Restore vdsoPC, vdsoSP
 	// We don't worry about being signaled between the two stores.
 	// If we are not in a signal handler, we'll restore vdsoSP to 0,
@@ -189,7 +188,7 @@ nanotime:
 	.cfi_adjust_cfa_offset -24
 	ret
 .Lnanotime_fallback:
-	.cfi_adjust_cfa_offset 40	// reached from after the SUBQ $16
+	.cfi_adjust_cfa_offset 24	// reached from after the RET: the frame's 24 bytes (the SUBQ $16 is not tracked)
 	movq	$SYS_clock_gettime, %rax	// DI, SI already set
 	syscall
 	jmp	.Lnanotime_ret

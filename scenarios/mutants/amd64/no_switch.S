@@ -1,7 +1,7 @@
 // mutant: skips the switch to g0 (runs the vDSO on the goroutine stack, the situation of Go issue 20427)
 // base: arch/amd64/trampoline_master.S
 // expect: knobs=stack=32768 fail invariant=use_stack
-// expect: pass
+// expect: fail truncated !vdso !external !system !wrong !fault !hang at nanotime walltime vdsoCall
 // The tracebacks are still right (vdsoSP is the caller's SP): every boundary passes with a well-behaved vDSO.
 // A deep-stack vDSO (32 KiB) overflows the 16 KiB goroutine stack into its guard page; the variants that switch
 // run it on g0 (64 KiB) and pass the same row (scenarios/hostile.scn).
@@ -27,10 +27,12 @@
  * it); the callers keep it.  R12 holds the entry SP: it is unchanged by
  * C code, and Go's ABI lets this function clobber it.
  *
- * Frame table: as Go's pcsp, with its blind spots.  The prologue and the
- * SUBQ $16, SP are described; the switch to the g0 stack and the
- * ANDQ $~15, SP alignment are not.  MOVQ R12, SP returns the table to its
- * state after the prologue, which is right again from there to RET.
+ * Frame table: as Go's pcsp, with its blind spots.  Only the prologue and
+ * epilogue move it (obj6.go): the hand-written SUBQ $16, SP, the switch to
+ * the g0 stack, ANDQ $~15, SP and MOVQ R12, SP do not, so the table says
+ * the $16 frame (CFA = SP+32) from the prologue to RET, as Go 1.19's
+ * nanotime1 does (spdelta 0x18 across its SUBQ $0x10, SP,
+ * reference/go1.19/pcsp-tables.txt) -- right again from the restore on.
  */
 #include "offsets.h"
 #include "variant.h"
@@ -83,7 +85,6 @@ walltime:
 
 .Lwalltime_noswitch:
 	subq	$16, %rsp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andq	$~15, %rsp		// Align for C code
 
 	movl	$0, %edi		// CLOCK_REALTIME
@@ -96,7 +97,6 @@ walltime:
 	movq	0(%rsp), %rax		// sec
 	movq	8(%rsp), %rdx		// nsec
 	movq	%r12, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	// Restore vdsoPC, vdsoSP
 	// We don't worry about being signaled between the two stores.
 	// If we are not in a signal handler, we'll restore vdsoSP to 0,
@@ -113,7 +113,7 @@ walltime:
 	.cfi_adjust_cfa_offset -24
 	ret
 .Lwalltime_fallback:
-	.cfi_adjust_cfa_offset 40	// reached from after the SUBQ $16
+	.cfi_adjust_cfa_offset 24	// reached from after the RET: the frame's 24 bytes (the SUBQ $16 is not tracked)
 	movq	$SYS_clock_gettime, %rax	// DI, SI already set
 	syscall
 	jmp	.Lwalltime_ret
@@ -157,7 +157,6 @@ nanotime:
 
 .Lnanotime_noswitch:
 	subq	$16, %rsp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andq	$~15, %rsp		// Align for C code
 
 	movl	$1, %edi		// CLOCK_MONOTONIC
@@ -170,7 +169,6 @@ nanotime:
 	movq	0(%rsp), %rax		// sec
 	movq	8(%rsp), %rdx		// nsec
 	movq	%r12, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	// Restore vdsoPC, vdsoSP
 	// We don't worry about being signaled between the two stores.
 	// If we are not in a signal handler, we'll restore vdsoSP to 0,
@@ -190,7 +188,7 @@ nanotime:
 	.cfi_adjust_cfa_offset -24
 	ret
 .Lnanotime_fallback:
-	.cfi_adjust_cfa_offset 40	// reached from after the SUBQ $16
+	.cfi_adjust_cfa_offset 24	// reached from after the RET: the frame's 24 bytes (the SUBQ $16 is not tracked)
 	movq	$SYS_clock_gettime, %rax	// DI, SI already set
 	syscall
 	jmp	.Lnanotime_ret

@@ -1,6 +1,9 @@
 // mutant: puts vdsoSP/vdsoPC back before R13 is restored (reading the saved words through R5)
 // base: arch/arm/trampoline_master.S
-// expect: fail wrong !hang
+// expect: sigprof=go1.11 fail system !truncated !wrong !hang
+// Between the store of the old vdsoSP (0) and the restore of R13 a signal finds vdsoSP 0 and R13 on g0:
+// Go 1.11's sigprof gives _System there (3 boundaries); under the modern era vdsoCall's SPWRITE stop
+// makes them one frame, as master's own after-restore window: not told apart.
 /*
  * walltime and nanotime on linux/arm as in Go master (2024): the vDSO call
  * is factored into vdsoCall, which is re-entrant (it saves the old

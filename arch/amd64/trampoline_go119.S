@@ -1,0 +1,193 @@
+/*
+ * walltime and nanotime on linux/amd64 as Go 1.19 shipped them: the code
+ * Go 1.17-1.19 ran under its Go 1.17-1.19 sigprof (era go1.19).
+ *
+ * nanotime follows, instruction for instruction, runtime.nanotime1 as
+ * reference/go1.19/nanotime1-per-boundary.txt lists it (disassembled from
+ * a real Go 1.19.8 build; source /usr/lib/go-1.19/src/runtime/
+ * sys_linux_amd64.s, TEXT runtime.nanotime1(SB),NOSPLIT,$16-8).  Go 1.19
+ * has no amd64 runtime.walltime: time.now (time_linux_amd64.s,
+ * reference/objdump/go1.19-amd64.txt) reads both clocks itself.  walltime
+ * here is nanotime1's exact shape with CLOCK_REALTIME and walltime's ABI0
+ * results (sec at ret+0(FP), nsec at +8(FP)): NOSPLIT,$16-12.  Only the
+ * structure offsets differ from Go's (fixtures/runtime.h).
+ *
+ * Go's assembler gave the $16 frame the prologue SUBQ $0x18, SP;
+ * MOVQ BP, 0x10(SP); LEAQ 0x10(SP), BP and the epilogue MOVQ 0x10(SP), BP;
+ * ADDQ $0x18, SP before RET; ret+0(FP) is 0x20(SP).  Register choices as
+ * Go's: R14 is g (ABIInternal, kept by the callers); R12 keeps the entry
+ * SP and BX the m across the C call (callee-saved in the C ABI); CX/DX
+ * carry the old vdsoPC/vdsoSP into the frame; DI/SI are the vDSO's
+ * arguments; AX its address, then sec.  Go master's nanotime1 is the same
+ * code.
+ *
+ * CFI follows Go's pcsp table (reference/go1.19/pcsp-tables.txt,
+ * runtime.nanotime1: 0x0 at entry, 0x18 from +0x4 to +0xae, 0x0 at the
+ * RET, 0x18 on the fallback after it): the SUBQ $16, SP, the switch to
+ * the g0 stack, ANDQ $~15, SP and MOVQ R12, SP are not tracked
+ * (obj6.go), and the function is SPWRITE (MOVQ 0x38(DX), SP).
+ */
+#include "offsets.h"
+#include "variant.h"
+
+SIGSTEP_VARIANT(go119, ERA_GO119)
+
+#define SYS_clock_gettime	228	/* asm/unistd_64.h */
+
+	.text
+
+/* func walltime() (sec int64, nsec int32) */
+	.balign	32, 0xcc
+	.globl	walltime
+	.type	walltime, @function
+walltime:
+	.cfi_startproc
+	subq	$24, %rsp		// frame $16, plus the saved BP
+	.cfi_adjust_cfa_offset 24
+	movq	%rbp, 16(%rsp)
+	leaq	16(%rsp), %rbp
+
+	// We don't know how much stack space the VDSO code will need,
+	// so switch to g0.
+	// In particular, a kernel configured with CONFIG_OPTIMIZE_INLINING=n
+	// and hardening can use a full page of stack space in gettime_sym
+	// due to stack probes inserted to avoid stack/heap collisions.
+	// See issue #20427.
+
+	movq	%rsp, %r12		// Save old SP; R12 unchanged by C code.
+
+	movq	g_m(%r14), %rbx		// BX unchanged by C code.
+
+	// Set vdsoPC and vdsoSP for SIGPROF traceback.
+	// Save the old values on stack and restore them on exit,
+	// so this function is reentrant.
+	movq	m_vdsoPC(%rbx), %rcx
+	movq	m_vdsoSP(%rbx), %rdx
+	movq	%rcx, 0(%rsp)
+	movq	%rdx, 8(%rsp)
+
+	leaq	32(%rsp), %rdx		// LEAQ sec+0(FP), DX: the caller's SP
+	movq	-8(%rdx), %rcx		// the return PC
+	movq	%rcx, m_vdsoPC(%rbx)
+	movq	%rdx, m_vdsoSP(%rbx)
+
+	cmpq	m_curg(%rbx), %r14	// Only switch if on curg.
+	jne	.Lwalltime_noswitch
+
+	movq	m_g0(%rbx), %rdx
+	movq	(g_sched+gobuf_sp)(%rdx), %rsp	// Set SP to g0 stack
+
+.Lwalltime_noswitch:
+	subq	$16, %rsp		// Space for results
+	andq	$~15, %rsp		// Align for C code
+
+	movl	$0, %edi		// CLOCK_REALTIME
+	leaq	0(%rsp), %rsi
+	movq	vdsoClockgettimeSym(%rip), %rax
+	cmpq	$0, %rax
+	je	.Lwalltime_fallback
+	call	*%rax
+.Lwalltime_ret:
+	movq	0(%rsp), %rax		// sec
+	movq	8(%rsp), %rdx		// nsec
+	movq	%r12, %rsp		// Restore real SP
+	// Restore vdsoPC, vdsoSP
+	// We don't worry about being signaled between the two stores.
+	// If we are not in a signal handler, we'll restore vdsoSP to 0,
+	// and no one will care about vdsoPC. If we are in a signal handler,
+	// we cannot receive another signal.
+	movq	8(%rsp), %rcx
+	movq	%rcx, m_vdsoSP(%rbx)
+	movq	0(%rsp), %rcx
+	movq	%rcx, m_vdsoPC(%rbx)
+	movq	%rax, 32(%rsp)		// sec+0(FP)
+	movl	%edx, 40(%rsp)		// nsec+8(FP)
+	movq	16(%rsp), %rbp
+	addq	$24, %rsp
+	.cfi_adjust_cfa_offset -24
+	ret
+.Lwalltime_fallback:
+	.cfi_adjust_cfa_offset 24	// reached from after the RET: the frame's 24 bytes (the SUBQ $16 is not tracked)
+	movq	$SYS_clock_gettime, %rax	// DI, SI already set
+	syscall
+	jmp	.Lwalltime_ret
+	.cfi_endproc
+	.size	walltime, . - walltime
+
+/* func nanotime() int64 -- Go's nanotime1 */
+	.balign	32, 0xcc
+	.globl	nanotime
+	.type	nanotime, @function
+nanotime:
+	.cfi_startproc
+	subq	$24, %rsp		// frame $16, plus the saved BP
+	.cfi_adjust_cfa_offset 24
+	movq	%rbp, 16(%rsp)
+	leaq	16(%rsp), %rbp
+
+	// Switch to g0 stack. See comment above in walltime.
+
+	movq	%rsp, %r12		// Save old SP; R12 unchanged by C code.
+
+	movq	g_m(%r14), %rbx		// BX unchanged by C code.
+
+	// Set vdsoPC and vdsoSP for SIGPROF traceback.
+	// Save the old values on stack and restore them on exit,
+	// so this function is reentrant.
+	movq	m_vdsoPC(%rbx), %rcx
+	movq	m_vdsoSP(%rbx), %rdx
+	movq	%rcx, 0(%rsp)
+	movq	%rdx, 8(%rsp)
+
+	leaq	32(%rsp), %rdx		// LEAQ ret+0(FP), DX: the caller's SP
+	movq	-8(%rdx), %rcx		// the return PC
+	movq	%rcx, m_vdsoPC(%rbx)
+	movq	%rdx, m_vdsoSP(%rbx)
+
+	cmpq	m_curg(%rbx), %r14	// Only switch if on curg.
+	jne	.Lnanotime_noswitch
+
+	movq	m_g0(%rbx), %rdx
+	movq	(g_sched+gobuf_sp)(%rdx), %rsp	// Set SP to g0 stack
+
+.Lnanotime_noswitch:
+	subq	$16, %rsp		// Space for results
+	andq	$~15, %rsp		// Align for C code
+
+	movl	$1, %edi		// CLOCK_MONOTONIC
+	leaq	0(%rsp), %rsi
+	movq	vdsoClockgettimeSym(%rip), %rax
+	cmpq	$0, %rax
+	je	.Lnanotime_fallback
+	call	*%rax
+.Lnanotime_ret:
+	movq	0(%rsp), %rax		// sec
+	movq	8(%rsp), %rdx		// nsec
+	movq	%r12, %rsp		// Restore real SP
+	// Restore vdsoPC, vdsoSP
+	// We don't worry about being signaled between the two stores.
+	// If we are not in a signal handler, we'll restore vdsoSP to 0,
+	// and no one will care about vdsoPC. If we are in a signal handler,
+	// we cannot receive another signal.
+	movq	8(%rsp), %rcx
+	movq	%rcx, m_vdsoSP(%rbx)
+	movq	0(%rsp), %rcx
+	movq	%rcx, m_vdsoPC(%rbx)
+	// sec is in AX, nsec in DX
+	// return nsec in AX
+	imulq	$1000000000, %rax
+	addq	%rdx, %rax
+	movq	%rax, 32(%rsp)		// ret+0(FP)
+	movq	16(%rsp), %rbp
+	addq	$24, %rsp
+	.cfi_adjust_cfa_offset -24
+	ret
+.Lnanotime_fallback:
+	.cfi_adjust_cfa_offset 24	// reached from after the RET: the frame's 24 bytes (the SUBQ $16 is not tracked)
+	movq	$SYS_clock_gettime, %rax	// DI, SI already set
+	syscall
+	jmp	.Lnanotime_ret
+	.cfi_endproc
+	.size	nanotime, . - nanotime
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,3 @@
+module sigstep.example/gosymdump
+
+go 1.19
