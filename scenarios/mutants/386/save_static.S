@@ -27,8 +27,10 @@
  * of the first result), and the PC is the word below it.
  *
  * CFI follows Go's pcsp table: the $8 frame (CFA = SP+12), then the
- * SUBL $16, SP it tracks; it tracks neither the switch to g0.sched.sp
- * nor ANDL $~15, SP.  MOVL BP, SP puts the table back to the $8 frame.
+ * SUBL $16, SP, the switch to g0.sched.sp, ANDL $~15, SP and MOVL BP, SP
+ * it does not track (obj6.go: only PUSH/POP and the frame's own ADJSP
+ * move pcsp; Go 1.19's nanotime1 keeps spdelta 0x8 across its SUBL
+ * $0x10, SP, reference/go1.19/pcsp-tables.txt): the $8 frame throughout.
  */
 #include "offsets.h"
 #include "variant.h"
@@ -80,7 +82,6 @@ walltime:
 
 .Lwall_noswitch:
 	subl	$16, %esp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andl	$~15, %esp		// Align for C code
 
 	// Stack layout, depending on call path:
@@ -111,7 +112,6 @@ walltime:
 	movl	12(%esp), %ebx		// nsec
 
 	movl	%ebp, %esp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	// Restore vdsoPC, vdsoSP
 	// We don't worry about being signaled between the two stores.
 	// If we are not in a signal handler, we'll restore vdsoSP to 0,
@@ -171,7 +171,6 @@ nanotime:
 
 .Lnano_noswitch:
 	subl	$16, %esp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andl	$~15, %esp		// Align for C code
 
 	movl	vdsoClockgettimeSym(,1), %eax
@@ -195,7 +194,6 @@ nanotime:
 	movl	12(%esp), %ebx		// nsec
 
 	movl	%ebp, %esp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	// Restore vdsoPC, vdsoSP
 	// We don't worry about being signaled between the two stores.
 	// If we are not in a signal handler, we'll restore vdsoSP to 0,

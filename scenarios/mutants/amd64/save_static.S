@@ -34,10 +34,12 @@
  * it); the callers keep it.  R12 holds the entry SP: it is unchanged by
  * C code, and Go's ABI lets this function clobber it.
  *
- * Frame table: as Go's pcsp, with its blind spots.  The prologue and the
- * SUBQ $16, SP are described; the switch to the g0 stack and the
- * ANDQ $~15, SP alignment are not.  MOVQ R12, SP returns the table to its
- * state after the prologue, which is right again from there to RET.
+ * Frame table: as Go's pcsp, with its blind spots.  Only the prologue and
+ * epilogue move it (obj6.go): the hand-written SUBQ $16, SP, the switch to
+ * the g0 stack, ANDQ $~15, SP and MOVQ R12, SP do not, so the table says
+ * the $16 frame (CFA = SP+32) from the prologue to RET, as Go 1.19's
+ * nanotime1 does (spdelta 0x18 across its SUBQ $0x10, SP,
+ * reference/go1.19/pcsp-tables.txt) -- right again from the restore on.
  */
 #include "offsets.h"
 #include "variant.h"
@@ -91,7 +93,6 @@ walltime:
 
 .Lwalltime_noswitch:
 	subq	$16, %rsp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andq	$~15, %rsp		// Align for C code
 
 	movl	$0, %edi		// CLOCK_REALTIME
@@ -104,7 +105,6 @@ walltime:
 	movq	0(%rsp), %rax		// sec
 	movq	8(%rsp), %rdx		// nsec
 	movq	%r12, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	// Restore vdsoPC, vdsoSP
 	// We don't worry about being signaled between the two stores.
 	// If we are not in a signal handler, we'll restore vdsoSP to 0,
@@ -121,7 +121,7 @@ walltime:
 	.cfi_adjust_cfa_offset -24
 	ret
 .Lwalltime_fallback:
-	.cfi_adjust_cfa_offset 40	// reached from after the SUBQ $16
+	.cfi_adjust_cfa_offset 24	// reached from after the RET: the frame's 24 bytes (the SUBQ $16 is not tracked)
 	movq	$SYS_clock_gettime, %rax	// DI, SI already set
 	syscall
 	jmp	.Lwalltime_ret
@@ -166,7 +166,6 @@ nanotime:
 
 .Lnanotime_noswitch:
 	subq	$16, %rsp		// Space for results
-	.cfi_adjust_cfa_offset 16
 	andq	$~15, %rsp		// Align for C code
 
 	movl	$1, %edi		// CLOCK_MONOTONIC
@@ -179,7 +178,6 @@ nanotime:
 	movq	0(%rsp), %rax		// sec
 	movq	8(%rsp), %rdx		// nsec
 	movq	%r12, %rsp		// Restore real SP
-	.cfi_adjust_cfa_offset -16
 	// Restore vdsoPC, vdsoSP
 	// We don't worry about being signaled between the two stores.
 	// If we are not in a signal handler, we'll restore vdsoSP to 0,
@@ -199,7 +197,7 @@ nanotime:
 	.cfi_adjust_cfa_offset -24
 	ret
 .Lnanotime_fallback:
-	.cfi_adjust_cfa_offset 40	// reached from after the SUBQ $16
+	.cfi_adjust_cfa_offset 24	// reached from after the RET: the frame's 24 bytes (the SUBQ $16 is not tracked)
 	movq	$SYS_clock_gettime, %rax	// DI, SI already set
 	syscall
 	jmp	.Lnanotime_ret
