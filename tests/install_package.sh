@@ -23,9 +23,10 @@ works() {
 	"$p/bin/sigstep" run --arch amd64 --variant seed >out 2>err
 	[ $? -eq 1 ] && grep -q 'arch/amd64/trampoline_seed.S:' out || { fail "$p: run seed"; cat err >&2; }
 	cp "$src/arch/arm/trampoline_master.S" mine.S
-	"$p/bin/sigstep" check --arch arm mine.S >out 2>err || { fail "$p: check mine.S (arm master)"; cat err >&2; }
+	"$p/bin/sigstep" check --arch arm mine.S --sigprof go1.11 >out 2>err ||
+		{ fail "$p: check mine.S (arm master, go1.11)"; cat err >&2; }
 	"$p/bin/sigstep" matrix --no-scenarios --jobs 2 >out 2>err || { fail "$p: matrix"; tail -3 out err >&2; }
-	grep -q '^54 rows, 54 met' out || fail "$p: matrix: $(tail -1 out)"
+	grep -Eq '^([0-9]+) rows, \1 met, 0 not met' out || fail "$p: matrix: $(tail -1 out)"
 	# the mutants through the installed toolchain file
 	"$p/bin/sigstep" run --scenario "$p/lib/sigstep/scenarios/mutants/386/no_align.S" >out 2>err ||
 		{ fail "$p: run --scenario an installed mutant"; tail -3 out err >&2; }

@@ -21,7 +21,8 @@
 #define SHOWN_VIOLATIONS 40	/* per row; the JSON has them all */
 
 /* A verdict's colour: the passing ones green, markers amber and purple,
- * a wrong stack red, a broken handler black; any other failing one red. */
+ * a stack cut short orange, a wrong one red, a broken handler black; any
+ * other failing one red. */
 static const char *colour(enum verdict v)
 {
 	const char *n = verdict_name(v);
@@ -35,6 +36,8 @@ static const char *colour(enum verdict v)
 		return "#9467bd";
 	if (!strcmp(n, "system"))
 		return "#c5b0d5";
+	if (!strcmp(n, "truncated"))
+		return "#ff7f0e";
 	if (!strcmp(n, "fault") || !strcmp(n, "hang"))
 		return "#222222";
 	return "#d62728";
