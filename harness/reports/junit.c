@@ -71,17 +71,25 @@ void report_junit(FILE *out, const char *command, const struct report_row *rows,
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", out);
 	attr(out, "name", name);
 	fprintf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n", n, failures);
-	/* rows of one source are next to each other in every command */
-	for (size_t i = 0; i < n;) {
+	/* one suite per source, in the order sources first appear (the
+	 * matrix interleaves its passes' rows) */
+	for (size_t i = 0; i < n; i++) {
 		const char *src = rows[i].source ? rows[i].source : "sigstep";
-		size_t end = i, fails = 0;
-		while (end < n && !strcmp(rows[end].source ? rows[end].source : "sigstep", src))
-			fails += !rows[end++].met;
+		size_t first = 0, tests = 0, fails = 0;
+		while (strcmp(rows[first].source ? rows[first].source : "sigstep", src))
+			first++;
+		if (first < i)
+			continue;	/* written with its first row */
+		for (size_t k = i; k < n; k++)
+			if (!strcmp(rows[k].source ? rows[k].source : "sigstep", src))
+				tests++, fails += !rows[k].met;
 		fputs("  <testsuite", out);
 		attr(out, "name", src);
-		fprintf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n", end - i, fails);
-		for (; i < end; i++) {
-			const struct report_row *row = &rows[i];
+		fprintf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\">\n", tests, fails);
+		for (size_t k = i; k < n; k++) {
+			const struct report_row *row = &rows[k];
+			if (strcmp(row->source ? row->source : "sigstep", src))
+				continue;
 			const char *expect = row->expect ? row->expect : "pass";
 			fputs("    <testcase", out);
 			attr(out, "classname", src);
