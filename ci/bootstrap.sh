@@ -2,6 +2,8 @@
 # Installs the Debian packages sigstep needs, if any is missing.
 # Idempotent and non-interactive; runs `apt-get update` at most once.
 # Not root and something missing: prints the command to run, exits 2.
+# (strace: a tracer to run the ptrace engine under, so that its refusal
+# is tested.)
 set -eu
 
 # Go 1.19 builds the real-Go fixtures and reads --pprof profiles (go tool
@@ -10,7 +12,7 @@ set -eu
 # python3-jsonschema for SARIF, Chromium for the HTML page.
 PACKAGES="cmake make gcc pkg-config libunicorn-dev libcapstone-dev check qemu-user \
 gcc-i686-linux-gnu gcc-arm-linux-gnueabihf binutils-i686-linux-gnu binutils-arm-linux-gnueabihf \
-golang-1.19-go zlib1g-dev libxml2-utils python3-jsonschema chromium"
+golang-1.19-go zlib1g-dev strace libxml2-utils python3-jsonschema chromium"
 
 missing=""
 for p in $PACKAGES; do

@@ -2,9 +2,9 @@
 # SSE), which is all the guest needs, so no extra code-generation flags.
 set(SIGSTEP_ARCH_CFLAGS "")
 set(SIGSTEP_QEMU qemu-i386)
-# The host CPU could run 32-bit code, but these machines have no 32-bit
-# ELF support enabled: 386 guests run under qemu-i386 only.
-set(SIGSTEP_HOST_NATIVE OFF)
+# Whether the host CPU runs 386 images (an x86-64 kernel with its IA-32
+# emulation on) is found when the tests run, by trying one
+# (tests/on_host.sh, harness/native/host.c): never a build fact.
 # Hostile vDSO knobs the native runs use (emulated_vdso/README.md).
 set(SIGSTEP_VDSO_KNOBS "clobber,callee_saved,stack=32768,sse_align")
 # The real-Go fixture (fixtures/go/): Go's GOARCH for this arch and the

@@ -3,8 +3,8 @@
 # register, is loaded only by the assembly (chain_run), never by C code.
 set(SIGSTEP_ARCH_CFLAGS "")
 set(SIGSTEP_QEMU qemu-x86_64)
-# The host CPU runs amd64 guests directly (with the kernel's real vDSO).
-set(SIGSTEP_HOST_NATIVE ON)
+# Whether the host CPU runs them (with the kernel's real vDSO) is found
+# when the tests run, by trying an image (tests/on_host.sh).
 # Hostile vDSO knobs the native runs use (emulated_vdso/README.md).
 set(SIGSTEP_VDSO_KNOBS "clobber,callee_saved,stack=32768,sse_align")
 # The real-Go fixture (fixtures/go/): Go's GOARCH for this arch and the

@@ -307,5 +307,5 @@ const struct arch_ops arch_amd64_ops = {
 	.restore_rt_frame = amd64_restore_rt_frame,
 	.qemu_user = "qemu-x86_64",
 	/* A 64-bit x86 host runs it as it is, with the kernel's vDSO. */
-	.host_machine = "x86_64",
+	.host_machines = "x86_64",
 };

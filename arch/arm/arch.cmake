@@ -6,7 +6,7 @@
 #                and the signal handler reads the interrupted g from it.
 set(SIGSTEP_ARCH_CFLAGS -marm -ffixed-r10)
 set(SIGSTEP_QEMU qemu-arm)
-set(SIGSTEP_HOST_NATIVE OFF)
+# Whether the host CPU runs them is found when the tests run (tests/on_host.sh).
 # Hostile vDSO knobs the native runs use (emulated_vdso/README.md).
 set(SIGSTEP_VDSO_KNOBS "clobber,callee_saved,stack=32768")
 # The real-Go fixture (fixtures/go/): Go's GOARCH for this arch and the

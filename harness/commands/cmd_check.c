@@ -305,6 +305,16 @@ int check_build_file(const char *build_dir, const struct arch_ops *ops, const ch
 {
 	char tcpath[PATH_MAX + 64], err[PATH_MAX + 256], obj[PATH_MAX + 32], name[80];
 	struct toolchain tc;
+	struct stat st;
+	if (stat(file, &st))
+		return cli_fail("%s: %s", file, strerror(errno));
+	if (!S_ISREG(st.st_mode) || access(file, R_OK))
+		return cli_fail("%s: %s", file, S_ISREG(st.st_mode) ? strerror(EACCES) : "not a regular file");
+	/* The build assembles FILE as the compiler driver sees it: only an
+	 * .S file goes through the preprocessor and the assembler alone. */
+	size_t flen = strlen(file);
+	if (flen < 3 || strcmp(file + flen - 2, ".S") || file[flen - 3] == '/')
+		return cli_fail("%s: not a trampoline source: sigstep takes an assembly file named *.S%s", file, "");
 	snprintf(tcpath, sizeof tcpath, "%s/guest/%s/toolchain.txt", build_dir, ops->name);
 	if (toolchain_read(tcpath, &tc, err, sizeof err)) {
 		toolchain_free(&tc);
@@ -383,16 +393,6 @@ int cmd_check(int argc, char **argv)
 		return cli_fail("check: --no-vdso and --vdso-base exclude each other%s%s", "", "");
 	if (base_arg && cli_vdso_base("check", base_arg, ops, &vdso_base))
 		return 2;
-	struct stat st;
-	if (stat(file, &st))
-		return cli_fail("%s: %s", file, strerror(errno));
-	if (!S_ISREG(st.st_mode) || access(file, R_OK))
-		return cli_fail("%s: %s", file, S_ISREG(st.st_mode) ? strerror(EACCES) : "not a regular file");
-	/* The build assembles FILE as the compiler driver sees it: only an
-	 * .S file goes through the preprocessor and the assembler alone. */
-	size_t flen = strlen(file);
-	if (flen < 3 || strcmp(file + flen - 2, ".S") || file[flen - 3] == '/')
-		return cli_fail("%s: not a trampoline source: sigstep check takes an assembly file named *.S%s", file, "");
 	if (keep) {
 		struct stat kst;
 		if (stat(keep, &kst) || !S_ISDIR(kst.st_mode) || access(keep, W_OK))

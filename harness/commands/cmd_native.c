@@ -10,9 +10,10 @@
  * at every boundary, step, break, and itimer given the time the slowest
  * exhaustive method took (or --budget-ms).
  *
- * Which emulator and whether the host runs an arch are facts of the arch
- * (arch_ops.qemu_user, arch_ops.host_machine); whether an arch can step is
- * the guest's to say (it exits 2 with one line: no trap flag).
+ * Which emulator runs an arch is a fact of the arch (arch_ops.qemu_user);
+ * whether this machine's CPU runs it is found by trying the image
+ * (harness/native/host.h); whether an arch can step is the guest's to say
+ * (it exits 2 with one line: no trap flag).
  */
 #include <elf.h>
 #include <errno.h>
@@ -24,13 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "host.h"
 #include "json.h"
 #include "report.h"
 #include "loader.h"
@@ -44,6 +45,7 @@ enum emulator { EMU_AUTO, EMU_QEMU, EMU_HOST };
 struct native_config {
 	const struct arch_ops *ops;
 	const char *build_dir, *variant, *function, *context;
+	const char *image_path;		/* a user's FILE.S built as `sigstep check` builds it; NULL: the variant's */
 	const char *inject;		/* "step", "break", "itimer" */
 	enum emulator emulator;
 	const char *vdso;		/* "kernel", "synthetic"; NULL: kernel on the host, else synthetic */
@@ -107,13 +109,6 @@ static int in_path(const char *name)
 		p += n + (p[n] == ':');
 	}
 	return 0;
-}
-
-/* Whether this machine's CPU runs the arch's images directly. */
-static int host_runs(const struct arch_ops *ops)
-{
-	struct utsname u;
-	return ops->host_machine && uname(&u) == 0 && !strcmp(u.machine, ops->host_machine);
 }
 
 static int append(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
@@ -430,30 +425,41 @@ static void first_line(const char *s, char *buf, size_t n)
 static int native_run(const struct native_config *c, struct native_result *nr, char *err, size_t errlen)
 {
 	const struct arch_ops *ops = c->ops;
-	int host = c->emulator == EMU_HOST || (c->emulator == EMU_AUTO && host_runs(ops));
 	char image[PATH_MAX + 96];
 
 	memset(nr, 0, sizeof *nr);
 	nr->first_violation_us = -1;
 	err[0] = 0;
-	if (host && !host_runs(ops)) {
-		struct utsname u;
-		snprintf(err, errlen, "--emulator host: this machine (%s) does not run %s images; use --emulator qemu",
-			 uname(&u) == 0 ? u.machine : "?", ops->name);
+	if (c->image_path)
+		copy(image, sizeof image, c->image_path);
+	else
+		snprintf(image, sizeof image, "%s/guest/%s/sigstep-guest-%s", c->build_dir, ops->name, c->variant);
+	if (access(image, R_OK | X_OK)) {
+		if (c->image_path)
+			snprintf(err, errlen, "no image %.400s", image);
+		else
+			snprintf(err, errlen, "unknown variant '%.60s' (no image for it in %.400s)", c->variant,
+				 c->build_dir);
+		return 2;
+	}
+	const struct host_support *hs = c->emulator == EMU_QEMU ? NULL : host_support(ops, image);
+	int host = c->emulator == EMU_HOST || (c->emulator == EMU_AUTO && hs->runs);
+	if (host && !hs->runs) {
+		snprintf(err, errlen, "--emulator host: %.200s; use --emulator qemu", hs->why);
 		return 2;
 	}
 	if (!host && !in_path(ops->qemu_user)) {
 		snprintf(err, errlen, "%s is not installed (ci/bootstrap.sh installs it)", ops->qemu_user);
 		return 2;
 	}
-	const char *vdso = c->vdso ? c->vdso : host ? "kernel" : "synthetic";
+	/* On the host the kernel's vDSO unless it gives this arch none. */
+	const char *vdso = c->vdso ? c->vdso : host && hs->kernel_vdso ? "kernel" : "synthetic";
 	if (!host && !strcmp(vdso, "kernel")) {
 		snprintf(err, errlen, "--vdso kernel: %s gives its guests no vDSO; only the host has one", ops->qemu_user);
 		return 2;
 	}
-	snprintf(image, sizeof image, "%s/guest/%s/sigstep-guest-%s", c->build_dir, ops->name, c->variant);
-	if (access(image, R_OK | X_OK)) {
-		snprintf(err, errlen, "unknown variant '%.60s' (no image for it in %.400s)", c->variant, c->build_dir);
+	if (host && !strcmp(vdso, "kernel") && !hs->kernel_vdso) {
+		snprintf(err, errlen, "--vdso kernel: this machine's kernel gives %s programs no vDSO", ops->name);
 		return 2;
 	}
 
@@ -485,7 +491,7 @@ static int native_run(const struct native_config *c, struct native_result *nr, c
 
 	struct probe_result *r = &nr->r;
 	snprintf(r->arch, sizeof r->arch, "%s", ops->name);
-	snprintf(r->variant, sizeof r->variant, "%s", c->variant);
+	snprintf(r->variant, sizeof r->variant, "%s", c->variant ? c->variant : strrchr(image, '/') + 1);
 	snprintf(r->function, sizeof r->function, "%s", c->function);
 	snprintf(r->context, sizeof r->context, "%s", c->context);
 	snprintf(r->era_name, sizeof r->era_name, "?");
@@ -685,7 +691,8 @@ static int cmd_compare(struct native_config *c, const char *json)
 		size_t loglen = 0;
 		FILE *lf = open_memstream(&log, &loglen);
 		struct probe_config pc = {
-			.ops = c->ops, .build_dir = c->build_dir, .variant = c->variant, .function = c->function,
+			.ops = c->ops, .build_dir = c->build_dir, .variant = c->variant, .image_path = c->image_path,
+			.function = c->function,
 			.context = c->context, .era = -1, .vdso = 1, .iterations = 1, .boundary_log = lf,
 		};
 		memset(&w->nr, 0, sizeof w->nr);
@@ -813,97 +820,53 @@ static int cmd_compare(struct native_config *c, const char *json)
 /* --- The command ------------------------------------------------------------ */
 
 static const char usage[] =
-	"usage: sigstep native --arch {386,amd64,arm} --variant NAME --inject step|break|itimer\n"
+	"usage: sigstep native --arch {386,amd64,arm} (--variant NAME | FILE.S) --inject step|break|itimer\n"
 	"                      [--emulator auto|qemu|host] [--vdso kernel|synthetic]\n"
 	"                      [--function walltime|nanotime|both] [--context curg|g0|both]\n"
 	"                      [--budget-ms N] [--no-singlestep] [--list-boundaries] [--timeout SECONDS]\n"
 	"                      [--json FILE|-] [--junit FILE] [--sarif FILE] [--build-dir DIR]\n"
-	"       sigstep native --compare --arch A --variant V [--function F] [--context C]\n"
-	"                      [--emulator E] [--vdso V] [--budget-ms N] [--json FILE|-]\n";
+	"       sigstep native --compare --arch A (--variant V | FILE.S) [--function F] [--context C]\n"
+	"                      [--emulator E] [--vdso V] [--budget-ms N] [--json FILE|-]\n"
+	"       sigstep native --host-check --arch A [--vdso kernel|synthetic] [--build-dir DIR]\n"
+	"       sigstep native --go PROGRAM [--function F] [--root R] [--call N] [--timeout S]\n"
+	"                      [--list-boundaries] [--json FILE|-]\n";
 
-int cmd_native(int argc, char **argv)
+/* --host-check: one line, whether this CPU runs the arch's images (and
+ * gives them the kernel's vDSO, with --vdso kernel); 0 yes, 2 no.  The
+ * tests skip their host rows on it. */
+static int host_check(const struct native_config *c)
 {
-	struct native_config c = {
-		.function = "walltime", .context = "curg", .timeout_s = DEFAULT_TIMEOUT_S,
-	};
-	const char *arch = NULL, *emulator = "auto", *json = NULL;
-	struct cli_outputs rep = { 0 };	/* --junit, --sarif */
-	int compare = 0, no_singlestep = 0;
-	char dirbuf[PATH_MAX];
-	const struct cli_option options[] = {
-		CLI_VALUE("--arch", &arch), CLI_VALUE("--variant", &c.variant), CLI_VALUE("--inject", &c.inject),
-		CLI_VALUE("--emulator", &emulator), CLI_VALUE("--vdso", &c.vdso), CLI_VALUE("--function", &c.function),
-		CLI_VALUE("--context", &c.context), CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &c.build_dir),
-		CLI_VALUE("--budget-ms", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--compare", &compare),
-		CLI_FLAG("--no-singlestep", &no_singlestep), CLI_FLAG("--list-boundaries", &c.list),
-		CLI_VALUE("--junit", &rep.path[CLI_OUT_JUNIT]), CLI_VALUE("--sarif", &rep.path[CLI_OUT_SARIF]), CLI_END,
-	};
+	char names[16][64], image[PATH_MAX + 96];
+	if (cli_built_variants(c->build_dir, c->ops->name, names, 16) < 1)
+		return die("no %s guest image in %s (build the project first)", c->ops->name, c->build_dir);
+	snprintf(image, sizeof image, "%s/guest/%s/sigstep-guest-%s", c->build_dir, c->ops->name, names[0]);
+	const struct host_support *hs = host_support(c->ops, image);
+	if (!hs->runs)
+		return die("%s%s", hs->why, "");
+	if (c->vdso && !strcmp(c->vdso, "kernel") && !hs->kernel_vdso)
+		return die("this machine's kernel gives %s programs no vDSO%s", c->ops->name, "");
+	printf("this machine runs %s images natively%s\n", c->ops->name,
+	       hs->kernel_vdso ? ", with the kernel's vDSO" : " (the kernel gives them no vDSO)");
+	return 0;
+}
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (cli_help(a, usage))
-			return 0;
-		int used = cli_option("native", options, a, v);
-		if (!used)
-			return 2;
-		i += used - 1;
-		int budget = !strcmp(a, "--budget-ms");
-		uint64_t x;
-		if (!budget && strcmp(a, "--timeout"))
-			continue;
-		if (cli_parse_u64(v, 10, &x) || x == 0 || x > (budget ? 3600000ull : 86400ull))
-			return die("bad %s '%s'", a, v);
-		if (budget)
-			c.budget_ms = x;
-		else
-			c.timeout_s = (unsigned)x;
-	}
-	c.singlestep = !no_singlestep;
-	if (!arch)
-		return die("--arch is required (386, amd64 or arm)%s%s", "", "");
-	if (!c.variant || !c.variant[0] || strchr(c.variant, '/'))
-		return die("--variant is required (a name such as master)%s%s", "", "");
-	if (!(c.ops = cli_arch("native", arch)))
-		return 2;
-	if (compare ? c.inject != NULL : !c.inject || (strcmp(c.inject, "step") && strcmp(c.inject, "break") &&
-						       strcmp(c.inject, "itimer")))
-		return die(compare ? "--compare runs every method: no --inject%s%s"
-				   : "--inject step, break or itimer is required%s%s", "", "");
-	if (!strcmp(emulator, "auto"))
-		c.emulator = EMU_AUTO;
-	else if (!strcmp(emulator, "qemu"))
-		c.emulator = EMU_QEMU;
-	else if (!strcmp(emulator, "host"))
-		c.emulator = EMU_HOST;
-	else
-		return die("unknown --emulator '%s' (auto, qemu or host)%s", emulator, "");
-	if (c.vdso && strcmp(c.vdso, "kernel") && strcmp(c.vdso, "synthetic"))
-		return die("unknown --vdso '%s' (kernel or synthetic)%s", c.vdso, "");
-	if (strcmp(c.function, "walltime") && strcmp(c.function, "nanotime") && (compare || strcmp(c.function, "both")))
-		return die("unknown function '%s' (walltime or nanotime%s)", c.function, compare ? "" : ", or both");
-	if (strcmp(c.context, "curg") && strcmp(c.context, "g0") && (compare || strcmp(c.context, "both")))
-		return die("unknown context '%s' (curg or g0%s)", c.context, compare ? "" : ", or both");
-	if (!c.build_dir) {
-		cli_default_build_dir(dirbuf, sizeof dirbuf);
-		c.build_dir = dirbuf;
-	}
-	if (compare && (rep.path[CLI_OUT_JUNIT] || rep.path[CLI_OUT_SARIF]))
-		return die("--compare writes --json only%s%s", "", "");
+/* One run, or --compare, of c's variant or image; rep: its --junit and
+ * --sarif, opened already. */
+static int native_with_image(struct native_config *c, const char *json, int compare, struct cli_outputs *rep)
+{
 	if (compare)
-		return cmd_compare(&c, json);
-	if (cli_outputs_open("native", &rep, 1u << CLI_OUT_JUNIT | 1u << CLI_OUT_SARIF))
-		return 2;
+		return cmd_compare(c, json);
 
 	struct native_result nr;
 	char err[512];
-	if (native_run(&c, &nr, err, sizeof err)) {
+	if (native_run(c, &nr, err, sizeof err)) {
 		native_result_free(&nr);
-		cli_outputs_drop(&rep);
+		cli_outputs_drop(rep);
 		return die("%s%s", err, "");
 	}
 	FILE *jf = NULL;
 	int status = nr.r.pass ? 0 : 1;
-	if (c.list) {	/* the guest's boundary lines, before the summary */
+	if (c->list) {	/* the guest's boundary lines, before the summary */
 		FILE *lo = json && !strcmp(json, "-") ? stderr : stdout;
 		for (const char *line = nr.out; line && *line;) {
 			const char *end = strchr(line, '\n');
@@ -925,18 +888,124 @@ int cmd_native(int argc, char **argv)
 				status = die("cannot write %s: %s", json, strerror(errno));
 		}
 	}
-	if (rep.path[CLI_OUT_JUNIT] || rep.path[CLI_OUT_SARIF]) {
+	if (rep->path[CLI_OUT_JUNIT] || rep->path[CLI_OUT_SARIF]) {
 		/* the guest image's own lines (the vDSO is mapped elsewhere natively) */
 		char image[PATH_MAX + 128], source[64], why[320];
-		snprintf(image, sizeof image, "%s/guest/%s/sigstep-guest-%s", c.build_dir, c.ops->name, c.variant);
+		if (c->image_path)
+			snprintf(image, sizeof image, "%s", c->image_path);
+		else
+			snprintf(image, sizeof image, "%s/guest/%s/sigstep-guest-%s", c->build_dir, c->ops->name, c->variant);
 		report_locate_violations(&nr.r, image, NULL);
 		snprintf(source, sizeof source, "native %s %s", nr.inject, nr.engine);
 		struct report_row row = { .res = &nr.r, .source = source, .met = nr.r.pass,
 					  .why = report_why_not_pass(&nr.r, why, sizeof why) };
 		report_row_name(&row, nr.inject);
-		if (cli_outputs_write("native", &rep, &row, 1))
+		if (cli_outputs_write("native", rep, &row, 1))
 			status = 2;
 	}
 	native_result_free(&nr);
 	return status;
 }
+
+int cmd_native(int argc, char **argv)
+{
+	struct native_config c = {
+		.function = "walltime", .context = "curg", .timeout_s = DEFAULT_TIMEOUT_S,
+	};
+	const char *arch = NULL, *emulator = "auto", *json = NULL;
+	const char *file = NULL;
+	struct cli_outputs rep = { 0 };	/* --junit, --sarif */
+	int compare = 0, no_singlestep = 0, check_host = 0;
+	char dirbuf[PATH_MAX];
+	for (int i = 1; i < argc; i++)	/* a real Go program: the ptrace engine */
+		if (!strcmp(argv[i], "--go"))
+			return cmd_native_go(argc, argv);
+	const struct cli_option options[] = {
+		CLI_VALUE("--arch", &arch), CLI_VALUE("--variant", &c.variant), CLI_VALUE("--inject", &c.inject),
+		CLI_VALUE("--emulator", &emulator), CLI_VALUE("--vdso", &c.vdso), CLI_VALUE("--function", &c.function),
+		CLI_VALUE("--context", &c.context), CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &c.build_dir),
+		CLI_VALUE("--budget-ms", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--compare", &compare),
+		CLI_FLAG("--no-singlestep", &no_singlestep), CLI_FLAG("--list-boundaries", &c.list),
+		CLI_FLAG("--host-check", &check_host), CLI_VALUE("--junit", &rep.path[CLI_OUT_JUNIT]),
+		CLI_VALUE("--sarif", &rep.path[CLI_OUT_SARIF]), CLI_END,
+	};
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (cli_help(a, usage))
+			return 0;
+		if (a[0] != '-' || !strcmp(a, "-")) {
+			if (file)
+				return die("more than one file ('%s', '%s')", file, a);
+			file = a;
+			continue;
+		}
+		int used = cli_option("native", options, a, v);
+		if (!used)
+			return 2;
+		i += used - 1;
+		int budget = !strcmp(a, "--budget-ms");
+		uint64_t x;
+		if (!budget && strcmp(a, "--timeout"))
+			continue;
+		if (cli_parse_u64(v, 10, &x) || x == 0 || x > (budget ? 3600000ull : 86400ull))
+			return die("bad %s '%s'", a, v);
+		if (budget)
+			c.budget_ms = x;
+		else
+			c.timeout_s = (unsigned)x;
+	}
+	c.singlestep = !no_singlestep;
+	if (!arch)
+		return die("--arch is required (386, amd64 or arm)%s%s", "", "");
+	if (!(c.ops = cli_arch("native", arch)))
+		return 2;
+	if (!c.build_dir) {
+		cli_default_build_dir(dirbuf, sizeof dirbuf);
+		c.build_dir = dirbuf;
+	}
+	if (check_host)
+		return host_check(&c);
+	/* A built variant, or a trampoline file built as `sigstep check` builds it. */
+	if (file && c.variant)
+		return die("--variant %s or a file (%s), not both", c.variant, file);
+	if (!file && (!c.variant || !c.variant[0] || strchr(c.variant, '/')))
+		return die("--variant is required (a name such as master), or a trampoline file FILE.S%s%s", "", "");
+	if (compare ? c.inject != NULL : !c.inject || (strcmp(c.inject, "step") && strcmp(c.inject, "break") &&
+						       strcmp(c.inject, "itimer")))
+		return die(compare ? "--compare runs every method: no --inject%s%s"
+				   : "--inject step, break or itimer is required%s%s", "", "");
+	if (!strcmp(emulator, "auto"))
+		c.emulator = EMU_AUTO;
+	else if (!strcmp(emulator, "qemu"))
+		c.emulator = EMU_QEMU;
+	else if (!strcmp(emulator, "host"))
+		c.emulator = EMU_HOST;
+	else
+		return die("unknown --emulator '%s' (auto, qemu or host)%s", emulator, "");
+	if (c.vdso && strcmp(c.vdso, "kernel") && strcmp(c.vdso, "synthetic"))
+		return die("unknown --vdso '%s' (kernel or synthetic)%s", c.vdso, "");
+	if (strcmp(c.function, "walltime") && strcmp(c.function, "nanotime") && (compare || strcmp(c.function, "both")))
+		return die("unknown function '%s' (walltime or nanotime%s)", c.function, compare ? "" : ", or both");
+	if (strcmp(c.context, "curg") && strcmp(c.context, "g0") && (compare || strcmp(c.context, "both")))
+		return die("unknown context '%s' (curg or g0%s)", c.context, compare ? "" : ", or both");
+	if (compare && (rep.path[CLI_OUT_JUNIT] || rep.path[CLI_OUT_SARIF]))
+		return die("--compare writes --json only%s%s", "", "");
+	char dir[PATH_MAX], image[PATH_MAX + 96];
+	if (file) {
+		int rc = check_build_file(c.build_dir, c.ops, file, dir, sizeof dir, image, sizeof image);
+		if (rc)
+			return rc;
+		c.image_path = image;
+	}
+	if (cli_outputs_open("native", &rep, 1u << CLI_OUT_JUNIT | 1u << CLI_OUT_SARIF)) {
+		if (file)
+			check_cleanup(dir, image);
+		return 2;
+	}
+	int status = native_with_image(&c, json, compare, &rep);
+	if (file)
+		check_cleanup(dir, image);
+	return status;
+}
+

@@ -17,13 +17,18 @@ int cmd_check(int argc, char **argv);
  *                [--expectations FILE] */
 int cmd_matrix(int argc, char **argv);
 
-/* sigstep native --arch A --variant V --inject step|break|itimer
+/* sigstep native --arch A (--variant V | FILE.S) --inject step|break|itimer
  *                [--emulator auto|qemu|host] [--vdso kernel|synthetic]
  *                [--function F] [--context C] [--budget-ms N] [--json FILE|-]
- * sigstep native --compare --arch A --variant V [...]
+ * sigstep native --compare --arch A (--variant V | FILE.S) [...]
+ * sigstep native --host-check --arch A [--vdso kernel]
  * (cmd_native.c): the guest image as a real process, natively or under
  * its qemu-user, with the guest's own injection and oracle. */
 int cmd_native(int argc, char **argv);
+
+/* sigstep native --go PROGRAM [--function F] [--root R] [--call N] [...]
+ * (cmd_native_go.c): a real Go program on the ptrace engine. */
+int cmd_native_go(int argc, char **argv);
 
 /* sigstep run --scenario FILE [--build-dir DIR] [--json FILE|-]
  * (cmd_scenario.c): every row of one scenario file, or of one mutant. */
@@ -38,9 +43,11 @@ int cmd_annotate(int argc, char **argv);
 /* Shared by the commands (defined in cmd_check.c). */
 
 /*
- * check's build of a trampoline file FILE.S for ops: assembled and linked
- * into an image in a fresh temporary directory (dir, image set).  0; or
- * 2 after the tools' messages and one line naming the step.  Remove both
+ * check's build of a trampoline file FILE.S for ops (sigstep check, the
+ * mutants, sigstep native FILE.S): assembled and linked into an image in a
+ * fresh temporary directory (dir, image set).  0; or 2 after one line for
+ * a missing or unreadable file, or the tools' messages and one line naming
+ * the step.  Remove both
  * with check_cleanup.
  */
 struct arch_ops;
