@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arch_ops.h"
 #include "loader.h"
+#include "report.h"
 
 int cli_fail_in(const char *cmd, const char *fmt, const char *a, const char *b)
 {
@@ -138,6 +140,16 @@ void cli_default_build_dir(char *buf, size_t n)
 	char *slash = strrchr(buf, '/');
 	if (slash && slash != buf)
 		*slash = 0;
+	/* An installed sigstep (P/bin/sigstep) keeps the build's products in
+	 * P/lib/sigstep, laid out as the build directory has them. */
+	char probe[PATH_MAX + 32];
+	struct stat st;
+	snprintf(probe, sizeof probe, "%s/guest", buf);
+	if (stat(probe, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(probe, sizeof probe, "%s/../lib/sigstep/guest", buf);
+		if (!stat(probe, &st) && S_ISDIR(st.st_mode) && strlen(buf) + 16 < n)
+			strcat(buf, "/../lib/sigstep");
+	}
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -164,4 +176,100 @@ int cli_built_variants(const char *build_dir, const char *arch, char names[][64]
 	for (int i = 0; i < n; i++)
 		snprintf(names[i], 64, "%s", ptr[i]);
 	return n;
+}
+
+/* --- report files ---------------------------------------------------------- */
+
+static const char *const output_option[CLI_OUT_COUNT] = { "--json", "--junit", "--sarif", "--pprof", "--html" };
+
+void cli_outputs_drop(struct cli_outputs *o)
+{
+	for (int k = 0; k < CLI_OUT_COUNT; k++) {
+		if (!o->f[k])
+			continue;
+		if (o->f[k] != stdout) {
+			fclose(o->f[k]);
+			remove(o->path[k]);
+		}
+		o->f[k] = NULL;
+	}
+}
+
+int cli_outputs_open(const char *cmd, struct cli_outputs *o, unsigned allowed)
+{
+	int to_stdout = -1;
+	for (int k = 0; k < CLI_OUT_COUNT; k++) {
+		if (!o->path[k])
+			continue;
+		if (!(allowed & (1u << k)))
+			return cli_fail_in(cmd, "%s is not a report this command writes%s", output_option[k], "");
+		if (!o->path[k][0])
+			return cli_fail_in(cmd, "%s needs a file name%s", output_option[k], "");
+		if (!strcmp(o->path[k], "-")) {
+			if (to_stdout >= 0) {
+				cli_fail_in(cmd, "%s and %s both go to stdout ('-'): one may", output_option[to_stdout],
+					    output_option[k]);
+				cli_outputs_drop(o);
+				return 2;
+			}
+			to_stdout = k;
+		}
+	}
+	for (int k = 0; k < CLI_OUT_COUNT; k++) {
+		if (!o->path[k])
+			continue;
+		for (int j = 0; j < k; j++)
+			if (o->path[j] && strcmp(o->path[k], "-") && !strcmp(o->path[j], o->path[k])) {
+				cli_outputs_drop(o);
+				return cli_fail_in(cmd, "%s and %s name the same file", output_option[j], output_option[k]);
+			}
+		o->f[k] = strcmp(o->path[k], "-") ? fopen(o->path[k], "we") : stdout;
+		if (!o->f[k]) {
+			int e = errno;
+			cli_outputs_drop(o);
+			char what[PATH_MAX + 64];
+			snprintf(what, sizeof what, "%s %s", output_option[k], o->path[k]);
+			return cli_fail_in(cmd, "cannot write %s: %s", what, strerror(e));
+		}
+	}
+	return 0;
+}
+
+FILE *cli_outputs_text(const struct cli_outputs *o)
+{
+	for (int k = 0; k < CLI_OUT_COUNT; k++)
+		if (o->f[k] == stdout)
+			return stderr;
+	return stdout;
+}
+
+int cli_outputs_write(const char *cmd, struct cli_outputs *o, const struct report_row *rows, size_t n)
+{
+	int status = 0;
+	for (int k = 0; k < CLI_OUT_COUNT; k++) {
+		FILE *f = o->f[k];
+		if (!f)
+			continue;
+		int rc = 0;
+		switch ((enum cli_output)k) {
+		case CLI_OUT_JSON: report_json(f, rows, n); break;
+		case CLI_OUT_JUNIT: report_junit(f, cmd, rows, n); break;
+		case CLI_OUT_SARIF: report_sarif(f, rows, n); break;
+		case CLI_OUT_PPROF: rc = report_pprof(f, rows, n); break;
+		case CLI_OUT_HTML: report_html(f, rows, n); break;
+		case CLI_OUT_COUNT: break;
+		}
+		int e = errno;
+		if (ferror(f))
+			rc = -1;
+		if (f != stdout ? fclose(f) : fflush(f))
+			rc = -1, e = errno;
+		o->f[k] = NULL;
+		if (rc && !status) {
+			char what[PATH_MAX + 64];
+			snprintf(what, sizeof what, "%s %s", output_option[k], o->path[k]);
+			status = cli_fail_in(cmd, "cannot write %s: %s", what, strerror(e ? e : EIO));
+		}
+	}
+	return status;
 }

@@ -85,3 +85,46 @@ void cli_default_build_dir(char *buf, size_t n);
 int cli_built_variants(const char *build_dir, const char *arch, char names[][64], int max);
 
 #endif
+
+/* --- report files ---------------------------------------------------------- */
+
+struct report_row;
+
+/* The report formats a judging command writes, each to its own file. */
+enum cli_output { CLI_OUT_JSON, CLI_OUT_JUNIT, CLI_OUT_SARIF, CLI_OUT_PPROF, CLI_OUT_HTML, CLI_OUT_COUNT };
+
+struct cli_outputs {
+	const char *path[CLI_OUT_COUNT];	/* NULL: not asked for; "-": stdout */
+	FILE *f[CLI_OUT_COUNT];
+};
+
+/* The options naming them, for a command's option table. */
+#define CLI_OUTPUTS(o)                                                                              \
+	CLI_VALUE("--json", &(o)->path[CLI_OUT_JSON]), CLI_VALUE("--junit", &(o)->path[CLI_OUT_JUNIT]),  \
+		CLI_VALUE("--sarif", &(o)->path[CLI_OUT_SARIF]),                                    \
+		CLI_VALUE("--pprof", &(o)->path[CLI_OUT_PPROF]), CLI_VALUE("--html", &(o)->path[CLI_OUT_HTML])
+/* Their line of a usage text. */
+#define CLI_OUTPUTS_USAGE "[--json FILE|-] [--junit FILE] [--sarif FILE] [--pprof FILE] [--html FILE]"
+/* ... for a command of many rows: a profile is of one run */
+#define CLI_ROWS_OUTPUTS_USAGE "[--json FILE|-] [--junit FILE] [--sarif FILE] [--html FILE]"
+
+/*
+ * Opens every file asked for, before anything runs, so that a path that
+ * cannot be written is one line and exit 2 before the run rather than
+ * after it.  `allowed` is a bit mask of (1 << enum cli_output): a format
+ * the command does not write is refused.  At most one may be "-".  0, or
+ * 2 after one line (nothing left open or created).
+ */
+int cli_outputs_open(const char *cmd, struct cli_outputs *o, unsigned allowed);
+
+/* Where the text report goes: stderr when a report file is stdout. */
+FILE *cli_outputs_text(const struct cli_outputs *o);
+
+/* Writes every report asked for from rows[0..n) and closes the files.
+ * `command` names the command for the formats that say who made them.
+ * 0, or 2 after one line for the first that could not be written. */
+int cli_outputs_write(const char *cmd, struct cli_outputs *o, const struct report_row *rows, size_t n);
+
+/* Closes and removes the files: a run that produced no record leaves
+ * none behind. */
+void cli_outputs_drop(struct cli_outputs *o);

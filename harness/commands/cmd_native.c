@@ -33,6 +33,7 @@
 #include "commands.h"
 #include "host.h"
 #include "json.h"
+#include "report.h"
 #include "loader.h"
 #include "probe.h"
 
@@ -823,7 +824,7 @@ static const char usage[] =
 	"                      [--emulator auto|qemu|host] [--vdso kernel|synthetic]\n"
 	"                      [--function walltime|nanotime|both] [--context curg|g0|both]\n"
 	"                      [--budget-ms N] [--no-singlestep] [--list-boundaries] [--timeout SECONDS]\n"
-	"                      [--json FILE|-] [--build-dir DIR]\n"
+	"                      [--json FILE|-] [--junit FILE] [--sarif FILE] [--build-dir DIR]\n"
 	"       sigstep native --compare --arch A (--variant V | FILE.S) [--function F] [--context C]\n"
 	"                      [--emulator E] [--vdso V] [--budget-ms N] [--json FILE|-]\n"
 	"       sigstep native --host-check --arch A [--vdso kernel|synthetic] [--build-dir DIR]\n"
@@ -849,8 +850,9 @@ static int host_check(const struct native_config *c)
 	return 0;
 }
 
-/* One run, or --compare, of c's variant or image. */
-static int native_with_image(struct native_config *c, const char *json, int compare)
+/* One run, or --compare, of c's variant or image; rep: its --junit and
+ * --sarif, opened already. */
+static int native_with_image(struct native_config *c, const char *json, int compare, struct cli_outputs *rep)
 {
 	if (compare)
 		return cmd_compare(c, json);
@@ -859,6 +861,7 @@ static int native_with_image(struct native_config *c, const char *json, int comp
 	char err[512];
 	if (native_run(c, &nr, err, sizeof err)) {
 		native_result_free(&nr);
+		cli_outputs_drop(rep);
 		return die("%s%s", err, "");
 	}
 	FILE *jf = NULL;
@@ -885,6 +888,21 @@ static int native_with_image(struct native_config *c, const char *json, int comp
 				status = die("cannot write %s: %s", json, strerror(errno));
 		}
 	}
+	if (rep->path[CLI_OUT_JUNIT] || rep->path[CLI_OUT_SARIF]) {
+		/* the guest image's own lines (the vDSO is mapped elsewhere natively) */
+		char image[PATH_MAX + 128], source[64], why[320];
+		if (c->image_path)
+			snprintf(image, sizeof image, "%s", c->image_path);
+		else
+			snprintf(image, sizeof image, "%s/guest/%s/sigstep-guest-%s", c->build_dir, c->ops->name, c->variant);
+		report_locate_violations(&nr.r, image, NULL);
+		snprintf(source, sizeof source, "native %s %s", nr.inject, nr.engine);
+		struct report_row row = { .res = &nr.r, .source = source, .met = nr.r.pass,
+					  .why = report_why_not_pass(&nr.r, why, sizeof why) };
+		report_row_name(&row, nr.inject);
+		if (cli_outputs_write("native", rep, &row, 1))
+			status = 2;
+	}
 	native_result_free(&nr);
 	return status;
 }
@@ -896,6 +914,7 @@ int cmd_native(int argc, char **argv)
 	};
 	const char *arch = NULL, *emulator = "auto", *json = NULL;
 	const char *file = NULL;
+	struct cli_outputs rep = { 0 };	/* --junit, --sarif */
 	int compare = 0, no_singlestep = 0, check_host = 0;
 	char dirbuf[PATH_MAX];
 	for (int i = 1; i < argc; i++)	/* a real Go program: the ptrace engine */
@@ -907,7 +926,8 @@ int cmd_native(int argc, char **argv)
 		CLI_VALUE("--context", &c.context), CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &c.build_dir),
 		CLI_VALUE("--budget-ms", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--compare", &compare),
 		CLI_FLAG("--no-singlestep", &no_singlestep), CLI_FLAG("--list-boundaries", &c.list),
-		CLI_FLAG("--host-check", &check_host), CLI_END,
+		CLI_FLAG("--host-check", &check_host), CLI_VALUE("--junit", &rep.path[CLI_OUT_JUNIT]),
+		CLI_VALUE("--sarif", &rep.path[CLI_OUT_SARIF]), CLI_END,
 	};
 
 	for (int i = 1; i < argc; i++) {
@@ -969,6 +989,8 @@ int cmd_native(int argc, char **argv)
 		return die("unknown function '%s' (walltime or nanotime%s)", c.function, compare ? "" : ", or both");
 	if (strcmp(c.context, "curg") && strcmp(c.context, "g0") && (compare || strcmp(c.context, "both")))
 		return die("unknown context '%s' (curg or g0%s)", c.context, compare ? "" : ", or both");
+	if (compare && (rep.path[CLI_OUT_JUNIT] || rep.path[CLI_OUT_SARIF]))
+		return die("--compare writes --json only%s%s", "", "");
 	char dir[PATH_MAX], image[PATH_MAX + 96];
 	if (file) {
 		int rc = check_build_file(c.build_dir, c.ops, file, dir, sizeof dir, image, sizeof image);
@@ -976,7 +998,12 @@ int cmd_native(int argc, char **argv)
 			return rc;
 		c.image_path = image;
 	}
-	int status = native_with_image(&c, json, compare);
+	if (cli_outputs_open("native", &rep, 1u << CLI_OUT_JUNIT | 1u << CLI_OUT_SARIF)) {
+		if (file)
+			check_cleanup(dir, image);
+		return 2;
+	}
+	int status = native_with_image(&c, json, compare, &rep);
 	if (file)
 		check_cleanup(dir, image);
 	return status;

@@ -38,6 +38,12 @@ int cmd_scenario_run(int argc, char **argv);
  * Unicorn machine on the emulated Linux. */
 int cmd_go(int argc, char **argv);
 
+/* sigstep annotate --arch A (--variant V | FILE.S) [--function F]
+ *                  [--context C...] [--sigprof ERA...] [--stacks]
+ * (cmd_annotate.c): the chain's code with a verdict column per
+ * configuration, as perf annotate shows code. */
+int cmd_annotate(int argc, char **argv);
+
 /* Shared by the commands (defined in cmd_check.c). */
 
 /*

@@ -48,6 +48,7 @@
 #include "machine.h"
 #include "oracle.h"
 #include "probe_internal.h"
+#include "report.h"
 #include "run.h"
 #include "spwrite.h"
 #include "sigdeliver.h"
@@ -578,6 +579,26 @@ static void log_boundary(struct probe *p, uint64_t pc, enum verdict verdict)
 		verdict_name(verdict));
 }
 
+/* The strip of the run (probe_result.strip): pc's cell, its worst verdict. */
+static void strip_add(struct probe *p, uint64_t pc, enum verdict verdict)
+{
+	struct probe_result *r = p->res;
+	for (uint32_t i = r->nstrip; i-- > 0;)
+		if (r->strip[i].pc == pc) {
+			if (verdict_passes((enum verdict)r->strip[i].verdict) && !verdict_passes(verdict))
+				r->strip[i].verdict = verdict;
+			return;
+		}
+	if (r->nstrip == PROBE_STRIP_MAX) {
+		r->strip_dropped++;
+		return;
+	}
+	struct strip_cell *c = &r->strip[r->nstrip++];
+	c->pc = pc;
+	c->verdict = verdict;
+	guest_symbolize(&p->g, pc, c->at, sizeof c->at);
+}
+
 /* Whether a store since undo mark `mark` was logged at addr. */
 static int logged(const struct probe *p, size_t mark, uint64_t addr)
 {
@@ -787,6 +808,16 @@ static int probe_boundary(struct probe *p, int persist)
 	p->res->verdicts[verdict]++;
 	if (p->cfg->boundary_log)
 		log_boundary(p, pc, verdict);
+	strip_add(p, pc, verdict);
+	if (p->cfg->on_sample) {
+		char at[PROBE_SYM_MAX], insn[64];
+		symbolize_stack(p, v.got, v.ngot, v.got_sym);
+		guest_symbolize(&p->g, pc, at, sizeof at);
+		oracle_insn_text(&p->o, mc, pc, insn, sizeof insn);
+		struct probe_sample s = { .pc = pc, .at = at, .insn = insn, .verdict = verdict, .n = v.ngot,
+					  .pcs = v.got, .sym = v.got_sym };
+		p->cfg->on_sample(p->cfg->sample_ctx, &s);
+	}
 	p->res->probed++;
 	int rc = persist && broken;
 	if (verdict_passes(verdict))
@@ -1259,6 +1290,8 @@ static int image_start(struct probe *pp, char *err, size_t errlen)
 	if (cfg->vdso && access(vdso, R_OK))
 		return fail2(err, errlen, "no synthetic vDSO %s%s", vdso, "");
 
+	snprintf(p.image_path, sizeof p.image_path, "%s", image);
+	snprintf(p.vdso_path, sizeof p.vdso_path, "%s", vdso);
 	const char *base = strrchr(image, '/') ? strrchr(image, '/') + 1 : image;
 	snprintf(res->arch, sizeof res->arch, "%s", ops->name);
 	text(res->variant, sizeof res->variant, "%s", cfg->variant ? cfg->variant : base);
@@ -1277,6 +1310,8 @@ static int image_start(struct probe *pp, char *err, size_t errlen)
 		strcat(knobs, ",sse_align");
 	if (kv.stack_bytes)
 		snprintf(knobs + strlen(knobs), sizeof knobs - strlen(knobs), ",stack=%u", kv.stack_bytes);
+
+	snprintf(res->knobs, sizeof res->knobs, "%s", knobs[0] ? knobs + 1 : "");
 
 	/*
 	 * Without a vDSO the guest must take its fallback path; it gets the
@@ -1454,6 +1489,9 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 			 (unsigned long long)cfg->sample_n, (unsigned long long)cfg->sample_seed);
 	else
 		snprintf(res->inject, sizeof res->inject, "%s", cfg->inject == PROBE_NESTED ? "nested" : "every");
+	res->iterations = cfg->iterations ? cfg->iterations : 1;
+	if (cfg->inject == PROBE_SAMPLE)
+		res->sample_n = cfg->sample_n, res->sample_seed = cfg->sample_seed;
 	if (cfg->inject == PROBE_SAMPLE && choose_sample(&p, err, errlen))
 		goto out;
 	p.budget = cfg->handler_budget ? cfg->handler_budget : DEFAULT_HANDLER_BUDGET;
@@ -1480,6 +1518,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
 		goto out;
 	}
+	res->handler_budget = p.budget;
 	double t0 = now_s();
 	int wr = probe_window(&p);
 	if (p.progress_shown)
@@ -1506,6 +1545,9 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		p.subject->finish(&p, wr);
 	if (res->boundaries == 0)
 		invariant_failed(res, "no boundary was probed");
+
+	if (p.image_path[0])
+		report_locate_violations(res, p.image_path, cfg->vdso ? p.vdso_path : NULL);
 
 	int all = 1;
 	for (int v = 0; v < VERDICT_COUNT; v++)

@@ -105,6 +105,9 @@ struct probe {
 	size_t nundo, capundo;
 	uint64_t bad_writes;
 	char bad_write[160];
+	/* The files the subject loaded, for source lines of violations
+	 * (report_locate_violations); "" where there are none to read. */
+	char image_path[4096], vdso_path[4096];
 	int missed_store;	/* a handler store the hooks never saw (warm_handler) */
 
 	/* The chain's code, where the code hook is. */

@@ -73,6 +73,12 @@ void json_record_tail(FILE *out, const struct probe_result *r)
 		const struct violation *v = &r->violations[i];
 		fprintf(out, "%s\n   {\"pc\": \"0x%" PRIx64 "\", \"symbol\": ", i ? "," : "", v->pc);
 		json_str(out, v->symbol);
+		if (v->line) {
+			fputs(", \"file\": ", out), json_str(out, v->file);
+			fprintf(out, ", \"line\": %u", v->line);
+		} else {
+			fputs(", \"file\": null, \"line\": null", out);
+		}
 		fputs(", \"insn\": ", out), json_str(out, v->insn);
 		fputs(", \"verdict\": ", out), json_str(out, verdict_name(v->verdict));
 		fputs(", \"expected\": ", out), json_pcs(out, v->nexpected, v->expected);

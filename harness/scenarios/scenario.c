@@ -700,16 +700,32 @@ int scn_read_mutant(const char *path, const struct arch_ops *ops, struct scn_row
 		}
 		struct settings s;
 		settings_default(&s);
-		int i = 0;
+		int i = 0, seed_given = 0;
 		for (; i < n && strchr(tok[i], '='); i++) {
 			char *eq = strchr(tok[i], '=');
 			*eq = 0;
+			/* "inject=sample:N seed=S", as a section writes "inject
+			 * sample:N seed=S": the seed is the inject's second word. */
+			if (!strcmp(tok[i], "seed")) {
+				if (s.inject != PROBE_SAMPLE || seed_given) {
+					snprintf(msg, sizeof msg, "'seed=' %s", seed_given ? "given twice" :
+						 "belongs to inject=sample:N (after it)");
+					break;
+				}
+				if (cli_parse_u64(eq + 1, 0, &s.sample_seed)) {
+					snprintf(msg, sizeof msg, "bad seed '%s' (a whole number)", eq + 1);
+					break;
+				}
+				seed_given = 1;
+				continue;
+			}
 			char *val[16];
 			int nv = 0;
 			for (char *save, *t = strtok_r(eq + 1, ",", &save); t && nv < 16; t = strtok_r(NULL, ",", &save))
 				val[nv++] = t;
 			if (setting(&s, tok[i], val, nv, 1, msg, sizeof msg))
 				break;
+			seed_given |= s.inject == PROBE_SAMPLE && nv > 1;
 		}
 		if (msg[0])
 			break;
