@@ -32,7 +32,10 @@ fi
 [ "$rc" -le 1 ] || { echo "ptrace_agree: sigstep native --go exited $rc" >&2; cat "$tmp/p.err" >&2; exit 1; }
 
 # "boundary PC WHERE VERDICT": outside the vDSO PC#N VERDICT WHERE, in order.
-outside() { awk '$1 == "boundary" && $3 !~ /^vdso\+/ { n = ++seen[$2]; print $2 "#" n, $4, $3 }' "$1"; }
+# WHERE without an ABI suffix: sigstep go names functions from the pclntab
+# ("runtime.nanotime1"), the ptrace engine from the ELF symbols (amd64's
+# assembly ones carry ".abi0").
+outside() { awk '$1 == "boundary" && $3 !~ /^vdso\+/ { n = ++seen[$2]; sub(/\.abi0\+/, "+", $3); print $2 "#" n, $4, $3 }' "$1"; }
 inside() { awk '$1 == "boundary" && $3 ~ /^vdso\+/ { print $4 }' "$1" | sort -u | tr '\n' ' '; }
 outside "$tmp/u" >"$tmp/u.out"
 outside "$tmp/p" >"$tmp/p.out"

@@ -32,8 +32,14 @@ target_compile_definitions(test_cli PRIVATE SIGSTEP_SOURCE_DIR="${CMAKE_SOURCE_D
 
 # The full matrix: every row must meet its line of scenarios/expectations.txt
 # (found through the build directory's CMakeCache.txt, as a user's run does).
-add_test(NAME matrix COMMAND sigstep matrix --build-dir ${CMAKE_BINARY_DIR})
-set_tests_properties(matrix PROPERTIES TIMEOUT 1200)
+# It writes every report format into build/reports/, which the consumers'
+# tests (tests/CMakeLists.txt: xmllint, the SARIF schema, Chromium) read.
+set(SIGSTEP_REPORTS "${CMAKE_BINARY_DIR}/reports")
+file(MAKE_DIRECTORY "${SIGSTEP_REPORTS}")
+add_test(NAME matrix COMMAND sigstep matrix --build-dir ${CMAKE_BINARY_DIR}
+  --json ${SIGSTEP_REPORTS}/matrix.json --junit ${SIGSTEP_REPORTS}/matrix.xml
+  --sarif ${SIGSTEP_REPORTS}/matrix.sarif --html ${SIGSTEP_REPORTS}/matrix.html)
+set_tests_properties(matrix PROPERTIES TIMEOUT 1200 FIXTURES_SETUP matrix_reports)
 
 # The same contracts through the program: one line on stderr, exit 2.
 add_test(NAME check-unknown-arch
@@ -108,3 +114,9 @@ target_compile_options(test_gobinary PRIVATE -fsanitize=address,undefined -fno-s
                        -fno-omit-frame-pointer)
 target_link_options(test_gobinary PRIVATE -fsanitize=address,undefined)
 set_tests_properties(gobinary PROPERTIES SKIP_RETURN_CODE 77)
+
+# The .debug_line reader: against addr2line, and against hostile tables.
+sigstep_check_suite(dwarf_line
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_dwarf_line.c
+  DEPENDS guest-386 guest-amd64 guest-arm)
+target_link_libraries(test_dwarf_line PRIVATE sigstep_engine)

@@ -20,6 +20,7 @@
 #include "arch_ops.h"
 #include "loader.h"
 #include "machine.h"
+#include "probe.h"
 #include "run.h"
 #include "sigdeliver.h"
 #include "syscalls.h"
@@ -113,9 +114,9 @@ struct tiny_progs {
 	const uint8_t *store0; size_t store0_len;	/* store to address 0 at offset store0_at */
 	unsigned store0_at;
 	const uint8_t *undef; size_t undef_len;		/* an undefined instruction first */
-	const uint8_t *unsup; size_t unsup_len;		/* setitimer: not emulated; insn at unsup_at */
+	const uint8_t *unsup; size_t unsup_len;		/* getitimer: not emulated; insn at unsup_at */
 	unsigned unsup_at;
-	uint32_t setitimer_nr;
+	uint32_t getitimer_nr;
 };
 
 #define B(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
@@ -125,17 +126,17 @@ static const struct tiny_progs tiny[] = {
 	  B(0xbf, 3, 0, 0, 0, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05),		/* mov $3,%edi; mov $231,%eax; syscall */
 	  B(0x31, 0xc0, 0xc7, 0x00, 1, 0, 0, 0), 2,			/* xor %eax,%eax; movl $1,(%rax) */
 	  B(0x0f, 0x0b),						/* ud2 */
-	  B(0xb8, 38, 0, 0, 0, 0x0f, 0x05), 5, 38 },			/* mov $38,%eax; syscall */
+	  B(0xb8, 36, 0, 0, 0, 0x0f, 0x05), 5, 36 },			/* mov $36,%eax; syscall */
 	{ "386",
 	  B(0xbb, 3, 0, 0, 0, 0xb8, 252, 0, 0, 0, 0xcd, 0x80),		/* mov $3,%ebx; mov $252,%eax; int $0x80 */
 	  B(0x31, 0xc0, 0xc7, 0x00, 1, 0, 0, 0), 2,			/* xor %eax,%eax; movl $1,(%eax) */
 	  B(0x0f, 0x0b),						/* ud2 */
-	  B(0xb8, 104, 0, 0, 0, 0xcd, 0x80), 5, 104 },			/* mov $104,%eax; int $0x80 */
+	  B(0xb8, 105, 0, 0, 0, 0xcd, 0x80), 5, 105 },			/* mov $105,%eax; int $0x80 */
 	{ "arm",
 	  B(0x03, 0x00, 0xa0, 0xe3, 0xf8, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef),	/* mov r0,#3; mov r7,#248; svc 0 */
 	  B(0x00, 0x00, 0xa0, 0xe3, 0x00, 0x00, 0x80, 0xe5), 4,		/* mov r0,#0; str r0,[r0] */
 	  B(0xf0, 0x00, 0xf0, 0xe7),					/* udf #0 */
-	  B(0x68, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef), 4, 104 },	/* mov r7,#104; svc 0 */
+	  B(0x69, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef), 4, 105 },	/* mov r7,#105; svc 0 */
 };
 #define NTINY (int)(sizeof tiny / sizeof tiny[0])
 
@@ -153,6 +154,58 @@ static int run_tiny(const struct arch_ops *ops, const uint8_t *code, size_t len,
 	g->cfg.image_path = NULL;
 	return r;
 }
+
+/*
+ * futex(&word, FUTEX_WAIT, 0, &{1 s, 0}) on a one-thread process, then
+ * exit_group(its result): nothing can wake it, so the clock jumps to the
+ * deadline and the wait ends -ETIMEDOUT (status 146).  `forever` is the
+ * same wait without a timeout: a deadlock, reported as one.
+ */
+static const struct {
+	const char *arch;
+	const uint8_t *timed; size_t timed_len;
+	const uint8_t *forever; size_t forever_len;
+} tiny_waits[] = {
+	{ "amd64",
+	  B(0x6a, 0, 0x6a, 1, 0x49, 0x89, 0xe2, 0x48, 0x8d, 0x7c, 0x24, 8, 0x31, 0xf6, 0x31, 0xd2,
+	    0xb8, 202, 0, 0, 0, 0x0f, 0x05, 0x89, 0xc7, 0xb8, 231, 0, 0, 0, 0x0f, 0x05),
+	  B(0x6a, 0, 0x6a, 1, 0x4d, 0x31, 0xd2, 0x48, 0x8d, 0x7c, 0x24, 8, 0x31, 0xf6, 0x31, 0xd2,
+	    0xb8, 202, 0, 0, 0, 0x0f, 0x05, 0x89, 0xc7, 0xb8, 231, 0, 0, 0, 0x0f, 0x05) },
+	{ "386",
+	  B(0x6a, 0, 0x6a, 1, 0x89, 0xe6, 0x8d, 0x5c, 0x24, 4, 0x31, 0xc9, 0x31, 0xd2,
+	    0xb8, 240, 0, 0, 0, 0xcd, 0x80, 0x89, 0xc3, 0xb8, 252, 0, 0, 0, 0xcd, 0x80),
+	  B(0x6a, 0, 0x6a, 1, 0x31, 0xf6, 0x8d, 0x5c, 0x24, 4, 0x31, 0xc9, 0x31, 0xd2,
+	    0xb8, 240, 0, 0, 0, 0xcd, 0x80, 0x89, 0xc3, 0xb8, 252, 0, 0, 0, 0xcd, 0x80) },
+	{ "arm",
+	  B(0x00, 0x00, 0xa0, 0xe3, 0x04, 0x00, 0x2d, 0xe5, 0x01, 0x00, 0xa0, 0xe3, 0x04, 0x00, 0x2d, 0xe5,
+	    0x0d, 0x30, 0xa0, 0xe1, 0x04, 0x00, 0x8d, 0xe2, 0x00, 0x10, 0xa0, 0xe3, 0x00, 0x20, 0xa0, 0xe3,
+	    0xf0, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef, 0xf8, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef),
+	  B(0x00, 0x00, 0xa0, 0xe3, 0x04, 0x00, 0x2d, 0xe5, 0x01, 0x00, 0xa0, 0xe3, 0x04, 0x00, 0x2d, 0xe5,
+	    0x00, 0x30, 0xa0, 0xe3, 0x04, 0x00, 0x8d, 0xe2, 0x00, 0x10, 0xa0, 0xe3, 0x00, 0x20, 0xa0, 0xe3,
+	    0xf0, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef, 0xf8, 0x70, 0xa0, 0xe3, 0x00, 0x00, 0x00, 0xef) },
+};
+
+START_TEST(tiny_futex_timeout_moves_the_clock)
+{
+	struct guest g;
+	ck_assert_int_eq(run_tiny(ops_of(tiny_waits[_i].arch), tiny_waits[_i].timed, tiny_waits[_i].timed_len, &g), 0);
+	ck_assert_int_eq(g.mc->exit_status, 146);	/* -ETIMEDOUT & 0xff */
+	ck_assert_uint_eq(g.mc->sys->slept_ns, 1000000000ull);
+	guest_free(&g);
+}
+END_TEST
+
+START_TEST(tiny_futex_forever_is_a_deadlock)
+{
+	struct guest g;
+	char line[512];
+	ck_assert_int_eq(run_tiny(ops_of(tiny_waits[_i].arch), tiny_waits[_i].forever, tiny_waits[_i].forever_len, &g), 1);
+	ck_assert_int_eq(g.mc->fault.kind, FAULT_DEADLOCK);
+	ck_assert_int_eq(guest_fault_line(&g, line, sizeof line), 1);
+	ck_assert_msg(strstr(line, "deadlock"), "%s", line);
+	guest_free(&g);
+}
+END_TEST
 
 START_TEST(tiny_exit_group_status)
 {
@@ -201,10 +254,10 @@ START_TEST(tiny_unsupported_syscall_stops_with_status_2)
 	char line[512], want[64];
 	ck_assert_int_eq(run_tiny(ops_of(t->arch), t->unsup, t->unsup_len, &g), 1);
 	ck_assert_int_eq(g.mc->fault.kind, FAULT_UNSUPPORTED_SYSCALL);
-	ck_assert_uint_eq(g.mc->fault.number, t->setitimer_nr);
+	ck_assert_uint_eq(g.mc->fault.number, t->getitimer_nr);
 	ck_assert_uint_eq(g.mc->fault.pc, TINY_BASE + TINY_CODE + t->unsup_at);
 	ck_assert_int_eq(guest_fault_line(&g, line, sizeof line), 2);
-	snprintf(want, sizeof want, "unsupported syscall %u (setitimer) at PC 0x%x", t->setitimer_nr,
+	snprintf(want, sizeof want, "unsupported syscall %u (getitimer) at PC 0x%x", t->getitimer_nr,
 		 TINY_BASE + TINY_CODE + t->unsup_at);
 	ck_assert_msg(strstr(line, want), "%s", line);
 	guest_free(&g);
@@ -774,7 +827,7 @@ START_TEST(sigprof_at_walltime_entry_returns_every_register)
 	ck_assert_uint_eq(machine_pc(mc), symbol_addr(&g, "arch_sigtramp"));
 	ck_assert_uint_eq(mc->sys->sigmask, mask | 1ull << (L_SIGPROF - 1));
 
-	enum handler_result hr = engine_run_handler(mc, 2000000);
+	enum handler_result hr = probe_run_handler(mc, 2000000);
 	char line[512] = "";
 	if (hr == HANDLER_FAULT)
 		guest_fault_line(&g, line, sizeof line);
@@ -840,8 +893,33 @@ START_TEST(sigreturn_takes_the_handlers_edits)
 	ck_assert_uint_eq(uc % mc->ops->word_size, 0);
 	ck_assert(uc > machine_sp(mc) && uc < hi);
 	ck_assert(machine_write_word(mc, uc + uc_pc_at[k].pc_off, target) == 0);
-	ck_assert_int_eq(engine_run_handler(mc, 2000000), HANDLER_RETURNED);
+	ck_assert_int_eq(probe_run_handler(mc, 2000000), HANDLER_RETURNED);
 	ck_assert_uint_eq(machine_pc(mc), target);
+	guest_free(&g);
+}
+END_TEST
+
+/* The FP/SIMD registers go into the frame and come back at rt_sigreturn
+ * whatever the handler left in them (a handler that uses them, as Go's
+ * does, must not change the interrupted code's). */
+START_TEST(sigreturn_restores_the_fp_state)
+{
+	const struct combo *c = &combos[_i];
+	struct guest g;
+	uint64_t lo, hi;
+	stop_at_walltime_with_sigprof(c, &g, &lo, &hi);
+	struct machine *mc = g.mc;
+	int reg = !strcmp(c->arch, "arm") ? UC_ARM_REG_D8 : UC_X86_REG_XMM1;
+	uint8_t want[16] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+			     0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xf0, 0x0f }, junk[16], got[16] = { 0 };
+	size_t n = !strcmp(c->arch, "arm") ? 8 : 16;
+	memset(junk, 0x5a, sizeof junk);
+	ck_assert_int_eq(uc_reg_write(mc->uc, reg, want), UC_ERR_OK);
+	ck_assert_int_eq(engine_deliver_signal(mc, L_SIGPROF), DELIVER_OK);
+	ck_assert_int_eq(uc_reg_write(mc->uc, reg, junk), UC_ERR_OK);	/* the handler's use */
+	ck_assert_int_eq(probe_run_handler(mc, 2000000), HANDLER_RETURNED);
+	ck_assert_int_eq(uc_reg_read(mc->uc, reg, got), UC_ERR_OK);
+	ck_assert_msg(!memcmp(got, want, n), "%s: the FP register did not come back from the frame", c->arch);
 	guest_free(&g);
 }
 END_TEST
@@ -861,7 +939,7 @@ START_TEST(handler_budget_is_reported)
 	/* No handler: nothing delivered. */
 	ck_assert_int_eq(engine_deliver_signal(g.mc, L_SIGPROF), DELIVER_IGNORED);
 	/* From the entry point, 100 instructions never reach rt_sigreturn. */
-	ck_assert_int_eq(engine_run_handler(g.mc, 100), HANDLER_BUDGET);
+	ck_assert_int_eq(probe_run_handler(g.mc, 100), HANDLER_BUDGET);
 	guest_free(&g);
 }
 END_TEST
@@ -892,6 +970,8 @@ static Suite *engine_suite(void)
 	tcase_add_loop_test(t, tiny_null_store_is_a_fault, 0, NTINY);
 	tcase_add_loop_test(t, tiny_undefined_instruction_is_a_fault, 0, NTINY);
 	tcase_add_loop_test(t, tiny_unsupported_syscall_stops_with_status_2, 0, NTINY);
+	tcase_add_loop_test(t, tiny_futex_timeout_moves_the_clock, 0, 3);
+	tcase_add_loop_test(t, tiny_futex_forever_is_a_deadlock, 0, 3);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("guests");
@@ -906,6 +986,7 @@ static Suite *engine_suite(void)
 	tcase_set_timeout(t, 300);
 	tcase_add_loop_test(t, sigprof_at_walltime_entry_returns_every_register, 0, NCOMBOS);
 	tcase_add_loop_test(t, sigreturn_takes_the_handlers_edits, 0, NCOMBOS);
+	tcase_add_loop_test(t, sigreturn_restores_the_fp_state, 0, NCOMBOS);
 	tcase_add_loop_test(t, handler_budget_is_reported, 0, NCOMBOS);
 	suite_add_tcase(s, t);
 	return s;

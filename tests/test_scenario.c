@@ -189,6 +189,9 @@ START_TEST(malformed_mutant_header_is_file_line_message)
 		{ "// mutant: x\n// expect: fail wrongg\n", 2, "unknown verdict 'wrongg'" },
 		{ "// mutant: x\n// expect: variant=seed fail wrong\n", 2, "a mutant's variant is fixed by its file" },
 		{ "// mutant: x\n// expect: pass\n// expect: context=g9 pass\n", 3, "unknown context 'g9'" },
+		{ "// mutant: x\n// expect: seed=5 pass\n", 2, "'seed=' belongs to inject=sample:N" },
+		{ "// mutant: x\n// expect: inject=sample:3 seed=x pass\n", 2, "bad seed 'x'" },
+		{ "// mutant: x\n// expect: inject=sample:3 seed=1 seed=2 pass\n", 2, "'seed=' given twice" },
 	};
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		char *path = scratch_file("m.S", cases[c].text);
@@ -203,6 +206,21 @@ START_TEST(malformed_mutant_header_is_file_line_message)
 		scn_rows_free(&a.rows);
 		drop_file(path);
 	}
+}
+END_TEST
+
+/* A header takes every key a section takes, the sample's seed included. */
+START_TEST(mutant_header_takes_the_sample_seed)
+{
+	char *path = scratch_file("m.S", "// mutant: x\n// expect: function=nanotime inject=sample:7 seed=99 pass\n");
+	struct mutant_args a = { .path = path };
+	ck_assert_int_eq(read_mutant(&a), 0);
+	ck_assert_uint_eq(a.rows.n, 1);
+	ck_assert_int_eq(a.rows.v[0].inject, PROBE_SAMPLE);
+	ck_assert_uint_eq(a.rows.v[0].sample_n, 7);
+	ck_assert_uint_eq(a.rows.v[0].sample_seed, 99);
+	scn_rows_free(&a.rows);
+	drop_file(path);
 }
 END_TEST
 
@@ -390,6 +408,7 @@ int main(void)
 	tcase_add_loop_test(t, malformed_scenario_is_file_line_message, 0, sizeof bad_files / sizeof bad_files[0]);
 	tcase_add_test(t, run_scenario_bad_file_is_status_2);
 	tcase_add_test(t, malformed_mutant_header_is_file_line_message);
+	tcase_add_test(t, mutant_header_takes_the_sample_seed);
 	tcase_add_test(t, good_file_expands_into_rows);
 	tcase_add_test(t, expectations_judge_verdicts_places_and_invariants);
 	tcase_add_test(t, sample_is_a_reproducible_subset);

@@ -10,11 +10,13 @@
 #include <elf.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch_ops.h"
 #include "machine.h"
 #include "syscalls.h"
+#include "threads.h"
 
 #define GDT_ADDR 0xbffff000u
 #define GDT_ENTRIES 32
@@ -43,24 +45,150 @@ static uint64_t descriptor(uint32_t base, uint32_t limit, uint32_t flags)
 	return (uint64_t)hi << 32 | lo;
 }
 
-/* struct user_desc { u32 entry_number, base_addr, limit; u32 flags; } */
-static int64_t sys_set_thread_area(struct machine *mc, const uint64_t a[6])
+/*
+ * struct user_desc { u32 entry_number, base_addr, limit; u32 flags; }
+ * into the descriptor for TLS slot *entry (-1: the first, written back).
+ * The GDT's TLS entries are per thread: threads.c swaps them at each
+ * switch (i386_thread_state_*), as Linux's switch_to loads each task's
+ * tls_array into the GDT.
+ */
+static int64_t read_user_desc(struct machine *mc, uint64_t addr, uint32_t *entry, uint64_t *d)
 {
 	uint32_t ud[4];
-	if (machine_copy_in(mc, a[0], ud, sizeof ud))
+	if (machine_copy_in(mc, addr, ud, sizeof ud))
 		return -EFAULT;
-	uint32_t entry = ud[0];
-	if (entry == 0xffffffffu) {
-		entry = GDT_TLS_MIN;
-		ud[0] = entry;
-		if (machine_copy_out(mc, a[0], &ud[0], 4))
+	*entry = ud[0];
+	if (*entry == 0xffffffffu) {
+		*entry = GDT_TLS_MIN;
+		ud[0] = *entry;
+		if (machine_copy_out(mc, addr, &ud[0], 4))
 			return -EFAULT;
 	}
-	if (entry < GDT_TLS_MIN || entry > GDT_TLS_MAX)
+	if (*entry < GDT_TLS_MIN || *entry > GDT_TLS_MAX)
 		return -EINVAL;
-	uint64_t d = descriptor(ud[1], ud[2], ud[3]);
+	*d = descriptor(ud[1], ud[2], ud[3]);
+	return 0;
+}
+
+static int64_t sys_set_thread_area(struct machine *mc, const uint64_t a[6])
+{
+	uint32_t entry;
+	uint64_t d;
+	int64_t r = read_user_desc(mc, a[0], &entry, &d);
+	if (r)
+		return r;
 	machine_write(mc, GDT_ADDR + 8 * entry, &d, sizeof d);
 	return 0;
+}
+
+#define TLS_BYTES (8 * (GDT_TLS_MAX - GDT_TLS_MIN + 1))
+
+static void i386_thread_state_save(struct machine *mc, uint8_t *state)
+{
+	machine_read(mc, GDT_ADDR + 8 * GDT_TLS_MIN, state, TLS_BYTES);
+}
+
+static void i386_thread_state_restore(struct machine *mc, const uint8_t *state)
+{
+	machine_write(mc, GDT_ADDR + 8 * GDT_TLS_MIN, state, TLS_BYTES);
+}
+
+/* CLONE_SETTLS: tls is a struct user_desc, for the child's GDT. */
+static int i386_clone_set_tls(struct machine *mc, uint64_t tls)
+{
+	uint64_t a[6] = { tls, 0, 0, 0, 0, 0 };
+	return sys_set_thread_area(mc, a) ? -1 : 0;
+}
+
+/* --- The CPU a Linux process sees ------------------------------------------ */
+
+/*
+ * CPUID as a plain x86 CPU with SSE2 and no AVX answers it, the same on
+ * every run.  Unicorn 2.0.1's 32-bit CPU reports no MMX or SSE, and Go
+ * 386 refuses to start without them.  Only features Unicorn's TCG
+ * implements are claimed.
+ */
+#define CPUID1_EDX 0x078bfbffu	/* FPU..CMOV, CLFSH, MMX, FXSR, SSE, SSE2 */
+#define CPUID1_ECX 0x00002001u	/* SSE3, CX16: what the default CPU model decodes (Unicorn checks the model, not CPUID) */
+
+static int hook_cpuid(uc_engine *uc, void *user)
+{
+	struct machine *mc = user;
+	static const char brand[48] = "sigstep emulated x86 CPU";
+	uint32_t leaf = (uint32_t)machine_reg(mc, UC_X86_REG_EAX), r[4] = { 0, 0, 0, 0 };
+	(void)uc;
+	switch (leaf) {
+	case 0:
+		r[0] = 7;
+		memcpy(&r[1], "Genu", 4), memcpy(&r[3], "ineI", 4), memcpy(&r[2], "ntel", 4);
+		break;
+	case 1:
+		r[0] = 0x000306c3;
+		r[1] = 0x00000800;
+		r[2] = CPUID1_ECX;
+		r[3] = CPUID1_EDX;
+		break;
+	case 0x80000000:
+		r[0] = 0x80000004;
+		break;
+	case 0x80000002: case 0x80000003: case 0x80000004:
+		memcpy(r, brand + 16 * (leaf - 0x80000002), 16);
+		break;
+	default:
+		break;
+	}
+	static const int regs[4] = { UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX };
+	for (int i = 0; i < 4; i++)
+		machine_set_reg(mc, regs[i], r[i]);
+	return 1;
+}
+
+static int i386_install_cpu_hooks(struct machine *mc)
+{
+	if (mc->narch_hooks == sizeof mc->arch_hooks / sizeof mc->arch_hooks[0])
+		return -1;
+	return uc_hook_add(mc->uc, &mc->arch_hooks[mc->narch_hooks++], UC_HOOK_INSN, (void *)hook_cpuid, mc,
+			   1, 0, UC_X86_INS_CPUID) == UC_ERR_OK ? 0 : -1;
+}
+
+/* RDTSC / RDTSCP read the emulated clock (1 GHz) plus the reads so far. */
+static void hook_rdtsc(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct machine *mc = user;
+	uint8_t b[3];
+	(void)uc, (void)size;
+	if (machine_read(mc, addr, b, 3) || b[0] != 0x0f || (b[1] != 0x31 && !(b[1] == 0x01 && b[2] == 0xf9)))
+		return;
+	uint64_t tsc = threads_now_ns(mc) + 64 * ++mc->sys->tsc_reads;
+	machine_set_reg(mc, UC_X86_REG_EAX, tsc & 0xffffffffu);
+	machine_set_reg(mc, UC_X86_REG_EDX, tsc >> 32);
+	if (b[1] == 0x01)
+		machine_set_reg(mc, UC_X86_REG_ECX, 0);
+	machine_set_reg(mc, UC_X86_REG_EIP, addr + (b[1] == 0x31 ? 2 : 3));
+}
+
+/* A hook at every place with RDTSC's or RDTSCP's bytes: one that is not
+ * an instruction's start is never reached. */
+static int i386_pin_timestamp_counter(struct machine *mc, uint64_t begin, uint64_t end)
+{
+	uint8_t *code;
+	size_t len = end - begin;
+	if (end <= begin || !(code = malloc(len)))
+		return -1;
+	if (machine_read(mc, begin, code, len)) {
+		free(code);
+		return -1;
+	}
+	int r = 0;
+	for (size_t i = 0; i + 1 < len && !r; i++) {
+		if (code[i] != 0x0f || (code[i + 1] != 0x31 && !(code[i + 1] == 0x01 && i + 2 < len && code[i + 2] == 0xf9)))
+			continue;
+		uc_hook h;
+		if (uc_hook_add(mc->uc, &h, UC_HOOK_CODE, (void *)hook_rdtsc, mc, begin + i, begin + i) != UC_ERR_OK)
+			r = -1;
+	}
+	free(code);
+	return r;
 }
 
 /*
@@ -114,6 +242,58 @@ static int i386_init_cpu(struct machine *mc)
 	return 0;
 }
 
+/*
+ * The FPU/SSE state in FXSAVE layout (what the kernel saves for a CPU
+ * without XSAVE, and restores with FXRSTOR at rt_sigreturn): FCW 0, FSW 2,
+ * the abridged tag 4, MXCSR 24, MXCSR_MASK 28, ST0-7 from 32 (16 bytes
+ * each), XMM from 160.  A handler uses these registers (Go's does).
+ */
+#define FXSAVE_SIZE 512
+#define FX_NXMM 8
+
+static void fxsave(struct machine *mc, uint8_t *fx)
+{
+	memset(fx, 0, FXSAVE_SIZE);
+	uint16_t cw = (uint16_t)machine_reg(mc, UC_X86_REG_FPCW), sw = (uint16_t)machine_reg(mc, UC_X86_REG_FPSW);
+	uint64_t tag = machine_reg(mc, UC_X86_REG_FPTAG);
+	uint32_t mxcsr = (uint32_t)machine_reg(mc, UC_X86_REG_MXCSR), mask = 0xffff;
+	uint8_t abridged = 0;
+	for (int i = 0; i < 8; i++)
+		if (((tag >> (2 * i)) & 3) != 3)	/* not empty */
+			abridged |= (uint8_t)(1u << i);
+	memcpy(fx, &cw, 2);
+	memcpy(fx + 2, &sw, 2);
+	fx[4] = abridged;
+	memcpy(fx + 24, &mxcsr, 4);
+	memcpy(fx + 28, &mask, 4);
+	int regs[8 + FX_NXMM];
+	void *vals[8 + FX_NXMM];
+	for (int i = 0; i < 8; i++)
+		regs[i] = UC_X86_REG_ST0 + i, vals[i] = fx + 32 + 16 * i;
+	for (int i = 0; i < FX_NXMM; i++)
+		regs[8 + i] = UC_X86_REG_XMM0 + i, vals[8 + i] = fx + 160 + 16 * i;
+	uc_reg_read_batch(mc->uc, regs, vals, 8 + FX_NXMM);
+}
+
+static void fxrstor(struct machine *mc, const uint8_t *fx)
+{
+	uint16_t cw, sw;
+	uint32_t mxcsr;
+	memcpy(&cw, fx, 2);
+	memcpy(&sw, fx + 2, 2);
+	memcpy(&mxcsr, fx + 24, 4);
+	machine_set_reg(mc, UC_X86_REG_FPCW, cw);
+	machine_set_reg(mc, UC_X86_REG_FPSW, sw);
+	machine_set_reg(mc, UC_X86_REG_MXCSR, mxcsr & 0xffff);
+	int regs[8 + FX_NXMM];
+	void *vals[8 + FX_NXMM];
+	for (int i = 0; i < 8; i++)
+		regs[i] = UC_X86_REG_ST0 + i, vals[i] = (void *)(fx + 32 + 16 * i);
+	for (int i = 0; i < FX_NXMM; i++)
+		regs[8 + i] = UC_X86_REG_XMM0 + i, vals[8 + i] = (void *)(fx + 160 + 16 * i);
+	uc_reg_write_batch(mc->uc, regs, vals, 8 + FX_NXMM);
+}
+
 /* --- Signal frames ----------------------------------------------------------- */
 
 /*
@@ -122,7 +302,8 @@ static int i386_init_cpu(struct machine *mc)
  *   struct siginfo info 16, struct ucontext uc 144, retcode[8] 260,
  * with ucontext = uc_flags 0, uc_link 4, uc_stack 8 (ss_sp, ss_flags,
  * ss_size), uc_mcontext 20 (struct sigcontext, 88 bytes; arch.h has the
- * same offsets), uc_sigmask 108.  No FPU area: sigcontext.fpstate is NULL.
+ * same offsets), uc_sigmask 108.  The FPU state (struct _fpstate_32, FXSAVE
+ * image included) lies above the frame; sigcontext.fpstate points at it.
  */
 #define RT_SIG		4
 #define RT_INFO		16
@@ -132,7 +313,10 @@ static int i386_init_cpu(struct machine *mc)
 #define UC_MCONTEXT	20
 #define UC_SIGMASK	108
 #define SC_OLDMASK	80
-#define SI_KERNEL	0x80
+#define SC_FPSTATE	76
+/* struct _fpstate_32: the 112-byte fsave header, then a full FXSAVE image. */
+#define FPSTATE_LEGACY	112
+#define FPSTATE_SIZE	(FPSTATE_LEGACY + FXSAVE_SIZE)
 #define FIX_EFLAGS	0x40dd5u	/* AC OF DF TF SF ZF AF PF CF RF: what sigreturn takes from the frame */
 
 /* struct sigcontext, word by word from offset 0; -1: not restored
@@ -155,17 +339,27 @@ static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sig
 			       const struct sigframe_ctx *ctx)
 {
 	uint32_t f[RT_SIZE / 4];
+	uint8_t fps[FPSTATE_SIZE];
 	memset(f, 0, sizeof f);
-	/* align_sigframe: ((sp + 4) & -16) - 4, so the handler's stack is
+	/* The FPU state above the frame, 64-aligned (get_sigframe); then
+	 * align_sigframe: ((sp + 4) & -16) - 4, so the handler's stack is
 	 * aligned as after a call. */
-	uint32_t frame = (uint32_t)((((sp - RT_SIZE) + 4) & ~15ull) - 4);
+	uint32_t fp = (uint32_t)((sp - FPSTATE_SIZE) & ~63ull);
+	uint32_t frame = (uint32_t)((((fp - RT_SIZE) + 4) & ~15ull) - 4);
+	memset(fps, 0, FPSTATE_LEGACY);
+	fxsave(mc, fps + FPSTATE_LEGACY);
+	uint32_t legacy[3] = { (uint16_t)machine_reg(mc, UC_X86_REG_FPCW), (uint16_t)machine_reg(mc, UC_X86_REG_FPSW),
+			       (uint32_t)machine_reg(mc, UC_X86_REG_FPTAG) };
+	memcpy(fps, legacy, sizeof legacy);	/* cw, sw, tag; magic 0 at 110: the FXSAVE image follows */
+	if (machine_copy_out(mc, fp, fps, sizeof fps))
+		return -1;
 
 	f[0] = (uint32_t)act->restorer;
 	f[RT_SIG / 4] = (uint32_t)ctx->sig;
 	f[RT_SIG / 4 + 1] = frame + RT_INFO;
 	f[RT_SIG / 4 + 2] = frame + RT_UC;
 	f[RT_INFO / 4] = (uint32_t)ctx->sig;		/* si_signo; si_errno 0 */
-	f[RT_INFO / 4 + 2] = SI_KERNEL;			/* si_code */
+	f[RT_INFO / 4 + 2] = ctx->code;			/* si_code */
 	uint32_t *uc = f + RT_UC / 4;
 	uc[UC_STACK / 4] = (uint32_t)ctx->ss_sp;
 	uc[UC_STACK / 4 + 1] = (uint32_t)ctx->ss_flags;
@@ -176,6 +370,7 @@ static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sig
 			sc[i] = (uint32_t)machine_reg(mc, sc_regs[i]);
 	sc[68 / 4] = sc[28 / 4];			/* esp_at_signal */
 	sc[SC_OLDMASK / 4] = (uint32_t)ctx->oldmask;
+	sc[SC_FPSTATE / 4] = fp;
 	memcpy(&uc[UC_SIGMASK / 4], &ctx->oldmask, 8);
 	if (machine_copy_out(mc, frame, f, sizeof f))
 		return -1;
@@ -214,53 +409,78 @@ static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask)
 		machine_set_reg(mc, reg, is_segment(reg) ? (w & 0xffff) : w);
 	}
 	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
+	/* The FPU state the frame points at (NULL: none, left as it is). */
+	uint32_t fp = sc[SC_FPSTATE / 4];
+	uint8_t fx[FXSAVE_SIZE];
+	if (fp) {
+		if (machine_copy_in(mc, fp + FPSTATE_LEGACY, fx, sizeof fx))
+			return -1;
+		fxrstor(mc, fx);
+	}
 	return 0;
 }
 
 /* asm/unistd_32.h, sorted by number. */
 static const struct sysent i386_syscalls[] = {
-	{ 1, "exit", NULL },
-	{ 3, "read", NULL },
+	{ 1, "exit", sys_exit },
+	{ 3, "read", sys_read },
 	{ 4, "write", sys_write },
-	{ 5, "open", NULL },
-	{ 6, "close", NULL },
+	{ 5, "open", sys_open },
+	{ 6, "close", sys_close },
 	{ 13, "time", NULL },
 	{ 20, "getpid", sys_getpid },
 	{ 37, "kill", sys_kill },
-	{ 45, "brk", NULL },
+	{ 45, "brk", sys_brk },
 	{ 54, "ioctl", NULL },
+	{ 55, "fcntl", sys_fcntl },
 	{ 78, "gettimeofday", sys_gettimeofday },
 	{ 85, "readlink", NULL },
 	{ 90, "mmap", NULL },	/* old_mmap: arguments in memory; Go uses mmap2 */
 	{ 91, "munmap", sys_munmap },
-	{ 104, "setitimer", NULL },
+	{ 104, "setitimer", sys_setitimer },
 	{ 105, "getitimer", NULL },
 	{ 108, "fstat", NULL },
 	{ 119, "sigreturn", NULL },
-	{ 120, "clone", NULL },
-	{ 122, "uname", NULL },
+	{ 120, "clone", sys_clone },
+	{ 122, "uname", sys_uname },
 	{ 125, "mprotect", sys_mprotect },
 	{ 146, "writev", NULL },
-	{ 158, "sched_yield", NULL },
-	{ 162, "nanosleep", NULL },
+	{ 158, "sched_yield", sys_sched_yield },
+	{ 162, "nanosleep", sys_nanosleep },
 	{ 172, "prctl", NULL },
 	{ 173, "rt_sigreturn", sys_rt_sigreturn },
 	{ 174, "rt_sigaction", sys_rt_sigaction },
 	{ 175, "rt_sigprocmask", sys_rt_sigprocmask },
+	{ 180, "pread64", NULL },
 	{ 186, "sigaltstack", sys_sigaltstack },
+	{ 191, "ugetrlimit", sys_getrlimit },
 	{ 192, "mmap2", sys_mmap },	/* page offset; anonymous maps use 0 */
-	{ 219, "madvise", NULL },
-	{ 224, "gettid", NULL },
-	{ 240, "futex", NULL },
+	{ 218, "mincore", sys_mincore },
+	{ 219, "madvise", sys_madvise },
+	{ 221, "fcntl64", sys_fcntl },
+	{ 224, "gettid", sys_gettid },
+	{ 238, "tkill", sys_tkill },
+	{ 240, "futex", sys_futex },
+	{ 242, "sched_getaffinity", sys_sched_getaffinity },
 	{ 243, "set_thread_area", sys_set_thread_area },
 	{ 252, "exit_group", sys_exit_group },
-	{ 258, "set_tid_address", NULL },
+	{ 254, "epoll_create", sys_epoll_create },
+	{ 255, "epoll_ctl", sys_epoll_ctl },
+	{ 256, "epoll_wait", sys_epoll_wait },
+	{ 258, "set_tid_address", sys_set_tid_address },
+	{ 259, "timer_create", sys_timer_create },
+	{ 260, "timer_settime", sys_timer_settime },
+	{ 263, "timer_delete", sys_timer_delete },
 	{ 265, "clock_gettime", sys_clock_gettime },
 	{ 266, "clock_getres", NULL },
 	{ 267, "clock_nanosleep", NULL },
 	{ 270, "tgkill", sys_tgkill },
-	{ 295, "openat", NULL },
-	{ 355, "getrandom", NULL },
+	{ 295, "openat", sys_openat },
+	{ 319, "epoll_pwait", sys_epoll_pwait },
+	{ 329, "epoll_create1", sys_epoll_create1 },
+	{ 331, "pipe2", sys_pipe2 },
+	{ 340, "prlimit64", sys_prlimit64 },
+	{ 355, "getrandom", sys_getrandom },
 	{ 384, "arch_prctl", NULL },
 };
 
@@ -355,6 +575,19 @@ const struct arch_ops arch_386_ops = {
 	.red_zone = 0,
 	.setup_rt_frame = i386_setup_rt_frame,
 	.restore_rt_frame = i386_restore_rt_frame,
+	/* ABI0 on the stack: p +4, tagPtr +8, stk.ptr +12, stk.len +16 */
+	.go_stk_reg_ptr = -1,
+	.go_stk_reg_len = -1,
+	.go_stk_stack_off = 12,
+	.epoll_data_offset = 4,
+	.uname_machine = "i686",
+	.hwcap = CPUID1_EDX,	/* Linux x86's AT_HWCAP: CPUID.1:EDX */
+	.clone_tls_arg = 3,
+	.clone_set_tls = i386_clone_set_tls,
+	.thread_state_save = i386_thread_state_save,
+	.thread_state_restore = i386_thread_state_restore,
+	.install_cpu_hooks = i386_install_cpu_hooks,
+	.pin_timestamp_counter = i386_pin_timestamp_counter,
 	.qemu_user = "qemu-i386",
 	/* An x86-64 kernel runs it if its IA-32 emulation is on: tried,
 	 * not assumed (harness/native/host.c). */

@@ -5,11 +5,13 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch_ops.h"
 #include "machine.h"
 #include "syscalls.h"
+#include "threads.h"
 
 #define ARCH_SET_GS 0x1001
 #define ARCH_SET_FS 0x1002
@@ -62,6 +64,169 @@ static int amd64_init_cpu(struct machine *mc)
 	return 0;
 }
 
+/* --- The CPU a Linux process sees ------------------------------------------ */
+
+/*
+ * CPUID as a plain x86-64 CPU without AVX answers it, the same on every
+ * run: Unicorn 2.0.1's own answer leaves out features Go checks, and a
+ * host-independent one keeps runs byte-identical.  Only features
+ * Unicorn's TCG implements are claimed (no AVX, no AES, no XSAVE).
+ */
+#define CPUID1_EDX 0x078bfbffu	/* FPU..CMOV, CLFSH, MMX, FXSR, SSE, SSE2 */
+#define CPUID1_ECX 0x00002001u	/* SSE3, CX16: what the default CPU model decodes (Unicorn checks the model, not CPUID) */
+
+static int hook_cpuid(uc_engine *uc, void *user)
+{
+	struct machine *mc = user;
+	static const char brand[48] = "sigstep emulated x86-64 CPU";
+	uint32_t leaf = (uint32_t)machine_reg(mc, UC_X86_REG_RAX), r[4] = { 0, 0, 0, 0 };
+	(void)uc;
+	switch (leaf) {
+	case 0:
+		r[0] = 7;
+		memcpy(&r[1], "Genu", 4), memcpy(&r[3], "ineI", 4), memcpy(&r[2], "ntel", 4);
+		break;
+	case 1:
+		r[0] = 0x000306c3;	/* family 6 */
+		r[1] = 0x00000800;	/* 64-byte CLFLUSH line, one logical CPU */
+		r[2] = CPUID1_ECX;
+		r[3] = CPUID1_EDX;
+		break;
+	case 0x80000000:
+		r[0] = 0x80000008;
+		break;
+	case 0x80000001:
+		r[2] = 1;				/* LAHF/SAHF in 64-bit mode */
+		r[3] = 1u << 11 | 1u << 20 | 1u << 29;	/* SYSCALL, NX, LM */
+		break;
+	case 0x80000002: case 0x80000003: case 0x80000004:
+		memcpy(r, brand + 16 * (leaf - 0x80000002), 16);
+		break;
+	case 0x80000008:
+		r[0] = 0x3027;	/* 39 physical, 48 virtual address bits */
+		break;
+	default:
+		break;		/* leaf 7 and the rest: nothing */
+	}
+	static const int regs[4] = { UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX };
+	for (int i = 0; i < 4; i++)
+		machine_set_reg(mc, regs[i], r[i]);
+	return 1;	/* the instruction is done */
+}
+
+static int amd64_install_cpu_hooks(struct machine *mc)
+{
+	if (mc->narch_hooks == sizeof mc->arch_hooks / sizeof mc->arch_hooks[0])
+		return -1;
+	return uc_hook_add(mc->uc, &mc->arch_hooks[mc->narch_hooks++], UC_HOOK_INSN, (void *)hook_cpuid, mc,
+			   1, 0, UC_X86_INS_CPUID) == UC_ERR_OK ? 0 : -1;
+}
+
+/* RDTSC (0f 31) / RDTSCP (0f 01 f9) at a hooked address read the
+ * emulated clock (1 GHz) plus the reads so far, and go on past. */
+static void hook_rdtsc(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct machine *mc = user;
+	uint8_t b[3];
+	(void)uc, (void)size;
+	if (machine_read(mc, addr, b, 3) || b[0] != 0x0f || (b[1] != 0x31 && !(b[1] == 0x01 && b[2] == 0xf9)))
+		return;		/* not an instruction boundary after all */
+	uint64_t tsc = threads_now_ns(mc) + 64 * ++mc->sys->tsc_reads;
+	machine_set_reg(mc, UC_X86_REG_RAX, tsc & 0xffffffffu);
+	machine_set_reg(mc, UC_X86_REG_RDX, tsc >> 32);
+	if (b[1] == 0x01)
+		machine_set_reg(mc, UC_X86_REG_RCX, 0);	/* TSC_AUX: CPU 0 */
+	machine_set_reg(mc, UC_X86_REG_RIP, addr + (b[1] == 0x31 ? 2 : 3));
+}
+
+/*
+ * Every place in [begin, end) with RDTSC's or RDTSCP's bytes gets a hook
+ * on that one address: one that is not an instruction's start is never
+ * reached, so the byte search is exact where it matters.
+ */
+static int amd64_pin_timestamp_counter(struct machine *mc, uint64_t begin, uint64_t end)
+{
+	uint8_t *code;
+	size_t len = end - begin;
+	if (end <= begin || !(code = malloc(len)))
+		return -1;
+	if (machine_read(mc, begin, code, len)) {
+		free(code);
+		return -1;
+	}
+	int r = 0;
+	for (size_t i = 0; i + 1 < len && !r; i++) {
+		if (code[i] != 0x0f || (code[i + 1] != 0x31 && !(code[i + 1] == 0x01 && i + 2 < len && code[i + 2] == 0xf9)))
+			continue;
+		uc_hook h;
+		if (uc_hook_add(mc->uc, &h, UC_HOOK_CODE, (void *)hook_rdtsc, mc, begin + i, begin + i) != UC_ERR_OK)
+			r = -1;
+	}
+	free(code);
+	return r;
+}
+
+/* CLONE_SETTLS: the child's FS base. */
+static int amd64_clone_set_tls(struct machine *mc, uint64_t tls)
+{
+	if (tls >= mc->ops->address_limit)
+		return -1;
+	machine_set_reg(mc, UC_X86_REG_FS_BASE, tls);
+	return 0;
+}
+
+/*
+ * The FPU/SSE state in FXSAVE layout (what the kernel saves for a CPU
+ * without XSAVE, and restores with FXRSTOR at rt_sigreturn): FCW 0, FSW 2,
+ * the abridged tag 4, MXCSR 24, MXCSR_MASK 28, ST0-7 from 32 (16 bytes
+ * each), XMM from 160.  A handler uses these registers (Go's does).
+ */
+#define FXSAVE_SIZE 512
+#define FX_NXMM 16
+
+static void fxsave(struct machine *mc, uint8_t *fx)
+{
+	memset(fx, 0, FXSAVE_SIZE);
+	uint16_t cw = (uint16_t)machine_reg(mc, UC_X86_REG_FPCW), sw = (uint16_t)machine_reg(mc, UC_X86_REG_FPSW);
+	uint64_t tag = machine_reg(mc, UC_X86_REG_FPTAG);
+	uint32_t mxcsr = (uint32_t)machine_reg(mc, UC_X86_REG_MXCSR), mask = 0xffff;
+	uint8_t abridged = 0;
+	for (int i = 0; i < 8; i++)
+		if (((tag >> (2 * i)) & 3) != 3)	/* not empty */
+			abridged |= (uint8_t)(1u << i);
+	memcpy(fx, &cw, 2);
+	memcpy(fx + 2, &sw, 2);
+	fx[4] = abridged;
+	memcpy(fx + 24, &mxcsr, 4);
+	memcpy(fx + 28, &mask, 4);
+	int regs[8 + FX_NXMM];
+	void *vals[8 + FX_NXMM];
+	for (int i = 0; i < 8; i++)
+		regs[i] = UC_X86_REG_ST0 + i, vals[i] = fx + 32 + 16 * i;
+	for (int i = 0; i < FX_NXMM; i++)
+		regs[8 + i] = UC_X86_REG_XMM0 + i, vals[8 + i] = fx + 160 + 16 * i;
+	uc_reg_read_batch(mc->uc, regs, vals, 8 + FX_NXMM);
+}
+
+static void fxrstor(struct machine *mc, const uint8_t *fx)
+{
+	uint16_t cw, sw;
+	uint32_t mxcsr;
+	memcpy(&cw, fx, 2);
+	memcpy(&sw, fx + 2, 2);
+	memcpy(&mxcsr, fx + 24, 4);
+	machine_set_reg(mc, UC_X86_REG_FPCW, cw);
+	machine_set_reg(mc, UC_X86_REG_FPSW, sw);
+	machine_set_reg(mc, UC_X86_REG_MXCSR, mxcsr & 0xffff);
+	int regs[8 + FX_NXMM];
+	void *vals[8 + FX_NXMM];
+	for (int i = 0; i < 8; i++)
+		regs[i] = UC_X86_REG_ST0 + i, vals[i] = (void *)(fx + 32 + 16 * i);
+	for (int i = 0; i < FX_NXMM; i++)
+		regs[8 + i] = UC_X86_REG_XMM0 + i, vals[8 + i] = (void *)(fx + 160 + 16 * i);
+	uc_reg_write_batch(mc->uc, regs, vals, 8 + FX_NXMM);
+}
+
 /* --- Signal frames ----------------------------------------------------------- */
 
 /*
@@ -69,8 +234,8 @@ static int amd64_init_cpu(struct machine *mc)
  *   pretcode 0, struct ucontext uc 8, struct siginfo info 312,
  * with ucontext = uc_flags 0, uc_link 8, uc_stack 16 (ss_sp, ss_flags,
  * ss_size), uc_mcontext 40 (struct sigcontext, 256 bytes), uc_sigmask 296.
- * No FPU/XSAVE area follows: sigcontext.fpstate is NULL, which both the
- * kernel's restore and the guest's handler accept.
+ * The FPU state (FXSAVE layout, no XSAVE header: the CPUID here has no
+ * XSAVE) lies above the frame, and sigcontext.fpstate points at it.
  */
 #define RT_UC		8
 #define RT_INFO		312
@@ -80,7 +245,6 @@ static int amd64_init_cpu(struct machine *mc)
 #define UC_SIGMASK	296
 #define UC_SIGCONTEXT_SS	0x2	/* uc_flags: sigcontext.ss is valid (asm/ucontext.h) */
 #define UC_STRICT_RESTORE_SS	0x4
-#define SI_KERNEL	0x80
 
 /* struct sigcontext in order, one word each from r8 (offset 0) to eflags
  * (offset 136); cs/gs/fs/ss are four u16 at 144; fpstate at 184. */
@@ -101,11 +265,16 @@ static const int sc_regs[] = {
 static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
 				const struct sigframe_ctx *ctx)
 {
-	uint8_t f[RT_SIZE];
+	uint8_t f[RT_SIZE], fx[FXSAVE_SIZE];
 	memset(f, 0, sizeof f);
-	/* align_sigframe: (rsp + 8) % 16 == 0 at entry, as after a call. */
-	uint64_t frame = ((sp - RT_SIZE) & ~15ull) - 8;
+	/* The FPU state above the frame, 64-aligned (get_sigframe); then
+	 * align_sigframe: (rsp + 8) % 16 == 0 at entry, as after a call. */
+	uint64_t fp = (sp - FXSAVE_SIZE) & ~63ull;
+	uint64_t frame = ((fp - RT_SIZE) & ~15ull) - 8;
 	uint64_t w;
+	fxsave(mc, fx);
+	if (machine_copy_out(mc, fp, fx, sizeof fx))
+		return -1;
 
 	memcpy(f, &act->restorer, 8);	/* the handler's `ret` goes there */
 	w = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
@@ -124,8 +293,9 @@ static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct si
 	uint16_t segs[4] = { (uint16_t)sv[0], (uint16_t)sv[1], (uint16_t)sv[2], (uint16_t)sv[3] };
 	memcpy(sc + SC_SEGS, segs, sizeof segs);
 	memcpy(sc + SC_SEGS + 8 + 16, &ctx->oldmask, 8);	/* sigcontext.oldmask, after err, trapno */
+	memcpy(sc + SC_FPSTATE, &fp, 8);
 	memcpy(f + RT_UC + UC_SIGMASK, &ctx->oldmask, 8);
-	int32_t si[3] = { ctx->sig, 0, SI_KERNEL };	/* si_signo, si_errno, si_code */
+	int32_t si[3] = { ctx->sig, 0, ctx->code };	/* si_signo, si_errno, si_code */
 	memcpy(f + RT_INFO, si, sizeof si);
 	if (machine_copy_out(mc, frame, f, sizeof f))
 		return -1;
@@ -165,52 +335,78 @@ static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask)
 	/* CS and SS stay the flat user segments; FS/GS selectors are not
 	 * restored by 64-bit sigreturn (their bases are the thread's). */
 	memcpy(mask, uc + UC_SIGMASK, 8);
+	/* The FPU state the frame points at (NULL: none, left as it is). */
+	uint64_t fp;
+	uint8_t fx[FXSAVE_SIZE];
+	memcpy(&fp, sc + SC_FPSTATE, 8);
+	if (fp) {
+		if (machine_copy_in(mc, fp, fx, sizeof fx))
+			return -1;
+		fxrstor(mc, fx);
+	}
 	return 0;
 }
 
 /* asm/unistd_64.h, sorted by number. */
 static const struct sysent amd64_syscalls[] = {
-	{ 0, "read", NULL },
+	{ 0, "read", sys_read },
 	{ 1, "write", sys_write },
-	{ 2, "open", NULL },
-	{ 3, "close", NULL },
+	{ 2, "open", sys_open },
+	{ 3, "close", sys_close },
 	{ 5, "fstat", NULL },
 	{ 9, "mmap", sys_mmap },
 	{ 10, "mprotect", sys_mprotect },
 	{ 11, "munmap", sys_munmap },
-	{ 12, "brk", NULL },
+	{ 12, "brk", sys_brk },
 	{ 13, "rt_sigaction", sys_rt_sigaction },
 	{ 14, "rt_sigprocmask", sys_rt_sigprocmask },
 	{ 15, "rt_sigreturn", sys_rt_sigreturn },
 	{ 16, "ioctl", NULL },
+	{ 17, "pread64", sys_pread64 },
 	{ 20, "writev", NULL },
-	{ 24, "sched_yield", NULL },
-	{ 28, "madvise", NULL },
-	{ 35, "nanosleep", NULL },
+	{ 24, "sched_yield", sys_sched_yield },
+	{ 27, "mincore", sys_mincore },
+	{ 28, "madvise", sys_madvise },
+	{ 35, "nanosleep", sys_nanosleep },
 	{ 36, "getitimer", NULL },
-	{ 38, "setitimer", NULL },
+	{ 38, "setitimer", sys_setitimer },
 	{ 39, "getpid", sys_getpid },
-	{ 56, "clone", NULL },
-	{ 60, "exit", NULL },
+	{ 56, "clone", sys_clone },
+	{ 60, "exit", sys_exit },
 	{ 62, "kill", sys_kill },
-	{ 63, "uname", NULL },
+	{ 63, "uname", sys_uname },
+	{ 72, "fcntl", sys_fcntl },
 	{ 89, "readlink", NULL },
 	{ 96, "gettimeofday", sys_gettimeofday },
+	{ 97, "getrlimit", sys_getrlimit },
 	{ 131, "sigaltstack", sys_sigaltstack },
 	{ 157, "prctl", NULL },
 	{ 158, "arch_prctl", sys_arch_prctl },
-	{ 186, "gettid", NULL },
+	{ 160, "setrlimit", NULL },
+	{ 186, "gettid", sys_gettid },
+	{ 200, "tkill", sys_tkill },
 	{ 201, "time", NULL },
-	{ 202, "futex", NULL },
+	{ 202, "futex", sys_futex },
+	{ 204, "sched_getaffinity", sys_sched_getaffinity },
 	{ 205, "set_thread_area", NULL },
-	{ 218, "set_tid_address", NULL },
+	{ 213, "epoll_create", sys_epoll_create },
+	{ 218, "set_tid_address", sys_set_tid_address },
+	{ 222, "timer_create", sys_timer_create },
+	{ 223, "timer_settime", sys_timer_settime },
+	{ 226, "timer_delete", sys_timer_delete },
 	{ 228, "clock_gettime", sys_clock_gettime },
 	{ 229, "clock_getres", NULL },
 	{ 230, "clock_nanosleep", NULL },
 	{ 231, "exit_group", sys_exit_group },
+	{ 232, "epoll_wait", sys_epoll_wait },
+	{ 233, "epoll_ctl", sys_epoll_ctl },
 	{ 234, "tgkill", sys_tgkill },
-	{ 257, "openat", NULL },
-	{ 318, "getrandom", NULL },
+	{ 257, "openat", sys_openat },
+	{ 281, "epoll_pwait", sys_epoll_pwait },
+	{ 291, "epoll_create1", sys_epoll_create1 },
+	{ 293, "pipe2", sys_pipe2 },
+	{ 302, "prlimit64", sys_prlimit64 },
+	{ 318, "getrandom", sys_getrandom },
 };
 
 /*
@@ -305,6 +501,16 @@ const struct arch_ops arch_amd64_ops = {
 	.red_zone = 128,
 	.setup_rt_frame = amd64_setup_rt_frame,
 	.restore_rt_frame = amd64_restore_rt_frame,
+	/* ABIInternal: add(p AX, tagPtr BX, stk.ptr CX, stk.len DI, stk.cap SI) */
+	.go_stk_reg_ptr = UC_X86_REG_RCX,
+	.go_stk_reg_len = UC_X86_REG_RDI,
+	.epoll_data_offset = 4,
+	.uname_machine = "x86_64",
+	.hwcap = CPUID1_EDX,	/* Linux x86's AT_HWCAP: CPUID.1:EDX */
+	.clone_tls_arg = 4,
+	.clone_set_tls = amd64_clone_set_tls,
+	.install_cpu_hooks = amd64_install_cpu_hooks,
+	.pin_timestamp_counter = amd64_pin_timestamp_counter,
 	.qemu_user = "qemu-x86_64",
 	/* A 64-bit x86 host runs it as it is, with the kernel's vDSO. */
 	.host_machines = "x86_64",

@@ -9,6 +9,7 @@
 #include "arch_ops.h"
 #include "machine.h"
 #include "syscalls.h"
+#include "threads.h"
 
 #define CPSR_MODE_USR 0x10	/* and T = 0: ARM state, as the entry point's low bit says */
 #define FPEXC_EN (1u << 30)
@@ -38,8 +39,8 @@ static int arm_init_cpu(struct machine *mc)
  * ucontext = uc_flags 0, uc_link 4, uc_stack 8 (ss_sp, ss_flags,
  * ss_size), uc_mcontext 20 (struct sigcontext, 21 words; arch.h has the
  * same offsets), uc_sigmask 104 (a 128-byte sigset_t), uc_regspace 232
- * (512 bytes).  uc_regspace is left zero, an empty list (its terminator
- * is a zero magic): no VFP registers are saved.
+ * (512 bytes), which holds the VFP registers (struct vfp_sigframe)
+ * and a zero magic after them.
  */
 #define RT_UC		128
 #define RT_SIZE		888
@@ -48,7 +49,6 @@ static int arm_init_cpu(struct machine *mc)
 #define UC_SIGMASK	104
 #define SC_OLDMASK	8
 #define SC_R0		12	/* r0..r12, sp, lr, pc, cpsr follow word by word */
-#define SI_KERNEL	0x80
 #define CPSR_T		(1u << 5)
 /* What sigreturn takes from the frame's CPSR: the condition flags (NZCVQ)
  * and GE; mode, interrupt masks and state stay the process's. */
@@ -64,6 +64,20 @@ static const int sc_regs[] = {
 };
 #define SC_NREGS 17
 
+/* struct vfp_sigframe (asm/ucontext.h): magic, size, d0-d31 at 8, fpscr
+ * at 264, then fpexc, fpinst, fpinst2 at 272. */
+#define UC_REGSPACE	232
+#define VFP_MAGIC	0x56465001u
+#define VFP_STORAGE_SIZE 288
+static const int vfp_regs[34] = {
+	UC_ARM_REG_D0, UC_ARM_REG_D1, UC_ARM_REG_D2, UC_ARM_REG_D3, UC_ARM_REG_D4, UC_ARM_REG_D5,
+	UC_ARM_REG_D6, UC_ARM_REG_D7, UC_ARM_REG_D8, UC_ARM_REG_D9, UC_ARM_REG_D10, UC_ARM_REG_D11,
+	UC_ARM_REG_D12, UC_ARM_REG_D13, UC_ARM_REG_D14, UC_ARM_REG_D15, UC_ARM_REG_D16, UC_ARM_REG_D17,
+	UC_ARM_REG_D18, UC_ARM_REG_D19, UC_ARM_REG_D20, UC_ARM_REG_D21, UC_ARM_REG_D22, UC_ARM_REG_D23,
+	UC_ARM_REG_D24, UC_ARM_REG_D25, UC_ARM_REG_D26, UC_ARM_REG_D27, UC_ARM_REG_D28, UC_ARM_REG_D29,
+	UC_ARM_REG_D30, UC_ARM_REG_D31, UC_ARM_REG_FPSCR, UC_ARM_REG_FPEXC,
+};
+
 static int arm_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
 			      const struct sigframe_ctx *ctx)
 {
@@ -72,7 +86,7 @@ static int arm_setup_rt_frame(struct machine *mc, uint64_t sp, const struct siga
 	uint32_t frame = (uint32_t)((sp - RT_SIZE) & ~7ull);	/* AAPCS: SP 8-aligned at a call */
 
 	f[0] = (uint32_t)ctx->sig;	/* si_signo; si_errno 0 */
-	f[2] = SI_KERNEL;		/* si_code */
+	f[2] = ctx->code;		/* si_code */
 	uint32_t *uc = f + RT_UC / 4;
 	uc[UC_STACK / 4] = (uint32_t)ctx->ss_sp;
 	uc[UC_STACK / 4 + 1] = (uint32_t)ctx->ss_flags;
@@ -84,6 +98,23 @@ static int arm_setup_rt_frame(struct machine *mc, uint64_t sp, const struct siga
 	for (unsigned i = 0; i < SC_NREGS; i++)
 		sc[SC_R0 / 4 + i] = (uint32_t)v[i];
 	memcpy(&uc[UC_SIGMASK / 4], &ctx->oldmask, 8);
+	/* uc_regspace: the VFP block (struct vfp_sigframe), then a zero
+	 * magic that ends the list. */
+	uint8_t *vfp = (uint8_t *)uc + UC_REGSPACE;
+	uint32_t magic = VFP_MAGIC, size = VFP_STORAGE_SIZE;
+	memcpy(vfp, &magic, 4);
+	memcpy(vfp + 4, &size, 4);
+	/* Unicorn directly: D registers are 64-bit on a 32-bit arch
+	 * (machine_regs keeps a word). */
+	uint64_t d[32 + 2] = { 0 };
+	void *dp[34];
+	for (int i = 0; i < 34; i++)
+		dp[i] = &d[i];
+	uc_reg_read_batch(mc->uc, (int *)vfp_regs, dp, 34);
+	memcpy(vfp + 8, d, 32 * 8);
+	uint32_t fpscr = (uint32_t)d[32], fpexc = (uint32_t)d[33];
+	memcpy(vfp + 8 + 256, &fpscr, 4);
+	memcpy(vfp + 272, &fpexc, 4);
 	if (machine_copy_out(mc, frame, f, sizeof f))
 		return -1;
 
@@ -119,50 +150,114 @@ static int arm_restore_rt_frame(struct machine *mc, uint64_t *mask)
 		v[i] = sc[SC_R0 / 4 + i];
 	machine_set_regs(mc, sc_regs, v, SC_NREGS - 1);
 	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
+	/* The VFP block, if the regspace holds one (Linux refuses a bad
+	 * size; an empty list leaves the registers as they are). */
+	uint8_t vfp[VFP_STORAGE_SIZE];
+	uint32_t magic, size;
+	if (machine_copy_in(mc, frame + RT_UC + UC_REGSPACE, vfp, sizeof vfp))
+		return -1;
+	memcpy(&magic, vfp, 4);
+	memcpy(&size, vfp + 4, 4);
+	if (magic == VFP_MAGIC) {
+		if (size != VFP_STORAGE_SIZE)
+			return -1;
+		uint64_t d[33];
+		uint32_t fpscr;
+		memcpy(d, vfp + 8, 32 * 8);
+		memcpy(&fpscr, vfp + 8 + 256, 4);
+		d[32] = fpscr;
+		machine_set_regs(mc, vfp_regs, d, 33);
+	}
 	return 0;
 }
 
+/* --- What a Linux process has besides ------------------------------------------ */
+
+/*
+ * The kernel's sigpage (arch/arm/kernel/sigreturn_codes.S): a handler
+ * installed without SA_RESTORER (Go's) returns through it.  Slots of 12
+ * bytes: ARM sigreturn at 0, Thumb sigreturn at 8, ARM rt_sigreturn at
+ * 12, Thumb rt_sigreturn at 20.  Linux places it at a random address;
+ * here it is the page above the stack, below TASK_SIZE.
+ */
+static const uint8_t arm_sigpage[] = {
+	0x77, 0x70, 0xa0, 0xe3,	/* mov r7, #119 (sigreturn) */
+	0x00, 0x00, 0x00, 0xef,	/* svc 0 */
+	0x77, 0x27, 0x00, 0xdf,	/* movs r7, #119; svc 0 (Thumb) */
+	0xad, 0x70, 0xa0, 0xe3,	/* mov r7, #173 (rt_sigreturn) */
+	0x00, 0x00, 0x00, 0xef,	/* svc 0 */
+	0xad, 0x27, 0x00, 0xdf,	/* movs r7, #173; svc 0 (Thumb) */
+};
+
+/* CLONE_SETTLS: the child's TLS register (TPIDRURO, what set_tls sets). */
+static int arm_clone_set_tls(struct machine *mc, uint64_t tls)
+{
+	machine_set_reg(mc, UC_ARM_REG_C13_C0_3, tls);
+	return 0;
+}
+
+/* HWCAP_SWP HALF THUMB FAST_MULT VFP EDSP NEON VFPv3 TLS VFPv4 IDIVA
+ * IDIVT VFPD32 LPAE: a Cortex-A15's, as Go's checkgoarm reads it. */
+#define ARM_HWCAP 0x1fb0d7u
+
 /* asm/unistd-eabi.h (and __ARM_NR_cacheflush), sorted by number. */
 static const struct sysent arm_syscalls[] = {
-	{ 1, "exit", NULL },
-	{ 3, "read", NULL },
+	{ 1, "exit", sys_exit },
+	{ 3, "read", sys_read },
 	{ 4, "write", sys_write },
-	{ 5, "open", NULL },
-	{ 6, "close", NULL },
+	{ 5, "open", sys_open },
+	{ 6, "close", sys_close },
 	{ 20, "getpid", sys_getpid },
 	{ 37, "kill", sys_kill },
-	{ 45, "brk", NULL },
+	{ 45, "brk", sys_brk },
 	{ 54, "ioctl", NULL },
+	{ 55, "fcntl", sys_fcntl },
 	{ 78, "gettimeofday", sys_gettimeofday },
 	{ 85, "readlink", NULL },
 	{ 91, "munmap", sys_munmap },
-	{ 104, "setitimer", NULL },
+	{ 104, "setitimer", sys_setitimer },
 	{ 105, "getitimer", NULL },
 	{ 108, "fstat", NULL },
 	{ 119, "sigreturn", NULL },
-	{ 120, "clone", NULL },
-	{ 122, "uname", NULL },
+	{ 120, "clone", sys_clone },
+	{ 122, "uname", sys_uname },
 	{ 125, "mprotect", sys_mprotect },
 	{ 146, "writev", NULL },
-	{ 158, "sched_yield", NULL },
-	{ 162, "nanosleep", NULL },
+	{ 158, "sched_yield", sys_sched_yield },
+	{ 162, "nanosleep", sys_nanosleep },
 	{ 172, "prctl", NULL },
 	{ 173, "rt_sigreturn", sys_rt_sigreturn },
 	{ 174, "rt_sigaction", sys_rt_sigaction },
 	{ 175, "rt_sigprocmask", sys_rt_sigprocmask },
+	{ 180, "pread64", NULL },
 	{ 186, "sigaltstack", sys_sigaltstack },
+	{ 191, "ugetrlimit", sys_getrlimit },
 	{ 192, "mmap2", sys_mmap },	/* page offset; anonymous maps use 0 */
-	{ 220, "madvise", NULL },
-	{ 224, "gettid", NULL },
-	{ 240, "futex", NULL },
+	{ 219, "mincore", sys_mincore },
+	{ 220, "madvise", sys_madvise },
+	{ 221, "fcntl64", sys_fcntl },
+	{ 224, "gettid", sys_gettid },
+	{ 238, "tkill", sys_tkill },
+	{ 240, "futex", sys_futex },
+	{ 242, "sched_getaffinity", sys_sched_getaffinity },
 	{ 248, "exit_group", sys_exit_group },
-	{ 256, "set_tid_address", NULL },
+	{ 250, "epoll_create", sys_epoll_create },
+	{ 251, "epoll_ctl", sys_epoll_ctl },
+	{ 252, "epoll_wait", sys_epoll_wait },
+	{ 256, "set_tid_address", sys_set_tid_address },
+	{ 257, "timer_create", sys_timer_create },
+	{ 258, "timer_settime", sys_timer_settime },
+	{ 261, "timer_delete", sys_timer_delete },
 	{ 263, "clock_gettime", sys_clock_gettime },
 	{ 264, "clock_getres", NULL },
 	{ 265, "clock_nanosleep", NULL },
 	{ 268, "tgkill", sys_tgkill },
-	{ 322, "openat", NULL },
-	{ 384, "getrandom", NULL },
+	{ 322, "openat", sys_openat },
+	{ 346, "epoll_pwait", sys_epoll_pwait },
+	{ 357, "epoll_create1", sys_epoll_create1 },
+	{ 359, "pipe2", sys_pipe2 },
+	{ 369, "prlimit64", sys_prlimit64 },
+	{ 384, "getrandom", sys_getrandom },
 	{ 0x0f0002, "cacheflush", sys_cacheflush },
 	{ 0x0f0005, "set_tls", NULL },
 };
@@ -266,6 +361,19 @@ const struct arch_ops arch_arm_ops = {
 	.red_zone = 0,
 	.setup_rt_frame = arm_setup_rt_frame,
 	.restore_rt_frame = arm_restore_rt_frame,
+	/* ABI0 on the stack: p +4, tagPtr +8, stk.ptr +12, stk.len +16 */
+	.go_stk_reg_ptr = -1,
+	.go_stk_reg_len = -1,
+	.go_stk_stack_off = 12,
+	.epoll_data_offset = 8,
+	.uname_machine = "armv7l",
+	.hwcap = ARM_HWCAP,
+	.clone_tls_arg = 3,
+	.clone_set_tls = arm_clone_set_tls,
+	.sigpage_addr = 0xbefff000u,
+	.sigpage_code = arm_sigpage,
+	.sigpage_size = sizeof arm_sigpage,
+	.sigpage_rt_offset = 12,
 	.qemu_user = "qemu-arm",
 	/* An arm kernel runs it, an arm64 one if built with 32-bit compat
 	 * on a CPU with AArch32: tried, not assumed (harness/native/host.c). */

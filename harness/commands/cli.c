@@ -12,6 +12,7 @@
 
 #include "arch_ops.h"
 #include "loader.h"
+#include "report.h"
 
 void cli_put_line(FILE *out, const char *line)
 {
@@ -91,50 +92,6 @@ FILE *cli_open_input(const char *path)
 	return f;
 }
 
-FILE *cli_json_open(const char *path, int *created)
-{
-	*created = 0;
-	if (!strcmp(path, "-"))
-		return stdout;
-	/* Opened, not truncated: a run that fails leaves a file that was
-	 * there as it was (cli_json_begin truncates it once there is a record). */
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		*created = fd >= 0;
-	}
-	if (fd < 0)
-		return NULL;
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		int e = errno;
-		close(fd);
-		if (*created)
-			unlink(path);
-		errno = e;
-	}
-	return f;
-}
-
-int cli_json_begin(FILE *jf)
-{
-	if (jf == stdout)
-		return 0;
-	struct stat st;
-	if (!fstat(fileno(jf), &st) && !S_ISREG(st.st_mode))
-		return 0;	/* a pipe or /dev/stdout: nothing to truncate */
-	return ftruncate(fileno(jf), 0);
-}
-
-void cli_json_discard(FILE *jf, const char *path, int created)
-{
-	if (!jf || jf == stdout)
-		return;
-	fclose(jf);
-	if (created)
-		unlink(path);
-}
-
 int cli_vdso_base(const char *cmd, const char *v, const struct arch_ops *ops, uint64_t *base)
 {
 	char err[LOADER_ERR_MAX], on[48] = "";
@@ -159,11 +116,6 @@ int cli_function_context(const char *cmd, const char *function, const char *cont
 	if (strcmp(context, "curg") && strcmp(context, "g0") && strcmp(context, "gsignal"))
 		return cli_fail_in(cmd, "unknown context '%s' (curg, g0 or gsignal)%s", context, "");
 	return 0;
-}
-
-int cli_json_close(FILE *jf)
-{
-	return jf != stdout ? fclose(jf) : fflush(jf);
 }
 
 const struct arch_ops *cli_arch(const char *cmd, const char *name)
@@ -210,6 +162,16 @@ void cli_default_build_dir(char *buf, size_t n)
 	char *slash = strrchr(buf, '/');
 	if (slash && slash != buf)
 		*slash = 0;
+	/* An installed sigstep (P/bin/sigstep) keeps the build's products in
+	 * P/lib/sigstep, laid out as the build directory has them. */
+	char probe[PATH_MAX + 32];
+	struct stat st;
+	snprintf(probe, sizeof probe, "%s/guest", buf);
+	if (stat(probe, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(probe, sizeof probe, "%s/../lib/sigstep/guest", buf);
+		if (!stat(probe, &st) && S_ISDIR(st.st_mode) && strlen(buf) + 16 < n)
+			strcat(buf, "/../lib/sigstep");
+	}
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -236,4 +198,180 @@ int cli_built_variants(const char *build_dir, const char *arch, char names[][64]
 	for (int i = 0; i < n; i++)
 		snprintf(names[i], 64, "%s", ptr[i]);
 	return n;
+}
+
+/* --- report files ---------------------------------------------------------- */
+
+static const char *const output_option[CLI_OUT_COUNT] = { "--json", "--junit", "--sarif", "--pprof", "--html" };
+
+/* path opened for writing, not truncated (the report truncates it once
+ * there is a record: see truncate_for_record); *created says whether this
+ * call made it.  NULL with errno. */
+static FILE *open_kept(const char *path, unsigned char *created)
+{
+	*created = 0;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		*created = fd >= 0;
+	}
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		if (*created)
+			unlink(path);
+		errno = e;
+	}
+	return f;
+}
+
+/* The old contents of a regular file dropped, just before a record is
+ * written; a pipe or a terminal has nothing to drop.  0, or -1 with errno. */
+static int truncate_for_record(FILE *f)
+{
+	if (f == stdout)
+		return 0;
+	struct stat st;
+	if (!fstat(fileno(f), &st) && !S_ISREG(st.st_mode))
+		return 0;
+	return ftruncate(fileno(f), 0);
+}
+
+void cli_outputs_drop(struct cli_outputs *o)
+{
+	for (int k = 0; k < CLI_OUT_COUNT; k++) {
+		if (!o->f[k])
+			continue;
+		if (o->f[k] != stdout) {
+			fclose(o->f[k]);
+			if (o->created[k])
+				unlink(o->path[k]);
+		}
+		o->f[k] = NULL;
+		o->created[k] = 0;
+	}
+}
+
+int cli_outputs_open(const char *cmd, struct cli_outputs *o, unsigned allowed)
+{
+	int to_stdout = -1;
+	for (int k = 0; k < CLI_OUT_COUNT; k++) {
+		if (!o->path[k])
+			continue;
+		if (!(allowed & (1u << k)))
+			return cli_fail_in(cmd, "%s is not a report this command writes%s", output_option[k], "");
+		if (!o->path[k][0])
+			return cli_fail_in(cmd, "%s needs a file name%s", output_option[k], "");
+		if (!strcmp(o->path[k], "-")) {
+			if (to_stdout >= 0) {
+				cli_fail_in(cmd, "%s and %s both go to stdout ('-'): one may", output_option[to_stdout],
+					    output_option[k]);
+				cli_outputs_drop(o);
+				return 2;
+			}
+			to_stdout = k;
+		}
+	}
+	for (int k = 0; k < CLI_OUT_COUNT; k++) {
+		if (!o->path[k])
+			continue;
+		for (int j = 0; j < k; j++)
+			if (o->path[j] && strcmp(o->path[k], "-") && !strcmp(o->path[j], o->path[k])) {
+				cli_outputs_drop(o);
+				return cli_fail_in(cmd, "%s and %s name the same file", output_option[j], output_option[k]);
+			}
+		o->created[k] = 0;
+		o->f[k] = strcmp(o->path[k], "-") ? open_kept(o->path[k], &o->created[k]) : stdout;
+		if (!o->f[k]) {
+			int e = errno;
+			cli_outputs_drop(o);
+			char what[PATH_MAX + 64];
+			snprintf(what, sizeof what, "%s %s", output_option[k], o->path[k]);
+			return cli_fail_in(cmd, "cannot write %s: %s", what, strerror(e));
+		}
+	}
+	return 0;
+}
+
+static int cannot_write(const char *cmd, const struct cli_outputs *o, int k, int e)
+{
+	char what[PATH_MAX + 64];
+	snprintf(what, sizeof what, "%s %s", output_option[k], o->path[k]);
+	return cli_fail_in(cmd, "cannot write %s: %s", what, strerror(e ? e : EIO));
+}
+
+FILE *cli_outputs_begin(const char *cmd, struct cli_outputs *o, enum cli_output k)
+{
+	FILE *f = o->f[k];
+	if (f && truncate_for_record(f)) {
+		int e = errno;
+		if (f != stdout)
+			fclose(f);
+		o->f[k] = NULL;
+		cannot_write(cmd, o, k, e);
+		return NULL;
+	}
+	return f;
+}
+
+int cli_outputs_end(const char *cmd, struct cli_outputs *o, enum cli_output k)
+{
+	FILE *f = o->f[k];
+	if (!f)
+		return 0;
+	o->f[k] = NULL;
+	errno = 0;
+	int bad = ferror(f);
+	int e = errno;
+	if (f != stdout ? fclose(f) : fflush(f))
+		bad = 1, e = errno;
+	return bad ? cannot_write(cmd, o, k, e) : 0;
+}
+
+FILE *cli_outputs_text(const struct cli_outputs *o)
+{
+	for (int k = 0; k < CLI_OUT_COUNT; k++)
+		if (o->f[k] == stdout)
+			return stderr;
+	return stdout;
+}
+
+int cli_outputs_write(const char *cmd, struct cli_outputs *o, const struct report_row *rows, size_t n)
+{
+	int status = 0;
+	for (int k = 0; k < CLI_OUT_COUNT; k++) {
+		FILE *f = o->f[k];
+		if (!f)
+			continue;
+		int rc = 0;
+		if (truncate_for_record(f)) {
+			int e = errno;
+			if (f != stdout)
+				fclose(f);
+			o->f[k] = NULL;
+			if (!status)
+				status = cannot_write(cmd, o, k, e);
+			continue;
+		}
+		switch ((enum cli_output)k) {
+		case CLI_OUT_JSON: report_json(f, rows, n); break;
+		case CLI_OUT_JUNIT: report_junit(f, cmd, rows, n); break;
+		case CLI_OUT_SARIF: report_sarif(f, rows, n); break;
+		case CLI_OUT_PPROF: rc = report_pprof(f, rows, n); break;
+		case CLI_OUT_HTML: report_html(f, rows, n); break;
+		case CLI_OUT_COUNT: break;
+		}
+		int e = errno;
+		if (ferror(f))
+			rc = -1;
+		if (f != stdout ? fclose(f) : fflush(f))
+			rc = -1, e = errno;
+		o->f[k] = NULL;
+		if (rc && !status)
+			status = cannot_write(cmd, o, k, e);
+	}
+	return status;
 }

@@ -56,15 +56,6 @@ int cli_parse_u64(const char *s, int base, uint64_t *v);
  * (NULL, errno EISDIR) rather than read as an empty file. */
 FILE *cli_open_input(const char *path);
 
-/* A --json FILE opened before the run (stdout for "-"): NULL with errno
- * if it cannot be written.  An existing file is not truncated yet;
- * *created says whether this call made it.  cli_json_begin truncates it
- * just before the record is written; cli_json_discard, after a run with
- * no record, closes it and removes it only if it was created here. */
-FILE *cli_json_open(const char *path, int *created);
-int cli_json_begin(FILE *jf);
-void cli_json_discard(FILE *jf, const char *path, int created);
-
 /*
  * The value of --vdso-base for CMD: a number (C's prefixes) that puts the
  * vDSO where the arch's layout lets it go (loader_vdso_base_usable), for
@@ -76,10 +67,6 @@ int cli_vdso_base(const char *cmd, const char *v, const struct arch_ops *ops, ui
 /* The function and context of `sigstep run` and `sigstep check`: 0; or 2
  * after "sigstep: CMD: unknown function ..." or "... unknown context ...". */
 int cli_function_context(const char *cmd, const char *function, const char *context);
-
-/* Ends a --json output: stdout is flushed, a file closed.  0; -1 with
- * errno when what was written may not have reached it. */
-int cli_json_close(FILE *jf);
 
 /* The arch named, or NULL after "sigstep: [CMD: ]unknown arch 'NAME'
  * (known: ...)" (cmd NULL: no subcommand's name). */
@@ -105,3 +92,58 @@ void cli_default_build_dir(char *buf, size_t n);
 int cli_built_variants(const char *build_dir, const char *arch, char names[][64], int max);
 
 #endif
+
+/* --- report files ---------------------------------------------------------- */
+
+struct report_row;
+
+/* The report formats a judging command writes, each to its own file. */
+enum cli_output { CLI_OUT_JSON, CLI_OUT_JUNIT, CLI_OUT_SARIF, CLI_OUT_PPROF, CLI_OUT_HTML, CLI_OUT_COUNT };
+
+struct cli_outputs {
+	const char *path[CLI_OUT_COUNT];	/* NULL: not asked for; "-": stdout */
+	FILE *f[CLI_OUT_COUNT];
+	unsigned char created[CLI_OUT_COUNT];	/* made by cli_outputs_open: removed by _drop */
+};
+
+/* The options naming them, for a command's option table. */
+#define CLI_OUTPUTS(o)                                                                              \
+	CLI_VALUE("--json", &(o)->path[CLI_OUT_JSON]), CLI_VALUE("--junit", &(o)->path[CLI_OUT_JUNIT]),  \
+		CLI_VALUE("--sarif", &(o)->path[CLI_OUT_SARIF]),                                    \
+		CLI_VALUE("--pprof", &(o)->path[CLI_OUT_PPROF]), CLI_VALUE("--html", &(o)->path[CLI_OUT_HTML])
+/* Their line of a usage text. */
+#define CLI_OUTPUTS_USAGE "[--json FILE|-] [--junit FILE] [--sarif FILE] [--pprof FILE] [--html FILE]"
+/* ... for a command of many rows: a profile is of one run */
+#define CLI_ROWS_OUTPUTS_USAGE "[--json FILE|-] [--junit FILE] [--sarif FILE] [--html FILE]"
+
+/*
+ * Opens every file asked for, before anything runs, so that a path that
+ * cannot be written is one line and exit 2 before the run rather than
+ * after it.  `allowed` is a bit mask of (1 << enum cli_output): a format
+ * the command does not write is refused.  At most one may be "-".  0, or
+ * 2 after one line (nothing left open or created).  An existing file is
+ * opened, not truncated: it is truncated only when its report is written
+ * (cli_outputs_write, cli_outputs_begin), so a run that fails with no
+ * record leaves it as it was.
+ */
+int cli_outputs_open(const char *cmd, struct cli_outputs *o, unsigned allowed);
+
+/* Where the text report goes: stderr when a report file is stdout. */
+FILE *cli_outputs_text(const struct cli_outputs *o);
+
+/* Writes every report asked for from rows[0..n) and closes the files.
+ * `command` names the command for the formats that say who made them.
+ * 0, or 2 after one line for the first that could not be written. */
+int cli_outputs_write(const char *cmd, struct cli_outputs *o, const struct report_row *rows, size_t n);
+
+/* Closes the files and removes the ones cli_outputs_open created: a run
+ * that produced no record leaves no new file behind and an existing one
+ * as it was. */
+void cli_outputs_drop(struct cli_outputs *o);
+
+/* For a command that writes format k itself (native's and go's --json):
+ * the open file, truncated now that there is a record to write; NULL if k
+ * was not asked for, or after one line when it cannot be truncated (the
+ * file closed).  cli_outputs_end then closes it: 0, or 2 after one line. */
+FILE *cli_outputs_begin(const char *cmd, struct cli_outputs *o, enum cli_output k);
+int cli_outputs_end(const char *cmd, struct cli_outputs *o, enum cli_output k);

@@ -41,6 +41,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "probe.h"
+#include "report.h"
 #include "spwrite.h"
 
 /* Seconds one tool (assembler or linker) may take: each takes well under
@@ -52,11 +53,17 @@ static const char usage[] =
 	"usage: sigstep check --arch {386,amd64,arm} FILE.S [--function {walltime,nanotime}]\n"
 	"                     [--context {curg,g0,gsignal}] [--sigprof {go1.10,go1.11,go1.19,modern}]\n"
 	"                     [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--timeout SECONDS]\n"
-	"                     [--build-dir DIR] [--json FILE|-]\n";
+	"                     [--boundaries] [--keep-image DIR] [--build-dir DIR]\n"
+	"                     " CLI_OUTPUTS_USAGE "\n"
+	"--boundaries: one 'boundary PC WHERE VERDICT' line per probed boundary.\n"
+	"--keep-image DIR: the image that was probed is kept as DIR/sigstep-guest-NAME.\n";
 
-/* toolchain.txt, split by role; every string points into `text`. */
+/* toolchain.txt, split by role; every string points into `text` or,
+ * where @GUEST@ stood, into `expanded`. */
 struct toolchain {
 	char *text;
+	char **expanded;
+	size_t nexpanded;
 	const char *cc;
 	const char **compile, **link, **lib;
 	size_t ncompile, nlink, nlib;
@@ -64,6 +71,9 @@ struct toolchain {
 
 static void toolchain_free(struct toolchain *tc)
 {
+	for (size_t i = 0; i < tc->nexpanded; i++)
+		free(tc->expanded[i]);
+	free(tc->expanded);
 	free(tc->text);
 	free(tc->compile);
 	free(tc->link);
@@ -125,6 +135,25 @@ static int toolchain_read(const char *path, struct toolchain *tc, char *err, siz
 		if (!arg || !arg[1])
 			goto bad;
 		*arg++ = 0;
+		/* An installed toolchain.txt names its own directory @GUEST@. */
+		char *at = strstr(arg, "@GUEST@");
+		if (at) {
+			size_t dlen = strrchr(path, '/') ? (size_t)(strrchr(path, '/') - path) : 1;
+			const char *dir = strrchr(path, '/') ? path : ".";
+			size_t n = strlen(arg) + dlen + 1;
+			char *e = malloc(n), **ne = realloc(tc->expanded, (tc->nexpanded + 1) * sizeof *ne);
+			if (!e || !ne) {
+				free(e);
+				if (ne)
+					tc->expanded = ne;
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			tc->expanded = ne;
+			tc->expanded[tc->nexpanded++] = e;
+			snprintf(e, n, "%.*s%.*s%s", (int)(at - arg), arg, (int)dlen, dir, at + 7);
+			arg = e;
+		}
 		if (!strcmp(line, "cc"))
 			tc->cc = arg;
 		else if (!strcmp(line, "compile"))
@@ -330,6 +359,37 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 	return 0;
 }
 
+/* The built image copied into dir (which must exist), under its own
+ * name; 0, or 2 after one line. */
+static int keep_image(const char *image, const char *dir)
+{
+	char dst[PATH_MAX + 128], buf[65536];
+	const char *base = strrchr(image, '/') ? strrchr(image, '/') + 1 : image;
+	snprintf(dst, sizeof dst, "%s/%s", dir, base);
+	FILE *in = fopen(image, "rb");
+	if (!in)
+		return cli_fail("check: cannot read the built image %s: %s", image, strerror(errno));
+	FILE *o = fopen(dst, "wbe");
+	if (!o) {
+		int e = errno;
+		fclose(in);
+		return cli_fail("check: --keep-image: cannot write %s: %s", dst, strerror(e));
+	}
+	size_t got;
+	int bad = 0;
+	while ((got = fread(buf, 1, sizeof buf, in)) > 0)
+		bad |= fwrite(buf, 1, got, o) != got;
+	bad |= ferror(in);
+	fclose(in);
+	if (fclose(o) || bad) {
+		remove(dst);
+		return cli_fail("check: --keep-image: cannot write %s: %s", dst, strerror(errno ? errno : EIO));
+	}
+	chmod(dst, 0755);
+	fprintf(stderr, "sigstep: check: image kept as %s\n", dst);
+	return 0;
+}
+
 int check_build_file(const char *build_dir, const struct arch_ops *ops, const char *file, char *dir, size_t dirlen,
 		     char *image, size_t imagelen)
 {
@@ -340,6 +400,11 @@ int check_build_file(const char *build_dir, const struct arch_ops *ops, const ch
 		return cli_fail("%s: %s", file, strerror(errno));
 	if (!S_ISREG(st.st_mode) || access(file, R_OK))
 		return cli_fail("%s: %s", file, S_ISREG(st.st_mode) ? strerror(EACCES) : "not a regular file");
+	/* The build assembles FILE as the compiler driver sees it: only an
+	 * .S file goes through the preprocessor and the assembler alone. */
+	size_t flen = strlen(file);
+	if (flen < 3 || strcmp(file + flen - 2, ".S") || file[flen - 3] == '/')
+		return cli_fail("%s: not a trampoline source: sigstep takes an assembly file named *.S%s", file, "");
 	snprintf(tcpath, sizeof tcpath, "%s/guest/%s/toolchain.txt", build_dir, ops->name);
 	if (toolchain_read(tcpath, &tc, err, sizeof err)) {
 		toolchain_free(&tc);
@@ -380,17 +445,18 @@ void check_cleanup(const char *dir, const char *image)
 int cmd_check(int argc, char **argv)
 {
 	const char *arch = NULL, *file = NULL, *function = "walltime", *context = "curg";
-	const char *json = NULL, *build_dir = NULL;
-	int era = -1, no_vdso = 0;
+	const char *build_dir = NULL, *keep = NULL;
+	struct cli_outputs out = { 0 };
+	int era = -1, no_vdso = 0, list_boundaries = 0;
 	uint64_t budget = 0, vdso_base = 0;
 	const char *base_arg = NULL;
 	char dirbuf[PATH_MAX];
 	const struct cli_option options[] = {
 		CLI_VALUE("--arch", &arch), CLI_VALUE("--function", &function), CLI_VALUE("--context", &context),
-		CLI_VALUE("--sigprof", NULL), CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &build_dir),
+		CLI_VALUE("--sigprof", NULL), CLI_OUTPUTS(&out), CLI_VALUE("--build-dir", &build_dir),
 		CLI_VALUE("--handler-budget", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--no-vdso", &no_vdso),
-		CLI_VALUE("--vdso-base", &base_arg),
-		CLI_END,
+		CLI_VALUE("--vdso-base", &base_arg), CLI_FLAG("--boundaries", &list_boundaries),
+		CLI_VALUE("--keep-image", &keep), CLI_END,
 	};
 	uint64_t timeout = 0;
 
@@ -429,14 +495,19 @@ int cmd_check(int argc, char **argv)
 		return cli_fail("check: --no-vdso and --vdso-base exclude each other%s%s", "", "");
 	if (base_arg && cli_vdso_base("check", base_arg, ops, &vdso_base))
 		return 2;
+	if (keep) {
+		struct stat kst;
+		if (stat(keep, &kst) || !S_ISDIR(kst.st_mode) || access(keep, W_OK))
+			return cli_fail("check: --keep-image %s: %s", keep,
+					stat(keep, &kst) ? strerror(errno) : !S_ISDIR(kst.st_mode) ? "not a directory" : strerror(EACCES));
+	}
 	if (!build_dir) {
 		cli_default_build_dir(dirbuf, sizeof dirbuf);
 		build_dir = dirbuf;
 	}
-	FILE *jf = NULL;
-	int json_created = 0;
-	if (json && !(jf = cli_json_open(json, &json_created)))
-		return cli_fail("check: cannot write %s: %s", json, strerror(errno));
+	if (cli_outputs_open("check", &out, ~0u))
+		return 2;
+	FILE *text = cli_outputs_text(&out);
 
 	/* --timeout bounds the whole command: the tools, then the probe with
 	 * what is left. */
@@ -447,6 +518,7 @@ int cmd_check(int argc, char **argv)
 	int status = check_build_file(build_dir, ops, file, dir, sizeof dir, image, sizeof image);
 	int built = !status;
 	struct probe_result res;
+	struct sample_log samples = { 0 };
 	int ran = 0;
 	if (built) {
 		struct probe_config cfg = {
@@ -461,36 +533,47 @@ int cmd_check(int argc, char **argv)
 			.vdso_base = vdso_base,
 			.handler_budget = budget,
 			.progress = isatty(2),
+			.boundary_log = list_boundaries ? text : NULL,
 		};
 		if (timeout) {	/* what is left of it */
 			cfg.timeout_s = timeout;
 			cfg.deadline = tool_deadline;
 		}
+		if (out.path[CLI_OUT_PPROF])
+			cfg.on_sample = sample_log_add, cfg.sample_ctx = &samples;
 		memset(&res, 0, sizeof res);
 		if (probe_run(&cfg, &res, err, sizeof err)) {
 			status = cli_fail("%s: %s", file, err);
 		} else {
 			ran = 1;
 			status = res.pass ? 0 : 1;
+			if (out.path[CLI_OUT_PPROF]) {
+				char vdso[PATH_MAX + 64];
+				snprintf(vdso, sizeof vdso, "%s/guest/%s/vdso.so", build_dir, ops->name);
+				sample_log_locate(&samples, image, vdso, res.vdso_base);
+			}
 		}
 	}
+	if (built && keep && keep_image(image, keep))
+		status = 2, ran = 0;
 	if (built)
 		check_cleanup(dir, image);
 	if (!ran) {
-		/* no record: no file left behind, and one that was there kept */
-		cli_json_discard(jf, json, json_created);
+		if (built)
+			probe_result_free(&res);
+		sample_log_free(&samples);
+		cli_outputs_drop(&out);
 		return status;
 	}
 
-	probe_print_summary(jf == stdout ? stderr : stdout, &res);
-	if (jf && cli_json_begin(jf))
-		status = cli_fail("check: cannot write %s: %s", json, strerror(errno));
-	else if (jf) {
-		const struct probe_result *one = &res;
-		probe_print_json(jf, &one, 1);
-		if (cli_json_close(jf))
-			status = cli_fail("check: cannot write %s: %s", json, strerror(errno));
-	}
+	probe_print_summary(text, &res);
+	char why[320];
+	struct report_row row = { .res = &res, .source = "check", .met = res.pass, .why = report_why_not_pass(&res, why, sizeof why),
+				  .samples = &samples };
+	report_row_name(&row, NULL);
+	if (cli_outputs_write("check", &out, &row, 1))
+		status = 2;
+	sample_log_free(&samples);
 	fflush(stdout);
 	probe_result_free(&res);
 	return status;

@@ -39,11 +39,12 @@
 #include "cli.h"
 #include "commands.h"
 #include "probe.h"
+#include "report.h"
 #include "scenario.h"
 
 static const char usage[] =
-	"usage: sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N] [--expectations FILE]\n"
-	"                      [--vdso-base ADDR] [--no-scenarios]\n";
+	"usage: sigstep matrix [--build-dir DIR] [--jobs N] [--expectations FILE] [--vdso-base ADDR]\n"
+	"                      [--no-scenarios] " CLI_ROWS_OUTPUTS_USAGE "\n";
 
 static const char *const functions[] = { "nanotime", "walltime" };	/* sorted */
 #define NFUNCTIONS 2
@@ -632,8 +633,14 @@ static int source_dir_of(const char *build_dir, char *out, size_t n)
 	static const char key[] = "CMAKE_HOME_DIRECTORY:INTERNAL=";
 	snprintf(path, sizeof path, "%s/CMakeCache.txt", build_dir);
 	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
+	if (!f) {
+		/* An installed sigstep: the scenarios beside the guest images. */
+		snprintf(path, sizeof path, "%s/scenarios/expectations.txt", build_dir);
+		if (access(path, R_OK) || strlen(build_dir) >= n)
+			return -1;
+		snprintf(out, n, "%s", build_dir);
+		return 0;
+	}
 	int found = -1;
 	while (fgets(line, sizeof line, f))
 		if (!strncmp(line, key, sizeof key - 1)) {
@@ -766,7 +773,8 @@ static struct row *new_row(struct row **rows, size_t *nrows, size_t *cap)
 
 int cmd_matrix(int argc, char **argv)
 {
-	const char *json = NULL, *build_dir = NULL, *exp_path = NULL;
+	const char *build_dir = NULL, *exp_path = NULL;
+	struct cli_outputs out = { 0 };
 	char dirbuf[PATH_MAX], expbuf[PATH_MAX + 64], src[PATH_MAX];
 	int no_scenarios = 0;
 	const char *base_arg = NULL;
@@ -774,7 +782,7 @@ int cmd_matrix(int argc, char **argv)
 	struct scn_rows scn = { 0 };
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	const struct cli_option options[] = {
-		CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--jobs", NULL),
+		CLI_OUTPUTS(&out), CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--jobs", NULL),
 		CLI_VALUE("--expectations", &exp_path), CLI_FLAG("--no-scenarios", &no_scenarios),
 		CLI_VALUE("--vdso-base", &base_arg), CLI_END,
 	};
@@ -879,16 +887,13 @@ int cmd_matrix(int argc, char **argv)
 		r->vdso_base = vdso_base;
 	}
 
-	/* The JSON file is opened before the run: a path that cannot be
-	 * written costs nothing. */
-	FILE *jf = NULL;
-	int json_created = 0;
-	if (json && !(jf = cli_json_open(json, &json_created))) {
-		int e = errno;
+	/* The report files exist before anything runs: a path that cannot
+	 * be written is refused now, not after the whole matrix. */
+	if (cli_outputs_open("matrix", &out, ~(1u << CLI_OUT_PPROF))) {
 		free(rows);
 		expectations_free(&x);
 		scn_rows_free(&scn);
-		return cli_fail("matrix: cannot write %s: %s", json, strerror(e));
+		return 2;
 	}
 
 	cleanup_on_signals();
@@ -902,11 +907,11 @@ int cmd_matrix(int argc, char **argv)
 	free(prebuilt);
 	if (run_failed) {
 		int e = errno;
+		cli_outputs_drop(&out);
 		for (size_t i = 0; i < nrows; i++)
 			free(rows[i].res.violations);
 		free(rows);
 		expectations_free(&x);
-		cli_json_discard(jf, json, json_created);
 		return cli_fail("matrix: cannot run the rows: %s%s", strerror(e), "");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -923,7 +928,7 @@ int cmd_matrix(int argc, char **argv)
 			boundaries += rows[i].res.boundaries;
 	}
 
-	FILE *report = json && !strcmp(json, "-") ? stderr : stdout;
+	FILE *report = cli_outputs_text(&out);
 	print_table(report, rows, nrows, 0);
 	if (!base_arg) {
 		fputs("\nthe same rows with the vDSO at each arch's second base (", report);
@@ -972,26 +977,49 @@ int cmd_matrix(int argc, char **argv)
 		cli_fail("matrix: row %s: the harness failed, no verdict: %s", row, r->err);
 	}
 	int status = refused || crashed ? 2 : unmet ? 1 : 0;
-	if (json) {
-		const struct probe_result **recs = calloc(nrows ? nrows : 1, sizeof *recs);
-		size_t n = 0;
-		for (size_t i = 0; i < nrows; i++)
-			if (rows[i].state == 1)
-				recs[n++] = &rows[i].res;
-		if (!recs) {
-			errno = ENOMEM;
-			status = cli_fail("matrix: cannot write %s: %s", json, strerror(errno));
-			cli_json_discard(jf, json, json_created);
-		} else if (cli_json_begin(jf)) {
-			status = cli_fail("matrix: cannot write %s: %s", json, strerror(errno));
-			cli_json_close(jf);
-		} else {
-			probe_print_json(jf, recs, n);
-			if (cli_json_close(jf))
-				status = cli_fail("matrix: cannot write %s: %s", json, strerror(errno));
+	struct report_row *recs = calloc(nrows ? nrows : 1, sizeof *recs);
+	char (*suites)[PATH_MAX + 16] = calloc(nrows ? nrows : 1, sizeof *suites);
+	if (!recs || !suites) {
+		cli_outputs_drop(&out);
+		status = cli_fail("out of memory%s%s", "", "");
+	} else {
+		for (size_t i = 0; i < nrows; i++) {
+			struct row *r = &rows[i];
+			if (r->state != 1) {
+				/* a row that did not run is still a row of the report */
+				memset(&r->res, 0, sizeof r->res);
+				snprintf(r->res.arch, sizeof r->res.arch, "%s", r->ops->name);
+				snprintf(r->res.variant, sizeof r->res.variant, "%s", r->variant);
+				snprintf(r->res.function, sizeof r->res.function, "%s", r->function);
+				snprintf(r->res.context, sizeof r->res.context, "%s", r->scn ? r->scn->context : "curg");
+				snprintf(r->res.era_name, sizeof r->res.era_name, "%s", r->era < 0 ? "own" : cli_era_names[r->era]);
+				snprintf(r->res.invariants, sizeof r->res.invariants, "not run: %.200s", r->why);
+			}
+			/* the suite: "matrix", its second pass, or the scenario's
+			 * file; the name: unique within it (a scenario row's
+			 * section or header line) */
+			char scn_name[96];
+			snprintf(suites[i], sizeof suites[i], "%s",
+				 r->scn ? r->scn->source : r->second ? "matrix, second vDSO base" : "matrix");
+			char *colon = strrchr(suites[i], ':');
+			if (r->scn && colon && colon[1] >= '0' && colon[1] <= '9') {
+				snprintf(scn_name, sizeof scn_name, "%.60s:%.20s", r->scn->name, colon + 1);
+				*colon = 0;
+			} else if (r->scn) {
+				snprintf(scn_name, sizeof scn_name, "%.60s", r->scn->name);
+			} else if (r->second) {
+				snprintf(scn_name, sizeof scn_name, "vdso 0x%llx", (unsigned long long)r->ops->vdso_base_alt);
+			}
+			recs[i] = (struct report_row){ .res = &r->res, .source = suites[i],
+						       .expect = r->scn ? r->scn->expect.text : r->expect ? r->expect->text : NULL,
+						       .met = r->met, .why = r->why };
+			report_row_name(&recs[i], r->scn || r->second ? scn_name : NULL);
 		}
-		free(recs);
+		if (cli_outputs_write("matrix", &out, recs, nrows))
+			status = 2;
 	}
+	free(recs);
+	free(suites);
 	/* the violations were copied out of the pipe here, not by the probe */
 	for (size_t i = 0; i < nrows; i++)
 		free(rows[i].res.violations);

@@ -33,6 +33,7 @@
 #include "commands.h"
 #include "host.h"
 #include "json.h"
+#include "report.h"
 #include "loader.h"
 #include "probe.h"
 
@@ -676,11 +677,11 @@ static uint64_t failing(const struct probe_result *r)
 	return n;
 }
 
-/* *jfp: the --json file, opened by the caller before the run (NULL: none);
- * closed and set to NULL once the records are written. */
-static int cmd_compare(struct native_config *c, const char *json, FILE **jfp)
+/* rep: the --json file, opened by the caller before the run; written and
+ * closed here once there are records (left open otherwise: the caller
+ * drops it). */
+static int cmd_compare(struct native_config *c, struct cli_outputs *rep)
 {
-	FILE *jf = *jfp;
 	struct row rows[4] = { { .method = "every" }, { .method = "step" }, { .method = "break" },
 			       { .method = "itimer" } };
 	char err[512];
@@ -754,7 +755,7 @@ static int cmd_compare(struct native_config *c, const char *json, FILE **jfp)
 	}
 
 	const struct probe_result *u = &rows[0].nr.r;
-	FILE *out = json && !strcmp(json, "-") ? stderr : stdout;
+	FILE *out = cli_outputs_text(rep);
 	fprintf(out, "sigstep native --compare: arch=%s variant=%s function=%s context=%s vdso=%s\n",
 		u->arch, u->variant, u->function, u->context, c->vdso);
 	fprintf(out, "%-7s %-30s %8s %9s %10s %8s %9s %16s\n", "method", "engine", "judged", "covered",
@@ -799,9 +800,10 @@ static int cmd_compare(struct native_config *c, const char *json, FILE **jfp)
 		     "time: the whole run; first violation: seconds from the start (~ Unicorn: estimated from the\n"
 		     "first failing boundary's position; itimer: from the start of sampling)\n");
 
-	if (jf) {
-		if (cli_json_begin(jf))
-			status = die("cannot write %s: %s", json, strerror(errno));
+	if (rep->f[CLI_OUT_JSON]) {
+		FILE *jf = cli_outputs_begin("native", rep, CLI_OUT_JSON);
+		if (!jf)
+			status = 2;
 		else {
 			const struct native_result *recs[4];
 			size_t n = 0;
@@ -809,9 +811,8 @@ static int cmd_compare(struct native_config *c, const char *json, FILE **jfp)
 				if (rows[k].ran)
 					recs[n++] = &rows[k].nr;
 			json_array(jf, recs, n);
-			if (cli_json_close(jf))
-				status = die("cannot write %s: %s", json, strerror(errno));
-			*jfp = NULL;
+			if (cli_outputs_end("native", rep, CLI_OUT_JSON))
+				status = 2;
 		}
 	}
 	for (int k = 0; k < 4; k++)
@@ -826,7 +827,7 @@ static const char usage[] =
 	"                      [--emulator auto|qemu|host] [--vdso kernel|synthetic]\n"
 	"                      [--function walltime|nanotime|both] [--context curg|g0|both]\n"
 	"                      [--budget-ms N] [--no-singlestep] [--list-boundaries] [--timeout SECONDS]\n"
-	"                      [--json FILE|-] [--build-dir DIR]\n"
+	"                      [--json FILE|-] [--junit FILE] [--sarif FILE] [--build-dir DIR]\n"
 	"       sigstep native --compare --arch A (--variant V | FILE.S) [--function F] [--context C]\n"
 	"                      [--emulator E] [--vdso V] [--budget-ms N] [--json FILE|-]\n"
 	"       sigstep native --host-check --arch A [--vdso kernel|synthetic] [--build-dir DIR]\n"
@@ -852,22 +853,23 @@ static int host_check(const struct native_config *c)
 	return 0;
 }
 
-/* One run, or --compare, of c's variant or image; *jfp as for cmd_compare. */
-static int native_with_image(struct native_config *c, const char *json, int compare, FILE **jfp)
+/* One run, or --compare, of c's variant or image; rep: its --json, --junit
+ * and --sarif, opened already (what is left open the caller drops). */
+static int native_with_image(struct native_config *c, int compare, struct cli_outputs *rep)
 {
 	if (compare)
-		return cmd_compare(c, json, jfp);
+		return cmd_compare(c, rep);
 
 	struct native_result nr;
 	char err[512];
 	if (native_run(c, &nr, err, sizeof err)) {
 		native_result_free(&nr);
+		cli_outputs_drop(rep);
 		return die("%s%s", err, "");
 	}
-	FILE *jf = *jfp;
 	int status = nr.r.pass ? 0 : 1;
 	if (c->list) {	/* the guest's boundary lines, before the summary */
-		FILE *lo = json && !strcmp(json, "-") ? stderr : stdout;
+		FILE *lo = cli_outputs_text(rep);
 		for (const char *line = nr.out; line && *line;) {
 			const char *end = strchr(line, '\n');
 			size_t len = end ? (size_t)(end - line) : strlen(line);
@@ -876,17 +878,32 @@ static int native_with_image(struct native_config *c, const char *json, int comp
 			line = end ? end + 1 : NULL;
 		}
 	}
-	print_summary(json && !strcmp(json, "-") ? stderr : stdout, &nr);
-	if (jf) {
-		if (cli_json_begin(jf))
-			status = die("cannot write %s: %s", json, strerror(errno));
+	print_summary(cli_outputs_text(rep), &nr);
+	if (rep->f[CLI_OUT_JSON]) {
+		FILE *jf = cli_outputs_begin("native", rep, CLI_OUT_JSON);
+		if (!jf)
+			status = 2;
 		else {
 			const struct native_result *one = &nr;
 			json_array(jf, &one, 1);
-			if (cli_json_close(jf))
-				status = die("cannot write %s: %s", json, strerror(errno));
-			*jfp = NULL;
+			if (cli_outputs_end("native", rep, CLI_OUT_JSON))
+				status = 2;
 		}
+	}
+	if (rep->path[CLI_OUT_JUNIT] || rep->path[CLI_OUT_SARIF]) {
+		/* the guest image's own lines (the vDSO is mapped elsewhere natively) */
+		char image[PATH_MAX + 128], source[64], why[320];
+		if (c->image_path)
+			snprintf(image, sizeof image, "%s", c->image_path);
+		else
+			snprintf(image, sizeof image, "%s/guest/%s/sigstep-guest-%s", c->build_dir, c->ops->name, c->variant);
+		report_locate_violations(&nr.r, image, NULL);
+		snprintf(source, sizeof source, "native %s %s", nr.inject, nr.engine);
+		struct report_row row = { .res = &nr.r, .source = source, .met = nr.r.pass,
+					  .why = report_why_not_pass(&nr.r, why, sizeof why) };
+		report_row_name(&row, nr.inject);
+		if (cli_outputs_write("native", rep, &row, 1))
+			status = 2;
 	}
 	native_result_free(&nr);
 	return status;
@@ -897,8 +914,9 @@ int cmd_native(int argc, char **argv)
 	struct native_config c = {
 		.function = "walltime", .context = "curg", .timeout_s = DEFAULT_TIMEOUT_S,
 	};
-	const char *arch = NULL, *emulator = "auto", *json = NULL;
+	const char *arch = NULL, *emulator = "auto";
 	const char *file = NULL;
+	struct cli_outputs rep = { 0 };	/* --json, --junit, --sarif */
 	int compare = 0, no_singlestep = 0, check_host = 0;
 	char dirbuf[PATH_MAX];
 	for (int i = 1; i < argc; i++)	/* a real Go program: the ptrace engine */
@@ -907,10 +925,12 @@ int cmd_native(int argc, char **argv)
 	const struct cli_option options[] = {
 		CLI_VALUE("--arch", &arch), CLI_VALUE("--variant", &c.variant), CLI_VALUE("--inject", &c.inject),
 		CLI_VALUE("--emulator", &emulator), CLI_VALUE("--vdso", &c.vdso), CLI_VALUE("--function", &c.function),
-		CLI_VALUE("--context", &c.context), CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &c.build_dir),
+		CLI_VALUE("--context", &c.context), CLI_VALUE("--json", &rep.path[CLI_OUT_JSON]),
+		CLI_VALUE("--build-dir", &c.build_dir),
 		CLI_VALUE("--budget-ms", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--compare", &compare),
 		CLI_FLAG("--no-singlestep", &no_singlestep), CLI_FLAG("--list-boundaries", &c.list),
-		CLI_FLAG("--host-check", &check_host), CLI_END,
+		CLI_FLAG("--host-check", &check_host), CLI_VALUE("--junit", &rep.path[CLI_OUT_JUNIT]),
+		CLI_VALUE("--sarif", &rep.path[CLI_OUT_SARIF]), CLI_END,
 	};
 
 	for (int i = 1; i < argc; i++) {
@@ -972,23 +992,23 @@ int cmd_native(int argc, char **argv)
 		return die("unknown function '%s' (walltime or nanotime%s)", c.function, compare ? "" : ", or both");
 	if (strcmp(c.context, "curg") && strcmp(c.context, "g0") && (compare || strcmp(c.context, "both")))
 		return die("unknown context '%s' (curg or g0%s)", c.context, compare ? "" : ", or both");
-	/* The JSON file is opened before the run: a path that cannot be
-	 * written costs nothing. */
-	FILE *jf = NULL;
-	int json_created = 0;
-	if (json && !(jf = cli_json_open(json, &json_created)))
-		return die("cannot write %s: %s", json, strerror(errno));
+	if (compare && (rep.path[CLI_OUT_JUNIT] || rep.path[CLI_OUT_SARIF]))
+		return die("--compare writes --json only%s%s", "", "");
+	/* The report files are opened before the build and the run: a path
+	 * that cannot be written costs nothing. */
+	if (cli_outputs_open("native", &rep, 1u << CLI_OUT_JSON | 1u << CLI_OUT_JUNIT | 1u << CLI_OUT_SARIF))
+		return 2;
 	char dir[PATH_MAX], image[PATH_MAX + 96];
 	if (file) {
 		int rc = check_build_file(c.build_dir, c.ops, file, dir, sizeof dir, image, sizeof image);
 		if (rc) {
-			cli_json_discard(jf, json, json_created);
+			cli_outputs_drop(&rep);	/* no record: an existing file kept */
 			return rc;
 		}
 		c.image_path = image;
 	}
-	int status = native_with_image(&c, json, compare, &jf);
-	cli_json_discard(jf, json, json_created);	/* still open: no record was written */
+	int status = native_with_image(&c, compare, &rep);
+	cli_outputs_drop(&rep);	/* still open: no record was written */
 	if (file)
 		check_cleanup(dir, image);
 	return status;

@@ -19,12 +19,22 @@
 #include "cli.h"
 #include "commands.h"
 #include "probe.h"
+#include "report.h"
 #include "scenario.h"
 
 #define SHOWN_VIOLATIONS 12
 
 static const char usage[] =
-	"usage: sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-]\n";
+	"usage: sigstep run --scenario FILE [--arch A] [--build-dir DIR] " CLI_ROWS_OUTPUTS_USAGE "\n";
+
+/* "FILE" of a row's "FILE:LINE": the report's suite. */
+static void file_of(const char *source, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", source);
+	char *colon = strrchr(buf, ':');
+	if (colon && colon[1] >= '0' && colon[1] <= '9')
+		*colon = 0;
+}
 
 /* The arch of a mutant: the name of the folder holding it. */
 static const struct arch_ops *folder_arch(const char *path)
@@ -41,10 +51,11 @@ static const struct arch_ops *folder_arch(const char *path)
 
 int cmd_scenario_run(int argc, char **argv)
 {
-	const char *file = NULL, *build_dir = NULL, *json = NULL, *arch = NULL;
+	const char *file = NULL, *build_dir = NULL, *arch = NULL;
+	struct cli_outputs out = { 0 };
 	char dirbuf[PATH_MAX];
 	const struct cli_option options[] = {
-		CLI_VALUE("--scenario", &file), CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--json", &json),
+		CLI_VALUE("--scenario", &file), CLI_VALUE("--build-dir", &build_dir), CLI_OUTPUTS(&out),
 		CLI_VALUE("--arch", &arch), CLI_END,
 	};
 
@@ -82,32 +93,36 @@ int cmd_scenario_run(int argc, char **argv)
 		return rc;
 	}
 
-	FILE *jf = NULL;
-	int json_created = 0;
-	if (json && !(jf = cli_json_open(json, &json_created))) {
+	if (cli_outputs_open("run --scenario", &out, ~(1u << CLI_OUT_PPROF))) {
 		scn_rows_free(&rows);
-		return cli_fail("run --scenario: cannot write %s: %s", json, strerror(errno));
+		return 2;
 	}
-	FILE *out = jf == stdout ? stderr : stdout;
+	FILE *text = cli_outputs_text(&out);
 	struct probe_result *res = calloc(rows.n ? rows.n : 1, sizeof *res);
-	const struct probe_result **recs = calloc(rows.n ? rows.n : 1, sizeof *recs);
+	struct report_row *recs = calloc(rows.n ? rows.n : 1, sizeof *recs);
+	char (*whys)[300] = calloc(rows.n ? rows.n : 1, sizeof *whys);
+	char suite[PATH_MAX + 16];
 	size_t nrecs = 0;
 	int refused = 0, unmet = 0;
-	if (!res || !recs) {
+	if (!res || !recs || !whys) {
 		free(res);
 		free(recs);
+		free(whys);
+		cli_outputs_drop(&out);
 		scn_rows_free(&rows);
 		return cli_fail("out of memory%s%s", "", "");
 	}
+	file_of(file, suite, sizeof suite);
 	for (size_t i = 0; i < rows.n; i++) {
 		const struct scn_row *r = &rows.v[i];
-		char dir[PATH_MAX], image[PATH_MAX + 96], err[512], why[300];
+		char dir[PATH_MAX], image[PATH_MAX + 96], err[512];
+		char *why = whys[i];
 		int built = 0;
-		fprintf(out, "scenario %s [%s] %s %s %s context=%s sigprof=%s vdso=%s knobs=%s expect: %s\n",
+		fprintf(text, "scenario %s [%s] %s %s %s context=%s sigprof=%s vdso=%s knobs=%s expect: %s\n",
 			r->source, r->name, r->ops->name, r->variant, r->function, r->context,
 			r->era < 0 ? "own" : cli_era_names[r->era], r->vdso ? "present" : "absent", r->knobs,
 			r->expect.text);
-		fflush(out);
+		fflush(text);
 		if (r->mutant[0]) {
 			fflush(NULL);
 			if (check_build_file(build_dir, r->ops, r->mutant, dir, sizeof dir, image, sizeof image)) {
@@ -130,30 +145,28 @@ int cmd_scenario_run(int argc, char **argv)
 		struct probe_result shown = res[i];
 		if (shown.nviolations > SHOWN_VIOLATIONS)
 			shown.nviolations = SHOWN_VIOLATIONS;
-		probe_print_summary(out, &shown);
+		probe_print_summary(text, &shown);
 		if (res[i].nviolations + res[i].violations_dropped > shown.nviolations)
-			fprintf(out, "  ... %llu more violations (--json has the first %d)\n",
+			fprintf(text, "  ... %llu more violations (--json has the first %d)\n",
 				(unsigned long long)(res[i].nviolations + res[i].violations_dropped - shown.nviolations),
 				PROBE_MAX_VIOLATIONS);
-		int met = scn_expect_met(&r->expect, &res[i], why, sizeof why);
+		int met = scn_expect_met(&r->expect, &res[i], why, sizeof whys[i]);
 		unmet += !met;
-		fprintf(out, "expect %s: %s%s%s\n\n", r->expect.text, met ? "met" : "NOT MET", met ? "" : ": ",
+		fprintf(text, "expect %s: %s%s%s\n\n", r->expect.text, met ? "met" : "NOT MET", met ? "" : ": ",
 			met ? "" : why);
-		recs[nrecs++] = &res[i];
+		recs[nrecs] = (struct report_row){ .res = &res[i], .source = suite, .expect = r->expect.text,
+						   .met = met, .why = met ? "" : why };
+		report_row_name(&recs[nrecs++], r->name);
 	}
 	int status = refused ? 2 : unmet ? 1 : 0;
-	fprintf(out, "%zu rows, %zu met, %d not met, %d not run\n", rows.n, nrecs - (size_t)unmet, unmet, refused);
-	if (jf && cli_json_begin(jf)) {
-		status = cli_fail("run --scenario: cannot write %s: %s", json, strerror(errno));
-	} else if (jf) {
-		probe_print_json(jf, recs, nrecs);
-		if (cli_json_close(jf))
-			status = cli_fail("run --scenario: cannot write %s: %s", json, strerror(errno));
-	}
+	fprintf(text, "%zu rows, %zu met, %d not met, %d not run\n", rows.n, nrecs - (size_t)unmet, unmet, refused);
+	if (cli_outputs_write("run --scenario", &out, recs, nrecs))
+		status = 2;
 	for (size_t i = 0; i < rows.n; i++)
 		probe_result_free(&res[i]);
 	free(res);
 	free(recs);
+	free(whys);
 	scn_rows_free(&rows);
 	return status;
 }

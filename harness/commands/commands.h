@@ -34,6 +34,16 @@ int cmd_native_go(int argc, char **argv);
  * (cmd_scenario.c): every row of one scenario file, or of one mutant. */
 int cmd_scenario_run(int argc, char **argv);
 
+/* sigstep go --exec PROGRAM [...] (cmd_go.c): a real Go program in the
+ * Unicorn machine on the emulated Linux. */
+int cmd_go(int argc, char **argv);
+
+/* sigstep annotate --arch A (--variant V | FILE.S) [--function F]
+ *                  [--context C...] [--sigprof ERA...] [--stacks]
+ * (cmd_annotate.c): the chain's code with a verdict column per
+ * configuration, as perf annotate shows code. */
+int cmd_annotate(int argc, char **argv);
+
 /* Shared by the commands (defined in cmd_check.c). */
 
 /*

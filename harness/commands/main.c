@@ -35,6 +35,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "probe.h"
+#include "report.h"
 #include "run.h"
 
 #define DEFAULT_TIMEOUT_S 300
@@ -45,19 +46,42 @@ static const char usage[] =
 	"       sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]\n"
 	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|go1.19|modern]\n"
 	"                   [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--iterations N]\n"
-	"                   [--timeout SECONDS] [--boundaries] [--json FILE|-] [--build-dir DIR]\n"
-	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--json FILE|-]\n"
+	"                   [--timeout SECONDS] [--boundaries] [--build-dir DIR]\n"
+	"                   " CLI_OUTPUTS_USAGE "\n"
+	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] " CLI_ROWS_OUTPUTS_USAGE "\n"
 	"       sigstep check --arch A FILE.S [--function F] [--context C] [--sigprof ERA]\n"
-	"                     [--no-vdso | --vdso-base ADDR] [--build-dir DIR] [--json FILE|-]\n"
-	"       sigstep matrix [--json FILE|-] [--build-dir DIR] [--jobs N] [--expectations FILE]\n"
-	"                      [--vdso-base ADDR] [--no-scenarios]\n"
+	"                     [--no-vdso | --vdso-base ADDR] [--boundaries] [--keep-image DIR]\n"
+	"                     [--build-dir DIR] " CLI_OUTPUTS_USAGE "\n"
+	"       sigstep matrix [--build-dir DIR] [--jobs N] [--expectations FILE] [--vdso-base ADDR]\n"
+	"                      [--no-scenarios] " CLI_ROWS_OUTPUTS_USAGE "\n"
+	"       sigstep go PROGRAM [--engine unicorn|ptrace] [--function nanotime1|walltime|time.now|NAME] [--call N]\n"
+	"                  [--no-vdso] [--knobs LIST] [--vdso-base ADDR] [--handler-budget N] [--boundaries]\n"
+	"                  [--json FILE|-] [--build-dir DIR] [-- PROGRAM-ARGS...]\n"
+	"       sigstep go --exec PROGRAM [--no-vdso] [--vdso-base ADDR] [--max-insns N] [-- ARGS...]\n"
 	"       sigstep native --arch A (--variant V | FILE.S) --inject step|break|itimer\n"
 	"                      [--emulator auto|qemu|host] [--vdso kernel|synthetic] [--function F]\n"
-	"                      [--context C] [--budget-ms N] [--json FILE|-] [--build-dir DIR]\n"
+	"                      [--context C] [--budget-ms N] [--json FILE|-] [--junit FILE] [--sarif FILE]\n"
+	"                      [--build-dir DIR]\n"
 	"       sigstep native --compare --arch A (--variant V | FILE.S) [--function F] [--context C]\n"
 	"                      [--budget-ms N]\n"
 	"       sigstep native --host-check --arch A [--vdso kernel]\n"
-	"       sigstep native --go PROGRAM [--function F] [--root R] [--call N] [--json FILE|-]\n";
+	"       sigstep native --go PROGRAM [--function F] [--root R] [--call N] [--json FILE|-]\n"
+	"       sigstep annotate --arch A (--variant V | FILE.S) [--function F] [--context C...]\n"
+	"                        [--sigprof ERA...] [--stacks] [--no-vdso] [--build-dir DIR]\n"
+	"       sigstep --version\n"
+	"       sigstep CMD --help\n"
+	"Exit status: 0 every expectation met, 1 a violation or an unmet expectation, 2 unusable input.\n";
+
+static const char exec_usage[] =
+	"usage: sigstep exec --arch {386,amd64,arm} --variant NAME [--build-dir DIR]\n"
+	"                    [--vdso-base ADDR | --no-vdso] [--timeout SECONDS] [-- GUEST-ARGS...]\n";
+
+static const char run_usage[] =
+	"usage: sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]\n"
+	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|go1.19|modern]\n"
+	"                   [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--iterations N]\n"
+	"                   [--boundaries] [--build-dir DIR] " CLI_OUTPUTS_USAGE "\n"
+	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] " CLI_ROWS_OUTPUTS_USAGE "\n";
 
 /* Is `name` listed in the build's variants.txt (when there is one)? */
 static int variant_known(const char *dir, const char *name, char *list, size_t n)
@@ -124,6 +148,8 @@ static int cmd_exec(int argc, char **argv)
 			i++;
 			break;
 		}
+		if (cli_help(a, exec_usage))
+			return 0;
 		int used = cli_option("exec", options, a, v);
 		if (!used)
 			return 2;
@@ -206,8 +232,9 @@ static int cmd_exec(int argc, char **argv)
 
 static int cmd_run(int argc, char **argv)
 {
-	const char *arch = NULL, *variant = NULL, *build_dir = NULL, *json = NULL;
+	const char *arch = NULL, *variant = NULL, *build_dir = NULL;
 	const char *function = "walltime", *context = "curg", *sigprof = NULL;
+	struct cli_outputs out = { 0 };
 	uint64_t budget = 0, vdso_base = 0;
 	int no_vdso = 0, list_boundaries = 0;
 	uint64_t iterations = 1, timeout = 0;
@@ -215,7 +242,7 @@ static int cmd_run(int argc, char **argv)
 	char dirbuf[PATH_MAX];
 	const struct cli_option options[] = {
 		CLI_VALUE("--arch", &arch), CLI_VALUE("--variant", &variant), CLI_VALUE("--function", &function),
-		CLI_VALUE("--context", &context), CLI_VALUE("--sigprof", &sigprof), CLI_VALUE("--json", &json),
+		CLI_VALUE("--context", &context), CLI_VALUE("--sigprof", &sigprof), CLI_OUTPUTS(&out),
 		CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--handler-budget", NULL),
 		CLI_VALUE("--iterations", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--no-vdso", &no_vdso),
 		CLI_VALUE("--vdso-base", &base_arg),
@@ -224,6 +251,8 @@ static int cmd_run(int argc, char **argv)
 
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (cli_help(a, run_usage))
+			return 0;
 		int used = cli_option("run", options, a, v);
 		if (!used)
 			return 2;
@@ -256,46 +285,65 @@ static int cmd_run(int argc, char **argv)
 	if (base_arg && cli_vdso_base("run", base_arg, ops, &vdso_base))
 		return 2;
 
-	FILE *jf = NULL;
-	int json_created = 0;
-	if (json && !(jf = cli_json_open(json, &json_created)))
-		return cli_fail("run: cannot write %s: %s", json, strerror(errno));
+	if (cli_outputs_open("run", &out, ~0u))
+		return 2;
+	FILE *text = cli_outputs_text(&out);
 	struct probe_config cfg = {
 		.ops = ops, .build_dir = build_dir, .variant = variant, .function = function,
 		.context = context, .era = era, .vdso = !no_vdso, .vdso_base = vdso_base, .handler_budget = budget,
 		.progress = 1,
 		.iterations = iterations, .timeout_s = timeout,
-		.boundary_log = list_boundaries ? (jf == stdout ? stderr : stdout) : NULL,
+		.boundary_log = list_boundaries ? text : NULL,
 	};
+	struct sample_log samples = { 0 };
+	if (out.path[CLI_OUT_PPROF])
+		cfg.on_sample = sample_log_add, cfg.sample_ctx = &samples;
 	struct probe_result res;
 	char err[256];
 	if (probe_run(&cfg, &res, err, sizeof err)) {
-		cli_json_discard(jf, json, json_created);
+		cli_outputs_drop(&out);
+		sample_log_free(&samples);
 		return cli_fail("run: %s%s", err, "");
 	}
-	probe_print_summary(jf == stdout ? stderr : stdout, &res);
-	int status = res.pass ? 0 : 1;
-	if (jf && cli_json_begin(jf))
-		status = cli_fail("run: cannot write %s: %s", json, strerror(errno));
-	else if (jf) {
-		const struct probe_result *one = &res;
-		probe_print_json(jf, &one, 1);
-		if (cli_json_close(jf))
-			status = cli_fail("run: cannot write %s: %s", json, strerror(errno));
+	if (out.path[CLI_OUT_PPROF]) {
+		char image[PATH_MAX + 96], vdso[PATH_MAX + 48];
+		snprintf(image, sizeof image, "%s/sigstep-guest-%s", guest_dir, variant);
+		snprintf(vdso, sizeof vdso, "%s/vdso.so", guest_dir);
+		sample_log_locate(&samples, image, vdso, res.vdso_base);
 	}
+	probe_print_summary(text, &res);
+	int status = res.pass ? 0 : 1;
+	char why[320];
+	struct report_row row = { .res = &res, .source = "run", .met = res.pass, .why = report_why_not_pass(&res, why, sizeof why),
+				  .samples = &samples };
+	report_row_name(&row, NULL);
+	if (cli_outputs_write("run", &out, &row, 1))
+		status = 2;
 	probe_result_free(&res);
+	sample_log_free(&samples);
 	return status;
+}
+
+/* Is `name` among argv[0..argc)?  (Options come in any order.) */
+static int has_word(int argc, char **argv, const char *name)
+{
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return 1;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return fputs(usage, stderr), 2;
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		return fputs(usage, stdout), 0;
+	if (!strcmp(argv[1], "--version"))
+		return puts("sigstep " SIGSTEP_VERSION), 0;
 	if (!strcmp(argv[1], "exec"))
 		return cmd_exec(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "run") && argc > 2 && !strcmp(argv[2], "--scenario"))
+	if (!strcmp(argv[1], "run") && has_word(argc - 2, argv + 2, "--scenario"))
 		return cmd_scenario_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
@@ -303,6 +351,10 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "matrix"))
 		return cmd_matrix(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "go"))
+		return cmd_go(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "annotate"))
+		return cmd_annotate(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "native"))
 		return cmd_native(argc - 1, argv + 1);
 	return cli_fail("unknown command '%s' (try: sigstep --help)%s", argv[1], "");

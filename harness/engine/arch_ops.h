@@ -23,6 +23,7 @@ struct sigaction_rec;
  * rt_sigreturn and the sigaltstack as the handler's uc_stack shows it. */
 struct sigframe_ctx {
 	int sig;
+	int code;			/* si_code */
 	uint64_t oldmask;		/* uc_sigmask */
 	uint64_t ss_sp, ss_size;	/* uc_stack */
 	int ss_flags;
@@ -141,6 +142,44 @@ struct arch_ops {
 	int (*ends_block)(const cs_insn *insn);
 	/* The rule in one line, for an error about a file that breaks it. */
 	const char *pcsp_rule;
+
+	/* --- What a full Linux process (a real Go program) needs --- */
+	/* uname's machine field ("x86_64", "i686", "armv7l"). */
+	const char *uname_machine;
+	/* Where a Go program's runtime.(*cpuProfile).add finds its stk
+	 * slice at entry: in registers under ABIInternal (amd64: RCX, RDI;
+	 * -1: none), else at SP + go_stk_stack_off (ptr, then len). */
+	int go_stk_reg_ptr, go_stk_reg_len;
+	unsigned go_stk_stack_off;
+	/* struct epoll_event's data field offset: 4 (packed, x86) or 8 (arm EABI). */
+	unsigned epoll_data_offset;
+	/* AT_HWCAP in the auxiliary vector of a full Linux process (0: none). */
+	uint64_t hwcap;
+	/* clone's argument holding the new TLS under CLONE_SETTLS (x86_64's
+	 * clone(flags, stack, ptid, ctid, tls): 4; i386 and arm put tls
+	 * before ctid: 3), and how the child gets it, called when the child
+	 * first runs (the live CPU is the child's).  0 or -1 (a fault). */
+	int clone_tls_arg;
+	int (*clone_set_tls)(struct machine *mc, uint64_t tls);
+	/* Per-thread machine state Unicorn's context does not hold (386: the
+	 * GDT's TLS entries), at most THREAD_STATE_MAX bytes; NULL: none. */
+	void (*thread_state_save)(struct machine *mc, uint8_t *state);
+	void (*thread_state_restore)(struct machine *mc, const uint8_t *state);
+	/* Hooks making the CPU the one a program sees on Linux, the same on
+	 * every run (x86: CPUID).  Installed once per machine; NULL: none. */
+	int (*install_cpu_hooks)(struct machine *mc);
+	/* Makes the time-stamp counter deterministic for the code in
+	 * [begin, end) (x86: each RDTSC/RDTSCP there reads the emulated
+	 * clock; Unicorn 2.0.1 gives the host's TSC and hooks no RDTSC).
+	 * NULL: the arch has none a program reads. */
+	int (*pin_timestamp_counter)(struct machine *mc, uint64_t begin, uint64_t end);
+	/* The kernel's sigpage (arm): code a handler installed without
+	 * SA_RESTORER returns through.  0 size: none; such a handler cannot
+	 * be delivered to. */
+	uint64_t sigpage_addr;
+	const uint8_t *sigpage_code;
+	unsigned sigpage_size;
+	unsigned sigpage_rt_offset;	/* the rt_sigreturn snippet within it */
 
 	/* Running the image as a real process (sigstep native). */
 	const char *qemu_user;		/* the qemu-user emulator of this arch */

@@ -528,6 +528,14 @@ int loader_load_vdso(struct machine *mc, const char *path, uint64_t base, struct
 int loader_build_stack(struct machine *mc, const struct elf_image *exe, uint64_t vdso_base,
 		       int argc, const char *const *argv, uint64_t *sp, char *err)
 {
+	const struct process_extras none = { 0 };
+	return loader_build_process_stack(mc, exe, vdso_base, argc, argv, &none, sp, err);
+}
+
+int loader_build_process_stack(struct machine *mc, const struct elf_image *exe, uint64_t vdso_base,
+			       int argc, const char *const *argv, const struct process_extras *x,
+			       uint64_t *sp, char *err)
+{
 	const struct arch_ops *ops = mc->ops;
 	unsigned w = ops->word_size;
 	uint64_t top = ops->stack_top, lo = top - LOADER_STACK_SIZE;
@@ -539,15 +547,24 @@ int loader_build_stack(struct machine *mc, const struct elf_image *exe, uint64_t
 
 	/* Strings at the top, below one zero word (Linux's end marker). */
 	uint64_t at = top - w;
-	uint64_t *argp = calloc(argc ? argc : 1, sizeof *argp);
+	int envc = x->envc;
+	uint64_t *argp = calloc((size_t)(argc + envc) + 1, sizeof *argp);
 	if (!argp)
 		return fail(err, "out of memory");
 	size_t strbytes = 0;
 	for (int i = 0; i < argc; i++)
 		strbytes += strlen(argv[i]) + 1;
+	for (int i = 0; i < envc; i++)
+		strbytes += strlen(x->envp[i]) + 1;
 	if (strbytes > LOADER_STACK_SIZE / 4) {
 		free(argp);
 		return fail(err, "arguments too long");
+	}
+	for (int i = envc; i-- > 0;) {
+		size_t n = strlen(x->envp[i]) + 1;
+		at -= n;
+		machine_write(mc, at, x->envp[i], n);
+		argp[argc + i] = at;
 	}
 	for (int i = argc; i-- > 0;) {
 		size_t n = strlen(argv[i]) + 1;
@@ -570,16 +587,22 @@ int loader_build_stack(struct machine *mc, const struct elf_image *exe, uint64_t
 		{ AT_ENTRY, exe->entry },
 		{ AT_RANDOM, random_at },
 		{ AT_SYSINFO_EHDR, vdso_base },
+		{ AT_HWCAP, x->hwcap },
 		{ AT_NULL, 0 },
 	};
 	size_t nauxv = sizeof auxv / sizeof auxv[0];
-	if (!vdso_base) {	/* no vDSO: no AT_SYSINFO_EHDR, as under qemu-user 7.2 */
+	if (!x->hwcap) {	/* the guest images' vector has none */
 		auxv[nauxv - 2][0] = AT_NULL;
 		nauxv--;
 	}
+	if (!vdso_base) {	/* no vDSO: no AT_SYSINFO_EHDR, as under qemu-user 7.2 */
+		memmove(auxv[nauxv - (x->hwcap ? 3 : 2)], auxv[nauxv - (x->hwcap ? 2 : 1)],
+			(x->hwcap ? 2 : 1) * sizeof auxv[0]);
+		nauxv--;
+	}
 
-	/* argc, argv[], NULL, envp NULL, auxv: sp at argc, 16-aligned. */
-	size_t words = 1 + (size_t)argc + 1 + 1 + 2 * nauxv;
+	/* argc, argv[], NULL, envp[], NULL, auxv: sp at argc, 16-aligned. */
+	size_t words = 1 + (size_t)argc + 1 + (size_t)envc + 1 + 2 * nauxv;
 	uint64_t p = (at - words * w) & ~15ull;
 	*sp = p;
 	machine_write_word(mc, p, (uint64_t)argc);
@@ -588,7 +611,9 @@ int loader_build_stack(struct machine *mc, const struct elf_image *exe, uint64_t
 		machine_write_word(mc, p, argp[i]);
 	machine_write_word(mc, p, 0);	/* argv terminator */
 	p += w;
-	machine_write_word(mc, p, 0);	/* envp: empty */
+	for (int i = 0; i < envc; i++, p += w)
+		machine_write_word(mc, p, argp[argc + i]);
+	machine_write_word(mc, p, 0);	/* envp terminator */
 	p += w;
 	for (size_t i = 0; i < nauxv; i++, p += 2 * w) {
 		machine_write_word(mc, p, auxv[i][0]);

@@ -96,6 +96,23 @@ int loader_vdso_base_usable(const struct arch_ops *ops, uint64_t base, char *err
 int loader_build_stack(struct machine *mc, const struct elf_image *exe, uint64_t vdso_base,
 		       int argc, const char *const *argv, uint64_t *sp, char *err);
 
+/* The arch of the static executable at path, from its ELF header.  0, or
+ * -1 with err saying why it cannot run (not ELF, unknown machine,
+ * dynamic). */
+int loader_program_arch(const char *path, const struct arch_ops **out, char *err);
+
+/* What a full Linux process gets beyond the guest images' minimal stack. */
+struct process_extras {
+	int envc;
+	const char *const *envp;
+	uint64_t hwcap;		/* AT_HWCAP (0: no entry) */
+};
+
+/* loader_build_stack with an environment and AT_HWCAP. */
+int loader_build_process_stack(struct machine *mc, const struct elf_image *exe, uint64_t vdso_base,
+			       int argc, const char *const *argv, const struct process_extras *x,
+			       uint64_t *sp, char *err);
+
 /* "name+0x12" for addr, from the symbols of img; NULL if no symbol covers it. */
 const char *symtab_lookup(const struct symtab *st, uint64_t addr, uint64_t *off);
 

@@ -1,4 +1,6 @@
 #include "machine.h"
+#include "syscalls.h"
+#include "threads.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,9 @@ void machine_destroy(struct machine *mc)
 	for (int i = 0; i < 3; i++)
 		free(mc->out[i].data);
 	free(mc->regions);
+	threads_free(mc);
+	if (mc->sys)
+		free(mc->sys->fds);
 	free(mc->sys);
 	free(mc);
 }
@@ -333,6 +338,26 @@ uint64_t machine_sp(const struct machine *mc)
 	return machine_reg(mc, mc->ops->reg_sp);
 }
 
+int machine_zero(struct machine *mc, uint64_t begin, uint64_t end)
+{
+	if (!range_ok(mc, begin, end))
+		return -1;
+	for (uint64_t p = begin; p < end;) {
+		const struct region *r = machine_region(mc, p);
+		if (!r)
+			return -1;
+		uint64_t e = r->end < end ? r->end : end;
+		/* Host memory is private anonymous: MADV_DONTNEED gives zero
+		 * pages back (the host page size divides the guest's). */
+		if (madvise(r->host + (p - r->begin), e - p, MADV_DONTNEED))
+			memset(r->host + (p - r->begin), 0, e - p);
+		if (r->perms & UC_PROT_EXEC)
+			uc_ctl_remove_cache(mc->uc, p, e);
+		p = e;
+	}
+	return 0;
+}
+
 /* --- Output ------------------------------------------------------------- */
 
 void machine_capture(struct machine *mc, int fd, const void *buf, size_t len)
@@ -395,6 +420,8 @@ const char *fault_kind_name(enum fault_kind kind)
 		[FAULT_STOPPED] = "execution stopped without exit_group",
 		[FAULT_TIMEOUT] = "time limit reached",
 		[FAULT_ENGINE] = "emulator error",
+		[FAULT_INSN_LIMIT] = "instruction limit reached",
+		[FAULT_DEADLOCK] = "deadlock: every thread waits with no timeout",
 	};
 	return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }

@@ -51,6 +51,8 @@ enum fault_kind {
 	FAULT_STOPPED,		/* emulation ended with no exit and no exception */
 	FAULT_TIMEOUT,		/* the run's time limit passed */
 	FAULT_ENGINE,		/* Unicorn reported some other error */
+	FAULT_INSN_LIMIT,	/* the run's instruction limit was reached */
+	FAULT_DEADLOCK,		/* every thread waits, none with a deadline */
 };
 
 struct fault {
@@ -72,6 +74,7 @@ struct outbuf {
 
 struct host_block;
 struct sys_state;
+struct thread_table;
 
 struct machine {
 	const struct arch_ops *ops;
@@ -82,6 +85,7 @@ struct machine {
 	struct host_block *blocks;	/* host memory behind the regions */
 
 	uint64_t mmap_next;	/* next address the mmap arena hands out */
+	uint64_t brk;		/* the program break (brk never moves it) */
 
 	/* Run state. */
 	int exited;		/* exit_group was called */
@@ -91,6 +95,7 @@ struct machine {
 	struct outbuf out[3];	/* what the guest wrote to fd 1 and 2 */
 
 	struct sys_state *sys;	/* emulated kernel state (syscalls.c) */
+	struct thread_table *threads;	/* its threads (threads.c) */
 
 	/* Called on the arch's syscall instruction, PC already past it. */
 	void (*on_syscall)(struct machine *mc);
@@ -99,6 +104,8 @@ struct machine {
 	void (*on_trap)(struct machine *mc, uint32_t intno);
 
 	uc_hook hooks[4];
+	uc_hook arch_hooks[4];	/* the arch's own (CPUID...), see arch_ops.install_cpu_hooks */
+	int narch_hooks;
 	int nhooks;
 };
 
@@ -158,6 +165,10 @@ uint64_t machine_sp(const struct machine *mc);
 void machine_stop(struct machine *mc);
 /* Records a fault, then stops. */
 void machine_fault(struct machine *mc, enum fault_kind kind, uint64_t pc, uint64_t addr, uint64_t number);
+
+/* Makes [begin, end) (mapped, page aligned) read as zeros again, as a
+ * fresh anonymous mapping does, without touching the pages.  0 or -1. */
+int machine_zero(struct machine *mc, uint64_t begin, uint64_t end);
 
 /* Appends guest output for fd 1 or 2. */
 void machine_capture(struct machine *mc, int fd, const void *buf, size_t len);

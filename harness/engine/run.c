@@ -4,9 +4,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <elf.h>
+
 #include "syscalls.h"
+#include "threads.h"
 
 #define PAGE GUEST_PAGE
+
+static int linux_process_setup(struct guest *g, char *err);
 
 int guest_load(struct guest *g, const struct guest_config *cfg, char *err, const char **bad_file)
 {
@@ -32,16 +37,27 @@ int guest_load(struct guest *g, const struct guest_config *cfg, char *err, const
 			goto fail;
 		}
 	}
-	if (loader_build_stack(g->mc, &g->image, g->vdso_base, cfg->argc, cfg->argv, &g->initial_sp, err))
+	struct process_extras x = { 0 };
+	if (cfg->linux_process) {
+		x.envc = cfg->envc;
+		x.envp = cfg->envp;
+		x.hwcap = ops->hwcap;
+	}
+	if (loader_build_process_stack(g->mc, &g->image, g->vdso_base, cfg->argc, cfg->argv, &x,
+				       &g->initial_sp, err))
 		goto fail;
 	if (ops->init_cpu(g->mc)) {
 		snprintf(err, LOADER_ERR_MAX, "cannot set up the %s CPU", ops->name);
 		goto fail;
 	}
+	g->mc->brk = g->image.hi;
+	if (cfg->linux_process && linux_process_setup(g, err))
+		goto fail;
 	if (syscalls_attach(g->mc, g->vdso_base ? g->vdso_base - PAGE : 0)) {
 		snprintf(err, LOADER_ERR_MAX, "out of memory");
 		goto fail;
 	}
+	g->mc->sys->deliver_kills = cfg->linux_process;
 	g->entry = g->image.entry;
 	g->cfg = *cfg;
 	machine_set_reg(g->mc, ops->reg_sp, g->initial_sp);
@@ -50,6 +66,37 @@ int guest_load(struct guest *g, const struct guest_config *cfg, char *err, const
 fail:
 	guest_free(g);
 	return -1;
+}
+
+/*
+ * What the kernel gives every process beyond the guest images' needs: the
+ * sigpage (arm), the CPU as Linux shows it (CPUID), a time-stamp counter
+ * that reads the emulated clock in the program's code.
+ */
+static int linux_process_setup(struct guest *g, char *err)
+{
+	const struct arch_ops *ops = g->mc->ops;
+	if (ops->sigpage_size) {
+		if (machine_map(g->mc, ops->sigpage_addr, ops->sigpage_addr + PAGE, UC_PROT_READ | UC_PROT_EXEC,
+				REGION_SYSTEM, "sigpage") ||
+		    machine_write(g->mc, ops->sigpage_addr, ops->sigpage_code, ops->sigpage_size)) {
+			snprintf(err, LOADER_ERR_MAX, "cannot map the sigpage at 0x%llx",
+				 (unsigned long long)ops->sigpage_addr);
+			return -1;
+		}
+	}
+	if (ops->install_cpu_hooks && ops->install_cpu_hooks(g->mc)) {
+		snprintf(err, LOADER_ERR_MAX, "cannot hook the %s CPU's identification", ops->name);
+		return -1;
+	}
+	for (unsigned i = 0; ops->pin_timestamp_counter && i < g->image.nseg; i++) {
+		const struct segment *s = &g->image.seg[i];
+		if ((s->flags & PF_X) && ops->pin_timestamp_counter(g->mc, s->vaddr, s->vaddr + s->filesz)) {
+			snprintf(err, LOADER_ERR_MAX, "cannot hook the time-stamp counter");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 void guest_free(struct guest *g)
@@ -70,7 +117,8 @@ static double now_s(void)
 static int run_once(struct guest *g, unsigned timeout_s)
 {
 	double t0 = now_s();
-	int r = machine_run(g->mc, 0, (uint64_t)timeout_s * 1000000);
+	uint64_t limit = g->cfg.linux_process ? (g->cfg.max_insns ? g->cfg.max_insns : GUEST_DEFAULT_MAX_INSNS) : 0;
+	int r = threads_run(g->mc, limit, (uint64_t)timeout_s * 1000000);
 	/* Unicorn ends a timed-out run like a finished one. */
 	if (r && g->mc->fault.kind == FAULT_STOPPED && timeout_s && now_s() - t0 >= timeout_s)
 		g->mc->fault.kind = FAULT_TIMEOUT;
@@ -117,6 +165,8 @@ int guest_run(struct guest *g, unsigned timeout_s)
 void guest_symbolize(const struct guest *g, uint64_t pc, char *buf, size_t n)
 {
 	uint64_t off;
+	if (g->symbolize && !g->symbolize(g->symbolize_ctx, pc, buf, n))
+		return;
 	const char *name = symtab_lookup(&g->image.syms, pc, &off);
 	if (!name && g->vdso_base)
 		name = symtab_lookup(&g->vdso.syms, pc, &off);
@@ -184,6 +234,13 @@ int guest_fault_line(const struct guest *g, char *buf, size_t n)
 		break;
 	case FAULT_ENGINE:
 		snprintf(what, sizeof what, " (%s)", uc_strerror(f->uc_err));
+		break;
+	case FAULT_INSN_LIMIT:
+		snprintf(what, sizeof what, " (%llu instructions)", (unsigned long long)f->number);
+		break;
+	case FAULT_TIMEOUT:
+		if (g->cfg.linux_process)
+			snprintf(what, sizeof what, " (%llu instructions run)", (unsigned long long)threads_insns(g->mc));
 		break;
 	default:
 		break;

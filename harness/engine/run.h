@@ -13,6 +13,9 @@
 #include "loader.h"
 #include "machine.h"
 
+/* A full Linux process's instruction limit when its config sets none. */
+#define GUEST_DEFAULT_MAX_INSNS 2000000000ull
+
 struct guest_config {
 	const struct arch_ops *ops;
 	const char *image_path;
@@ -20,6 +23,13 @@ struct guest_config {
 	uint64_t vdso_base;	/* 0: the arch's default */
 	int argc;		/* guest argv; argv[0] is the program name */
 	const char *const *argv;
+	/* A full Linux process (a real Go program): environment, AT_HWCAP,
+	 * the arch's CPU hooks and sigpage, threads counted instruction by
+	 * instruction up to max_insns. */
+	int linux_process;
+	int envc;
+	const char *const *envp;
+	uint64_t max_insns;	/* linux_process: the run's limit (0: a default) */
 };
 
 struct guest {
@@ -29,6 +39,10 @@ struct guest {
 	uint64_t vdso_base;	/* 0 when none */
 	uint64_t entry, initial_sp;
 	struct guest_config cfg;	/* what it was built from, for a replay */
+	/* Names from a better source than the ELF symbols (a Go program's
+	 * pclntab): 0 if it named pc.  NULL: the symbols only. */
+	int (*symbolize)(const void *ctx, uint64_t pc, char *buf, size_t n);
+	const void *symbolize_ctx;
 };
 
 

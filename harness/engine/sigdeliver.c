@@ -23,9 +23,18 @@ enum deliver_result engine_deliver_signal(struct machine *mc, int sig)
 	if (s->sigmask & bit)
 		return DELIVER_BLOCKED;
 	/* Without a restorer Linux x86 would fault on the handler's return
-	 * and arm would use its vector page: neither is emulated. */
-	if (!ops->setup_rt_frame || !(act->flags & L_SA_RESTORER))
+	 * (not emulated); arm returns through its sigpage, if mapped. */
+	struct sigaction_rec via_sigpage;
+	if (!ops->setup_rt_frame)
 		return DELIVER_UNSUPPORTED;
+	if (!(act->flags & L_SA_RESTORER)) {
+		const struct region *r = ops->sigpage_size ? machine_region(mc, ops->sigpage_addr) : NULL;
+		if (!r || r->kind != REGION_SYSTEM)
+			return DELIVER_UNSUPPORTED;
+		via_sigpage = *act;
+		via_sigpage.restorer = ops->sigpage_addr + ops->sigpage_rt_offset;
+		act = &via_sigpage;
+	}
 
 	/* get_sigframe: below the red zone, unless SA_ONSTACK moves it to
 	 * the top of an alternate stack the thread is not already on. */
@@ -35,6 +44,7 @@ enum deliver_result engine_deliver_signal(struct machine *mc, int sig)
 		sp = s->altstack_sp + s->altstack_size;
 	struct sigframe_ctx ctx = {
 		.sig = sig,
+		.code = s->deliver_code ? s->deliver_code : 0x80 /* SI_KERNEL */,
 		.oldmask = s->sigmask,
 		.ss_sp = s->altstack_sp,
 		.ss_size = s->altstack_size,
@@ -46,43 +56,4 @@ enum deliver_result engine_deliver_signal(struct machine *mc, int sig)
 	 * itself blocked; rt_sigreturn restores the mask from the frame. */
 	s->sigmask |= act->mask | (act->flags & L_SA_NODEFER ? 0 : bit);
 	return DELIVER_OK;
-}
-
-/*
- * Unicorn 2.0.1 forgets a uc_emu_stop made in the same hook as a PC write
- * (the PC write restarts the CPU loop and clears the stop request), so the
- * rt_sigreturn hook cannot end the run itself: it raises
- * sigreturn_pending, and this hook on every instruction stops before the
- * first one the restored registers run.
- */
-static void stop_after_sigreturn(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
-{
-	struct machine *mc = user;
-	(void)uc, (void)addr, (void)size;
-	if (mc->sys->sigreturn_pending)
-		machine_stop(mc);
-}
-
-enum handler_result engine_run_handler(struct machine *mc, uint64_t max_insns)
-{
-	struct sys_state *s = mc->sys;
-	uc_hook h;
-	if (uc_hook_add(mc->uc, &h, UC_HOOK_CODE, (void *)stop_after_sigreturn, mc, 1, 0) != UC_ERR_OK) {
-		mc->fault.kind = FAULT_ENGINE;
-		return HANDLER_FAULT;
-	}
-	s->sigreturn_pending = 0;
-	int r = machine_run(mc, max_insns, 0);
-	uc_hook_del(mc->uc, h);
-	int returned = s->sigreturn_pending;
-	s->sigreturn_pending = 0;
-	if (r == 0)
-		return HANDLER_EXITED;
-	if (returned && mc->fault.kind == FAULT_STOPPED) {
-		mc->fault = (struct fault){ 0 };
-		return HANDLER_RETURNED;
-	}
-	if (mc->fault.kind == FAULT_STOPPED)
-		return HANDLER_BUDGET;
-	return HANDLER_FAULT;
 }

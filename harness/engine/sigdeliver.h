@@ -37,11 +37,7 @@ enum handler_result {
 	HANDLER_BUDGET,		/* max_insns ran out first */
 };
 
-/*
- * Runs from the current PC until the next rt_sigreturn, exit_group, a
- * fault or max_insns instructions (0: no limit).  On HANDLER_RETURNED PC
- * is where the frame said and mc->fault is clear.
- */
-enum handler_result engine_run_handler(struct machine *mc, uint64_t max_insns);
+/* The handler run itself is the probe's (probe_run_handler, probe.h):
+ * one implementation, with the probe's hooks. */
 
 #endif

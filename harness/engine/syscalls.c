@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "threads.h"
 #include "vvar.h"
 
 #define PAGE GUEST_PAGE
@@ -35,7 +36,7 @@ static uint64_t word_mask(const struct machine *mc)
 
 void sys_clock_now(const struct sys_state *s, int monotonic, int64_t *sec, int64_t *nsec)
 {
-	int64_t ns = (int64_t)s->clock_ticks * CLOCK_STEP_NS;
+	int64_t ns = (int64_t)s->clock_ticks * CLOCK_STEP_NS + (int64_t)s->slept_ns;
 	*sec = (monotonic ? CLOCK_MONOTONIC_ORIGIN_SEC : CLOCK_REALTIME_ORIGIN_SEC) + ns / 1000000000;
 	*nsec = ns % 1000000000;
 }
@@ -45,7 +46,7 @@ void sys_clock_now(const struct sys_state *s, int monotonic, int64_t *sec, int64
  * bump seq to even.  The guest never runs between the steps here, but a
  * vDSO reading the page sees the same protocol it would on Linux.
  */
-static void publish_time(struct machine *mc)
+void syscalls_publish_time(struct machine *mc)
 {
 	struct sys_state *s = mc->sys;
 	struct vvar v;
@@ -66,7 +67,7 @@ static void publish_time(struct machine *mc)
 static void clock_advance(struct machine *mc)
 {
 	mc->sys->clock_ticks++;
-	publish_time(mc);
+	syscalls_publish_time(mc);
 }
 
 /* --- Guest memory on the kernel's behalf ----------------------------------- */
@@ -100,7 +101,7 @@ int64_t sys_write(struct machine *mc, const uint64_t a[6])
 	int fd = (int)a[0];
 	uint64_t addr = a[1], len = a[2];
 	if (fd != 1 && fd != 2)
-		return -EBADF;
+		return sys_linux_pipe_write(mc, a[0], addr, len);
 	if (len > (1u << 20))
 		len = 1u << 20;		/* a short write, as for a pipe */
 	char *buf = malloc(len ? len : 1);
@@ -129,9 +130,21 @@ static uint32_t uc_perms(uint64_t prot)
 	       (prot & L_PROT_EXEC ? UC_PROT_EXEC : 0);
 }
 
+/* Is all of [begin, end) mapped by anonymous mmap regions? */
+static int all_anonymous(const struct machine *mc, uint64_t begin, uint64_t end)
+{
+	for (uint64_t p = begin; p < end;) {
+		const struct region *r = machine_region(mc, p);
+		if (!r || r->kind != REGION_MMAP)
+			return 0;
+		p = r->end;
+	}
+	return 1;
+}
+
 /*
- * Anonymous private mappings only.  Without MAP_FIXED the address hint is
- * ignored and the next free range of a fixed arena is used, so the same
+ * Anonymous private mappings only.  Without MAP_FIXED a free hint is
+ * taken; else the next free range of a fixed arena is used, so the same
  * run gets the same addresses every time.  (mmap2's page offset and
  * mmap's byte offset agree at 0, the only offset an anonymous map uses.)
  */
@@ -149,8 +162,21 @@ int64_t sys_mmap(struct machine *mc, const uint64_t a[6])
 	if (flags & L_MAP_FIXED) {
 		if (addr % PAGE || addr + len > mc->ops->address_limit || addr + len < addr)
 			return -EINVAL;
+		/* Over anonymous memory only (a runtime committing part of
+		 * what it reserved): fresh zero pages with the new protection,
+		 * without remapping -- Unicorn 2.0.1 flushes its jump cache
+		 * page by page on an unmap, which dominates a Go boot. */
+		if (all_anonymous(mc, addr, addr + len)) {
+			if (machine_zero(mc, addr, addr + len) ||
+			    machine_protect(mc, addr, addr + len, uc_perms(prot)))
+				return -ENOMEM;
+			return (int64_t)addr;
+		}
 		if (machine_unmap(mc, addr, addr + len))
 			return -ENOMEM;
+	} else if (addr && !(addr % PAGE) && addr + len > addr && addr + len <= mc->ops->address_limit &&
+		   addr >= PAGE * 16 && machine_range_free(mc, addr, addr + len)) {
+		/* A free hint is taken, as Linux takes it (Go's arena hints). */
 	} else {
 		addr = mc->mmap_next;
 		while (addr + len <= mc->ops->mmap_end && !machine_range_free(mc, addr, addr + len))
@@ -352,7 +378,10 @@ int64_t sys_getpid(struct machine *mc, const uint64_t a[6])
 	return SYS_PID;
 }
 
-/* Signals are recorded, not delivered: delivery is engine_deliver_signal (sigdeliver.c), at a point its caller chooses. */
+/* Signals are recorded; a full Linux process (sys_state.deliver_kills)
+ * also gets them delivered to the target thread (threads_send); a guest
+ * image's are only recorded: delivery is engine_deliver_signal
+ * (sigdeliver.c), at a point its caller chooses. */
 static int64_t record_kill(struct machine *mc, uint64_t pid, uint64_t sig)
 {
 	struct sys_state *s = mc->sys;
@@ -367,14 +396,21 @@ static int64_t record_kill(struct machine *mc, uint64_t pid, uint64_t sig)
 
 int64_t sys_kill(struct machine *mc, const uint64_t a[6])
 {
-	return record_kill(mc, a[0], a[1]);
+	int64_t r = record_kill(mc, a[0], a[1]);
+	if (!r && a[1] && mc->sys->deliver_kills)
+		threads_send(mc, NULL, (int)a[1]);
+	return r;
 }
 
 int64_t sys_tgkill(struct machine *mc, const uint64_t a[6])
 {
-	if ((uint32_t)a[1] != SYS_PID)	/* the only thread's id is the pid */
+	struct thread *t = threads_find(mc, (uint32_t)a[1]);
+	if ((uint32_t)a[0] != SYS_PID || !t)
 		return -ESRCH;
-	return record_kill(mc, a[0], a[2]);
+	int64_t r = record_kill(mc, a[0], a[2]);
+	if (!r && a[2] && mc->sys->deliver_kills)
+		threads_send(mc, t, (int)a[2]);
+	return r;
 }
 
 /* arm's cacheflush(start, end, 0): drop stale translations of patched code. */
@@ -422,7 +458,9 @@ static void on_syscall(struct machine *mc)
 		mc->sys->regs_restored = 0;
 		return;
 	}
-	if (mc->stopped)
+	/* A run stopped to switch threads still returns from the syscall
+	 * (a thread that blocked gets its real result when it wakes). */
+	if (mc->stopped && !(mc->threads && mc->threads->switch_pending))
 		return;
 	machine_set_reg(mc, ops->reg_ret, (uint64_t)r & word_mask(mc));
 	if (ops->after_syscall)
@@ -437,7 +475,9 @@ int syscalls_attach(struct machine *mc, uint64_t vvar_addr)
 	s->vvar_addr = vvar_addr;
 	s->altstack_flags = L_SS_DISABLE;
 	mc->sys = s;
+	if (!mc->threads && threads_attach(mc))
+		return -1;
 	mc->on_syscall = on_syscall;
-	publish_time(mc);
+	syscalls_publish_time(mc);
 	return 0;
 }

@@ -47,10 +47,13 @@
 
 #include "machine.h"
 #include "oracle.h"
+#include "probe_internal.h"
+#include "report.h"
 #include "run.h"
 #include "spwrite.h"
 #include "sigdeliver.h"
 #include "syscalls.h"
+#include "threads.h"
 #include "vvar.h"
 
 #define DEFAULT_HANDLER_BUDGET 1000000ull	/* the handler takes a few thousand */
@@ -82,92 +85,6 @@ int verdict_passes(enum verdict v)
 {
 	return v == VERDICT_FULL || v == VERDICT_CALLER;
 }
-
-/* fixtures/sample.h: struct sample, laid out in the guest's word size. */
-enum { MARK_NONE, MARK_EXTERNAL, MARK_SYSTEM, MARK_VDSO, MARK_GC };
-#define SAMPLE_MAX 32
-#define SAMPLE_PC(w) (16 + 3 * (w))
-#define SAMPLE_PC0_PLUS1(w) (SAMPLE_PC(w) + 2 * SAMPLE_MAX * (w))
-#define SAMPLE_SIZE(w) (SAMPLE_PC0_PLUS1(w) + 4)
-
-/* What the hooks are doing. */
-enum mode {
-	MODE_FREE,		/* hooks do nothing */
-	MODE_TO_ROOT,		/* stop at the root's first instruction */
-	MODE_STEP,		/* stop at the second chain instruction */
-	MODE_HANDLER,		/* stop after rt_sigreturn or past the budget */
-};
-
-#define MAX_RANGES 32
-#define BLOCK_SLOTS 4096	/* a power of two */
-
-/* One store the handler made, with the bytes it replaced. */
-struct undo {
-	uint64_t addr;
-	uint32_t size;
-	uint8_t old[32];
-};
-
-struct probe {
-	const struct probe_config *cfg;
-	struct probe_result *res;
-	struct guest g;
-	struct machine *mc;
-	struct oracle o;
-	uint64_t root_lo, root_hi;	/* the root function's extent */
-	uint64_t sample_addr;
-	uint64_t drop_fn[3];		/* walltime, nanotime, vdsoCall (0: absent) */
-	uint64_t drop_end[3];
-	uint64_t max_boundaries;	/* probe_boundary_limit of the run's calls */
-	double deadline;		/* now_s() past which the run stops */
-	int timed_out;
-	uc_context *ctx;
-	struct sys_state sys_saved;
-
-	/* The undo log, and the stores found where the handler may not write. */
-	int recording;
-	struct undo *undo;
-	size_t nundo, capundo;
-	uint64_t bad_writes;
-	char bad_write[160];
-	int missed_store;	/* a handler store the hooks never saw (warm_handler) */
-
-	/* The chain's code, where the code hook is. */
-	struct { uint64_t lo, hi; } range[MAX_RANGES];
-	int nranges;
-	enum mode mode;
-	int step_seen;		/* MODE_STEP: the stepped instruction started */
-	uint64_t left_chain;	/* MODE_STEP: a block outside the chain ran, at */
-	uint64_t budget, handler_insns;
-	int over_budget;
-	/* Instructions per translated block, by block address. */
-	struct { uint64_t pc; uint32_t size, insns; } block[BLOCK_SLOTS];
-	csh cs;
-	int cs_open;
-	csh cs_detail;		/* x86, with operand details: the SSE alignment check */
-	int cs_detail_open;
-
-	uint8_t sample_buf[SAMPLE_SIZE(8)];
-	size_t cap_violations;
-	int progress_shown;
-
-	/* PROBE_SAMPLE: the boundaries that get a signal (bit per index). */
-	uint8_t *chosen;
-	uint64_t nchosen_bits;
-	/* PROBE_NESTED: while a trial runs (the nested signal's effects kept,
-	 * the rest of the chain probed), every store is logged so that the
-	 * trial can be undone; trial_k is its boundary index, else -1. */
-	int trial;
-	int64_t trial_k;
-	uint64_t nested_flag_addr;	/* the guest's sigstep_nested_clock */
-	uint64_t nested_read_addr;	/* the guest's sigstep_nested_read */
-	uint64_t window_ticks;		/* the emulated clock when the window began */
-	/* Trials whose nested read or end-of-call checks failed: how many,
-	 * and the first one's text (one invariant line for the run). */
-	uint64_t trials_failed;
-	int trial_bad;			/* the current trial has failed already */
-	char trial_failure[200];
-};
 
 /* snprintf for texts that may be cut short on purpose (symbols, fault
  * lines in fixed report fields). */
@@ -294,7 +211,7 @@ static int watch_memory(struct probe *p)
 		const struct region *r = &mc->regions[i];
 		if (!(r->perms & UC_PROT_WRITE))
 			continue;
-		if (r->kind == REGION_IMAGE_DATA) {
+		if (r->kind == REGION_IMAGE_DATA || (p->subject->heap_is_handlers && r->kind == REGION_MMAP)) {
 			if (uc_hook_add(mc->uc, &h, UC_HOOK_MEM_WRITE, (void *)hook_write_own, p, r->begin,
 					r->end - 1) != UC_ERR_OK)
 				return -1;
@@ -399,7 +316,7 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	(void)uc, (void)size;
 	switch (p->mode) {
 	case MODE_TO_ROOT:
-		if (addr == p->root_lo)
+		if (addr == p->root_lo && !p->root_skip--)
 			machine_stop(p->mc);
 		break;
 	case MODE_STEP: {
@@ -513,6 +430,27 @@ static int add_foreign_code(struct probe *p)
 	return 0;
 }
 
+static int install_block_hook(struct probe *p)
+{
+	uc_hook bh;
+	return uc_hook_add(p->mc->uc, &bh, UC_HOOK_BLOCK, (void *)hook_block, p, 1, 0) == UC_ERR_OK ? 0 : -1;
+}
+
+int probe_add_range(struct probe *p, uint64_t lo, uint64_t hi)
+{
+	return add_range(p, lo, hi);
+}
+
+int probe_add_foreign_code(struct probe *p)
+{
+	return add_foreign_code(p);
+}
+
+int probe_install_block_hook(struct probe *p)
+{
+	return install_block_hook(p);
+}
+
 /* One chain instruction.  machine_run's result, fault.kind FAULT_STOPPED
  * when the step ended as it should. */
 static int step(struct probe *p)
@@ -543,6 +481,36 @@ static enum handler_result run_handler(struct probe *p)
 	if (returned)
 		return HANDLER_RETURNED;
 	return p->over_budget ? HANDLER_BUDGET : HANDLER_FAULT;
+}
+
+/*
+ * The same handler run outside a probe (the engine's tests): the code hook
+ * covers every address, so the run stops at the first instruction after
+ * rt_sigreturn wherever the frame resumes; the budget is counted by
+ * blocks as in a probe.
+ */
+enum handler_result probe_run_handler(struct machine *mc, uint64_t budget)
+{
+	struct probe *p = calloc(1, sizeof *p);
+	uc_hook code, block;
+	enum handler_result hr = HANDLER_FAULT;
+	if (!p)
+		return HANDLER_FAULT;
+	p->mc = mc;
+	p->budget = budget ? budget : DEFAULT_HANDLER_BUDGET;
+	if (cs_open(mc->ops->cs_arch, mc->ops->cs_mode, &p->cs) == CS_ERR_OK) {
+		p->cs_open = 1;
+		if (uc_hook_add(mc->uc, &code, UC_HOOK_CODE, (void *)hook_code, p, 1, 0) == UC_ERR_OK) {
+			if (uc_hook_add(mc->uc, &block, UC_HOOK_BLOCK, (void *)hook_block, p, 1, 0) == UC_ERR_OK) {
+				hr = run_handler(p);
+				uc_hook_del(mc->uc, block);
+			}
+			uc_hook_del(mc->uc, code);
+		}
+		cs_close(&p->cs);
+	}
+	free(p);
+	return hr;
 }
 
 /* --- Judging one sample --------------------------------------------------------- */
@@ -609,6 +577,26 @@ static void log_boundary(struct probe *p, uint64_t pc, enum verdict verdict)
 		verdict_name(verdict));
 }
 
+/* The strip of the run (probe_result.strip): pc's cell, its worst verdict. */
+static void strip_add(struct probe *p, uint64_t pc, enum verdict verdict)
+{
+	struct probe_result *r = p->res;
+	for (uint32_t i = r->nstrip; i-- > 0;)
+		if (r->strip[i].pc == pc) {
+			if (verdict_passes((enum verdict)r->strip[i].verdict) && !verdict_passes(verdict))
+				r->strip[i].verdict = verdict;
+			return;
+		}
+	if (r->nstrip == PROBE_STRIP_MAX) {
+		r->strip_dropped++;
+		return;
+	}
+	struct strip_cell *c = &r->strip[r->nstrip++];
+	c->pc = pc;
+	c->verdict = verdict;
+	guest_symbolize(&p->g, pc, c->at, sizeof c->at);
+}
+
 /* Whether a store since undo mark `mark` was logged at addr. */
 static int logged(const struct probe *p, size_t mark, uint64_t addr)
 {
@@ -616,6 +604,55 @@ static int logged(const struct probe *p, size_t mark, uint64_t addr)
 		if (addr >= p->undo[i].addr && addr - p->undo[i].addr < p->undo[i].size)
 			return 1;
 	return 0;
+}
+
+static enum verdict image_judge(struct probe *p, const uint64_t *truth, int ntruth, struct violation *vp, size_t mark)
+{
+	struct machine *mc = p->mc;
+	unsigned w = mc->ops->word_size;
+	struct violation *v = vp;
+	enum verdict verdict;
+	uint32_t seq0 = p->seq0;
+	{
+		uint8_t *s = p->sample_buf;
+		uint32_t seq, n, marker;
+		machine_read(mc, p->sample_addr, s, SAMPLE_SIZE(w));
+		memcpy(&seq, s, 4);
+		memcpy(&n, s + 4, 4);
+		memcpy(&marker, s + 8, 4);
+		if (seq != seq0 && !logged(p, mark, p->sample_addr))
+			p->missed_store = 1;
+		v->ngot = n > PROBE_MAX_FRAMES ? PROBE_MAX_FRAMES : (int)n;
+		for (int i = 0; i < v->ngot; i++)
+			v->got[i] = word_at(s + SAMPLE_PC(w) + (size_t)i * w, w);
+		/* Go 1.19 / 1.21+ store a trapped pc as pc+1 (sample.h). */
+		uint32_t pc0_plus1;
+		memcpy(&pc0_plus1, s + SAMPLE_PC0_PLUS1(w), 4);
+		if (v->ngot > 0 && pc0_plus1 == 1)
+			v->got[0] -= 1;
+		if (seq == seq0) {
+			verdict = VERDICT_FAULT;
+			v->ngot = 0;
+			snprintf(v->detail, sizeof v->detail, "the handler returned without a sample");
+		} else if (marker == MARK_VDSO) {
+			verdict = VERDICT_VDSO;
+		} else if (marker == MARK_EXTERNAL) {
+			verdict = VERDICT_EXTERNAL;
+		} else if (marker == MARK_SYSTEM || marker == MARK_GC) {
+			verdict = VERDICT_SYSTEM;
+		} else if (marker != MARK_NONE || n > SAMPLE_MAX) {
+			verdict = VERDICT_WRONG;
+		} else {
+			verdict = oracle_judge(truth, ntruth, v->got, v->ngot, may_drop, p);
+		}
+	}
+	return verdict;
+}
+
+static void image_arm_sample(struct probe *p)
+{
+	p->seq0 = 0;
+	machine_read(p->mc, p->sample_addr, &p->seq0, 4);
 }
 
 /* A check of a nested trial failed: counted once per trial, the first
@@ -690,21 +727,22 @@ static void check_nested_read(struct probe *p, uint32_t reads0)
 static int probe_boundary(struct probe *p, int persist)
 {
 	struct machine *mc = p->mc;
-	const struct arch_ops *ops = mc->ops;
-	unsigned w = ops->word_size;
 	uint64_t pc = machine_pc(mc);
 	struct violation v;
 	enum verdict verdict;
 	uint64_t truth[PROBE_MAX_FRAMES];
 	int ntruth = oracle_truth(&p->o, pc, truth, PROBE_MAX_FRAMES);
-	uint32_t seq0 = 0;
+	if (p->subject->outer_truth)
+		ntruth = p->subject->outer_truth(p, truth, ntruth, PROBE_MAX_FRAMES);
+	struct thread_marks marks;
 
 	memset(&v, 0, sizeof v);
 	v.nested_at = (int)(p->trial_k + 1);
 	uc_context_save(mc->uc, p->ctx);
 	p->sys_saved = *mc->sys;
 	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
-	machine_read(mc, p->sample_addr, &seq0, 4);
+	threads_mark(mc, &marks);
+	p->subject->arm_sample(p);
 
 	size_t mark = p->nundo;
 	uint32_t one = 1, zero = 0, reads0 = 0;
@@ -747,37 +785,7 @@ static int probe_boundary(struct probe *p, int persist)
 		guest_symbolize(&p->g, machine_pc(mc), at, sizeof at);
 		text(v.detail, sizeof v.detail, "rt_sigreturn resumed at %s, not at the interrupted PC", at);
 	} else {
-		uint8_t *s = p->sample_buf;
-		uint32_t seq, n, marker;
-		machine_read(mc, p->sample_addr, s, SAMPLE_SIZE(w));
-		memcpy(&seq, s, 4);
-		memcpy(&n, s + 4, 4);
-		memcpy(&marker, s + 8, 4);
-		if (seq != seq0 && !logged(p, mark, p->sample_addr))
-			p->missed_store = 1;
-		v.ngot = n > PROBE_MAX_FRAMES ? PROBE_MAX_FRAMES : (int)n;
-		for (int i = 0; i < v.ngot; i++)
-			v.got[i] = word_at(s + SAMPLE_PC(w) + (size_t)i * w, w);
-		/* Go 1.19 / 1.21+ store a trapped pc as pc+1 (sample.h). */
-		uint32_t pc0_plus1;
-		memcpy(&pc0_plus1, s + SAMPLE_PC0_PLUS1(w), 4);
-		if (v.ngot > 0 && pc0_plus1 == 1)
-			v.got[0] -= 1;
-		if (seq == seq0) {
-			verdict = VERDICT_FAULT;
-			v.ngot = 0;
-			snprintf(v.detail, sizeof v.detail, "the handler returned without a sample");
-		} else if (marker == MARK_VDSO) {
-			verdict = VERDICT_VDSO;
-		} else if (marker == MARK_EXTERNAL) {
-			verdict = VERDICT_EXTERNAL;
-		} else if (marker == MARK_SYSTEM || marker == MARK_GC) {
-			verdict = VERDICT_SYSTEM;
-		} else if (marker != MARK_NONE || n > SAMPLE_MAX) {
-			verdict = VERDICT_WRONG;
-		} else {
-			verdict = oracle_judge(truth, ntruth, v.got, v.ngot, may_drop, p);
-		}
+		verdict = p->subject->judge(p, truth, ntruth, &v, mark);
 	}
 
 	/* Put back what the handler changed (a nested signal's effects stay,
@@ -790,6 +798,7 @@ static int probe_boundary(struct probe *p, int persist)
 	if (!persist || broken) {
 		undo_to(p, mark);
 		*mc->sys = p->sys_saved;
+		threads_unmark(mc, &marks);
 		uc_context_restore(mc->uc, p->ctx);
 	}
 	forget_run_effects(mc, outlen);
@@ -797,6 +806,16 @@ static int probe_boundary(struct probe *p, int persist)
 	p->res->verdicts[verdict]++;
 	if (p->cfg->boundary_log)
 		log_boundary(p, pc, verdict);
+	strip_add(p, pc, verdict);
+	if (p->cfg->on_sample) {
+		char at[PROBE_SYM_MAX], insn[64];
+		symbolize_stack(p, v.got, v.ngot, v.got_sym);
+		guest_symbolize(&p->g, pc, at, sizeof at);
+		oracle_insn_text(&p->o, mc, pc, insn, sizeof insn);
+		struct probe_sample s = { .pc = pc, .at = at, .insn = insn, .verdict = verdict, .n = v.ngot,
+					  .pcs = v.got, .sym = v.got_sym };
+		p->cfg->on_sample(p->cfg->sample_ctx, &s);
+	}
 	p->res->probed++;
 	int rc = persist && broken;
 	if (verdict_passes(verdict))
@@ -833,7 +852,9 @@ static int warm_handler(struct probe *p)
 	if (map)
 		memcpy(map, mc->regions, n * sizeof *map);
 	for (size_t i = 0; i < n && !rc; i++) {
-		if (!map[i].host || (map[i].perms & UC_PROT_EXEC))
+		/* What the handler cannot write needs no copy (a Go heap's
+		 * PROT_NONE reservations are hundreds of MiB). */
+		if (!map[i].host || (map[i].perms & UC_PROT_EXEC) || !(map[i].perms & UC_PROT_WRITE))
 			continue;
 		if (!(copy[i] = malloc(map[i].end - map[i].begin)))
 			rc = -1;
@@ -842,7 +863,9 @@ static int warm_handler(struct probe *p)
 	}
 	if (!rc) {
 		struct sys_state saved = *mc->sys;
+		struct thread_marks marks;
 		size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
+		threads_mark(mc, &marks);
 		uc_context_save(mc->uc, p->ctx);
 		if (engine_deliver_signal(mc, L_SIGPROF) == DELIVER_OK)
 			run_handler(p);
@@ -857,6 +880,7 @@ static int warm_handler(struct probe *p)
 			if (copy[i])
 				memcpy(map[i].host, copy[i], map[i].end - map[i].begin);
 		*mc->sys = saved;
+		threads_unmark(mc, &marks);
 		uc_context_restore(mc->uc, p->ctx);
 		forget_run_effects(mc, outlen);
 	}
@@ -946,14 +970,13 @@ uint64_t probe_boundary_limit(uint64_t iterations)
 	return calls < 10 ? 10 * PROBE_BOUNDARIES_PER_CALL : calls * PROBE_BOUNDARIES_PER_CALL;
 }
 
-/* What is left of the run's time, for machine_run (never 0: no limit). */
-static uint64_t remaining_us(const struct probe *p)
+uint64_t remaining_us(const struct probe *p)
 {
 	double left = p->deadline - now_s();
 	return left > 1e-6 ? (uint64_t)(left * 1e6) : 1;
 }
 
-static uint64_t run_timeout_s(const struct probe_config *cfg)
+uint64_t probe_run_timeout_s(const struct probe_config *cfg)
 {
 	return cfg->timeout_s ? cfg->timeout_s : PROBE_DEFAULT_TIMEOUT_S(cfg->iterations ? cfg->iterations : 1);
 }
@@ -965,6 +988,16 @@ static void first_line(const struct outbuf *o, char *buf, size_t n)
 	const char *nl = o->data ? memchr(o->data, '\n', o->len) : NULL;
 	size_t len = nl ? (size_t)(nl - o->data) : o->len;
 	snprintf(buf, n, "%.*s", (int)(len < n ? len : n - 1), o->data ? o->data : "");
+}
+
+int probe_fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+{
+	return fail2(err, errlen, fmt, a, b);
+}
+
+void probe_invariant_failed(struct probe_result *res, const char *what)
+{
+	invariant_failed(res, what);
 }
 
 /* An invariant of the window failed; inside a nested trial it says which. */
@@ -1023,7 +1056,7 @@ static int advance(struct probe *p, uint64_t pc, int *broken_reported)
 	if (now_s() >= p->deadline) {
 		char what[160];
 		snprintf(what, sizeof what, "the run reached its time limit (--timeout %llu s) after %llu boundaries: "
-			 "the chain did not return in time", (unsigned long long)run_timeout_s(p->cfg),
+			 "the chain did not return in time", (unsigned long long)probe_run_timeout_s(p->cfg),
 			 (unsigned long long)p->res->boundaries);
 		window_failed(p, what);
 		p->timed_out = 1;
@@ -1048,7 +1081,7 @@ static void end_of_call_checks(struct probe *p)
 		char line[256];
 		if (mc->fault.kind == FAULT_STOPPED && now_s() >= p->deadline) {
 			snprintf(line, sizeof line, "the guest did not exit within the run's time limit (--timeout %llu s)",
-				 (unsigned long long)run_timeout_s(p->cfg));
+				 (unsigned long long)probe_run_timeout_s(p->cfg));
 			p->timed_out = 1;
 		} else {
 			guest_fault_line(&p->g, line, sizeof line);
@@ -1269,24 +1302,17 @@ static int choose_sample(struct probe *p, char *err, size_t errlen)
 	return 0;
 }
 
-int probe_run(const struct probe_config *cfg, struct probe_result *res, char *err, size_t errlen)
+/* The sigstep guest image: everything probe_run did before it had subjects. */
+static int image_start(struct probe *pp, char *err, size_t errlen)
 {
+	struct probe *const p_ = pp;
+#define p (*p_)
+	const struct probe_config *cfg = p.cfg;
+	struct probe_result *res = p.res;
 	const struct arch_ops *ops = cfg->ops;
-	struct probe p;
 	char image[4096], vdso[4096], lerr[LOADER_ERR_MAX];
 	const char *function = cfg->function ? cfg->function : "walltime";
 	const char *context = cfg->context ? cfg->context : "curg";
-	int rc = 2;
-
-	memset(res, 0, sizeof *res);
-	memset(&p, 0, sizeof p);
-	p.cfg = cfg;
-	p.res = res;
-	p.trial_k = -1;
-	p.deadline = cfg->deadline ? cfg->deadline : now_s() + (double)run_timeout_s(cfg);
-	p.max_boundaries = probe_boundary_limit(cfg->iterations);
-	if (!ops)
-		return fail2(err, errlen, "no architecture given%s%s", "", "");
 	if (strcmp(function, "walltime") && strcmp(function, "nanotime"))
 		return fail2(err, errlen, "unknown function '%s' (walltime or nanotime)%s", function, "");
 	if (strcmp(context, "curg") && strcmp(context, "g0") && strcmp(context, "gsignal"))
@@ -1307,21 +1333,13 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	if (cfg->vdso && access(vdso, R_OK))
 		return fail2(err, errlen, "no synthetic vDSO %s%s", vdso, "");
 
+	snprintf(p.image_path, sizeof p.image_path, "%s", image);
+	snprintf(p.vdso_path, sizeof p.vdso_path, "%s", vdso);
 	const char *base = strrchr(image, '/') ? strrchr(image, '/') + 1 : image;
 	snprintf(res->arch, sizeof res->arch, "%s", ops->name);
 	text(res->variant, sizeof res->variant, "%s", cfg->variant ? cfg->variant : base);
 	snprintf(res->function, sizeof res->function, "%s", function);
 	snprintf(res->context, sizeof res->context, "%s", context);
-	res->invariants_ok = 1;
-	res->vdso = cfg->vdso;
-	if (cfg->inject == PROBE_SAMPLE)
-		snprintf(res->inject, sizeof res->inject, "sample:%llu seed=%llu",
-			 (unsigned long long)cfg->sample_n, (unsigned long long)cfg->sample_seed);
-	else
-		snprintf(res->inject, sizeof res->inject, "%s", cfg->inject == PROBE_NESTED ? "nested" : "every");
-	if (cfg->inject == PROBE_SAMPLE && choose_sample(&p, err, errlen))
-		goto out;
-
 	/* The knobs as the guest's --vdso-knobs words (fallback runs), and
 	 * as the vvar page holds them (the vDSO the harness maps). */
 	char knobs[96] = "";
@@ -1335,6 +1353,8 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		strcat(knobs, ",sse_align");
 	if (kv.stack_bytes)
 		snprintf(knobs + strlen(knobs), sizeof knobs - strlen(knobs), ",stack=%u", kv.stack_bytes);
+
+	snprintf(res->knobs, sizeof res->knobs, "%s", knobs[0] ? knobs + 1 : "");
 
 	/*
 	 * Without a vDSO the guest must take its fallback path; it gets the
@@ -1373,16 +1393,16 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	if (cfg->vdso && knobs[0] &&
 	    machine_write(mc, p.g.vdso_base - VVAR_PAGE_SIZE + VVAR_clobber, &kv, sizeof kv)) {
 		fail2(err, errlen, "cannot write the knobs into the vvar page%s%s", "", "");
-		goto out;
+		return 2;
 	}
 	if (cfg->inject == PROBE_NESTED && find_symbol(&p.g, "sigstep_nested_clock", &p.nested_flag_addr, NULL)) {
 		fail2(err, errlen, "%s: no sigstep_nested_clock: the image cannot read the clock in its handler%s",
 		      image, "");
-		goto out;
+		return 2;
 	}
 	if (cfg->inject == PROBE_NESTED && find_symbol(&p.g, "sigstep_nested_read", &p.nested_read_addr, NULL)) {
 		fail2(err, errlen, "%s: no sigstep_nested_read: the nested read cannot be checked%s", image, "");
-		goto out;
+		return 2;
 	}
 
 	/* An image whose SPWRITE table was never filled would run the
@@ -1395,7 +1415,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		else
 			fail2(err, errlen, "%s: its SPWRITE table is not filled (link it as the build does: sigstep-spwrite)%s",
 			      image, "");
-		goto out;
+		return 2;
 	}
 
 	uint64_t era_addr, size;
@@ -1404,7 +1424,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	    find_symbol(&p.g, "sigstep_sample", &p.sample_addr, NULL) ||
 	    find_symbol(&p.g, "sigstep_era", &era_addr, NULL)) {
 		fail2(err, errlen, "%s: not a sigstep guest image (no %s, sigstep_sample or sigstep_era)", image, root_name);
-		goto out;
+		return 2;
 	}
 	p.root_hi = p.root_lo + size;
 	static const char *const drop_names[3] = { "walltime", "nanotime", "vdsoCall" };
@@ -1420,15 +1440,8 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	}
 	if (!p.drop_fn[0] || !p.drop_fn[1]) {
 		fail2(err, errlen, "%s: no walltime or nanotime in the image%s", image, "");
-		goto out;
+		return 2;
 	}
-	p.budget = cfg->handler_budget ? cfg->handler_budget : DEFAULT_HANDLER_BUDGET;
-	if (oracle_init(&p.o, ops) || uc_context_alloc(mc->uc, &p.ctx) != UC_ERR_OK ||
-	    cs_open(ops->cs_arch, ops->cs_mode, &p.cs) != CS_ERR_OK) {
-		fail2(err, errlen, "out of memory%s%s", "", "");
-		goto out;
-	}
-	p.cs_open = 1;
 
 	/*
 	 * The chain's code: the callers (from the roots to chain_return, the
@@ -1443,25 +1456,24 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		uint64_t a, s;
 		if (find_symbol(&p.g, callers[i], &a, &s) || !s || add_range(&p, a, a + s)) {
 			fail2(err, errlen, "%s: no usable symbol %s (not a sigstep guest image?)", image, callers[i]);
-			goto out;
+			return 2;
 		}
 	}
-	uc_hook bh;
-	if (add_range(&p, tramp_lo, tramp_hi) || add_foreign_code(&p) ||
-	    uc_hook_add(mc->uc, &bh, UC_HOOK_BLOCK, (void *)hook_block, &p, 1, 0) != UC_ERR_OK) {
+	if (add_range(&p, tramp_lo, tramp_hi) || add_foreign_code(&p) || install_block_hook(&p)) {
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
-		goto out;
+		return 2;
 	}
 
 	/* Full speed to the root. */
 	p.mode = MODE_TO_ROOT;
+	p.root_skip = 0;
 	int r = machine_run(mc, 0, remaining_us(&p));
 	p.mode = MODE_FREE;
 	if (r == 0 || mc->fault.kind != FAULT_STOPPED || machine_pc(mc) != p.root_lo) {
 		char line[256] = "";
 		if (r && mc->fault.kind == FAULT_STOPPED && now_s() >= p.deadline)
 			snprintf(line, sizeof line, "it ran out of time (--timeout %llu s)",
-				 (unsigned long long)run_timeout_s(cfg));
+				 (unsigned long long)probe_run_timeout_s(cfg));
 		else if (r)
 			guest_fault_line(&p.g, line, sizeof line);
 		else if (mc->out[2].len)
@@ -1469,19 +1481,91 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		else
 			snprintf(line, sizeof line, "it exited with status %d", mc->exit_status);
 		fail2(err, errlen, "the guest never reached %s: %s", root_name, line);
-		goto out;
+		return 2;
 	}
 	if (on_gsignal && move_to_gsignal(&p, err, errlen))
-		goto out;
+		return 2;
 	/* The vDSO the guest mapped itself (no vDSO from the harness). */
 	if (add_foreign_code(&p)) {
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
-		goto out;
+		return 2;
 	}
 	mc->fault = (struct fault){ 0 };
 	uint32_t era = 0;
 	machine_read(mc, era_addr, &era, 4);
 	snprintf(res->era_name, sizeof res->era_name, "%s", era < 4 ? era_names[era] : "?");
+
+	return 0;
+#undef p
+}
+
+static void image_finish(struct probe *p, int window_rc)
+{
+	(void)window_rc;
+	int faulted = machine_run(p->mc, 0, remaining_us(p));
+	if (faulted && p->mc->fault.kind == FAULT_STOPPED && now_s() >= p->deadline) {
+		char what[120];
+		snprintf(what, sizeof what, "the guest did not exit within the run's time limit (--timeout %llu s)",
+			 (unsigned long long)probe_run_timeout_s(p->cfg));
+		invariant_failed(p->res, what);
+	} else {
+		guest_invariants(p, faulted);
+	}
+}
+
+const struct probe_subject probe_subject_image = {
+	.name = "image",
+	.start = image_start,
+	.arm_sample = image_arm_sample,
+	.judge = image_judge,
+	.finish = image_finish,
+};
+
+int probe_run(const struct probe_config *cfg, struct probe_result *res, char *err, size_t errlen)
+{
+	const struct arch_ops *ops = cfg->ops;
+	struct probe p;
+	int rc = 2;
+
+	memset(res, 0, sizeof *res);
+	memset(&p, 0, sizeof p);
+	p.cfg = cfg;
+	p.res = res;
+	p.trial_k = -1;
+	p.subject = cfg->subject ? cfg->subject : &probe_subject_image;
+	/* The run's time limit and boundary limit, from its start: loading
+	 * the subject and bringing it to the root count. */
+	p.deadline = cfg->deadline ? cfg->deadline : now_s() + (double)probe_run_timeout_s(cfg);
+	p.max_boundaries = probe_boundary_limit(cfg->iterations);
+	if (!ops)
+		return fail2(err, errlen, "no architecture given%s%s", "", "");
+	res->invariants_ok = 1;
+	res->vdso = cfg->vdso;
+	snprintf(res->subject, sizeof res->subject, "%s", p.subject->name);
+	if (cfg->inject == PROBE_SAMPLE)
+		snprintf(res->inject, sizeof res->inject, "sample:%llu seed=%llu",
+			 (unsigned long long)cfg->sample_n, (unsigned long long)cfg->sample_seed);
+	else
+		snprintf(res->inject, sizeof res->inject, "%s", cfg->inject == PROBE_NESTED ? "nested" : "every");
+	res->iterations = cfg->iterations ? cfg->iterations : 1;
+	if (cfg->inject == PROBE_SAMPLE)
+		res->sample_n = cfg->sample_n, res->sample_seed = cfg->sample_seed;
+	if (cfg->inject == PROBE_SAMPLE && choose_sample(&p, err, errlen))
+		goto out;
+	p.budget = cfg->handler_budget ? cfg->handler_budget : DEFAULT_HANDLER_BUDGET;
+	if (oracle_init(&p.o, ops) || cs_open(ops->cs_arch, ops->cs_mode, &p.cs) != CS_ERR_OK) {
+		fail2(err, errlen, "out of memory%s%s", "", "");
+		goto out;
+	}
+	p.cs_open = 1;
+	if (p.subject->start(&p, err, errlen))
+		goto out;
+	struct machine *mc = p.mc;
+	if (uc_context_alloc(mc->uc, &p.ctx) != UC_ERR_OK) {
+		fail2(err, errlen, "out of memory%s%s", "", "");
+		goto out;
+	}
+	mc->fault = (struct fault){ 0 };
 
 	if (warm_handler(&p)) {
 		fail2(err, errlen, "cannot run the handler once before probing%s%s",
@@ -1492,6 +1576,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
 		goto out;
 	}
+	res->handler_budget = p.budget;
 	double t0 = now_s();
 	int wr = probe_window(&p);
 	if (p.progress_shown)
@@ -1514,19 +1599,13 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		invariant_failed(res, what);
 	}
 	/* The rest of the run: the guest's own checks of the call. */
-	if (wr == 0) {
-		int faulted = machine_run(mc, 0, remaining_us(&p));
-		if (faulted && mc->fault.kind == FAULT_STOPPED && now_s() >= p.deadline) {
-			char what[120];
-			snprintf(what, sizeof what, "the guest did not exit within the run's time limit (--timeout %llu s)",
-				 (unsigned long long)run_timeout_s(cfg));
-			invariant_failed(res, what);
-		} else {
-			guest_invariants(&p, faulted);
-		}
-	}
+	if (wr == 0)
+		p.subject->finish(&p, wr);
 	if (res->boundaries == 0)
 		invariant_failed(res, "no boundary was probed");
+
+	if (p.image_path[0])
+		report_locate_violations(res, p.image_path, cfg->vdso ? p.vdso_path : NULL);
 
 	int all = 1;
 	for (int v = 0; v < VERDICT_COUNT; v++)
@@ -1545,6 +1624,8 @@ out:
 		cs_close(&p.cs_detail);
 	free(p.undo);
 	free(p.chosen);
+	if (p.subject && p.subject->cleanup)
+		p.subject->cleanup(&p);
 	if (p.mc)
 		guest_free(&p.g);
 	if (rc) {

@@ -17,6 +17,9 @@
 #include <stdio.h>
 
 #include "arch_ops.h"
+#include "sigdeliver.h"
+
+struct probe_subject;
 
 enum verdict {
 	VERDICT_FULL,		/* the sample equals the true stack */
@@ -52,6 +55,18 @@ enum probe_inject { PROBE_EVERY, PROBE_SAMPLE, PROBE_NESTED, PROBE_COUNT_ONLY };
 #define PROBE_MAX_FRAMES 32
 #define PROBE_MAX_VIOLATIONS 4096	/* kept per run (a nested run can have ~B*B/2) */
 #define PROBE_SYM_MAX 48	/* one symbolized frame: "profiled_loop+0x1c" */
+#define PROBE_STRIP_MAX 512	/* distinct pcs kept per run (a chain has ~150) */
+
+/* One judged sample, as probe_config.on_sample gets it. */
+struct probe_sample {
+	uint64_t pc;			/* the boundary */
+	const char *at;			/* its symbol+offset, "walltime+0x1c" */
+	const char *insn;		/* its instruction, "leaq (%rsp), %rdx" */
+	enum verdict verdict;
+	int n;				/* the stack the handler built, innermost first */
+	const uint64_t *pcs;		/* (markers as their pcs) */
+	const char (*sym)[PROBE_SYM_MAX];
+};
 
 struct probe_config {
 	const struct arch_ops *ops;
@@ -79,10 +94,24 @@ struct probe_config {
 	 * (WHERE as the guest's own oracle names it: "walltime+0x1c",
 	 * "vdso+0x680"), for comparing engines boundary by boundary. */
 	FILE *boundary_log;
+	/* Non-NULL: called with every judged sample -- the boundary, its
+	 * verdict, and the stack the handler built (innermost first, markers
+	 * as their pcs) with its symbols -- as a profiler would have recorded
+	 * it (sigstep run --pprof). */
+	void (*on_sample)(void *ctx, const struct probe_sample *s);
+	void *sample_ctx;
 	/* The synthetic vDSO's hostile knobs (emulated_vdso/vvar.h, struct
 	 * vvar_knobs), written into the vvar page the harness maps; without a
 	 * vDSO (fallback) given to the guest as --vdso-knobs.  All 0: none. */
 	uint32_t knob_clobber, knob_callee_saved, knob_stack_bytes, knob_sse_align;
+	/* What runs: NULL, the sigstep guest image above; &probe_subject_go,
+	 * the real Go program `program` (subject_go.c), with its arguments,
+	 * probed at the `call`-th call (1 = the first) of `function`. */
+	const struct probe_subject *subject;
+	const char *program;
+	int nprogram_args;
+	const char *const *program_args;
+	uint64_t call;
 	enum probe_inject inject;	/* 0 (PROBE_EVERY): every boundary */
 	uint64_t sample_n, sample_seed;	/* PROBE_SAMPLE: N boundaries chosen by the seed */
 };
@@ -100,12 +129,25 @@ struct violation {
 	/* expected[] and got[] symbolized ("time_now+0x2a", "0x7ffff7fc1234") */
 	char expected_sym[PROBE_MAX_FRAMES][PROBE_SYM_MAX];
 	char got_sym[PROBE_MAX_FRAMES][PROBE_SYM_MAX];
+	/* The source line of pc, from the line table of the image or the
+	 * vDSO mapped by the harness ("arch/amd64/trampoline_seed.S", 57);
+	 * "" and 0 where there is none. */
+	char file[128];
+	uint32_t line;
 };
 
 struct probe_result {
-	char arch[16], variant[64], function[16], context[8], era_name[8];
+	char arch[16], variant[64], function[48], context[8], era_name[8];
+	char subject[8];	/* "image" or "go" */
+	char go_version[24];	/* subject go: runtime.buildVersion */
 	int vdso;		/* as in the configuration */
 	uint64_t vdso_base;	/* where the vDSO was mapped; 0 when absent */
+	/* The rest of the configuration, so that a record names every
+	 * setting of its row. */
+	char knobs[96];		/* the vDSO knobs, "clobber,stack=4096"; "" none */
+	uint64_t handler_budget;	/* instructions per handler run */
+	uint64_t iterations;
+	uint64_t sample_n, sample_seed;	/* inject sample:N seed=S; else 0 */
 	uint64_t boundaries;
 	uint64_t probed;	/* samples judged (every: = boundaries; sample: N; nested: more) */
 	char inject[40];	/* "every", "sample:N seed=S", "nested" */
@@ -115,6 +157,19 @@ struct probe_result {
 	int pass;		/* every boundary passes and the invariants hold */
 	double elapsed_s;
 	double boundaries_per_s;
+	uint64_t boot_insns;	/* subject go: instructions from exec to the probed call */
+	double boot_s;
+	/* Every probed pc in the order first reached, with the worst verdict
+	 * seen there (the first that fails, else the first): the chain as a
+	 * strip of instructions coloured by verdict (--html).  Plain arrays:
+	 * the matrix's children send it down a pipe. */
+	uint32_t nstrip;
+	uint32_t strip_dropped;		/* pcs beyond PROBE_STRIP_MAX */
+	struct strip_cell {
+		uint64_t pc;
+		uint32_t verdict;
+		char at[PROBE_SYM_MAX];
+	} strip[PROBE_STRIP_MAX];
 	struct violation *violations;	/* every violating boundary, in execution order */
 	size_t nviolations;
 	uint64_t violations_dropped;	/* beyond PROBE_MAX_VIOLATIONS: counted, not kept */
@@ -141,6 +196,15 @@ uint64_t probe_boundary_limit(uint64_t iterations);
  */
 int probe_run(const struct probe_config *cfg, struct probe_result *res, char *err, size_t errlen);
 void probe_result_free(struct probe_result *res);
+
+/*
+ * Runs a delivered signal's handler (engine_deliver_signal) from the
+ * current PC to its rt_sigreturn, as the probe does at each boundary,
+ * within `budget` instructions (0: the default).  HANDLER_RETURNED: the
+ * registers are the frame's again and PC is where it said.
+ */
+struct machine;
+enum handler_result probe_run_handler(struct machine *mc, uint64_t budget);
 
 /* The text report of `sigstep run`: a summary (boundaries, verdict counts,
  * invariants, pass/FAIL, boundaries/s) and each violation with

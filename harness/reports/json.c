@@ -1,4 +1,6 @@
 /* The JSON of a probe record (json.h). */
+#include <string.h>
+
 #include "json.h"
 
 #include <inttypes.h>
@@ -47,6 +49,10 @@ void json_record_head(FILE *out, const struct probe_result *r)
 	fprintf(out, ", \"vdso\": %s", r->vdso ? "true" : "false");
 	if (r->vdso && r->vdso_base)	/* the native engines map it where their kernel does */
 		fprintf(out, ", \"vdso_base\": \"0x%" PRIx64 "\"", r->vdso_base);
+	if (!strcmp(r->subject, "go")) {
+		fputs(", \"subject\": \"go\", \"go_version\": ", out);
+		json_str(out, r->go_version);
+	}
 }
 
 void json_verdicts(FILE *out, const struct probe_result *r)
@@ -67,6 +73,12 @@ void json_record_tail(FILE *out, const struct probe_result *r)
 		const struct violation *v = &r->violations[i];
 		fprintf(out, "%s\n   {\"pc\": \"0x%" PRIx64 "\", \"symbol\": ", i ? "," : "", v->pc);
 		json_str(out, v->symbol);
+		if (v->line) {
+			fputs(", \"file\": ", out), json_str(out, v->file);
+			fprintf(out, ", \"line\": %u", v->line);
+		} else {
+			fputs(", \"file\": null, \"line\": null", out);
+		}
 		fputs(", \"insn\": ", out), json_str(out, v->insn);
 		fputs(", \"verdict\": ", out), json_str(out, verdict_name(v->verdict));
 		fputs(", \"expected\": ", out), json_pcs(out, v->nexpected, v->expected);

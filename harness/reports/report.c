@@ -4,10 +4,13 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "dwarf_line.h"
 #include "json.h"
 #include "probe.h"
+#include "report.h"
 
 static void print_stack(FILE *out, const char *label, int n, const uint64_t *pcs,
 			const char (*sym)[PROBE_SYM_MAX])
@@ -23,9 +26,13 @@ static void print_stack(FILE *out, const char *label, int n, const uint64_t *pcs
 
 void probe_print_summary(FILE *out, const struct probe_result *res)
 {
-	fprintf(out, "sigstep run: arch=%s variant=%s function=%s context=%s sigprof=%s vdso=%s",
-		res->arch, res->variant, res->function, res->context, res->era_name,
-		res->vdso ? "present" : "absent");
+	if (!strcmp(res->subject, "go"))
+		fprintf(out, "sigstep go: arch=%s program=%s go=%s function=%s vdso=%s", res->arch, res->variant,
+			res->go_version, res->function, res->vdso ? "present" : "absent");
+	else
+		fprintf(out, "sigstep run: arch=%s variant=%s function=%s context=%s sigprof=%s vdso=%s",
+			res->arch, res->variant, res->function, res->context, res->era_name,
+			res->vdso ? "present" : "absent");
 	if (res->vdso && res->vdso_base)
 		fprintf(out, " vdso_base=0x%" PRIx64, res->vdso_base);
 	fputc('\n', out);
@@ -39,12 +46,16 @@ void probe_print_summary(FILE *out, const struct probe_result *res)
 	fprintf(out, "invariants %s%s\n", res->invariants_ok ? "ok" : "FAIL: ", res->invariants);
 	for (size_t i = 0; i < res->nviolations; i++) {
 		const struct violation *v = &res->violations[i];
+		char where[160] = "";
+		if (v->line)
+			snprintf(where, sizeof where, " %s:%u", v->file, v->line);
 		if (v->nested_at > 0)
-			fprintf(out, "  %s at %s (0x%" PRIx64 ")  %s  [after a nested clock read at boundary %d]\n",
-				verdict_name(v->verdict), v->symbol, v->pc, v->insn[0] ? v->insn : "?", v->nested_at - 1);
+			fprintf(out, "  %s at %s (0x%" PRIx64 ")%s  %s  [after a nested clock read at boundary %d]\n",
+				verdict_name(v->verdict), v->symbol, v->pc, where, v->insn[0] ? v->insn : "?",
+				v->nested_at - 1);
 		else
-			fprintf(out, "  %s at %s (0x%" PRIx64 ")  %s\n", verdict_name(v->verdict), v->symbol, v->pc,
-				v->insn[0] ? v->insn : "?");
+			fprintf(out, "  %s at %s (0x%" PRIx64 ")%s  %s\n", verdict_name(v->verdict), v->symbol, v->pc,
+				where, v->insn[0] ? v->insn : "?");
 		print_stack(out, "expected", v->nexpected, v->expected, v->expected_sym);
 		if (v->verdict != VERDICT_FAULT && v->verdict != VERDICT_HANG)
 			print_stack(out, "got", v->ngot, v->got, v->got_sym);
@@ -54,22 +65,100 @@ void probe_print_summary(FILE *out, const struct probe_result *res)
 	/* timing on stderr: the report itself is the same for the same inputs */
 	fflush(out);
 	fprintf(stderr, "speed      %.0f boundaries/s (%.3f s)\n", res->boundaries_per_s, res->elapsed_s);
+	if (res->boot_insns)
+		fprintf(stderr, "boot       %" PRIu64 " instructions to the call (%.3f s)\n", res->boot_insns, res->boot_s);
 	fprintf(out, "result %s\n", res->pass ? "pass" : "FAIL");
 }
 
-void probe_print_json(FILE *out, const struct probe_result *const *res, size_t n)
+void report_locate_violations(struct probe_result *res, const char *image, const char *vdso)
+{
+	struct line_table img, vd = { 0 };
+	char err[200];
+	if (!res->nviolations)
+		return;
+	if (line_table_load(image, &img, err, sizeof err))
+		memset(&img, 0, sizeof img);
+	if (vdso && res->vdso_base && line_table_load(vdso, &vd, err, sizeof err))
+		memset(&vd, 0, sizeof vd);
+	for (size_t i = 0; i < res->nviolations; i++) {
+		struct violation *v = &res->violations[i];
+		const char *file;
+		uint32_t line;
+		if (line_table_find(&img, v->pc, &file, &line) ||
+		    (vdso && res->vdso_base && v->pc >= res->vdso_base &&
+		     line_table_find(&vd, v->pc - res->vdso_base, &file, &line))) {
+			snprintf(v->file, sizeof v->file, "%.*s", (int)sizeof v->file - 1, file);
+			v->line = line;
+		}
+	}
+	line_table_free(&img);
+	line_table_free(&vd);
+}
+
+const char *report_why_not_pass(const struct probe_result *res, char *buf, size_t n)
+{
+	uint64_t v = res->nviolations + res->violations_dropped;
+	buf[0] = 0;
+	if (res->pass)
+		return buf;
+	if (v && !res->invariants_ok)
+		snprintf(buf, n, "%" PRIu64 " violations; invariants: %s", v, res->invariants);
+	else if (v)
+		snprintf(buf, n, "%" PRIu64 " violations", v);
+	else
+		snprintf(buf, n, "invariants: %s", res->invariants);
+	return buf;
+}
+
+void report_row_name(struct report_row *row, const char *scenario)
+{
+	const struct probe_result *r = row->res;
+	snprintf(row->name, sizeof row->name, "%s/%s/%s/%s/%s%s%s%s", r->arch, r->variant, r->function, r->era_name,
+		 r->context, scenario ? " [" : "", scenario ? scenario : "", scenario ? "]" : "");
+}
+
+void report_json(FILE *out, const struct report_row *rows, size_t n)
 {
 	fputs("[", out);
 	for (size_t k = 0; k < n; k++) {
-		const struct probe_result *r = res[k];
+		const struct probe_result *r = rows[k].res;
 		fputs(k ? ",\n {" : "\n {", out);
 		json_record_head(out, r);
 		fputs(", \"inject\": ", out), json_str(out, r->inject[0] ? r->inject : "every");
 		fputs(", \"engine\": \"unicorn\"", out);
+		/* every setting of the row, whatever made it */
+		fputs(",\n  \"knobs\": ", out), json_str(out, r->knobs);
+		fprintf(out, ", \"vdso_base\": \"0x%" PRIx64 "\", \"handler_budget\": %" PRIu64
+			", \"iterations\": %" PRIu64 ", \"sample_n\": %" PRIu64 ", \"sample_seed\": %" PRIu64,
+			r->vdso_base, r->handler_budget, r->iterations, r->sample_n, r->sample_seed);
+		fputs(",\n  \"source\": ", out), json_str(out, rows[k].source ? rows[k].source : "");
+		fputs(", \"name\": ", out), json_str(out, rows[k].name);
+		fputs(", \"expect\": ", out), json_str(out, rows[k].expect ? rows[k].expect : "pass");
+		fprintf(out, ", \"met\": %s, \"why\": ", rows[k].met ? "true" : "false");
+		json_str(out, rows[k].why ? rows[k].why : "");
 		fprintf(out, ",\n  \"boundaries\": %" PRIu64 ", \"probed\": %" PRIu64 ", \"verdicts\": ",
 			r->boundaries, r->probed);
 		json_verdicts(out, r);
 		json_record_tail(out, r);
 	}
 	fputs(n ? "\n]\n" : "]\n", out);
+}
+
+void probe_print_json(FILE *out, const struct probe_result *const *res, size_t n)
+{
+	struct report_row *rows = calloc(n ? n : 1, sizeof *rows);
+	if (!rows) {
+		fputs("sigstep: out of memory\n", stderr);
+		return;
+	}
+	/* A record without an expectation is held to "pass", as run's exit
+	 * status is. */
+	for (size_t k = 0; k < n; k++) {
+		rows[k].res = res[k];
+		rows[k].met = res[k]->pass;
+		rows[k].why = res[k]->pass ? "" : res[k]->invariants_ok ? "violations" : res[k]->invariants;
+		report_row_name(&rows[k], NULL);
+	}
+	report_json(out, rows, n);
+	free(rows);
 }

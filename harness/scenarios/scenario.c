@@ -27,9 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "loader.h"
+#include "probe_internal.h"
 
 /* --- expectations ------------------------------------------------------------ */
 
@@ -325,8 +327,12 @@ static int setting(struct settings *s, const char *key, char **w, int nw, int mu
 		for (int i = 0; i < nw; i++) {
 			if (!strcmp(w[i], "*") && nw == 1)
 				return 0;
-			if ((strcmp(w[i], "walltime") && strcmp(w[i], "nanotime")) || s->nfunction == 2) {
-				snprintf(msg, msglen, "unknown function '%s' (walltime, nanotime or *)", w[i]);
+			/* The real Go fixture's trampolines are named as Go names
+			 * them (checked against the variant in expand). */
+			if ((strcmp(w[i], "walltime") && strcmp(w[i], "nanotime") && strcmp(w[i], "nanotime1") &&
+			     strcmp(w[i], "time.now")) || s->nfunction == 2) {
+				snprintf(msg, msglen, "unknown function '%s' (walltime, nanotime or *; "
+					 "for go-fixture: nanotime1, walltime, time.now)", w[i]);
 				return -1;
 			}
 			snprintf(s->function[s->nfunction++], sizeof s->function[0], "%s", w[i]);
@@ -455,6 +461,51 @@ static void row_from(struct scn_row *r, const struct settings *s)
 	r->expect = s->expect;
 }
 
+/*
+ * variant go-fixture: the real Go program of fixtures/go, as `sigstep go`
+ * probes it (its 200th call of each trampoline): functions nanotime1 and
+ * walltime, which is time.now on amd64 (Go 1.19 has no runtime.walltime
+ * there).  An arch whose fixture was not built (no Go toolchain) has no
+ * rows.
+ */
+static int expand_go(const struct settings *s, const char *name, const char *path, int line, const char *build_dir,
+		     const struct arch_ops *const *arches, int narch, struct scn_rows *rows, char *msg, size_t msglen)
+{
+	for (int a = 0; a < narch; a++) {
+		char program[PATH_MAX + 64];
+		snprintf(program, sizeof program, "%s/go/%s/sigstep-go-fixture", build_dir, arches[a]->name);
+		if (access(program, X_OK))
+			continue;
+		int amd64 = !strcmp(arches[a]->name, "amd64");
+		const char *def[2] = { "nanotime1", amd64 ? "time.now" : "walltime" };
+		int nf = s->nfunction ? s->nfunction : 2;
+		for (int f = 0; f < nf; f++) {
+			const char *fn = s->nfunction ? s->function[f] : def[f];
+			if (!strcmp(fn, "walltime") && amd64)
+				continue;	/* amd64's is time.now */
+			if (!strcmp(fn, "nanotime") || (!strcmp(fn, "time.now") && !amd64)) {
+				snprintf(msg, msglen, "function '%s' is not a trampoline of the Go fixture on %s", fn,
+					 arches[a]->name);
+				return -1;
+			}
+			struct scn_row r;
+			memset(&r, 0, sizeof r);
+			snprintf(r.source, sizeof r.source, "%s:%d", path, line);
+			snprintf(r.name, sizeof r.name, "%s", name);
+			r.ops = arches[a];
+			snprintf(r.variant, sizeof r.variant, "%s", SCN_GO_FIXTURE);
+			snprintf(r.program, sizeof r.program, "%s", program);
+			snprintf(r.function, sizeof r.function, "%s", fn);
+			row_from(&r, s);
+			if (push_row(rows, &r)) {
+				snprintf(msg, msglen, "out of memory");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 /* A finished section: its rows (arch x variant x function). */
 static int expand(const struct settings *s, const char *name, const char *path, int line, const char *build_dir,
 		  struct scn_rows *rows, char *msg, size_t msglen)
@@ -480,6 +531,14 @@ static int expand(const struct settings *s, const char *name, const char *path, 
 		if (vdso_base_fits(s, arches[a], msg, msglen))
 			return -1;
 	static const char *const both[] = { "nanotime", "walltime" };
+	if (s->nvariant == 1 && !strcmp(s->variant[0], SCN_GO_FIXTURE))
+		return expand_go(s, name, path, line, build_dir, arches, narch, rows, msg, msglen);
+	for (int f = 0; f < s->nfunction; f++)
+		if (strcmp(s->function[f], "walltime") && strcmp(s->function[f], "nanotime")) {
+			snprintf(msg, msglen, "function '%s' is the real Go fixture's (variant %s)", s->function[f],
+				 SCN_GO_FIXTURE);
+			return -1;
+		}
 	for (int a = 0; a < narch; a++) {
 		char built[32][64];
 		int nb = cli_built_variants(build_dir, arches[a]->name, built, 32);
@@ -684,16 +743,32 @@ int scn_read_mutant(const char *path, const struct arch_ops *ops, struct scn_row
 		}
 		struct settings s;
 		settings_default(&s);
-		int i = 0;
+		int i = 0, seed_given = 0;
 		for (; i < n && strchr(tok[i], '='); i++) {
 			char *eq = strchr(tok[i], '=');
 			*eq = 0;
+			/* "inject=sample:N seed=S", as a section writes "inject
+			 * sample:N seed=S": the seed is the inject's second word. */
+			if (!strcmp(tok[i], "seed")) {
+				if (s.inject != PROBE_SAMPLE || seed_given) {
+					snprintf(msg, sizeof msg, "'seed=' %s", seed_given ? "given twice" :
+						 "belongs to inject=sample:N (after it)");
+					break;
+				}
+				if (cli_parse_u64(eq + 1, 0, &s.sample_seed)) {
+					snprintf(msg, sizeof msg, "bad seed '%s' (a whole number)", eq + 1);
+					break;
+				}
+				seed_given = 1;
+				continue;
+			}
 			char *val[16];
 			int nv = 0;
 			for (char *save, *t = strtok_r(eq + 1, ",", &save); t && nv < 16; t = strtok_r(NULL, ",", &save))
 				val[nv++] = t;
 			if (setting(&s, tok[i], val, nv, 1, msg, sizeof msg))
 				break;
+			seed_given |= s.inject == PROBE_SAMPLE && nv > 1;
 		}
 		if (msg[0])
 			break;
@@ -825,4 +900,10 @@ void scn_row_config(const struct scn_row *r, const char *build_dir, const char *
 	cfg->inject = r->inject;
 	cfg->sample_n = r->sample_n;
 	cfg->sample_seed = r->sample_seed;
+	if (!strcmp(r->variant, SCN_GO_FIXTURE)) {
+		cfg->subject = &probe_subject_go;
+		cfg->program = r->program;
+		cfg->variant = NULL;
+		cfg->call = SCN_GO_CALL;
+	}
 }

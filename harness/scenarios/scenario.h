@@ -52,7 +52,13 @@ struct scn_row {
 	enum probe_inject inject;
 	uint64_t sample_n, sample_seed;
 	struct scn_expect expect;
+	char program[PATH_MAX + 64];	/* variant go-fixture: the program's path */
 };
+
+/* The variant naming the real Go fixture (fixtures/go), probed at its
+ * SCN_GO_CALL-th call as `sigstep go` does. */
+#define SCN_GO_FIXTURE "go-fixture"
+#define SCN_GO_CALL 200
 
 struct scn_rows {
 	struct scn_row *v;

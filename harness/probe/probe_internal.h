@@ -1,0 +1,170 @@
+/*
+ * What the probe loop (probe.c) and its subjects share: the state of one
+ * probed run, and the interface a subject implements.
+ *
+ * A subject is what runs in the machine: a sigstep guest image (the
+ * model, probe.c's own) or a real Go program (subject_go.c).  The probe
+ * loop -- single steps, the shadow stack, signal delivery, the handler
+ * run, the undo log, the verdict counts -- is the same for both; a
+ * subject says how the process is loaded and brought to the chain's
+ * root, how the handler's sample is read, what the true stack holds
+ * beyond the window, and what the rest of the run must show.
+ */
+#ifndef SIGSTEP_PROBE_INTERNAL_H
+#define SIGSTEP_PROBE_INTERNAL_H
+
+#include <capstone/capstone.h>
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+#include "machine.h"
+#include "oracle.h"
+#include "probe.h"
+#include "run.h"
+#include "syscalls.h"
+
+struct probe;
+
+struct probe_subject {
+	const char *name;	/* "image" | "go": the JSON record's subject */
+	/*
+	 * Loads the process into p->g (p->mc set), adds the chain's code
+	 * ranges (add_range) and brings it to the root's first instruction
+	 * (p->root_lo, p->root_hi set; the mode MODE_FREE after).  Fills the
+	 * result's names.  0, or 2 with one line in err.
+	 */
+	int (*start)(struct probe *p, char *err, size_t errlen);
+	/* Just before a signal is delivered: note what the sample looks
+	 * like now, so that judge can tell a new one. */
+	void (*arm_sample)(struct probe *p);
+	/* The true stack beyond the window (the callers of the root), after
+	 * the n entries the shadow stack gave: the new count. */
+	int (*outer_truth)(struct probe *p, uint64_t *truth, int n, int max);
+	/*
+	 * The handler came back to the boundary: its sample (into v->got,
+	 * v->ngot; v->detail for a fault) judged against truth.  `mark` is
+	 * the undo log's position before the handler ran.
+	 */
+	enum verdict (*judge)(struct probe *p, const uint64_t *truth, int ntruth, struct violation *v, size_t mark);
+	/* After the window: runs the process on and records what its own
+	 * checks say (invariant_failed).  faulted_window: the window failed. */
+	void (*finish)(struct probe *p, int window_rc);
+	/* Frees what start allocated in p->subject_state. */
+	void (*cleanup)(struct probe *p);
+	/* Stores to the process's anonymous mappings are the handler's own
+	 * (a real runtime keeps its state and buffers on its heap). */
+	int heap_is_handlers;
+};
+
+extern const struct probe_subject probe_subject_image;
+extern const struct probe_subject probe_subject_go;
+
+/* fixtures/sample.h: struct sample, laid out in the guest's word size. */
+enum { MARK_NONE, MARK_EXTERNAL, MARK_SYSTEM, MARK_VDSO, MARK_GC };
+#define SAMPLE_MAX 32
+#define SAMPLE_PC(w) (16 + 3 * (w))
+#define SAMPLE_PC0_PLUS1(w) (SAMPLE_PC(w) + 2 * SAMPLE_MAX * (w))
+#define SAMPLE_SIZE(w) (SAMPLE_PC0_PLUS1(w) + 4)
+
+/* What the hooks are doing. */
+enum mode {
+	MODE_FREE,		/* hooks do nothing */
+	MODE_TO_ROOT,		/* stop at the root's first instruction */
+	MODE_STEP,		/* stop at the second chain instruction */
+	MODE_HANDLER,		/* stop after rt_sigreturn or past the budget */
+};
+
+#define MAX_RANGES 32
+#define BLOCK_SLOTS 4096	/* a power of two */
+
+/* One store the handler made, with the bytes it replaced. */
+struct undo {
+	uint64_t addr;
+	uint32_t size;
+	uint8_t old[32];
+};
+
+struct probe {
+	const struct probe_config *cfg;
+	struct probe_result *res;
+	const struct probe_subject *subject;
+	void *subject_state;
+	struct guest g;
+	struct machine *mc;
+	struct oracle o;
+	uint64_t root_lo, root_hi;	/* the root function's extent */
+	uint64_t sample_addr;
+	uint64_t drop_fn[3];		/* walltime, nanotime, vdsoCall (0: absent) */
+	uint64_t drop_end[3];
+	uint64_t max_boundaries;	/* probe_boundary_limit of the run's calls */
+	double deadline;		/* now_s() past which the run stops */
+	int timed_out;
+	uc_context *ctx;
+	struct sys_state sys_saved;
+
+	/* The undo log, and the stores found where the handler may not write. */
+	int recording;
+	struct undo *undo;
+	size_t nundo, capundo;
+	uint64_t bad_writes;
+	char bad_write[160];
+	/* The files the subject loaded, for source lines of violations
+	 * (report_locate_violations); "" where there are none to read. */
+	char image_path[4096], vdso_path[4096];
+	int missed_store;	/* a handler store the hooks never saw (warm_handler) */
+
+	/* The chain's code, where the code hook is. */
+	struct { uint64_t lo, hi; } range[MAX_RANGES];
+	int nranges;
+	enum mode mode;
+	int step_seen;		/* MODE_STEP: the stepped instruction started */
+	uint64_t left_chain;	/* MODE_STEP: a block outside the chain ran, at */
+	uint64_t budget, handler_insns;
+	int over_budget;
+	/* Instructions per translated block, by block address. */
+	struct { uint64_t pc; uint32_t size, insns; } block[BLOCK_SLOTS];
+	csh cs;
+	int cs_open;
+	csh cs_detail;		/* x86, with operand details: the SSE alignment check */
+	int cs_detail_open;
+
+	uint8_t sample_buf[SAMPLE_SIZE(8)];
+	size_t cap_violations;
+	int progress_shown;
+
+	/* PROBE_SAMPLE: the boundaries that get a signal (bit per index). */
+	uint8_t *chosen;
+	uint64_t nchosen_bits;
+	/* PROBE_NESTED: while a trial runs (the nested signal's effects kept,
+	 * the rest of the chain probed), every store is logged so that the
+	 * trial can be undone; trial_k is its boundary index, else -1. */
+	int trial;
+	int64_t trial_k;
+	uint64_t nested_flag_addr;	/* the guest's sigstep_nested_clock */
+	uint64_t nested_read_addr;	/* the guest's sigstep_nested_read */
+	uint64_t window_ticks;		/* the emulated clock when the window began */
+	/* Trials whose nested read or end-of-call checks failed: how many,
+	 * and the first one's text (one invariant line for the run). */
+	uint64_t trials_failed;
+	int trial_bad;			/* the current trial has failed already */
+	char trial_failure[200];
+	/* MODE_TO_ROOT: calls of the root to let pass first (the N-th stops). */
+	uint64_t root_skip;
+	uint32_t seq0;		/* the image's sample seq before the handler ran */
+};
+
+
+/* probe.c's helpers a subject uses. */
+int probe_add_range(struct probe *p, uint64_t lo, uint64_t hi);
+int probe_add_foreign_code(struct probe *p);
+int probe_install_block_hook(struct probe *p);
+void probe_invariant_failed(struct probe_result *res, const char *what);
+int probe_fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b);
+
+/* What is left of the run's time (p->deadline), in microseconds, for
+ * machine_run and threads_run (never 0: that is no limit). */
+uint64_t remaining_us(const struct probe *p);
+/* The run's time limit in seconds, as the messages name it (--timeout). */
+uint64_t probe_run_timeout_s(const struct probe_config *cfg);
+
+#endif

@@ -1,0 +1,392 @@
+/*
+ * The real-Go subject: a static Go program booted on the emulated Linux,
+ * probed at every instruction boundary of the N-th call of one of its
+ * vDSO trampolines (runtime.nanotime1, runtime.walltime, amd64's
+ * time.now).  The program's own SIGPROF handler runs at each boundary;
+ * its sample is read where sigprof hands it to the profile buffer, at
+ * the entry of runtime.(*cpuProfile).add (the stk slice argument, where
+ * the arch's Go ABI puts it: arch_ops.go_stk_*).
+ *
+ * The true stack is the shadow stack of the window (what executes from
+ * the trampoline's entry on) followed by the callers the trampoline was
+ * called from, unwound once at its entry from the pclntab's pcsp tables:
+ * there every frame is an ordinary Go frame at a call site, where those
+ * tables are exact (what they cannot describe -- SPWRITE, the switch to
+ * g0 -- happens inside the window, where the shadow stack alone speaks).
+ *
+ * Samples are judged by function: Go's traceback records inlined calls
+ * as extra PCs inside the physical function (runtime.nanotime in
+ * time.runtimeNano...), and the outermost PC of a physical frame is then
+ * the inline mark, not the return address.  Consecutive PCs of one
+ * physical function are one frame on both sides.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gobinary.h"
+#include "probe_internal.h"
+#include "sigdeliver.h"
+#include "threads.h"
+#include "vvar.h"
+
+#define L_SI_TIMER (-2)
+#define GO_MAX_INSNS 4000000000ull	/* boot, the calls before the N-th, the rest */
+#define FOREIGN 1			/* "function" of a PC outside the pclntab (the vDSO) */
+
+static const char *const go_env[] = { "PATH=/bin", NULL };
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct go_state {
+	struct gobinary *gb;
+	const struct pclntab *tab;
+	struct go_func root;
+	uint64_t add_entry;
+	uint64_t outer[PROBE_MAX_FRAMES];	/* the root's callers: return addresses, innermost first */
+	int nouter;
+	int seen;				/* cpuProfile.add was reached during this handler run */
+	uint64_t got[PROBE_MAX_FRAMES];
+	int ngot;
+	uint64_t got_len;
+	uint64_t marker[4];			/* _VDSO, _ExternalCode, _System, _GC entries (0: none) */
+	const char **argv;
+	char vdso[4096];
+};
+
+static struct go_state *st(struct probe *p)
+{
+	return p->subject_state;
+}
+
+/* The physical function holding pc: its entry, FOREIGN if none. */
+static uint64_t fn_of(struct go_state *s, uint64_t pc)
+{
+	struct go_func f;
+	return pclntab_func_at(s->tab, pc, &f) ? FOREIGN : f.entry;
+}
+
+/* cpuProfile.add(tagPtr, stk): the stk slice, copied at the function's entry. */
+static void hook_add(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct probe *p = user;
+	struct go_state *s = st(p);
+	struct machine *mc = p->mc;
+	const struct arch_ops *ops = mc->ops;
+	unsigned w = ops->word_size;
+	(void)uc, (void)addr, (void)size;
+	if (p->mode != MODE_HANDLER)
+		return;
+	uint64_t ptr = 0, len = 0;
+	if (ops->go_stk_reg_ptr >= 0) {
+		ptr = machine_reg(mc, ops->go_stk_reg_ptr);
+		len = machine_reg(mc, ops->go_stk_reg_len);
+	} else {
+		uint64_t sp = machine_sp(mc);
+		if (machine_read_word(mc, sp + ops->go_stk_stack_off, &ptr) ||
+		    machine_read_word(mc, sp + ops->go_stk_stack_off + w, &len))
+			return;
+	}
+	s->seen = 1;
+	s->got_len = len;
+	s->ngot = len > PROBE_MAX_FRAMES ? PROBE_MAX_FRAMES : (int)len;
+	for (int i = 0; i < s->ngot; i++)
+		if (machine_read_word(mc, ptr + (uint64_t)i * w, &s->got[i]))
+			s->ngot = i;
+}
+
+/*
+ * The callers of the root at its entry (pc, sp), as gentraceback walks
+ * ordinary frames: the frame's size from pcsp at its pc, the return
+ * address above it (x86) or LR / the slot at 0(SP) (arm), up to a
+ * TOPFRAME function (runtime.goexit, mstart) included.
+ */
+static int unwind_callers(struct probe *p, uint64_t pc, uint64_t sp, uint64_t *out, int max)
+{
+	struct go_state *s = st(p);
+	struct machine *mc = p->mc;
+	const struct arch_ops *ops = mc->ops;
+	unsigned w = ops->word_size;
+	int uses_lr = ops->reg_lr >= 0, n = 0;
+	for (int innermost = 1; n < max; innermost = 0) {
+		struct go_func f;
+		int64_t delta;
+		if (pclntab_func_at(s->tab, pc, &f) || pclntab_spdelta(s->tab, &f, pc, &delta) || delta < 0)
+			break;
+		if (f.flag & GO_FUNCFLAG_TOPFRAME)
+			break;
+		uint64_t fp = sp + (uint64_t)delta + (uses_lr ? 0 : w), lr = 0;
+		if (uses_lr)
+			lr = innermost && delta == 0 ? machine_reg(mc, ops->reg_lr) : 0;
+		if (!lr && machine_read_word(mc, uses_lr ? sp : fp - w, &lr))
+			break;
+		if (!lr)
+			break;
+		out[n++] = lr;
+		pc = lr;
+		sp = fp;
+	}
+	return n;
+}
+
+/* Names from the program's own pclntab ("runtime.nanotime1+0x1c"). */
+static int symbolize(const void *gb, uint64_t pc, char *buf, size_t n)
+{
+	return gobinary_symbolize(gb, pc, buf, n);
+}
+
+static const char *root_name(const struct probe_config *cfg, char *buf, size_t n)
+{
+	const char *f = cfg->function ? cfg->function : "nanotime1";
+	if (strchr(f, '.'))
+		snprintf(buf, n, "%s", f);
+	else
+		snprintf(buf, n, "runtime.%s", f);
+	return buf;
+}
+
+static int go_start(struct probe *p, char *err, size_t errlen)
+{
+	const struct probe_config *cfg = p->cfg;
+	struct probe_result *res = p->res;
+	char gerr[GOBINARY_ERR_MAX], lerr[LOADER_ERR_MAX], name[128];
+	struct go_state *s = calloc(1, sizeof *s);
+	if (!s)
+		return probe_fail(err, errlen, "out of memory%s%s", "", "");
+	p->subject_state = s;
+	if (!cfg->program)
+		return probe_fail(err, errlen, "no program given%s%s", "", "");
+	if (gobinary_open(cfg->program, &s->gb, gerr, sizeof gerr))
+		return probe_fail(err, errlen, "%s%s", gerr, "");
+	const struct arch_ops *ops = gobinary_arch(s->gb);
+	if (ops != cfg->ops)
+		return probe_fail(err, errlen, "%s: a %s program, not %s", cfg->program, ops->name);
+	s->tab = gobinary_pclntab(s->gb);
+	if (!s->tab || !gobinary_layout(s->gb))
+		return probe_fail(err, errlen, "%s: no pclntab or no DWARF layout of runtime.g/m%s", cfg->program, "");
+	root_name(cfg, name, sizeof name);
+	if (pclntab_func_named(s->tab, name, &s->root))
+		return probe_fail(err, errlen, "%s: the program has no function %s", cfg->program, name);
+	struct go_func add;
+	if (pclntab_func_named(s->tab, "runtime.(*cpuProfile).add", &add))
+		return probe_fail(err, errlen, "%s: no runtime.(*cpuProfile).add: the sample cannot be read%s",
+				  cfg->program, "");
+	s->add_entry = add.entry;
+	static const char *const markers[4] = { "runtime._VDSO", "runtime._ExternalCode", "runtime._System",
+						"runtime._GC" };
+	for (int i = 0; i < 4; i++) {
+		struct go_func f;
+		if (!pclntab_func_named(s->tab, markers[i], &f))
+			s->marker[i] = f.entry;
+	}
+
+	const char *base = strrchr(cfg->program, '/') ? strrchr(cfg->program, '/') + 1 : cfg->program;
+	snprintf(res->arch, sizeof res->arch, "%s", ops->name);
+	snprintf(res->variant, sizeof res->variant, "%.63s", base);
+	snprintf(res->function, sizeof res->function, "%.47s", name);
+	snprintf(res->context, sizeof res->context, "call");
+	snprintf(res->era_name, sizeof res->era_name, "own");
+	snprintf(res->go_version, sizeof res->go_version, "%.23s", gobinary_version(s->gb));
+
+	const char *bdir = cfg->build_dir ? cfg->build_dir : ".";
+	snprintf(s->vdso, sizeof s->vdso, "%s/guest/%s/vdso.so", bdir, ops->name);
+	if (cfg->vdso && access(s->vdso, R_OK))
+		return probe_fail(err, errlen, "no synthetic vDSO %s%s", s->vdso, "");
+	s->argv = calloc((size_t)cfg->nprogram_args + 2, sizeof *s->argv);
+	if (!s->argv)
+		return probe_fail(err, errlen, "out of memory%s%s", "", "");
+	s->argv[0] = base;
+	for (int i = 0; i < cfg->nprogram_args; i++)
+		s->argv[1 + i] = cfg->program_args[i];
+	struct guest_config gc = {
+		.ops = ops, .image_path = cfg->program, .vdso_path = cfg->vdso ? s->vdso : NULL,
+		.vdso_base = cfg->vdso_base, .argc = 1 + cfg->nprogram_args, .argv = s->argv,
+		.linux_process = 1, .envc = 1, .envp = go_env, .max_insns = GO_MAX_INSNS,
+	};
+	const char *bad;
+	if (guest_load(&p->g, &gc, lerr, &bad))
+		return probe_fail(err, errlen, "%s: %s", bad ? bad : cfg->program, lerr);
+	p->mc = p->g.mc;
+	p->g.symbolize = symbolize;
+	p->g.symbolize_ctx = s->gb;
+	struct machine *mc = p->mc;
+	/* A profiling timer's signal: Go >= 1.18 drops an SI_KERNEL SIGPROF
+	 * on a thread with its own timer_create timer. */
+	mc->sys->deliver_code = L_SI_TIMER;
+	struct vvar_knobs kv = { .clobber = cfg->knob_clobber, .use_callee_saved = cfg->knob_callee_saved,
+				 .stack_bytes = cfg->knob_stack_bytes, .sse_align = cfg->knob_sse_align };
+	int knobs = kv.clobber || kv.use_callee_saved || kv.stack_bytes || kv.sse_align;
+	if (knobs && !cfg->vdso)
+		return probe_fail(err, errlen, "hostile vDSO knobs need the vDSO (not --no-vdso)%s%s", "", "");
+	if (knobs && machine_write(mc, p->g.vdso_base - VVAR_PAGE_SIZE + VVAR_clobber, &kv, sizeof kv))
+		return probe_fail(err, errlen, "cannot write the knobs into the vvar page%s%s", "", "");
+
+	/* Hooks before anything is translated: the root, the vDSO, the
+	 * sample point. */
+	uc_hook h;
+	p->root_lo = s->root.entry;
+	p->root_hi = s->root.end;
+	if (probe_add_range(p, s->root.entry, s->root.end) || probe_add_foreign_code(p) ||
+	    probe_install_block_hook(p) ||
+	    uc_hook_add(mc->uc, &h, UC_HOOK_CODE, (void *)hook_add, p, s->add_entry, s->add_entry) != UC_ERR_OK)
+		return probe_fail(err, errlen, "cannot hook the program%s%s", "", "");
+
+	/* Full speed, every thread, to the call-th call of the root. */
+	uint64_t call = cfg->call ? cfg->call : 1;
+	p->mode = MODE_TO_ROOT;
+	p->root_skip = call - 1;
+	double t0 = now_s();
+	int r = threads_run(mc, GO_MAX_INSNS, remaining_us(p));
+	res->boot_s = now_s() - t0;
+	res->boot_insns = threads_insns(mc);
+	p->mode = MODE_FREE;
+	if (r == 0 || mc->fault.kind != FAULT_STOPPED || machine_pc(mc) != p->root_lo) {
+		char line[320];
+		if (r == 0) {
+			snprintf(line, sizeof line, "it exited with status %d after %llu calls", mc->exit_status,
+				 (unsigned long long)(call - 1 - p->root_skip));
+		} else if (now_s() >= p->deadline) {
+			snprintf(line, sizeof line, "it ran out of time (--timeout %llu s)",
+				 (unsigned long long)probe_run_timeout_s(cfg));
+		} else {
+			guest_fault_line(&p->g, line, sizeof line);
+		}
+		char what[160];
+		snprintf(what, sizeof what, "call %llu of %.127s", (unsigned long long)call, name);
+		return probe_fail(err, errlen, "the program never reached %s: %s", what, line);
+	}
+	mc->fault = (struct fault){ 0 };
+
+	/* The callers, and the code the return lands in (its translations
+	 * dropped so that they get the code hook). */
+	s->nouter = unwind_callers(p, machine_pc(mc), machine_sp(mc), s->outer, PROBE_MAX_FRAMES);
+	if (s->nouter == 0)
+		return probe_fail(err, errlen, "%s: the caller of %s cannot be found from its pcsp table",
+				  cfg->program, name);
+	struct go_func caller;
+	if (pclntab_func_at(s->tab, s->outer[0], &caller) || probe_add_range(p, caller.entry, caller.end))
+		return probe_fail(err, errlen, "cannot hook the caller of %s%s", name, "");
+	uc_ctl_remove_cache(mc->uc, caller.entry, caller.end);
+	return 0;
+}
+
+static void go_arm_sample(struct probe *p)
+{
+	st(p)->seen = 0;
+	st(p)->ngot = 0;
+}
+
+static int go_outer_truth(struct probe *p, uint64_t *truth, int n, int max)
+{
+	struct go_state *s = st(p);
+	for (int i = 0; i < s->nouter && n < max; i++)
+		truth[n++] = s->outer[i];
+	return n;
+}
+
+/* Physical functions of a stack, consecutive repeats folded: truth PCs
+ * are a PC then return addresses; a sample's are PC+1 then return
+ * addresses and inline marks + 1 (Go's pcbuf). */
+static int functions(struct go_state *s, const uint64_t *pcs, int n, int sample, uint64_t *out)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		uint64_t f = fn_of(s, sample || i ? pcs[i] - 1 : pcs[i]);
+		if (!k || out[k - 1] != f)
+			out[k++] = f;
+	}
+	return k;
+}
+
+static int same(const uint64_t *a, const uint64_t *b, int n)
+{
+	return !memcmp(a, b, (size_t)n * sizeof *a);
+}
+
+static enum verdict go_judge(struct probe *p, const uint64_t *truth, int ntruth, struct violation *v, size_t mark)
+{
+	struct go_state *s = st(p);
+	(void)mark;
+	if (!s->seen) {
+		v->ngot = 0;
+		snprintf(v->detail, sizeof v->detail, "the handler returned without a sample (no cpuProfile.add)");
+		return VERDICT_FAULT;
+	}
+	v->ngot = s->ngot;
+	memcpy(v->got, s->got, (size_t)s->ngot * sizeof *s->got);
+	if (s->ngot == 0)
+		return VERDICT_WRONG;
+	uint64_t first = fn_of(s, s->got[0] - 1);
+	if (first == s->marker[0] && first)
+		return VERDICT_VDSO;
+	if (first == s->marker[1] && first)
+		return VERDICT_EXTERNAL;
+	if ((first == s->marker[2] || first == s->marker[3]) && first)
+		return VERDICT_SYSTEM;
+	if (s->got_len > PROBE_MAX_FRAMES)
+		return VERDICT_WRONG;
+	uint64_t tf[PROBE_MAX_FRAMES], gf[PROBE_MAX_FRAMES];
+	int nt = functions(s, truth, ntruth, 0, tf), ng = functions(s, s->got, s->ngot, 1, gf);
+	if (ng == nt && same(gf, tf, nt))
+		return VERDICT_FULL;
+	/* The trampoline and the vDSO at the top: what vdsoPC/vdsoSP leave out. */
+	int drop = 0;
+	while (drop < nt && (tf[drop] == FOREIGN || tf[drop] == s->root.entry))
+		drop++;
+	if (drop && ng == nt - drop && same(gf, tf + drop, ng))
+		return VERDICT_CALLER;
+	if (ng < nt && same(gf, tf, ng))
+		return VERDICT_TRUNCATED;
+	return VERDICT_WRONG;
+}
+
+static void go_finish(struct probe *p, int window_rc)
+{
+	struct machine *mc = p->mc;
+	(void)window_rc;
+	int r = threads_run(mc, GO_MAX_INSNS, remaining_us(p));
+	if (r && now_s() >= p->deadline) {
+		char what[120];
+		snprintf(what, sizeof what, "the program did not exit within the run's time limit (--timeout %llu s)",
+			 (unsigned long long)probe_run_timeout_s(p->cfg));
+		probe_invariant_failed(p->res, what);
+	} else if (r) {
+		char line[256];
+		guest_fault_line(&p->g, line, sizeof line);
+		probe_invariant_failed(p->res, line);
+	} else if (mc->exit_status != 0) {
+		char what[64];
+		snprintf(what, sizeof what, "the program exited with status %d", mc->exit_status);
+		probe_invariant_failed(p->res, what);
+	}
+}
+
+static void go_cleanup(struct probe *p)
+{
+	struct go_state *s = st(p);
+	if (!s)
+		return;
+	if (s->gb)
+		gobinary_close(s->gb);
+	free(s->argv);
+	free(s);
+	p->subject_state = NULL;
+}
+
+const struct probe_subject probe_subject_go = {
+	.name = "go",
+	.start = go_start,
+	.arm_sample = go_arm_sample,
+	.outer_truth = go_outer_truth,
+	.judge = go_judge,
+	.finish = go_finish,
+	.cleanup = go_cleanup,
+	.heap_is_handlers = 1,
+};

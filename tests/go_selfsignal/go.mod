@@ -1,0 +1,3 @@
+module sigstep.example/selfsignal
+
+go 1.19
