@@ -301,13 +301,17 @@ static void image_name(const char *src, char *buf, size_t n)
  */
 static int build_image(const struct toolchain *tc, const char *src, const char *obj, const char *image)
 {
-	size_t n = tc->ncompile + tc->nlink + tc->nlib + 8;
+	size_t n = tc->ncompile + tc->nlink + tc->nlib + 10;
 	const char **argv = calloc(n, sizeof *argv);
 	if (!argv)
 		return cli_fail("out of memory%s%s", "", "");
 
+	/* -pipe: the driver hands cpp's output to as through a pipe, so an
+	 * interrupt that kills the tools' group mid-step leaves no cc*.s in
+	 * TMPDIR (the object code is the same). */
 	size_t k = 0;
 	argv[k++] = tc->cc;
+	argv[k++] = "-pipe";
 	for (size_t i = 0; i < tc->ncompile; i++)
 		argv[k++] = tc->compile[i];
 	argv[k++] = "-c";
@@ -331,6 +335,7 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 
 	k = 0;
 	argv[k++] = tc->cc;
+	argv[k++] = "-pipe";
 	for (size_t i = 0; i < tc->nlink; i++)
 		argv[k++] = tc->link[i];
 	argv[k++] = obj;
