@@ -2,11 +2,13 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 
 static struct {
 	volatile sig_atomic_t used;
+	int scratch;	/* a directory whose files are emptied first */
 	char path[PATH_MAX];
 } paths[MAX_PATHS];
 
@@ -51,13 +54,21 @@ static void stop_children(void)
 	 * its own build directory), then they are killed. */
 	for (int tick = 0; tick < 200; tick++) {
 		int left = 0;
-		for (int i = 0; i < MAX_CHILDREN; i++)
-			if (children[i].used && !reaped[i]) {
+		for (int i = 0; i < MAX_CHILDREN; i++) {
+			if (!children[i].used)
+				continue;
+			if (!reaped[i]) {
 				if (waitpid(children[i].pid, NULL, WNOHANG) == 0)
 					left = 1;
 				else
 					reaped[i] = 1;
 			}
+			/* A group outlives its leader while the rest clean up
+			 * (collect2 removes its temporaries on SIGTERM after the
+			 * driver has gone): wait for the group to empty too. */
+			if (reaped[i] && children[i].group && kill(-children[i].pid, 0) == 0)
+				left = 1;
+		}
 		if (!left)
 			break;
 		pause_ms(10);
@@ -79,6 +90,8 @@ static void on_signal(int sig)
 	stop_children();
 	for (int i = MAX_PATHS; i-- > 0;)
 		if (paths[i].used) {
+			if (paths[i].scratch)
+				cleanup_empty_dir(paths[i].path);
 			if (unlink(paths[i].path))
 				rmdir(paths[i].path);
 			paths[i].used = 0;
@@ -119,9 +132,46 @@ void cleanup_add_path(const char *path)
 	for (int i = 0; i < MAX_PATHS; i++)
 		if (!paths[i].used) {
 			snprintf(paths[i].path, sizeof paths[i].path, "%s", path);
+			paths[i].scratch = 0;
 			paths[i].used = 1;
 			return;
 		}
+}
+
+void cleanup_add_scratch_dir(const char *path)
+{
+	for (int i = 0; i < MAX_PATHS; i++)
+		if (!paths[i].used) {
+			snprintf(paths[i].path, sizeof paths[i].path, "%s", path);
+			paths[i].scratch = 1;
+			paths[i].used = 1;
+			return;
+		}
+}
+
+/* getdents64 into a static buffer and unlinkat: nothing that allocates,
+ * so it is safe in the signal handler. */
+void cleanup_empty_dir(const char *path)
+{
+	static char buf[4096];
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n;) {
+			/* struct linux_dirent64: ino 8, off 8, reclen 2, type 1, name */
+			unsigned short reclen;
+			memcpy(&reclen, buf + off + 16, sizeof reclen);
+			const char *name = buf + off + 19;
+			if (strcmp(name, ".") && strcmp(name, ".."))
+				unlinkat(fd, name, 0);
+			off += reclen;
+		}
+	}
+	close(fd);
 }
 
 void cleanup_forget_path(const char *path)
@@ -161,4 +211,32 @@ void cleanup_after_fork(void)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)	/* the parent died before prctl */
 		_exit(1);
+}
+
+static void interrupt_set(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+		sigaddset(set, signals[i]);
+}
+
+void cleanup_hold(sigset_t *old)
+{
+	sigset_t set;
+	interrupt_set(&set);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+void cleanup_release(const sigset_t *old)
+{
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+void cleanup_exec_defaults(void)
+{
+	for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+		struct sigaction old;
+		if (!sigaction(signals[i], NULL, &old) && old.sa_handler == on_signal)
+			signal(signals[i], SIG_DFL);
+	}
 }

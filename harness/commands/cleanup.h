@@ -13,6 +13,7 @@
 #ifndef SIGSTEP_CLEANUP_H
 #define SIGSTEP_CLEANUP_H
 
+#include <signal.h>
 #include <sys/types.h>
 
 /* Installs the handlers (once; later calls do nothing). */
@@ -20,6 +21,11 @@ void cleanup_on_signals(void);
 
 /* A file or an empty directory to remove if interrupted (copied). */
 void cleanup_add_path(const char *path);
+/* A directory given to tools as their TMPDIR: on an interrupt, once the
+ * tools are stopped, the files they left in it are removed, then it. */
+void cleanup_add_scratch_dir(const char *path);
+/* Removes every file in the directory (async-signal-safe). */
+void cleanup_empty_dir(const char *path);
 /* Forgets it (the command removed it, or handed it on). */
 void cleanup_forget_path(const char *path);
 
@@ -30,5 +36,18 @@ void cleanup_forget_child(pid_t pid);
 
 /* In a child just forked: no entries of the parent's, and death with it. */
 void cleanup_after_fork(void);
+
+/*
+ * Holds SIGINT/SIGTERM/SIGHUP while a thing is made and registered
+ * (mkdtemp then cleanup_add_path, fork then cleanup_add_child), so that no
+ * interrupt falls between the two; one that came meanwhile is handled at
+ * cleanup_release.  A child forked while held releases it itself (after
+ * cleanup_after_fork, or after cleanup_exec_defaults before an exec).
+ */
+void cleanup_hold(sigset_t *old);
+void cleanup_release(const sigset_t *old);
+/* In a child about to exec: the parent's handlers go (exec would drop them
+ * anyway; until then a signal must not run the parent's cleanup). */
+void cleanup_exec_defaults(void);
 
 #endif

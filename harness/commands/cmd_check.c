@@ -189,21 +189,27 @@ static double now_s(void)
  * Its exit status; SPAWN_TIMED_OUT after it ran past the tool's time
  * limit (the group is stopped); -1 with errno if it could not start or did
  * not exit normally. */
-static int spawn_wait(const char *const *argv)
+static int spawn_wait(const char *const *argv, const char *tmpdir)
 {
 	int gate[2];	/* closed on exec: the child is in its group by then */
 	if (pipe2(gate, O_CLOEXEC))
 		return -1;
 	fflush(NULL);
+	sigset_t held;
+	cleanup_hold(&held);	/* no interrupt between fork and cleanup_add_child */
 	pid_t parent = getpid(), pid = fork();
 	if (pid < 0) {
+		cleanup_release(&held);
 		close(gate[0]);
 		close(gate[1]);
 		return -1;
 	}
 	if (pid == 0) {
+		cleanup_exec_defaults();
+		cleanup_release(&held);
 		close(gate[0]);
 		setpgid(0, 0);
+		setenv("TMPDIR", tmpdir, 1);	/* what the tools leave is ours to remove */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
@@ -215,6 +221,7 @@ static int spawn_wait(const char *const *argv)
 	close(gate[1]);
 	setpgid(pid, pid);	/* either side may get there first */
 	cleanup_add_child(pid, 1);
+	cleanup_release(&held);
 	int exec_errno = 0;
 	ssize_t got;
 	while ((got = read(gate[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR)
@@ -299,7 +306,8 @@ static void image_name(const char *src, char *buf, size_t n)
  * Assembles `src` into `obj` and links it into `image`.  0; else 2 after
  * the tool's messages and one line naming the step.
  */
-static int build_image(const struct toolchain *tc, const char *src, const char *obj, const char *image)
+static int build_image(const struct toolchain *tc, const char *src, const char *obj, const char *image,
+		       const char *tmpdir)
 {
 	size_t n = tc->ncompile + tc->nlink + tc->nlib + 10;
 	const char **argv = calloc(n, sizeof *argv);
@@ -319,7 +327,7 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 	argv[k++] = "-o";
 	argv[k++] = obj;
 	argv[k] = NULL;
-	int rc = spawn_wait(argv);
+	int rc = spawn_wait(argv, tmpdir);
 	if (rc == SPAWN_TIMED_OUT) {
 		free(argv);
 		return tool_timed_out(src, "assembly");
@@ -344,7 +352,7 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 	argv[k++] = "-o";
 	argv[k++] = image;
 	argv[k] = NULL;
-	rc = spawn_wait(argv);
+	rc = spawn_wait(argv, tmpdir);
 	free(argv);
 	if (rc == SPAWN_TIMED_OUT)
 		return tool_timed_out(src, "link");
@@ -418,7 +426,10 @@ int check_build_file(const char *build_dir, const struct arch_ops *ops, const ch
 	const char *tmp = getenv("TMPDIR");
 	snprintf(dir, dirlen, "%s/sigstep-check-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
 	cleanup_on_signals();
+	sigset_t held;
+	cleanup_hold(&held);	/* the directory is registered as it is made */
 	if (!mkdtemp(dir)) {
+		cleanup_release(&held);
 		toolchain_free(&tc);
 		return cli_fail("cannot create a temporary directory in %s: %s", tmp && tmp[0] ? tmp : "/tmp",
 				strerror(errno));
@@ -430,10 +441,22 @@ int check_build_file(const char *build_dir, const struct arch_ops *ops, const ch
 	cleanup_add_path(dir);
 	cleanup_add_path(image);
 	cleanup_add_path(obj);
-	int status = build_image(&tc, file, obj, image);
+	char tools_tmp[PATH_MAX];
+	snprintf(tools_tmp, sizeof tools_tmp, "%s/tools", dir);
+	int have_tmp = !mkdir(tools_tmp, 0700);
+	if (have_tmp)
+		cleanup_add_scratch_dir(tools_tmp);
+	cleanup_release(&held);
+	int status = have_tmp ? build_image(&tc, file, obj, image, tools_tmp)
+			      : cli_fail("cannot create %s: %s", tools_tmp, strerror(errno));
 	toolchain_free(&tc);
 	unlink(obj);
 	cleanup_forget_path(obj);
+	if (have_tmp) {
+		cleanup_empty_dir(tools_tmp);
+		rmdir(tools_tmp);
+		cleanup_forget_path(tools_tmp);
+	}
 	if (status)
 		check_cleanup(dir, image);
 	return status;

@@ -423,27 +423,43 @@ static struct prebuilt *prebuild_mutants(struct row *rows, size_t nrows, const c
 			first[n++] = i;
 	}
 	/* Each build runs in a child that reports its directory and image
-	 * through a pipe: check_build_file picks a fresh private directory. */
+	 * through a pipe: check_build_file picks a fresh private directory.
+	 * The child keeps them registered for cleanup, and stays alive, until
+	 * the parent has registered them in turn and closed `ack`: at no
+	 * moment is a built directory nobody's to remove on an interrupt. */
 	size_t next = 0, done = 0;
 	int active = 0;
-	struct { pid_t pid; int fd; size_t k; } run[64];
+	struct { pid_t pid; int fd, ack; size_t k; } run[64];
+	struct pollfd pfd[64];
 	if (jobs > 64)
 		jobs = 64;
 	while (done < n) {
 		while (active < jobs && next < n) {
-			int p[2];
+			int p[2], ack[2];
 			if (pipe(p))
 				goto out;
-			fflush(NULL);
-			pid_t pid = fork();
-			if (pid < 0) {
+			if (pipe(ack)) {
 				close(p[0]);
 				close(p[1]);
 				goto out;
 			}
+			fflush(NULL);
+			sigset_t held;
+			cleanup_hold(&held);	/* no interrupt between fork and cleanup_add_child */
+			pid_t pid = fork();
+			if (pid < 0) {
+				cleanup_release(&held);
+				close(p[0]);
+				close(p[1]);
+				close(ack[0]);
+				close(ack[1]);
+				goto out;
+			}
 			if (pid == 0) {
 				cleanup_after_fork();
+				cleanup_release(&held);
 				close(p[0]);
+				close(ack[1]);
 				struct prebuilt b;
 				const struct scn_row *sr = rows[first[next]].scn;
 				int devnull = open("/dev/null", O_WRONLY);
@@ -454,49 +470,74 @@ static struct prebuilt *prebuild_mutants(struct row *rows, size_t nrows, const c
 				if (check_build_file(build_dir, sr->ops, sr->mutant, b.dir, sizeof b.dir, b.image,
 						     sizeof b.image))
 					_exit(1);
-				_exit(write_all(p[1], &b, sizeof b) ? 1 : 0);
+				if (write_all(p[1], &b, sizeof b))
+					_exit(1);
+				char c;
+				while (read(ack[0], &c, 1) < 0 && errno == EINTR)
+					;
+				_exit(0);
 			}
 			close(p[1]);
+			close(ack[0]);
 			cleanup_add_child(pid, 0);
+			cleanup_release(&held);
 			run[active].pid = pid;
 			run[active].fd = p[0];
+			run[active].ack = ack[1];
 			run[active].k = next++;
 			active++;
 		}
-		/* the first of the running builds to finish */
-		int status;
-		pid_t pid = wait(&status);
-		if (pid < 0)
-			goto out;
-		cleanup_forget_child(pid);
-		for (int a = 0; a < active; a++) {
-			if (run[a].pid != pid)
+		/* the first of the running builds to report (or fail) */
+		for (int a = 0; a < active; a++)
+			pfd[a] = (struct pollfd){ .fd = run[a].fd, .events = POLLIN };
+		if (poll(pfd, (nfds_t)active, -1) < 0) {
+			if (errno == EINTR)
 				continue;
-			struct prebuilt b;
-			size_t got = 0;
-			ssize_t r;
-			while (got < sizeof b && (r = read(run[a].fd, (char *)&b + got, sizeof b - got)) > 0)
-				got += (size_t)r;
-			close(run[a].fd);
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && got == sizeof b) {
-				pb[*nbuilt] = b;
-				cleanup_add_path(b.dir);
-				cleanup_add_path(b.image);
-				const struct scn_row *sr = rows[first[run[a].k]].scn;
-				for (size_t i = 0; i < nrows; i++)
-					if (rows[i].scn && rows[i].scn->ops == sr->ops &&
-					    !strcmp(rows[i].scn->mutant, sr->mutant))
-						rows[i].image = pb[*nbuilt].image;
-				(*nbuilt)++;
-			}
-			run[a] = run[--active];
-			done++;
-			break;
+			goto out;
 		}
+		int a = 0;
+		while (a < active && !pfd[a].revents)
+			a++;
+		if (a == active)
+			continue;
+		struct prebuilt b;
+		size_t got = 0;
+		ssize_t r;
+		while (got < sizeof b && (r = read(run[a].fd, (char *)&b + got, sizeof b - got)) != 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				break;
+			got += (size_t)r;
+		}
+		close(run[a].fd);
+		if (got == sizeof b) {
+			sigset_t held;
+			cleanup_hold(&held);
+			pb[*nbuilt] = b;
+			cleanup_add_path(b.dir);
+			cleanup_add_path(b.image);
+			cleanup_release(&held);
+		}
+		close(run[a].ack);	/* the child may go: the paths are the parent's now */
+		while (waitpid(run[a].pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		cleanup_forget_child(run[a].pid);
+		if (got == sizeof b) {	/* written only after a build that worked */
+			const struct scn_row *sr = rows[first[run[a].k]].scn;
+			for (size_t i = 0; i < nrows; i++)
+				if (rows[i].scn && rows[i].scn->ops == sr->ops &&
+				    !strcmp(rows[i].scn->mutant, sr->mutant))
+					rows[i].image = pb[*nbuilt].image;
+			(*nbuilt)++;
+		}
+		run[a] = run[--active];
+		done++;
 	}
 out:
 	while (active > 0) {	/* only after a failure above */
 		close(run[--active].fd);
+		close(run[active].ack);
 		waitpid(run[active].pid, NULL, 0);
 	}
 	free(first);
@@ -541,8 +582,11 @@ static int run_rows(struct row *rows, size_t nrows, const char *build_dir, int j
 				rc = -1;
 				break;
 			}
+			sigset_t held;
+			cleanup_hold(&held);	/* no interrupt between fork and cleanup_add_child */
 			pid_t pid = fork();
 			if (pid < 0) {
+				cleanup_release(&held);
 				close(p[0]);
 				close(p[1]);
 				rc = -1;
@@ -550,6 +594,7 @@ static int run_rows(struct row *rows, size_t nrows, const char *build_dir, int j
 			}
 			if (pid == 0) {
 				cleanup_after_fork();
+				cleanup_release(&held);
 				close(p[0]);
 				for (int k = 0; k < jobs; k++)
 					if (slots[k].fd >= 0)
@@ -558,6 +603,7 @@ static int run_rows(struct row *rows, size_t nrows, const char *build_dir, int j
 			}
 			close(p[1]);
 			cleanup_add_child(pid, 0);
+			cleanup_release(&held);
 			slots[i] = (struct slot){ .pid = pid, .fd = p[0], .row = order[next++] };
 			active++;
 		}
