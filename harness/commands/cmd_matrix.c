@@ -460,6 +460,12 @@ static struct prebuilt *prebuild_mutants(struct row *rows, size_t nrows, const c
 				cleanup_release(&held);
 				close(p[0]);
 				close(ack[1]);
+				/* the other builds' ends: each ack must reach EOF
+				 * when the parent alone closes it */
+				for (int o = 0; o < active; o++) {
+					close(run[o].fd);
+					close(run[o].ack);
+				}
 				struct prebuilt b;
 				const struct scn_row *sr = rows[first[next]].scn;
 				int devnull = open("/dev/null", O_WRONLY);
