@@ -30,7 +30,7 @@ rate() {	# reps args...
 			awk -v s="$secs" '{ printf "%.6f", s + $1 }')
 		i=$((i + 1))
 	done
-	awk -v n="$nb" -v s="$secs" 'BEGIN { printf "%.0f", s > 0 ? n / s : 0 }'
+	awk -v n="$nb" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'
 }
 
 native=0
@@ -50,8 +50,8 @@ for arch in amd64 386 arm; do
 		r1=$(rate 10 --arch "$arch" --variant "$variant")
 		printf '%-6s %-8s 100 iterations %8s/s (%s x native)   1 iteration %8s/s (%s x native)\n' \
 			"$arch" "$variant" "$r100" \
-			"$(awk -v a="$r100" -v n="$native" 'BEGIN { printf n > 0 ? "%.2f" : "-", a / (n ? n : 1) }')" "$r1" \
-			"$(awk -v a="$r1" -v n="$native" 'BEGIN { printf n > 0 ? "%.2f" : "-", a / (n ? n : 1) }')"
+			"$(awk -v a="$r100" -v n="$native" 'BEGIN { f = n > 0 ? "%.2f" : "-"; printf f, a / (n ? n : 1) }')" "$r1" \
+			"$(awk -v a="$r1" -v n="$native" 'BEGIN { f = n > 0 ? "%.2f" : "-"; printf f, a / (n ? n : 1) }')"
 	done
 done
 
