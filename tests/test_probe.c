@@ -358,6 +358,41 @@ static int leaky_start(struct probe *p, char *err, size_t errlen)
 	return 2;
 }
 
+/*
+ * The handler's stores outside its own memory break the invariants: with
+ * the image's data and bss relabelled as the process stack (what the
+ * handler may not write), its sample stores are such stores, each seen
+ * by the store hook.
+ */
+static int relabel_start(struct probe *p, char *err, size_t errlen)
+{
+	int rc = probe_subject_image.start(p, err, errlen);
+	for (size_t i = 0; !rc && i < p->mc->nregions; i++)
+		if (p->mc->regions[i].kind == REGION_IMAGE_DATA)
+			p->mc->regions[i].kind = REGION_STACK;
+	return rc;
+}
+
+START_TEST(a_handler_store_outside_its_memory_fails_the_invariants)
+{
+	const char *arch = arches[_i];
+	const struct arch_ops *ops = arch_ops_find(arch);
+	ck_assert_msg(ops, "arch %s not compiled in", arch);
+	struct probe_subject relabelled = probe_subject_image;
+	relabelled.start = relabel_start;
+	struct probe_config cfg = {
+		.ops = ops, .build_dir = build_dir(), .variant = "master", .era = -1, .vdso = 1,
+		.subject = &relabelled,
+	};
+	struct probe_result r;
+	char err[256] = "";
+	ck_assert_msg(probe_run(&cfg, &r, err, sizeof err) == 0, "%s: %s", arch, err);
+	ck_assert_msg(!r.invariants_ok && strstr(r.invariants, "stores outside the handler's memory") &&
+		      strstr(r.invariants, "the handler wrote"), "%s: invariants: %s", arch, r.invariants);
+	probe_result_free(&r);
+}
+END_TEST
+
 START_TEST(a_store_past_the_store_path_is_refused)
 {
 	const char *arch = arches[_i / 2];
@@ -400,6 +435,7 @@ static Suite *probe_suite(void)
 	tcase_add_loop_test(t, probes_are_deterministic, 0, NARCHES);
 	tcase_add_loop_test(t, bad_configuration_is_status_2, 0, NARCHES);
 	tcase_add_loop_test(t, a_store_past_the_store_path_is_refused, 0, 2 * NARCHES);
+	tcase_add_loop_test(t, a_handler_store_outside_its_memory_fails_the_invariants, 0, NARCHES);
 	tcase_add_test(t, verdict_names_round_trip);
 	tcase_add_test(t, judge_tells_truncated_from_wrong);
 	tcase_add_loop_test(t, every_accepted_iteration_count_fits_the_boundary_limit, 0, NARCHES);
