@@ -15,6 +15,7 @@
 #include "arch_ops.h"
 #include "oracle.h"
 #include "probe.h"
+#include "probe_internal.h"
 
 static const char *const arches[] = { "amd64", "386", "arm" };
 #define NARCHES 3
@@ -320,6 +321,104 @@ START_TEST(judge_tells_truncated_from_wrong)
 }
 END_TEST
 
+/*
+ * A store that lands past the store path (as the emulated kernel's writes
+ * on a handler's behalf do) is found before any boundary is judged: here
+ * a hook at the handler's first instruction writes the sample's seq
+ * host-side; the undo log cannot give that byte back, and the run is
+ * refused with one line.  With the same subject and no such write, the
+ * run is an ordinary one.
+ */
+static int slip_store;
+
+static void store_past_the_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct probe *p = user;
+	uint32_t seq = 0;
+	(void)uc, (void)addr, (void)size;
+	machine_read(p->mc, p->sample_addr, &seq, 4);
+	seq += 0x1000;
+	machine_write(p->mc, p->sample_addr, &seq, 4);
+}
+
+static int leaky_start(struct probe *p, char *err, size_t errlen)
+{
+	int rc = probe_subject_image.start(p, err, errlen);
+	if (rc || !slip_store)
+		return rc;
+	for (size_t i = 0; i < p->g.image.syms.n; i++)
+		if (!strcmp(p->g.image.syms.v[i].name, "sighandler")) {
+			uint64_t a = p->g.image.syms.v[i].addr;
+			uc_hook h;
+			ck_assert_int_eq(uc_hook_add(p->mc->uc, &h, UC_HOOK_CODE, (void *)store_past_the_hook, p, a, a),
+					 UC_ERR_OK);
+			return 0;
+		}
+	ck_abort_msg("no sighandler in the image");
+	return 2;
+}
+
+/*
+ * The handler's stores outside its own memory break the invariants: with
+ * the image's data and bss relabelled as the process stack (what the
+ * handler may not write), its sample stores are such stores, each seen
+ * by the store hook.
+ */
+static int relabel_start(struct probe *p, char *err, size_t errlen)
+{
+	int rc = probe_subject_image.start(p, err, errlen);
+	for (size_t i = 0; !rc && i < p->mc->nregions; i++)
+		if (p->mc->regions[i].kind == REGION_IMAGE_DATA)
+			p->mc->regions[i].kind = REGION_STACK;
+	return rc;
+}
+
+START_TEST(a_handler_store_outside_its_memory_fails_the_invariants)
+{
+	const char *arch = arches[_i];
+	const struct arch_ops *ops = arch_ops_find(arch);
+	ck_assert_msg(ops, "arch %s not compiled in", arch);
+	struct probe_subject relabelled = probe_subject_image;
+	relabelled.start = relabel_start;
+	struct probe_config cfg = {
+		.ops = ops, .build_dir = build_dir(), .variant = "master", .era = -1, .vdso = 1,
+		.subject = &relabelled,
+	};
+	struct probe_result r;
+	char err[256] = "";
+	ck_assert_msg(probe_run(&cfg, &r, err, sizeof err) == 0, "%s: %s", arch, err);
+	ck_assert_msg(!r.invariants_ok && strstr(r.invariants, "stores outside the handler's memory") &&
+		      strstr(r.invariants, "the handler wrote"), "%s: invariants: %s", arch, r.invariants);
+	probe_result_free(&r);
+}
+END_TEST
+
+START_TEST(a_store_past_the_store_path_is_refused)
+{
+	const char *arch = arches[_i / 2];
+	const struct arch_ops *ops = arch_ops_find(arch);
+	ck_assert_msg(ops, "arch %s not compiled in", arch);
+	struct probe_subject leaky = probe_subject_image;
+	leaky.start = leaky_start;
+	struct probe_config cfg = {
+		.ops = ops, .build_dir = build_dir(), .variant = "master", .era = -1, .vdso = 1, .subject = &leaky,
+	};
+	struct probe_result r;
+	char err[256] = "";
+	slip_store = _i % 2;
+	int rc = probe_run(&cfg, &r, err, sizeof err);
+	if (slip_store) {
+		ck_assert_msg(rc == 2, "%s: a store past the hook was not found (probe_run %d)", arch, rc);
+		ck_assert_msg(strstr(err, "landed past the store hook"), "%s: %s", arch, err);
+	} else {
+		ck_assert_msg(rc == 0, "%s: probe_run %d: %s", arch, rc, err);
+		ck_assert_msg(r.invariants_ok, "%s: %s", arch, r.invariants);
+		ck_assert_uint_gt(r.verdicts[VERDICT_FULL], 0);
+		probe_result_free(&r);
+	}
+}
+END_TEST
+
 static Suite *probe_suite(void)
 {
 	Suite *s = suite_create("probe");
@@ -335,6 +434,8 @@ static Suite *probe_suite(void)
 	tcase_add_loop_test(t, budget_of_ten_hangs_and_shadow_stack_is_the_chain, 0, NARCHES);
 	tcase_add_loop_test(t, probes_are_deterministic, 0, NARCHES);
 	tcase_add_loop_test(t, bad_configuration_is_status_2, 0, NARCHES);
+	tcase_add_loop_test(t, a_store_past_the_store_path_is_refused, 0, 2 * NARCHES);
+	tcase_add_loop_test(t, a_handler_store_outside_its_memory_fails_the_invariants, 0, NARCHES);
 	tcase_add_test(t, verdict_names_round_trip);
 	tcase_add_test(t, judge_tells_truncated_from_wrong);
 	tcase_add_loop_test(t, every_accepted_iteration_count_fits_the_boundary_limit, 0, NARCHES);

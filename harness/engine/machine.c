@@ -441,6 +441,12 @@ static bool hook_mem_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int
 	case UC_MEM_FETCH_PROT: kind = FAULT_FETCH_PROT; break;
 	default: kind = FAULT_ENGINE; break;
 	}
+	/* A store to a page the guest has writable that Unicorn has
+	 * read-only: a later UC_HOOK_MEM_WRITE_PROT hook makes that store
+	 * (the probe's store path), it is no fault. */
+	const struct region *r;
+	if (kind == FAULT_WRITE_PROT && (r = machine_region(mc, addr)) && (r->perms & UC_PROT_WRITE))
+		return false;
 	int fetch = kind == FAULT_FETCH_UNMAPPED || kind == FAULT_FETCH_PROT;
 	if (mc->fault.kind == FAULT_NONE) {
 		mc->fault.kind = kind;

@@ -112,6 +112,10 @@ struct probe {
 	 * (report_locate_violations); "" where there are none to read. */
 	char image_path[4096], vdso_path[4096];
 	int missed_store;	/* a handler store the hooks never saw (warm_handler) */
+	uint64_t missed_store_at;	/* warm_handler: the first byte that differed */
+	int log_all;		/* warm_handler: every store logged, wherever it lands */
+	uint64_t alt_lo, alt_hi;	/* the signal stack at the root */
+	int log_alt;		/* a nested trial logs the signal stack's stores too */
 
 	/* The chain's code, where the code hook is. */
 	struct { uint64_t lo, hi; } range[MAX_RANGES];
