@@ -7,7 +7,7 @@
  *	function  walltime
  *	context   curg
  *	at 12 sample
- *	at walltime+0x1c#2 keep
+ *	at walltime+0x1c@2 keep
  *	at nanotime+0x20 nested-clock walltime
  *
  * The settings are read by the scenario files' own parser (scn_setting),
@@ -22,7 +22,7 @@
 #include "cli.h"
 #include "scn_settings.h"
 
-/* "12", "walltime+0x1c" or "walltime+0x1c#2" into e.  0, or -1 with msg. */
+/* "12", "walltime+0x1c" or "walltime+0x1c@2" into e.  0, or -1 with msg. */
 static int parse_where(const char *w, struct probe_event *e, char *msg, size_t msglen)
 {
 	uint64_t v;
@@ -41,11 +41,11 @@ static int parse_where(const char *w, struct probe_event *e, char *msg, size_t m
 	}
 	snprintf(buf, sizeof buf, "%s", w);
 	e->occurrence = 1;
-	char *hash = strchr(buf, '#');
+	char *hash = strchr(buf, '@');
 	if (hash) {
 		*hash = 0;
 		if (cli_parse_u64(hash + 1, 10, &v) || v < 1 || v > SCHED_MAX_OCCURRENCE) {
-			snprintf(msg, msglen, "bad occurrence '#%s' (1..%d)", hash + 1, SCHED_MAX_OCCURRENCE);
+			snprintf(msg, msglen, "bad occurrence '@%s' (1..%d)", hash + 1, SCHED_MAX_OCCURRENCE);
 			return -1;
 		}
 		e->occurrence = v;
@@ -53,7 +53,7 @@ static int parse_where(const char *w, struct probe_event *e, char *msg, size_t m
 	char *plus = strrchr(buf, '+');
 	if (!plus || plus == buf || (size_t)(plus - buf) >= sizeof e->sym || cli_parse_u64(plus + 1, 0, &v) ||
 	    v > SCHED_MAX_OFFSET) {
-		snprintf(msg, msglen, "bad place '%s' (a boundary index, or SYMBOL+OFFSET[#OCCURRENCE])", w);
+		snprintf(msg, msglen, "bad place '%s' (a boundary index, or SYMBOL+OFFSET[@OCCURRENCE])", w);
 		return -1;
 	}
 	for (char *c = buf; c < plus; c++)
@@ -251,7 +251,7 @@ void schedule_event_text(const struct probe_event *e, char *buf, size_t n)
 {
 	char where[96];
 	if (e->sym[0] && e->occurrence > 1)
-		snprintf(where, sizeof where, "%s+0x%llx#%llu", e->sym, (unsigned long long)e->off,
+		snprintf(where, sizeof where, "%s+0x%llx@%llu", e->sym, (unsigned long long)e->off,
 			 (unsigned long long)e->occurrence);
 	else if (e->sym[0])
 		snprintf(where, sizeof where, "%s+0x%llx", e->sym, (unsigned long long)e->off);

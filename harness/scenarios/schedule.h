@@ -38,7 +38,7 @@ int schedule_read(const char *path, struct schedule *s);
  * schedule (the settings a row has, then one `at` line per event). */
 void schedule_write(FILE *f, const struct schedule *s);
 
-/* An event as its `at` line writes it: "walltime+0x1c#2 keep". */
+/* An event as its `at` line writes it: "walltime+0x1c@2 keep". */
 void schedule_event_text(const struct probe_event *e, char *buf, size_t n);
 
 /* The probe configuration of a schedule; image: the built mutant, or NULL. */
