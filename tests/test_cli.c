@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "arch_ops.h"
+#include "cli.h"
 #include "commands.h"
 #include "loader.h"
 #include "probe.h"
@@ -438,6 +439,45 @@ START_TEST(matrix_bad_options_are_status_2)
 }
 END_TEST
 
+/* The one number parser: a digit first, nothing after the number. */
+START_TEST(numbers_are_parsed_strictly)
+{
+	static const char *const bad[] = { " -1", "-1", " 5", "+5", "5 ", "", " ", "0x", "1e3", "5\n", "\t7",
+					   "18446744073709551616" };
+	uint64_t v = 42;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(cli_parse_u64(bad[i], 0, &v) == -1, "'%s' taken as %llu", bad[i], (unsigned long long)v);
+		ck_assert_msg(cli_parse_u64(bad[i], 10, &v) == -1, "'%s' taken as %llu", bad[i], (unsigned long long)v);
+	}
+	ck_assert_int_eq(cli_parse_u64(NULL, 10, &v), -1);
+	ck_assert_int_eq(cli_parse_u64("18446744073709551615", 10, &v), 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+	ck_assert_int_eq(cli_parse_u64("0x10", 0, &v), 0);
+	ck_assert_uint_eq(v, 16);
+	ck_assert_int_eq(cli_parse_u64("0x10", 10, &v), -1);
+	ck_assert_int_eq(cli_parse_u64("7", 10, &v), 0);
+	ck_assert_uint_eq(v, 7);
+}
+END_TEST
+
+/* Messages quote input with its control bytes escaped. */
+START_TEST(messages_escape_control_bytes)
+{
+	char *dir = scratch_dir(), path[512];
+	snprintf(path, sizeof path, "%s/line", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert(f);
+	cli_put_line(f, "a\033[2Jb\\c\td\x7f");
+	ck_assert(fclose(f) == 0);
+	char *got = slurp(path);
+	ck_assert_str_eq(got, "a\\x1b[2Jb\\\\c\\x09d\\x7f\n");
+	free(got);
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -457,6 +497,8 @@ int main(void)
 	tcase_add_loop_test(t, matrix_rejects_malformed_expectations, 0,
 			    sizeof bad_expectations / sizeof bad_expectations[0]);
 	tcase_add_test(t, matrix_bad_options_are_status_2);
+	tcase_add_test(t, numbers_are_parsed_strictly);
+	tcase_add_test(t, messages_escape_control_bytes);
 	suite_add_tcase(s, t);
 
 	SRunner *sr = srunner_create(s);

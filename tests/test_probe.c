@@ -250,6 +250,43 @@ START_TEST(verdict_names_round_trip)
 }
 END_TEST
 
+/*
+ * Every --iterations `sigstep run` accepts fits the probe's boundary
+ * limit: a correct trampoline is never stopped as one that does not
+ * return.  A window's boundaries are a fixed part and a part per call,
+ * measured with 1 and 3 calls for each variant; its largest count at the
+ * most calls accepted must lie within the limit at that many calls.
+ */
+START_TEST(every_accepted_iteration_count_fits_the_boundary_limit)
+{
+	static const char *const variants[] = { "prefix", "seed", "master", "go119" };
+	const struct arch_ops *ops = arch_ops_find(arches[_i]);
+	ck_assert(ops);
+	for (int v = 0; v < 4; v++) {
+		uint64_t b[2];
+		for (int k = 0; k < 2; k++) {
+			struct probe_config cfg = {
+				.ops = ops, .build_dir = build_dir(), .variant = variants[v], .function = "walltime",
+				.context = "curg", .era = -1, .vdso = 1, .iterations = k ? 3 : 1,
+				.inject = PROBE_COUNT_ONLY,
+			};
+			struct probe_result r;
+			char err[256] = "";
+			ck_assert_msg(probe_run(&cfg, &r, err, sizeof err) == 0, "%s", err);
+			b[k] = r.boundaries;
+			probe_result_free(&r);
+		}
+		ck_assert_uint_gt(b[1], b[0]);
+		uint64_t per_call = (b[1] - b[0]) / 2, fixed = b[0] - per_call;
+		uint64_t most = fixed + per_call * PROBE_MAX_ITERATIONS;
+		ck_assert_msg(most <= probe_boundary_limit(PROBE_MAX_ITERATIONS),
+			      "%s %s: %llu boundaries at --iterations %llu, over the limit of %llu", arches[_i],
+			      variants[v], (unsigned long long)most, (unsigned long long)PROBE_MAX_ITERATIONS,
+			      (unsigned long long)probe_boundary_limit(PROBE_MAX_ITERATIONS));
+	}
+}
+END_TEST
+
 /* The judge on hand-made stacks: 1 and 2 are the leaves a traceback may
  * leave out (trampoline, vDSO), 3.. the callers, 9 the root. */
 static int drop_small(void *ctx, uint64_t addr, int innermost)
@@ -300,6 +337,7 @@ static Suite *probe_suite(void)
 	tcase_add_loop_test(t, bad_configuration_is_status_2, 0, NARCHES);
 	tcase_add_test(t, verdict_names_round_trip);
 	tcase_add_test(t, judge_tells_truncated_from_wrong);
+	tcase_add_loop_test(t, every_accepted_iteration_count_fits_the_boundary_limit, 0, NARCHES);
 	suite_add_tcase(s, t);
 	return s;
 }

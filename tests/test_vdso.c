@@ -332,6 +332,7 @@ struct mapping {
 	uintptr_t base;
 	size_t span;
 	struct vdso_summary s;
+	unsigned char *file;	/* the vDSO as read: m.s's names point into it */
 };
 
 /* As the kernel (and vdso_map.c) lay it out: vvar, then the image. vvar
@@ -356,8 +357,16 @@ static struct mapping map_amd64(void)
 		if (ph[i].p_type == PT_LOAD)
 			memcpy((void *)(m.base + ph[i].p_vaddr), f.data + ph[i].p_offset, ph[i].p_filesz);
 	ck_assert_int_eq(mprotect((void *)m.base, m.span, PROT_READ | PROT_EXEC), 0);
-	/* Names in m.s point into the file: keep it (one per test process). */
+	/* Names in m.s point into the file: kept until unmap_amd64. */
+	m.file = f.data;
 	return m;
+}
+
+static void unmap_amd64(struct mapping *m)
+{
+	ck_assert_int_eq(munmap(m->vvar_page, PAGE + m->span), 0);
+	free(m->file);
+	m->file = NULL;
 }
 
 static void image_writable(const struct mapping *m, int writable)
@@ -399,6 +408,7 @@ START_TEST(lookup_finds_gos_symbols)
 	ck_assert(!inVDSOPage(m.base + PAGE));
 	ck_assert(!inVDSOPage(m.base - 1));	/* vvar is not code */
 	ck_assert(!inVDSOPage((uintptr_t)&lookup_finds_gos_symbols));
+	unmap_amd64(&m);
 }
 END_TEST
 
@@ -426,6 +436,7 @@ START_TEST(lookup_through_sysv_hash)
 	ck_assert_int_eq(vdso_lookup_init(m.base), 2);
 	ck_assert_uint_eq(vdsoClockgettimeSym, file_symbol(&m, "__vdso_clock_gettime"));
 	ck_assert_uint_eq(vdsoGettimeofdaySym, file_symbol(&m, "__vdso_gettimeofday"));
+	unmap_amd64(&m);
 }
 END_TEST
 
@@ -447,6 +458,7 @@ START_TEST(lookup_skips_a_hidden_symbol)
 	ck_assert_uint_eq(vdsoClockgettimeSym, file_symbol(&m, "__vdso_clock_gettime"));
 	ck_assert(!inVDSOPage(vdsoClockgettimeSym));
 	ck_assert(inVDSOPage(0xffffffffff600000UL));
+	unmap_amd64(&m);
 }
 END_TEST
 
@@ -480,6 +492,7 @@ START_TEST(lookup_checks_the_version)
 	image_writable(&m, 0);
 	ck_assert_int_eq(vdso_lookup_init(m.base), 1);
 	ck_assert_uint_eq(vdsoClockgettimeSym, 0);
+	unmap_amd64(&m);
 }
 END_TEST
 
@@ -495,6 +508,7 @@ START_TEST(lookup_rejects_a_non_elf_image)
 	ck_assert_uint_eq(vdsoClockgettimeSym, 0);
 	ck_assert_uint_eq(vdsoGettimeofdaySym, 0xffffffffff600000UL);
 	ck_assert_int_eq(vdso_lookup_init(0), -1);
+	unmap_amd64(&m);
 }
 END_TEST
 
@@ -552,6 +566,7 @@ START_TEST(calls_return_the_vvar_time)
 	ck_assert_int_eq(clock_gettime(CLOCK_BOOTTIME, &ref), 0);
 	ck_assert_int_le(llabs((long long)ref.tv_sec - ts.tv_sec), 1);
 	ck_assert_int_eq(cgt(12345, &ts), -EINVAL);
+	unmap_amd64(&m);
 }
 END_TEST
 
@@ -676,6 +691,7 @@ START_TEST(knob_clobber_poisons_caller_saved_registers)
 	ck_assert_uint_eq(shim_call((void *)vdsoGettimeofdaySym, 0, 0, top, &r), 0);
 	ck_assert_uint_eq(r.r11, POISON(11));
 	assert_callee_saved_intact(&r, top);
+	unmap_amd64(&m);
 }
 END_TEST
 
@@ -765,6 +781,7 @@ START_TEST(knob_callee_saved_poisoned_during_the_call_and_seqlock_retries)
 	ck_assert_uint_ne(alarm_view.r15, PAT | 15);
 	ck_assert_uint_eq(alarm_view.r14, POISON(14));
 	assert_callee_saved_intact(&r, top);
+	unmap_amd64(&m);
 }
 END_TEST
 
@@ -814,6 +831,7 @@ START_TEST(knob_stack_bytes_touches_every_page)
 			touched |= stack[i] != 0xa5;
 		ck_assert_msg(touched, "page %zu below the top not touched", (STACK_SIZE - off) / PAGE);
 	}
+	unmap_amd64(&m);
 }
 END_TEST
 
@@ -827,6 +845,9 @@ static int call_in_child(struct mapping *m, void *stack_top)
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		/* The death the tests look for is the kernel's SIGSEGV: a
+		 * sanitizer's handler (ASan reports and exits 1) is put away. */
+		signal(SIGSEGV, SIG_DFL);
 		shim_call((void *)vdsoClockgettimeSym, CLOCK_REALTIME, (uintptr_t)&ts, stack_top, &r);
 		_exit(ts.tv_sec == 1 ? 0 : 3);
 	}
@@ -860,6 +881,7 @@ START_TEST(knob_stack_bytes_overflows_a_small_stack)
 	ck_assert(exited_ok(call_in_child(&m, top)));
 	m.vvar->knobs.stack_bytes = 8 * PAGE;
 	ck_assert(killed_by_segv(call_in_child(&m, top)));
+	unmap_amd64(&m);
 }
 END_TEST
 
@@ -880,6 +902,7 @@ START_TEST(knob_sse_align_faults_on_a_misaligned_caller)
 	m.vvar->knobs.sse_align = 1;
 	ck_assert(exited_ok(call_in_child(&m, aligned)));
 	ck_assert(killed_by_segv(call_in_child(&m, misaligned)));
+	unmap_amd64(&m);
 }
 END_TEST
 

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,13 +14,24 @@
 #include "loader.h"
 #include "report.h"
 
+void cli_put_line(FILE *out, const char *line)
+{
+	for (const unsigned char *p = (const unsigned char *)line; *p; p++)
+		if (*p == '\\')
+			fputs("\\\\", out);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	fputc('\n', out);
+}
+
 int cli_fail_in(const char *cmd, const char *fmt, const char *a, const char *b)
 {
-	fprintf(stderr, "sigstep: ");
-	if (cmd)
-		fprintf(stderr, "%s: ", cmd);
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
+	char msg[2048];
+	int n = snprintf(msg, sizeof msg, "sigstep: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+	snprintf(msg + n, sizeof msg - (size_t)n, fmt, a, b);
+	cli_put_line(stderr, msg);
 	return 2;
 }
 
@@ -56,13 +68,28 @@ int cli_help(const char *a, const char *usage)
 int cli_parse_u64(const char *s, int base, uint64_t *v)
 {
 	char *end;
+	/* strtoull skips blanks and takes a sign (" -1" is ULLONG_MAX): the
+	 * number must start with a digit. */
+	if (!s || s[0] < '0' || s[0] > '9')
+		return -1;
 	errno = 0;
 	unsigned long long x = strtoull(s, &end, base);
-	/* strtoull takes "-1" as ULLONG_MAX: a sign is refused outright. */
-	if (errno || end == s || *end || s[0] == '-')
+	if (errno || end == s || *end)
 		return -1;
 	*v = x;
 	return 0;
+}
+
+FILE *cli_open_input(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct stat st;
+	if (f && !fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		errno = EISDIR;
+		return NULL;
+	}
+	return f;
 }
 
 int cli_vdso_base(const char *cmd, const char *v, const struct arch_ops *ops, uint64_t *base)
@@ -89,11 +116,6 @@ int cli_function_context(const char *cmd, const char *function, const char *cont
 	if (strcmp(context, "curg") && strcmp(context, "g0") && strcmp(context, "gsignal"))
 		return cli_fail_in(cmd, "unknown context '%s' (curg, g0 or gsignal)%s", context, "");
 	return 0;
-}
-
-int cli_json_close(FILE *jf)
-{
-	return jf != stdout ? fclose(jf) : fflush(jf);
 }
 
 const struct arch_ops *cli_arch(const char *cmd, const char *name)
@@ -182,6 +204,42 @@ int cli_built_variants(const char *build_dir, const char *arch, char names[][64]
 
 static const char *const output_option[CLI_OUT_COUNT] = { "--json", "--junit", "--sarif", "--pprof", "--html" };
 
+/* path opened for writing, not truncated (the report truncates it once
+ * there is a record: see truncate_for_record); *created says whether this
+ * call made it.  NULL with errno. */
+static FILE *open_kept(const char *path, unsigned char *created)
+{
+	*created = 0;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		*created = fd >= 0;
+	}
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		if (*created)
+			unlink(path);
+		errno = e;
+	}
+	return f;
+}
+
+/* The old contents of a regular file dropped, just before a record is
+ * written; a pipe or a terminal has nothing to drop.  0, or -1 with errno. */
+static int truncate_for_record(FILE *f)
+{
+	if (f == stdout)
+		return 0;
+	struct stat st;
+	if (!fstat(fileno(f), &st) && !S_ISREG(st.st_mode))
+		return 0;
+	return ftruncate(fileno(f), 0);
+}
+
 void cli_outputs_drop(struct cli_outputs *o)
 {
 	for (int k = 0; k < CLI_OUT_COUNT; k++) {
@@ -189,9 +247,11 @@ void cli_outputs_drop(struct cli_outputs *o)
 			continue;
 		if (o->f[k] != stdout) {
 			fclose(o->f[k]);
-			remove(o->path[k]);
+			if (o->created[k])
+				unlink(o->path[k]);
 		}
 		o->f[k] = NULL;
+		o->created[k] = 0;
 	}
 }
 
@@ -223,7 +283,8 @@ int cli_outputs_open(const char *cmd, struct cli_outputs *o, unsigned allowed)
 				cli_outputs_drop(o);
 				return cli_fail_in(cmd, "%s and %s name the same file", output_option[j], output_option[k]);
 			}
-		o->f[k] = strcmp(o->path[k], "-") ? fopen(o->path[k], "we") : stdout;
+		o->created[k] = 0;
+		o->f[k] = strcmp(o->path[k], "-") ? open_kept(o->path[k], &o->created[k]) : stdout;
 		if (!o->f[k]) {
 			int e = errno;
 			cli_outputs_drop(o);
@@ -233,6 +294,41 @@ int cli_outputs_open(const char *cmd, struct cli_outputs *o, unsigned allowed)
 		}
 	}
 	return 0;
+}
+
+static int cannot_write(const char *cmd, const struct cli_outputs *o, int k, int e)
+{
+	char what[PATH_MAX + 64];
+	snprintf(what, sizeof what, "%s %s", output_option[k], o->path[k]);
+	return cli_fail_in(cmd, "cannot write %s: %s", what, strerror(e ? e : EIO));
+}
+
+FILE *cli_outputs_begin(const char *cmd, struct cli_outputs *o, enum cli_output k)
+{
+	FILE *f = o->f[k];
+	if (f && truncate_for_record(f)) {
+		int e = errno;
+		if (f != stdout)
+			fclose(f);
+		o->f[k] = NULL;
+		cannot_write(cmd, o, k, e);
+		return NULL;
+	}
+	return f;
+}
+
+int cli_outputs_end(const char *cmd, struct cli_outputs *o, enum cli_output k)
+{
+	FILE *f = o->f[k];
+	if (!f)
+		return 0;
+	o->f[k] = NULL;
+	errno = 0;
+	int bad = ferror(f);
+	int e = errno;
+	if (f != stdout ? fclose(f) : fflush(f))
+		bad = 1, e = errno;
+	return bad ? cannot_write(cmd, o, k, e) : 0;
 }
 
 FILE *cli_outputs_text(const struct cli_outputs *o)
@@ -251,6 +347,15 @@ int cli_outputs_write(const char *cmd, struct cli_outputs *o, const struct repor
 		if (!f)
 			continue;
 		int rc = 0;
+		if (truncate_for_record(f)) {
+			int e = errno;
+			if (f != stdout)
+				fclose(f);
+			o->f[k] = NULL;
+			if (!status)
+				status = cannot_write(cmd, o, k, e);
+			continue;
+		}
 		switch ((enum cli_output)k) {
 		case CLI_OUT_JSON: report_json(f, rows, n); break;
 		case CLI_OUT_JUNIT: report_junit(f, cmd, rows, n); break;
@@ -265,11 +370,8 @@ int cli_outputs_write(const char *cmd, struct cli_outputs *o, const struct repor
 		if (f != stdout ? fclose(f) : fflush(f))
 			rc = -1, e = errno;
 		o->f[k] = NULL;
-		if (rc && !status) {
-			char what[PATH_MAX + 64];
-			snprintf(what, sizeof what, "%s %s", output_option[k], o->path[k]);
-			status = cli_fail_in(cmd, "cannot write %s: %s", what, strerror(e ? e : EIO));
-		}
+		if (rc && !status)
+			status = cannot_write(cmd, o, k, e);
 	}
 	return status;
 }

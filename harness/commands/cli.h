@@ -12,7 +12,12 @@
 
 struct arch_ops;
 
-/* "sigstep: " and fmt (two %s: a, b) on one line of stderr; returns 2. */
+/* `line` and a newline, every control byte and backslash of it escaped
+ * (\\x1b, \\\\): bytes from the input never reach a terminal raw. */
+void cli_put_line(FILE *out, const char *line);
+
+/* "sigstep: " and fmt (two %s: a, b) on one line of stderr, escaped as
+ * cli_put_line does; returns 2. */
 int cli_fail(const char *fmt, const char *a, const char *b);
 /* The same with the subcommand's name after "sigstep: " ("sigstep: native: ..."). */
 int cli_fail_in(const char *cmd, const char *fmt, const char *a, const char *b);
@@ -41,9 +46,15 @@ int cli_option(const char *cmd, const struct cli_option *opts, const char *a, co
 /* Is `a` --help or -h?  Then usage went to stdout. */
 int cli_help(const char *a, const char *usage);
 
-/* A whole number in `base` (0: C's prefixes), no sign, nothing after it:
- * 0 with *v set; -1 if s is anything else or out of range. */
+/* The one parser of every number sigstep reads (options, scenario files,
+ * mutant headers): a whole number in `base` (0: C's prefixes) that starts
+ * with a digit -- no blank, no sign -- and has nothing after it: 0 with *v
+ * set; -1 if s is anything else or out of range. */
 int cli_parse_u64(const char *s, int base, uint64_t *v);
+
+/* fopen(path, "r") for a file sigstep reads; a directory is refused
+ * (NULL, errno EISDIR) rather than read as an empty file. */
+FILE *cli_open_input(const char *path);
 
 /*
  * The value of --vdso-base for CMD: a number (C's prefixes) that puts the
@@ -56,10 +67,6 @@ int cli_vdso_base(const char *cmd, const char *v, const struct arch_ops *ops, ui
 /* The function and context of `sigstep run` and `sigstep check`: 0; or 2
  * after "sigstep: CMD: unknown function ..." or "... unknown context ...". */
 int cli_function_context(const char *cmd, const char *function, const char *context);
-
-/* Ends a --json output: stdout is flushed, a file closed.  0; -1 with
- * errno when what was written may not have reached it. */
-int cli_json_close(FILE *jf);
 
 /* The arch named, or NULL after "sigstep: [CMD: ]unknown arch 'NAME'
  * (known: ...)" (cmd NULL: no subcommand's name). */
@@ -96,6 +103,7 @@ enum cli_output { CLI_OUT_JSON, CLI_OUT_JUNIT, CLI_OUT_SARIF, CLI_OUT_PPROF, CLI
 struct cli_outputs {
 	const char *path[CLI_OUT_COUNT];	/* NULL: not asked for; "-": stdout */
 	FILE *f[CLI_OUT_COUNT];
+	unsigned char created[CLI_OUT_COUNT];	/* made by cli_outputs_open: removed by _drop */
 };
 
 /* The options naming them, for a command's option table. */
@@ -113,7 +121,10 @@ struct cli_outputs {
  * cannot be written is one line and exit 2 before the run rather than
  * after it.  `allowed` is a bit mask of (1 << enum cli_output): a format
  * the command does not write is refused.  At most one may be "-".  0, or
- * 2 after one line (nothing left open or created).
+ * 2 after one line (nothing left open or created).  An existing file is
+ * opened, not truncated: it is truncated only when its report is written
+ * (cli_outputs_write, cli_outputs_begin), so a run that fails with no
+ * record leaves it as it was.
  */
 int cli_outputs_open(const char *cmd, struct cli_outputs *o, unsigned allowed);
 
@@ -125,6 +136,14 @@ FILE *cli_outputs_text(const struct cli_outputs *o);
  * 0, or 2 after one line for the first that could not be written. */
 int cli_outputs_write(const char *cmd, struct cli_outputs *o, const struct report_row *rows, size_t n);
 
-/* Closes and removes the files: a run that produced no record leaves
- * none behind. */
+/* Closes the files and removes the ones cli_outputs_open created: a run
+ * that produced no record leaves no new file behind and an existing one
+ * as it was. */
 void cli_outputs_drop(struct cli_outputs *o);
+
+/* For a command that writes format k itself (native's and go's --json):
+ * the open file, truncated now that there is a record to write; NULL if k
+ * was not asked for, or after one line when it cannot be truncated (the
+ * file closed).  cli_outputs_end then closes it: 0, or 2 after one line. */
+FILE *cli_outputs_begin(const char *cmd, struct cli_outputs *o, enum cli_output k);
+int cli_outputs_end(const char *cmd, struct cli_outputs *o, enum cli_output k);

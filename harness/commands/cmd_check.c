@@ -1,6 +1,7 @@
 /*
  * sigstep check --arch A FILE.S [--function F] [--context C] [--sigprof ERA]
- *                [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--build-dir DIR] [--json FILE|-]
+ *                [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--timeout SECONDS]
+ *                [--build-dir DIR] [--json FILE|-]
  *
  * A user's own trampoline file, held to the contract of arch/README.md:
  * it is assembled and linked into a guest image exactly as the build makes
@@ -12,36 +13,47 @@
  * is held to Go's pcsp rule and its SPWRITE table filled from its code
  * (harness/image/spwrite.h; arch/README.md, "pcsp and SPWRITE").
  *
- * The tools run with posix_spawn, never through a shell, so a file name is
- * never interpreted, and in a private mkdtemp directory removed afterwards.
+ * The tools run by exec, never through a shell, so a file name is never
+ * interpreted, each in a process group of its own (with whatever it runs
+ * in turn: cc runs as and ld), within a time limit, and in a private
+ * mkdtemp directory removed afterwards -- also when sigstep is
+ * interrupted (cleanup.h): the tools are stopped, the directory goes.
  * Their own messages reach stderr unchanged, followed by one line naming
  * the step that failed.  As for `sigstep run`, the summary goes to stdout
  * (to stderr when the JSON does).
  */
+#define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch_ops.h"
+#include "cleanup.h"
 #include "cli.h"
 #include "commands.h"
 #include "probe.h"
 #include "report.h"
 #include "spwrite.h"
 
-extern char **environ;
+/* Seconds one tool (assembler or linker) may take: each takes well under
+ * one.  `sigstep check --timeout` can make it shorter. */
+#define TOOL_TIMEOUT_S 120
+static double tool_deadline;	/* now_s() past which no tool may run; 0: none */
 
 static const char usage[] =
 	"usage: sigstep check --arch {386,amd64,arm} FILE.S [--function {walltime,nanotime}]\n"
 	"                     [--context {curg,g0,gsignal}] [--sigprof {go1.10,go1.11,go1.19,modern}]\n"
-	"                     [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--boundaries]\n"
-	"                     [--keep-image DIR] [--build-dir DIR]\n"
+	"                     [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--timeout SECONDS]\n"
+	"                     [--boundaries] [--keep-image DIR] [--build-dir DIR]\n"
 	"                     " CLI_OUTPUTS_USAGE "\n"
 	"--boundaries: one 'boundary PC WHERE VERDICT' line per probed boundary.\n"
 	"--keep-image DIR: the image that was probed is kept as DIR/sigstep-guest-NAME.\n";
@@ -163,26 +175,98 @@ bad:
 	return -1;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define SPAWN_TIMED_OUT (-2)
+
 /* Runs argv[0] (found on PATH if it has no slash) with the caller's
- * stdout/stderr.  Its exit status; -1 with errno if it could not start or
- * did not exit normally. */
+ * stdout/stderr, in a process group of its own that dies with sigstep.
+ * Its exit status; SPAWN_TIMED_OUT after it ran past the tool's time
+ * limit (the group is stopped); -1 with errno if it could not start or did
+ * not exit normally. */
 static int spawn_wait(const char *const *argv)
 {
-	pid_t pid;
-	int rc = posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ);
-	if (rc) {
-		errno = rc;
+	int gate[2];	/* closed on exec: the child is in its group by then */
+	if (pipe2(gate, O_CLOEXEC))
+		return -1;
+	fflush(NULL);
+	pid_t parent = getpid(), pid = fork();
+	if (pid < 0) {
+		close(gate[0]);
+		close(gate[1]);
 		return -1;
 	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
+	if (pid == 0) {
+		close(gate[0]);
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		execvp(argv[0], (char *const *)argv);
+		int e = errno;
+		(void)!write(gate[1], &e, sizeof e);
+		_exit(127);
+	}
+	close(gate[1]);
+	setpgid(pid, pid);	/* either side may get there first */
+	cleanup_add_child(pid, 1);
+	int exec_errno = 0;
+	ssize_t got;
+	while ((got = read(gate[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR)
+		;
+	close(gate[0]);
+
+	double deadline = now_s() + TOOL_TIMEOUT_S;
+	if (tool_deadline && tool_deadline < deadline)
+		deadline = tool_deadline;
+	int status = 0, timed_out = 0;
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			cleanup_forget_child(pid);
 			return -1;
+		}
+		/* Past the limit: SIGTERM, so that cc removes its own temporary
+		 * files, and SIGKILL two seconds later if anything is left. */
+		if (timed_out < 2 && now_s() >= deadline) {
+			kill(-pid, timed_out ? SIGKILL : SIGTERM);
+			timed_out++;
+			deadline += 2;
+		}
+		struct timespec ts = { 0, 5 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	kill(-pid, SIGKILL);	/* whatever the tool left running in its group */
+	cleanup_forget_child(pid);
+	if (got == sizeof exec_errno) {
+		errno = exec_errno;
+		return -1;
+	}
+	if (timed_out)
+		return SPAWN_TIMED_OUT;
 	if (!WIFEXITED(status)) {
 		errno = EINTR;
 		return -1;
 	}
 	return WEXITSTATUS(status);
+}
+
+/* A tool that did not finish in time: the one line, status 2. */
+static int tool_timed_out(const char *src, const char *step)
+{
+	char what[120];
+	if (tool_deadline && now_s() >= tool_deadline)
+		snprintf(what, sizeof what, "%s stopped: the run reached its time limit (--timeout)", step);
+	else
+		snprintf(what, sizeof what, "%s stopped: it ran past the tool's time limit (%d s)", step, TOOL_TIMEOUT_S);
+	return cli_fail("%s: %s", src, what);
 }
 
 /*
@@ -217,13 +301,17 @@ static void image_name(const char *src, char *buf, size_t n)
  */
 static int build_image(const struct toolchain *tc, const char *src, const char *obj, const char *image)
 {
-	size_t n = tc->ncompile + tc->nlink + tc->nlib + 8;
+	size_t n = tc->ncompile + tc->nlink + tc->nlib + 10;
 	const char **argv = calloc(n, sizeof *argv);
 	if (!argv)
 		return cli_fail("out of memory%s%s", "", "");
 
+	/* -pipe: the driver hands cpp's output to as through a pipe, so an
+	 * interrupt that kills the tools' group mid-step leaves no cc*.s in
+	 * TMPDIR (the object code is the same). */
 	size_t k = 0;
 	argv[k++] = tc->cc;
+	argv[k++] = "-pipe";
 	for (size_t i = 0; i < tc->ncompile; i++)
 		argv[k++] = tc->compile[i];
 	argv[k++] = "-c";
@@ -232,6 +320,10 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 	argv[k++] = obj;
 	argv[k] = NULL;
 	int rc = spawn_wait(argv);
+	if (rc == SPAWN_TIMED_OUT) {
+		free(argv);
+		return tool_timed_out(src, "assembly");
+	}
 	if (rc < 0) {
 		free(argv);
 		return cli_fail("cannot run %s: %s", tc->cc, strerror(errno));
@@ -243,6 +335,7 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 
 	k = 0;
 	argv[k++] = tc->cc;
+	argv[k++] = "-pipe";
 	for (size_t i = 0; i < tc->nlink; i++)
 		argv[k++] = tc->link[i];
 	argv[k++] = obj;
@@ -253,6 +346,8 @@ static int build_image(const struct toolchain *tc, const char *src, const char *
 	argv[k] = NULL;
 	rc = spawn_wait(argv);
 	free(argv);
+	if (rc == SPAWN_TIMED_OUT)
+		return tool_timed_out(src, "link");
 	if (rc < 0)
 		return cli_fail("cannot run %s: %s", tc->cc, strerror(errno));
 	if (rc)
@@ -322,6 +417,7 @@ int check_build_file(const char *build_dir, const struct arch_ops *ops, const ch
 	}
 	const char *tmp = getenv("TMPDIR");
 	snprintf(dir, dirlen, "%s/sigstep-check-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	cleanup_on_signals();
 	if (!mkdtemp(dir)) {
 		toolchain_free(&tc);
 		return cli_fail("cannot create a temporary directory in %s: %s", tmp && tmp[0] ? tmp : "/tmp",
@@ -330,9 +426,14 @@ int check_build_file(const char *build_dir, const struct arch_ops *ops, const ch
 	image_name(file, name, sizeof name);
 	snprintf(obj, sizeof obj, "%s/trampoline.o", dir);
 	snprintf(image, imagelen, "%s/%s", dir, name);
+	/* removed, newest first, if sigstep is interrupted */
+	cleanup_add_path(dir);
+	cleanup_add_path(image);
+	cleanup_add_path(obj);
 	int status = build_image(&tc, file, obj, image);
 	toolchain_free(&tc);
 	unlink(obj);
+	cleanup_forget_path(obj);
 	if (status)
 		check_cleanup(dir, image);
 	return status;
@@ -342,6 +443,8 @@ void check_cleanup(const char *dir, const char *image)
 {
 	unlink(image);
 	rmdir(dir);
+	cleanup_forget_path(image);
+	cleanup_forget_path(dir);
 }
 
 int cmd_check(int argc, char **argv)
@@ -356,9 +459,11 @@ int cmd_check(int argc, char **argv)
 	const struct cli_option options[] = {
 		CLI_VALUE("--arch", &arch), CLI_VALUE("--function", &function), CLI_VALUE("--context", &context),
 		CLI_VALUE("--sigprof", NULL), CLI_OUTPUTS(&out), CLI_VALUE("--build-dir", &build_dir),
-		CLI_VALUE("--handler-budget", NULL), CLI_FLAG("--no-vdso", &no_vdso), CLI_VALUE("--vdso-base", &base_arg),
-		CLI_FLAG("--boundaries", &list_boundaries), CLI_VALUE("--keep-image", &keep), CLI_END,
+		CLI_VALUE("--handler-budget", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--no-vdso", &no_vdso),
+		CLI_VALUE("--vdso-base", &base_arg), CLI_FLAG("--boundaries", &list_boundaries),
+		CLI_VALUE("--keep-image", &keep), CLI_END,
 	};
+	uint64_t timeout = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -376,6 +481,8 @@ int cmd_check(int argc, char **argv)
 		i += used - 1;
 		if (!strcmp(a, "--handler-budget") && (cli_parse_u64(v, 0, &budget) || budget == 0))
 			return cli_fail("check: bad --handler-budget '%s'%s", v, "");
+		if (!strcmp(a, "--timeout") && (cli_parse_u64(v, 10, &timeout) || timeout == 0 || timeout > 86400))
+			return cli_fail("check: bad --timeout '%s' (seconds, 1 to 86400)%s", v, "");
 		if (!strcmp(a, "--sigprof") && (era = cli_era_from_name(v)) < 0)
 			return cli_fail("check: unknown sigprof era '%s' (known: go1.10, go1.11, go1.19, modern)%s", v, "");
 	}
@@ -407,6 +514,11 @@ int cmd_check(int argc, char **argv)
 		return 2;
 	FILE *text = cli_outputs_text(&out);
 
+	/* --timeout bounds the whole command: the tools, then the probe with
+	 * what is left. */
+	double t0 = now_s();
+	if (timeout)
+		tool_deadline = t0 + (double)timeout;
 	char dir[PATH_MAX], image[PATH_MAX + 96], err[PATH_MAX + 256];
 	int status = check_build_file(build_dir, ops, file, dir, sizeof dir, image, sizeof image);
 	int built = !status;
@@ -428,6 +540,10 @@ int cmd_check(int argc, char **argv)
 			.progress = isatty(2),
 			.boundary_log = list_boundaries ? text : NULL,
 		};
+		if (timeout) {	/* what is left of it */
+			cfg.timeout_s = timeout;
+			cfg.deadline = tool_deadline;
+		}
 		if (out.path[CLI_OUT_PPROF])
 			cfg.on_sample = sample_log_add, cfg.sample_ctx = &samples;
 		memset(&res, 0, sizeof res);

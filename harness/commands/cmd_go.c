@@ -97,29 +97,30 @@ static int go_probe(const char *program, const char *build_dir, struct probe_con
 	cfg->program = program;
 	cfg->subject = &probe_subject_go;
 	cfg->progress = 1;
-	FILE *jf = NULL;
-	if (json) {
-		jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
-		if (!jf)
-			return cli_fail("go: cannot write %s: %s", json, strerror(errno));
-	}
-	cfg->boundary_log = list_boundaries ? (jf == stdout ? stderr : stdout) : NULL;
+	/* --json is opened before the run (a path that cannot be written
+	 * costs nothing) and not truncated until there is a record. */
+	struct cli_outputs out = { 0 };
+	out.path[CLI_OUT_JSON] = json;
+	if (cli_outputs_open("go", &out, 1u << CLI_OUT_JSON))
+		return 2;
+	FILE *text = cli_outputs_text(&out);
+	cfg->boundary_log = list_boundaries ? text : NULL;
 	struct probe_result res;
 	char err[512];
 	if (probe_run(cfg, &res, err, sizeof err)) {
-		if (jf && jf != stdout) {
-			fclose(jf);
-			remove(json);
-		}
+		cli_outputs_drop(&out);
 		return cli_fail("go: %s%s", err, "");
 	}
-	probe_print_summary(jf == stdout ? stderr : stdout, &res);
+	probe_print_summary(text, &res);
 	int status = res.pass ? 0 : 1;
-	if (jf) {
+	FILE *jf = cli_outputs_begin("go", &out, CLI_OUT_JSON);
+	if (json && !jf)
+		status = 2;
+	else if (jf) {
 		const struct probe_result *one = &res;
 		probe_print_json(jf, &one, 1);
-		if (cli_json_close(jf))
-			status = cli_fail("go: cannot write %s: %s", json, strerror(errno));
+		if (cli_outputs_end("go", &out, CLI_OUT_JSON))
+			status = 2;
 	}
 	probe_result_free(&res);
 	return status;

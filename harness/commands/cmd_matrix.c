@@ -17,7 +17,10 @@
  * and violations down a pipe; the parent collects them and prints in row
  * order, so the report does not depend on which child finished first.
  * Exit 0 iff every row met its expectation; 1 otherwise; 2 on unusable
- * input (bad option, malformed expectations, a row the probe refused).
+ * input (bad option, malformed expectations, a row the probe refused) or
+ * when the harness itself failed (a child that crashed is no verdict).
+ * Interrupted, it stops its children and removes the mutants it built
+ * (cleanup.h); the children die with it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +35,7 @@
 #include <unistd.h>
 
 #include "arch_ops.h"
+#include "cleanup.h"
 #include "cli.h"
 #include "commands.h"
 #include "probe.h"
@@ -82,7 +86,7 @@ static char *field(const char *s)
 /* 0; or 2 after "PATH:LINE: message". */
 static int expectations_read(const char *path, struct expectations *x)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = cli_open_input(path);
 	if (!f)
 		return cli_fail("%s: %s", path, strerror(errno));
 	memset(x, 0, sizeof *x);
@@ -161,8 +165,10 @@ static int expectations_read(const char *path, struct expectations *x)
 out:
 	fclose(f);
 	if (msg[0]) {
+		char where[PATH_MAX + 400];
 		expectations_free(x);
-		fprintf(stderr, "%s:%d: %s\n", path, lineno, msg);
+		snprintf(where, sizeof where, "%s:%d: %s", path, lineno, msg);
+		cli_put_line(stderr, where);
 		return 2;
 	}
 	return 0;
@@ -339,6 +345,7 @@ static void collect(struct slot *s, struct row *r)
 	int status;
 	while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	cleanup_forget_child(s->pid);
 	struct wire w;
 	if (s->len < sizeof w || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		r->state = 3;
@@ -435,6 +442,7 @@ static struct prebuilt *prebuild_mutants(struct row *rows, size_t nrows, const c
 				goto out;
 			}
 			if (pid == 0) {
+				cleanup_after_fork();
 				close(p[0]);
 				struct prebuilt b;
 				const struct scn_row *sr = rows[first[next]].scn;
@@ -449,6 +457,7 @@ static struct prebuilt *prebuild_mutants(struct row *rows, size_t nrows, const c
 				_exit(write_all(p[1], &b, sizeof b) ? 1 : 0);
 			}
 			close(p[1]);
+			cleanup_add_child(pid, 0);
 			run[active].pid = pid;
 			run[active].fd = p[0];
 			run[active].k = next++;
@@ -459,6 +468,7 @@ static struct prebuilt *prebuild_mutants(struct row *rows, size_t nrows, const c
 		pid_t pid = wait(&status);
 		if (pid < 0)
 			goto out;
+		cleanup_forget_child(pid);
 		for (int a = 0; a < active; a++) {
 			if (run[a].pid != pid)
 				continue;
@@ -470,6 +480,8 @@ static struct prebuilt *prebuild_mutants(struct row *rows, size_t nrows, const c
 			close(run[a].fd);
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && got == sizeof b) {
 				pb[*nbuilt] = b;
+				cleanup_add_path(b.dir);
+				cleanup_add_path(b.image);
 				const struct scn_row *sr = rows[first[run[a].k]].scn;
 				for (size_t i = 0; i < nrows; i++)
 					if (rows[i].scn && rows[i].scn->ops == sr->ops &&
@@ -537,6 +549,7 @@ static int run_rows(struct row *rows, size_t nrows, const char *build_dir, int j
 				break;
 			}
 			if (pid == 0) {
+				cleanup_after_fork();
 				close(p[0]);
 				for (int k = 0; k < jobs; k++)
 					if (slots[k].fd >= 0)
@@ -544,6 +557,7 @@ static int run_rows(struct row *rows, size_t nrows, const char *build_dir, int j
 				child(&rows[order[next]], build_dir, p[1]);
 			}
 			close(p[1]);
+			cleanup_add_child(pid, 0);
 			slots[i] = (struct slot){ .pid = pid, .fd = p[0], .row = order[next++] };
 			active++;
 		}
@@ -598,6 +612,7 @@ static int run_rows(struct row *rows, size_t nrows, const char *build_dir, int j
 					kill(slots[i].pid, SIGKILL);
 					close(slots[i].fd);
 					waitpid(slots[i].pid, NULL, 0);
+					cleanup_forget_child(slots[i].pid);
 					free(slots[i].buf);
 				}
 			break;
@@ -880,6 +895,8 @@ int cmd_matrix(int argc, char **argv)
 		scn_rows_free(&scn);
 		return 2;
 	}
+
+	cleanup_on_signals();
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	size_t nprebuilt = 0;
@@ -900,11 +917,12 @@ int cmd_matrix(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
-	int refused = 0, unmet = 0;
+	int refused = 0, unmet = 0, crashed = 0;
 	uint64_t boundaries = 0;
 	for (size_t i = 0; i < nrows; i++) {
 		judge(&rows[i]);
 		refused += rows[i].state == 2;
+		crashed += rows[i].state == 3;
 		unmet += !rows[i].met;
 		if (rows[i].state == 1)
 			boundaries += rows[i].res.boundaries;
@@ -921,14 +939,18 @@ int cmd_matrix(int argc, char **argv)
 		print_table(report, rows, nrows, 1);
 	}
 	print_scenario_table(report, rows, nrows);
-	for (size_t i = 0; i < nrows; i++)
+	for (size_t i = 0; i < nrows; i++) {
+		char no[PATH_MAX + 600];	/* why may quote the guest's or a tool's words: escaped */
 		if (!rows[i].met && rows[i].scn)
-			fprintf(report, "NO: %s [%s] %s %s %s: %s\n", rows[i].scn->source, rows[i].scn->name,
-				rows[i].ops->name, rows[i].variant, rows[i].function, rows[i].why);
+			snprintf(no, sizeof no, "NO: %s [%s] %s %s %s: %s", rows[i].scn->source, rows[i].scn->name,
+				 rows[i].ops->name, rows[i].variant, rows[i].function, rows[i].why);
 		else if (!rows[i].met)
-			fprintf(report, "NO: %s %s %s %s%s: %s\n", rows[i].ops->name, rows[i].variant,
-				rows[i].function, cli_era_names[rows[i].era],
-				rows[i].second ? " (vDSO at the second base)" : "", rows[i].why);
+			snprintf(no, sizeof no, "NO: %s %s %s %s%s: %s", rows[i].ops->name, rows[i].variant,
+				 rows[i].function, cli_era_names[rows[i].era],
+				 rows[i].second ? " (vDSO at the second base)" : "", rows[i].why);
+		if (!rows[i].met)
+			cli_put_line(report, no);
+	}
 	for (size_t e = 0; e < x.n; e++)
 		if (!x.e[e].used)
 			fprintf(report, "note: %s:%d matches no row\n", exp_path, x.e[e].line);
@@ -940,7 +962,21 @@ int cmd_matrix(int argc, char **argv)
 	fprintf(stderr, "sigstep matrix: %.2f s wall, %.0f boundaries/s, %ld jobs\n",
 		wall, wall > 0 ? (double)boundaries / wall : 0.0, jobs);
 
-	int status = refused ? 2 : unmet ? 1 : 0;
+	/* A row whose child crashed has no verdict: the harness failed. */
+	for (size_t i = 0; i < nrows; i++) {
+		const struct row *r = &rows[i];
+		char row[PATH_MAX + 400];
+		if (r->state != 3)
+			continue;
+		if (r->scn)
+			snprintf(row, sizeof row, "%s [%s] %s %s %s", r->scn->source, r->scn->name, r->ops->name,
+				 r->variant, r->function);
+		else
+			snprintf(row, sizeof row, "%s %s %s %s%s", r->ops->name, r->variant, r->function,
+				 cli_era_names[r->era], r->second ? " (vDSO at the second base)" : "");
+		cli_fail("matrix: row %s: the harness failed, no verdict: %s", row, r->err);
+	}
+	int status = refused || crashed ? 2 : unmet ? 1 : 0;
 	struct report_row *recs = calloc(nrows ? nrows : 1, sizeof *recs);
 	char (*suites)[PATH_MAX + 16] = calloc(nrows ? nrows : 1, sizeof *suites);
 	if (!recs || !suites) {

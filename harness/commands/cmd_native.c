@@ -677,7 +677,10 @@ static uint64_t failing(const struct probe_result *r)
 	return n;
 }
 
-static int cmd_compare(struct native_config *c, const char *json)
+/* rep: the --json file, opened by the caller before the run; written and
+ * closed here once there are records (left open otherwise: the caller
+ * drops it). */
+static int cmd_compare(struct native_config *c, struct cli_outputs *rep)
 {
 	struct row rows[4] = { { .method = "every" }, { .method = "step" }, { .method = "break" },
 			       { .method = "itimer" } };
@@ -752,7 +755,7 @@ static int cmd_compare(struct native_config *c, const char *json)
 	}
 
 	const struct probe_result *u = &rows[0].nr.r;
-	FILE *out = json && !strcmp(json, "-") ? stderr : stdout;
+	FILE *out = cli_outputs_text(rep);
 	fprintf(out, "sigstep native --compare: arch=%s variant=%s function=%s context=%s vdso=%s\n",
 		u->arch, u->variant, u->function, u->context, c->vdso);
 	fprintf(out, "%-7s %-30s %8s %9s %10s %8s %9s %16s\n", "method", "engine", "judged", "covered",
@@ -797,10 +800,10 @@ static int cmd_compare(struct native_config *c, const char *json)
 		     "time: the whole run; first violation: seconds from the start (~ Unicorn: estimated from the\n"
 		     "first failing boundary's position; itimer: from the start of sampling)\n");
 
-	if (json) {
-		FILE *jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
+	if (rep->f[CLI_OUT_JSON]) {
+		FILE *jf = cli_outputs_begin("native", rep, CLI_OUT_JSON);
 		if (!jf)
-			status = die("cannot write %s: %s", json, strerror(errno));
+			status = 2;
 		else {
 			const struct native_result *recs[4];
 			size_t n = 0;
@@ -808,8 +811,8 @@ static int cmd_compare(struct native_config *c, const char *json)
 				if (rows[k].ran)
 					recs[n++] = &rows[k].nr;
 			json_array(jf, recs, n);
-			if (cli_json_close(jf))
-				status = die("cannot write %s: %s", json, strerror(errno));
+			if (cli_outputs_end("native", rep, CLI_OUT_JSON))
+				status = 2;
 		}
 	}
 	for (int k = 0; k < 4; k++)
@@ -850,12 +853,12 @@ static int host_check(const struct native_config *c)
 	return 0;
 }
 
-/* One run, or --compare, of c's variant or image; rep: its --junit and
- * --sarif, opened already. */
-static int native_with_image(struct native_config *c, const char *json, int compare, struct cli_outputs *rep)
+/* One run, or --compare, of c's variant or image; rep: its --json, --junit
+ * and --sarif, opened already (what is left open the caller drops). */
+static int native_with_image(struct native_config *c, int compare, struct cli_outputs *rep)
 {
 	if (compare)
-		return cmd_compare(c, json);
+		return cmd_compare(c, rep);
 
 	struct native_result nr;
 	char err[512];
@@ -864,10 +867,9 @@ static int native_with_image(struct native_config *c, const char *json, int comp
 		cli_outputs_drop(rep);
 		return die("%s%s", err, "");
 	}
-	FILE *jf = NULL;
 	int status = nr.r.pass ? 0 : 1;
 	if (c->list) {	/* the guest's boundary lines, before the summary */
-		FILE *lo = json && !strcmp(json, "-") ? stderr : stdout;
+		FILE *lo = cli_outputs_text(rep);
 		for (const char *line = nr.out; line && *line;) {
 			const char *end = strchr(line, '\n');
 			size_t len = end ? (size_t)(end - line) : strlen(line);
@@ -876,16 +878,16 @@ static int native_with_image(struct native_config *c, const char *json, int comp
 			line = end ? end + 1 : NULL;
 		}
 	}
-	print_summary(json && !strcmp(json, "-") ? stderr : stdout, &nr);
-	if (json) {
-		jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
+	print_summary(cli_outputs_text(rep), &nr);
+	if (rep->f[CLI_OUT_JSON]) {
+		FILE *jf = cli_outputs_begin("native", rep, CLI_OUT_JSON);
 		if (!jf)
-			status = die("cannot write %s: %s", json, strerror(errno));
+			status = 2;
 		else {
 			const struct native_result *one = &nr;
 			json_array(jf, &one, 1);
-			if (cli_json_close(jf))
-				status = die("cannot write %s: %s", json, strerror(errno));
+			if (cli_outputs_end("native", rep, CLI_OUT_JSON))
+				status = 2;
 		}
 	}
 	if (rep->path[CLI_OUT_JUNIT] || rep->path[CLI_OUT_SARIF]) {
@@ -912,9 +914,9 @@ int cmd_native(int argc, char **argv)
 	struct native_config c = {
 		.function = "walltime", .context = "curg", .timeout_s = DEFAULT_TIMEOUT_S,
 	};
-	const char *arch = NULL, *emulator = "auto", *json = NULL;
+	const char *arch = NULL, *emulator = "auto";
 	const char *file = NULL;
-	struct cli_outputs rep = { 0 };	/* --junit, --sarif */
+	struct cli_outputs rep = { 0 };	/* --json, --junit, --sarif */
 	int compare = 0, no_singlestep = 0, check_host = 0;
 	char dirbuf[PATH_MAX];
 	for (int i = 1; i < argc; i++)	/* a real Go program: the ptrace engine */
@@ -923,7 +925,8 @@ int cmd_native(int argc, char **argv)
 	const struct cli_option options[] = {
 		CLI_VALUE("--arch", &arch), CLI_VALUE("--variant", &c.variant), CLI_VALUE("--inject", &c.inject),
 		CLI_VALUE("--emulator", &emulator), CLI_VALUE("--vdso", &c.vdso), CLI_VALUE("--function", &c.function),
-		CLI_VALUE("--context", &c.context), CLI_VALUE("--json", &json), CLI_VALUE("--build-dir", &c.build_dir),
+		CLI_VALUE("--context", &c.context), CLI_VALUE("--json", &rep.path[CLI_OUT_JSON]),
+		CLI_VALUE("--build-dir", &c.build_dir),
 		CLI_VALUE("--budget-ms", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--compare", &compare),
 		CLI_FLAG("--no-singlestep", &no_singlestep), CLI_FLAG("--list-boundaries", &c.list),
 		CLI_FLAG("--host-check", &check_host), CLI_VALUE("--junit", &rep.path[CLI_OUT_JUNIT]),
@@ -991,19 +994,21 @@ int cmd_native(int argc, char **argv)
 		return die("unknown context '%s' (curg or g0%s)", c.context, compare ? "" : ", or both");
 	if (compare && (rep.path[CLI_OUT_JUNIT] || rep.path[CLI_OUT_SARIF]))
 		return die("--compare writes --json only%s%s", "", "");
+	/* The report files are opened before the build and the run: a path
+	 * that cannot be written costs nothing. */
+	if (cli_outputs_open("native", &rep, 1u << CLI_OUT_JSON | 1u << CLI_OUT_JUNIT | 1u << CLI_OUT_SARIF))
+		return 2;
 	char dir[PATH_MAX], image[PATH_MAX + 96];
 	if (file) {
 		int rc = check_build_file(c.build_dir, c.ops, file, dir, sizeof dir, image, sizeof image);
-		if (rc)
+		if (rc) {
+			cli_outputs_drop(&rep);	/* no record: an existing file kept */
 			return rc;
+		}
 		c.image_path = image;
 	}
-	if (cli_outputs_open("native", &rep, 1u << CLI_OUT_JUNIT | 1u << CLI_OUT_SARIF)) {
-		if (file)
-			check_cleanup(dir, image);
-		return 2;
-	}
-	int status = native_with_image(&c, json, compare, &rep);
+	int status = native_with_image(&c, compare, &rep);
+	cli_outputs_drop(&rep);	/* still open: no record was written */
 	if (file)
 		check_cleanup(dir, image);
 	return status;

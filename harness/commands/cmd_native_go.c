@@ -89,30 +89,37 @@ int cmd_native_go(int argc, char **argv)
 	if (!c.program || !c.program[0])
 		return cli_fail_in("native", "--go needs a program%s%s", "", "");
 
-	FILE *log = list ? (json && !strcmp(json, "-") ? stderr : stdout) : NULL;
-	c.boundary_log = log;
+	/* --json is opened before the run (a path that cannot be written
+	 * costs nothing) and not truncated until there is a record. */
+	struct cli_outputs rep = { 0 };
+	rep.path[CLI_OUT_JSON] = json;
+	if (cli_outputs_open("native", &rep, 1u << CLI_OUT_JSON))
+		return 2;
+	FILE *out = cli_outputs_text(&rep);
+	c.boundary_log = list ? out : NULL;
 	struct probe_result r;
 	struct ptrace_go_stats st;
 	char err[512];
-	if (ptrace_go_run(&c, &r, &st, err, sizeof err))
+	if (ptrace_go_run(&c, &r, &st, err, sizeof err)) {
+		cli_outputs_drop(&rep);
 		return cli_fail_in("native", "%s%s", err, "");
+	}
 
-	FILE *out = json && !strcmp(json, "-") ? stderr : stdout;
 	fprintf(out, "sigstep native --go: arch=%s program=%s function=%s engine=ptrace (host) vdso=kernel\n", r.arch,
 		r.variant, c.function ? c.function : "runtime.nanotime1");
 	probe_print_summary(out, &r);
 	print_stats(out, &c, &st);
 	int status = r.pass ? 0 : 1;
 	if (json) {
-		FILE *jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
+		FILE *jf = cli_outputs_begin("native", &rep, CLI_OUT_JSON);
 		if (!jf)
-			status = cli_fail_in("native", "cannot write %s: %s", json, strerror(errno));
+			status = 2;
 		else {
 			fputs("[\n ", jf);
 			json_record(jf, &r, &st);
 			fputs("\n]\n", jf);
-			if (cli_json_close(jf))
-				status = cli_fail_in("native", "cannot write %s: %s", json, strerror(errno));
+			if (cli_outputs_end("native", &rep, CLI_OUT_JSON))
+				status = 2;
 		}
 	}
 	probe_result_free(&r);

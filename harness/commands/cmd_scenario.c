@@ -138,7 +138,7 @@ int cmd_scenario_run(int argc, char **argv)
 		if (built)
 			check_cleanup(dir, image);
 		if (prc) {
-			fprintf(stderr, "sigstep: %s: %s\n", r->source, err);
+			cli_fail("%s: %s", r->source, err);
 			refused++;
 			continue;
 		}

@@ -13,13 +13,15 @@
  *
  *   sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]
  *               [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|go1.19|modern]
- *               [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--json FILE|-]
- *               [--build-dir DIR]
+ *               [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--iterations N]
+ *               [--timeout SECONDS] [--json FILE|-] [--build-dir DIR]
  *
  * run probes one chain at every instruction boundary (harness/probe/probe.h):
  * the summary goes to stdout (to stderr when the JSON does), the JSON
  * record to FILE; --boundaries adds a "boundary PC WHERE VERDICT" line per
- * boundary, in execution order.  Exit 0 if every boundary passes and the invariants
+ * boundary, in execution order.  The run is bounded in time (--timeout,
+ * default PROBE_DEFAULT_TIMEOUT_S: far beyond any correct run) and says so
+ * when it stops there.  Exit 0 if every boundary passes and the invariants
  * hold, 1 otherwise, 2 on unusable input.
  */
 #include <errno.h>
@@ -44,7 +46,8 @@ static const char usage[] =
 	"       sigstep run --arch {386,amd64,arm} --variant NAME [--function walltime|nanotime]\n"
 	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|go1.19|modern]\n"
 	"                   [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--iterations N]\n"
-	"                   [--boundaries] [--build-dir DIR] " CLI_OUTPUTS_USAGE "\n"
+	"                   [--timeout SECONDS] [--boundaries] [--build-dir DIR]\n"
+	"                   " CLI_OUTPUTS_USAGE "\n"
 	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] " CLI_ROWS_OUTPUTS_USAGE "\n"
 	"       sigstep run --schedule FILE [--build-dir DIR] [--boundaries] " CLI_ROWS_OUTPUTS_USAGE "\n"
 	"       sigstep fuzz --arch A (--variant V | FILE.S) [--function F] [--context C] [--sigprof ERA]\n"
@@ -239,14 +242,15 @@ static int cmd_run(int argc, char **argv)
 	struct cli_outputs out = { 0 };
 	uint64_t budget = 0, vdso_base = 0;
 	int no_vdso = 0, list_boundaries = 0;
-	uint64_t iterations = 1;
+	uint64_t iterations = 1, timeout = 0;
 	const char *base_arg = NULL;
 	char dirbuf[PATH_MAX];
 	const struct cli_option options[] = {
 		CLI_VALUE("--arch", &arch), CLI_VALUE("--variant", &variant), CLI_VALUE("--function", &function),
 		CLI_VALUE("--context", &context), CLI_VALUE("--sigprof", &sigprof), CLI_OUTPUTS(&out),
 		CLI_VALUE("--build-dir", &build_dir), CLI_VALUE("--handler-budget", NULL),
-		CLI_VALUE("--iterations", NULL), CLI_FLAG("--no-vdso", &no_vdso), CLI_VALUE("--vdso-base", &base_arg),
+		CLI_VALUE("--iterations", NULL), CLI_VALUE("--timeout", NULL), CLI_FLAG("--no-vdso", &no_vdso),
+		CLI_VALUE("--vdso-base", &base_arg),
 		CLI_FLAG("--boundaries", &list_boundaries), CLI_END,
 	};
 
@@ -259,10 +263,12 @@ static int cmd_run(int argc, char **argv)
 			return 2;
 		i += used - 1;
 		if (!strcmp(a, "--iterations") &&
-		    (cli_parse_u64(v, 0, &iterations) || iterations == 0 || iterations > 100000))
-			return cli_fail("run: bad --iterations '%s' (1 to 100000)%s", v, "");
+		    (cli_parse_u64(v, 0, &iterations) || iterations == 0 || iterations > PROBE_MAX_ITERATIONS))
+			return cli_fail("run: bad --iterations '%s' (1 to %s)", v, PROBE_MAX_ITERATIONS_TEXT);
 		if (!strcmp(a, "--handler-budget") && (cli_parse_u64(v, 0, &budget) || budget == 0))
 			return cli_fail("run: bad --handler-budget '%s'%s", v, "");
+		if (!strcmp(a, "--timeout") && (cli_parse_u64(v, 10, &timeout) || timeout == 0 || timeout > 86400))
+			return cli_fail("run: bad --timeout '%s' (seconds, 1 to 86400)%s", v, "");
 	}
 	if (!arch)
 		return cli_fail("run: --arch is required (386, amd64 or arm)%s%s", "", "");
@@ -291,7 +297,7 @@ static int cmd_run(int argc, char **argv)
 		.ops = ops, .build_dir = build_dir, .variant = variant, .function = function,
 		.context = context, .era = era, .vdso = !no_vdso, .vdso_base = vdso_base, .handler_budget = budget,
 		.progress = 1,
-		.iterations = iterations,
+		.iterations = iterations, .timeout_s = timeout,
 		.boundary_log = list_boundaries ? text : NULL,
 	};
 	struct sample_log samples = { 0 };

@@ -92,9 +92,18 @@ static void read_shdr(const uint8_t *b, int is64, struct shdr *s)
 
 /* --- Symbols -------------------------------------------------------------- */
 
+/* A symbol as read, until the table is sorted: does it name a function
+ * (STT_FUNC, or a global label without a type: `.globl walltime` and no
+ * `.type`), does it start something (a function, an object, a sized
+ * symbol) that ends an unsized function before it? */
+struct typed_symbol {
+	struct symbol s;
+	int function, starts;
+};
+
 static int symbol_cmp(const void *a, const void *b)
 {
-	const struct symbol *x = a, *y = b;
+	const struct symbol *x = &((const struct typed_symbol *)a)->s, *y = &((const struct typed_symbol *)b)->s;
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
 	/* Prefer the sized symbol, then the name, for a stable order. */
@@ -142,10 +151,13 @@ static int read_symbols(const uint8_t *buf, size_t len, int is64, const struct e
 		return fail(err, "symbol string table lies beyond the end of the file or is malformed");
 
 	size_t nsym = sym.size / symsize;
+	struct typed_symbol *t = calloc(nsym ? nsym : 1, sizeof *t);
 	st->v = calloc(nsym ? nsym : 1, sizeof *st->v);
 	st->strings = malloc(str.size + 1);
-	if (!st->v || !st->strings)
+	if (!t || !st->v || !st->strings) {
+		free(t);
 		return fail(err, "out of memory reading symbols");
+	}
 	memcpy(st->strings, buf + str.offset, str.size);
 	st->strings[str.size] = 0;	/* a name running off the end stops here */
 
@@ -154,17 +166,17 @@ static int read_symbols(const uint8_t *buf, size_t len, int is64, const struct e
 		uint64_t value, size;
 		uint32_t name;
 		uint16_t shndx;
-		unsigned type;
+		unsigned type, bind;
 		if (is64) {
 			Elf64_Sym s;
 			memcpy(&s, p, sizeof s);
 			value = s.st_value, size = s.st_size, name = s.st_name;
-			shndx = s.st_shndx, type = ELF64_ST_TYPE(s.st_info);
+			shndx = s.st_shndx, type = ELF64_ST_TYPE(s.st_info), bind = ELF64_ST_BIND(s.st_info);
 		} else {
 			Elf32_Sym s;
 			memcpy(&s, p, sizeof s);
 			value = s.st_value, size = s.st_size, name = s.st_name;
-			shndx = s.st_shndx, type = ELF32_ST_TYPE(s.st_info);
+			shndx = s.st_shndx, type = ELF32_ST_TYPE(s.st_info), bind = ELF32_ST_BIND(s.st_info);
 		}
 		if (shndx == SHN_UNDEF || shndx == SHN_ABS || name == 0 || name >= str.size)
 			continue;
@@ -175,9 +187,28 @@ static int read_symbols(const uint8_t *buf, size_t len, int is64, const struct e
 		 * name no function. */
 		if (n[0] == '$' || (n[0] == '.' && n[1] == 'L'))
 			continue;
-		st->v[st->n++] = (struct symbol){ value + bias, size, n };
+		int function = type == STT_FUNC || (type == STT_NOTYPE && bind != STB_LOCAL);
+		t[st->n++] = (struct typed_symbol){ { value + bias, size, n }, function,
+						     function || type == STT_OBJECT || size };
 	}
-	qsort(st->v, st->n, sizeof *st->v, symbol_cmp);
+	qsort(t, st->n, sizeof *t, symbol_cmp);
+	/*
+	 * A function without a .size directive (the contract does not ask
+	 * for one) has st_size 0.  It extends to the next function, object
+	 * or sized symbol: local labels inside it (no type, no size) do not
+	 * end it.  The last one in the file stays unsized.
+	 */
+	for (size_t i = 0; i < st->n; i++) {
+		st->v[i] = t[i].s;
+		if (!t[i].function || t[i].s.size)
+			continue;
+		for (size_t j = i + 1; j < st->n; j++)
+			if (t[j].s.addr > t[i].s.addr && t[j].starts) {
+				st->v[i].size = t[j].s.addr - t[i].s.addr;
+				break;
+			}
+	}
+	free(t);
 	return 0;
 }
 

@@ -57,8 +57,6 @@
 #include "vvar.h"
 
 #define DEFAULT_HANDLER_BUDGET 1000000ull	/* the handler takes a few thousand */
-#define MAX_BOUNDARIES 10000000ull	/* a chain that never returns */
-#define RUN_TIMEOUT_US (120ull * 1000000)
 
 /* ERA_* of fixtures/variant.h, by number. */
 static const char *const era_names[] = { "go1.10", "go1.11", "go1.19", "modern" };
@@ -972,6 +970,32 @@ static int fail2(char *err, size_t errlen, const char *fmt, const char *a, const
 	return 2;
 }
 
+uint64_t probe_boundary_limit(uint64_t iterations)
+{
+	uint64_t calls = iterations ? iterations : 1;
+	return calls < 10 ? 10 * PROBE_BOUNDARIES_PER_CALL : calls * PROBE_BOUNDARIES_PER_CALL;
+}
+
+uint64_t remaining_us(const struct probe *p)
+{
+	double left = p->deadline - now_s();
+	return left > 1e-6 ? (uint64_t)(left * 1e6) : 1;
+}
+
+uint64_t probe_run_timeout_s(const struct probe_config *cfg)
+{
+	return cfg->timeout_s ? cfg->timeout_s : PROBE_DEFAULT_TIMEOUT_S(cfg->iterations ? cfg->iterations : 1);
+}
+
+/* The first line of what the guest wrote to fd, bounded by what it wrote
+ * (the buffer holds no NUL of its own). */
+static void first_line(const struct outbuf *o, char *buf, size_t n)
+{
+	const char *nl = o->data ? memchr(o->data, '\n', o->len) : NULL;
+	size_t len = nl ? (size_t)(nl - o->data) : o->len;
+	snprintf(buf, n, "%.*s", (int)(len < n ? len : n - 1), o->data ? o->data : "");
+}
+
 int probe_fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
 {
 	return fail2(err, errlen, fmt, a, b);
@@ -1035,6 +1059,15 @@ static int advance(struct probe *p, uint64_t pc, int *broken_reported)
 		window_failed(p, "the shadow stack overflowed");
 		return 1;
 	}
+	if (now_s() >= p->deadline) {
+		char what[160];
+		snprintf(what, sizeof what, "the run reached its time limit (--timeout %llu s) after %llu boundaries: "
+			 "the chain did not return in time", (unsigned long long)probe_run_timeout_s(p->cfg),
+			 (unsigned long long)p->res->boundaries);
+		window_failed(p, what);
+		p->timed_out = 1;
+		return 1;
+	}
 	return 0;
 }
 
@@ -1050,9 +1083,15 @@ static void end_of_call_checks(struct probe *p)
 {
 	struct machine *mc = p->mc;
 	size_t from = mc->out[1].len;
-	if (machine_run(mc, 0, RUN_TIMEOUT_US)) {
+	if (machine_run(mc, 0, remaining_us(p))) {
 		char line[256];
-		guest_fault_line(&p->g, line, sizeof line);
+		if (mc->fault.kind == FAULT_STOPPED && now_s() >= p->deadline) {
+			snprintf(line, sizeof line, "the guest did not exit within the run's time limit (--timeout %llu s)",
+				 (unsigned long long)probe_run_timeout_s(p->cfg));
+			p->timed_out = 1;
+		} else {
+			guest_fault_line(&p->g, line, sizeof line);
+		}
 		trial_failed(p, line);
 	} else if (!guest_fail_lines(p, from, 1) && mc->exit_status != 0) {
 		char what[64];
@@ -1096,7 +1135,7 @@ static int nested_trial(struct probe *p, uint64_t k, uc_context *saved)
 				returned = 1;
 				break;
 			}
-			if (++steps == MAX_BOUNDARIES) {
+			if (++steps == p->max_boundaries) {
 				window_failed(p, "the chain did not return within the boundary limit");
 				break;
 			}
@@ -1191,7 +1230,11 @@ static int probe_window(struct probe *p)
 		uint64_t pc = machine_pc(mc);
 		if (chain_over(p, pc))
 			break;
-		if (res->boundaries == MAX_BOUNDARIES) {
+		if (p->timed_out) {	/* in a nested trial */
+			rc = 1;
+			break;
+		}
+		if (res->boundaries == p->max_boundaries) {
 			invariant_failed(res, "the chain did not return within the boundary limit");
 			rc = 1;
 			break;
@@ -1483,14 +1526,17 @@ static int image_start(struct probe *pp, char *err, size_t errlen)
 	/* Full speed to the root. */
 	p.mode = MODE_TO_ROOT;
 	p.root_skip = 0;
-	int r = machine_run(mc, 0, RUN_TIMEOUT_US);
+	int r = machine_run(mc, 0, remaining_us(&p));
 	p.mode = MODE_FREE;
 	if (r == 0 || mc->fault.kind != FAULT_STOPPED || machine_pc(mc) != p.root_lo) {
 		char line[256] = "";
-		if (r)
+		if (r && mc->fault.kind == FAULT_STOPPED && now_s() >= p.deadline)
+			snprintf(line, sizeof line, "it ran out of time (--timeout %llu s)",
+				 (unsigned long long)probe_run_timeout_s(cfg));
+		else if (r)
 			guest_fault_line(&p.g, line, sizeof line);
 		else if (mc->out[2].len)
-			snprintf(line, sizeof line, "%.*s", (int)strcspn(mc->out[2].data, "\n"), mc->out[2].data);
+			first_line(&mc->out[2], line, sizeof line);
 		else
 			snprintf(line, sizeof line, "it exited with status %d", mc->exit_status);
 		fail2(err, errlen, "the guest never reached %s: %s", root_name, line);
@@ -1515,7 +1561,15 @@ static int image_start(struct probe *pp, char *err, size_t errlen)
 static void image_finish(struct probe *p, int window_rc)
 {
 	(void)window_rc;
-	guest_invariants(p, machine_run(p->mc, 0, RUN_TIMEOUT_US));
+	int faulted = machine_run(p->mc, 0, remaining_us(p));
+	if (faulted && p->mc->fault.kind == FAULT_STOPPED && now_s() >= p->deadline) {
+		char what[120];
+		snprintf(what, sizeof what, "the guest did not exit within the run's time limit (--timeout %llu s)",
+			 (unsigned long long)probe_run_timeout_s(p->cfg));
+		invariant_failed(p->res, what);
+	} else {
+		guest_invariants(p, faulted);
+	}
 }
 
 const struct probe_subject probe_subject_image = {
@@ -1538,6 +1592,10 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	p.res = res;
 	p.trial_k = -1;
 	p.subject = cfg->subject ? cfg->subject : &probe_subject_image;
+	/* The run's time limit and boundary limit, from its start: loading
+	 * the subject and bringing it to the root count. */
+	p.deadline = cfg->deadline ? cfg->deadline : now_s() + (double)probe_run_timeout_s(cfg);
+	p.max_boundaries = probe_boundary_limit(cfg->iterations);
 	if (!ops)
 		return fail2(err, errlen, "no architecture given%s%s", "", "");
 	res->invariants_ok = 1;

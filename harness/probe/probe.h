@@ -107,6 +107,15 @@ struct probe_config {
 	uint64_t handler_budget;	/* instructions per handler run (0: default) */
 	int progress;		/* print a progress line on stderr for long runs */
 	uint64_t iterations;	/* calls of the function in the window (0: 1) */
+	/* Seconds the whole run may take, from loading the image to its exit
+	 * (0: PROBE_DEFAULT_TIMEOUT_S).  A run that reaches it stops and says
+	 * so: before the chain's root, as unusable input (2); in the window
+	 * or after it, as a failed invariant. */
+	uint64_t timeout_s;
+	/* Non-zero: the run's time ends at this CLOCK_MONOTONIC second instead
+	 * (sigstep check: its --timeout began before the build); timeout_s is
+	 * then only the limit the messages name. */
+	double deadline;
 	/* Non-NULL: one line "boundary PC WHERE VERDICT" per probe, in order
 	 * (WHERE as the guest's own oracle names it: "walltime+0x1c",
 	 * "vdso+0x680"), for comparing engines boundary by boundary. */
@@ -193,6 +202,20 @@ struct probe_result {
 	size_t nviolations;
 	uint64_t violations_dropped;	/* beyond PROBE_MAX_VIOLATIONS: counted, not kept */
 };
+
+/* The time limit of a run when none is given: ten minutes, and a tenth of
+ * a second more per call -- a call takes milliseconds at every boundary,
+ * a whole default run well under a second. */
+#define PROBE_DEFAULT_TIMEOUT_S(iterations) (600 + (iterations) / 10)
+
+/* Boundaries the window may take before the chain counts as one that
+ * never returns: PROBE_BOUNDARIES_PER_CALL per call of the function, and
+ * never fewer than 10 M (a call takes a few hundred). */
+#define PROBE_BOUNDARIES_PER_CALL 1000000ull
+uint64_t probe_boundary_limit(uint64_t iterations);
+/* The most calls `sigstep run --iterations` takes. */
+#define PROBE_MAX_ITERATIONS 100000ull
+#define PROBE_MAX_ITERATIONS_TEXT "100000"
 
 /*
  * Runs one configuration.  0: ran (result filled, pass or not);

@@ -96,6 +96,9 @@ struct probe {
 	uint64_t sample_addr;
 	uint64_t drop_fn[3];		/* walltime, nanotime, vdsoCall (0: absent) */
 	uint64_t drop_end[3];
+	uint64_t max_boundaries;	/* probe_boundary_limit of the run's calls */
+	double deadline;		/* now_s() past which the run stops */
+	int timed_out;
 	uc_context *ctx;
 	struct sys_state sys_saved;
 
@@ -162,6 +165,10 @@ int probe_install_block_hook(struct probe *p);
 void probe_invariant_failed(struct probe_result *res, const char *what);
 int probe_fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b);
 
-#define PROBE_RUN_TIMEOUT_US (120ull * 1000000)
+/* What is left of the run's time (p->deadline), in microseconds, for
+ * machine_run and threads_run (never 0: that is no limit). */
+uint64_t remaining_us(const struct probe *p);
+/* The run's time limit in seconds, as the messages name it (--timeout). */
+uint64_t probe_run_timeout_s(const struct probe_config *cfg);
 
 #endif

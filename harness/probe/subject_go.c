@@ -243,7 +243,7 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 	p->mode = MODE_TO_ROOT;
 	p->root_skip = call - 1;
 	double t0 = now_s();
-	int r = threads_run(mc, GO_MAX_INSNS, PROBE_RUN_TIMEOUT_US);
+	int r = threads_run(mc, GO_MAX_INSNS, remaining_us(p));
 	res->boot_s = now_s() - t0;
 	res->boot_insns = threads_insns(mc);
 	p->mode = MODE_FREE;
@@ -252,6 +252,9 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 		if (r == 0) {
 			snprintf(line, sizeof line, "it exited with status %d after %llu calls", mc->exit_status,
 				 (unsigned long long)(call - 1 - p->root_skip));
+		} else if (now_s() >= p->deadline) {
+			snprintf(line, sizeof line, "it ran out of time (--timeout %llu s)",
+				 (unsigned long long)probe_run_timeout_s(cfg));
 		} else {
 			guest_fault_line(&p->g, line, sizeof line);
 		}
@@ -348,8 +351,13 @@ static void go_finish(struct probe *p, int window_rc)
 {
 	struct machine *mc = p->mc;
 	(void)window_rc;
-	int r = threads_run(mc, GO_MAX_INSNS, PROBE_RUN_TIMEOUT_US);
-	if (r) {
+	int r = threads_run(mc, GO_MAX_INSNS, remaining_us(p));
+	if (r && now_s() >= p->deadline) {
+		char what[120];
+		snprintf(what, sizeof what, "the program did not exit within the run's time limit (--timeout %llu s)",
+			 (unsigned long long)probe_run_timeout_s(p->cfg));
+		probe_invariant_failed(p->res, what);
+	} else if (r) {
 		char line[256];
 		guest_fault_line(&p->g, line, sizeof line);
 		probe_invariant_failed(p->res, line);
