@@ -16,12 +16,19 @@
 
 static char path_scn[64], path_mut[64];
 
+static void remove_files(void)
+{
+	unlink(path_scn);
+	unlink(path_mut);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	snprintf(path_scn, sizeof path_scn, "/tmp/sigstep-fuzz-%d.scn", (int)getpid());
 	snprintf(path_mut, sizeof path_mut, "/tmp/sigstep-fuzz-%d.S", (int)getpid());
+	atexit(remove_files);
 	return 0;
 }
 
