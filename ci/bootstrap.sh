@@ -9,10 +9,12 @@ set -eu
 # Go 1.19 builds the real-Go fixtures and reads --pprof profiles (go tool
 # pprof); zlib inflates Go's DWARF and gzips the profiles; the other report
 # consumers the tests run: xmllint (libxml2-utils) for JUnit,
-# python3-jsonschema for SARIF, Chromium for the HTML page.
+# python3-jsonschema for SARIF, Chromium for the HTML page; clang-14 and
+# its libFuzzer runtime build the fuzz/ targets.
 PACKAGES="cmake make gcc pkg-config libunicorn-dev libcapstone-dev check qemu-user \
 gcc-i686-linux-gnu gcc-arm-linux-gnueabihf binutils-i686-linux-gnu binutils-arm-linux-gnueabihf \
-golang-1.19-go zlib1g-dev strace libxml2-utils python3-jsonschema chromium"
+golang-1.19-go zlib1g-dev strace libxml2-utils python3-jsonschema chromium \
+clang-14 libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

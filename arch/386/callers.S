@@ -200,4 +200,36 @@ arch_call_nanotime:
 	ret
 	.size	arch_call_nanotime, . - arch_call_nanotime
 
+/*
+ * void arch_call_walltime(struct g *gp, int64 out[2]), cdecl: the handler's
+ * wall-clock read through this image's walltime.  Its (sec int64, nsec
+ * int32) land in the 12 bytes below; `out` is the caller's second
+ * argument, 36(SP) once they are reserved.
+ */
+	.globl	arch_call_walltime
+	.type	arch_call_walltime, @function
+arch_call_walltime:
+	pushl	%ebx
+	pushl	%esi
+	pushl	%edi
+	pushl	%ebp
+	subl	$12, %esp		// sec+0(FP), nsec+8(FP) from walltime's entry
+	call	walltime
+	movl	36(%esp), %ecx		// out
+	movl	0(%esp), %eax		// sec, low word
+	movl	%eax, 0(%ecx)
+	movl	4(%esp), %eax		// sec, high word
+	movl	%eax, 4(%ecx)
+	movl	8(%esp), %eax		// nsec, sign-extended
+	movl	%eax, 8(%ecx)
+	sarl	$31, %eax
+	movl	%eax, 12(%ecx)
+	addl	$12, %esp
+	popl	%ebp
+	popl	%edi
+	popl	%esi
+	popl	%ebx
+	ret
+	.size	arch_call_walltime, . - arch_call_walltime
+
 	.section .note.GNU-stack, "", @progbits

@@ -214,4 +214,39 @@ arch_call_nanotime:
 	ret
 	.size	arch_call_nanotime, . - arch_call_nanotime
 
+/*
+ * void arch_call_walltime(struct g *gp, int64 out[2]), C ABI: the handler's
+ * wall-clock read through this image's walltime, as arch_call_nanotime
+ * reads nanotime.  walltime's (sec int64, nsec int32) come back at 0(SP)
+ * and 8(SP) here; `out` waits at 16(SP) across the call, since the
+ * trampolines clobber every register ABI0 lets them.
+ */
+	.globl	arch_call_walltime
+	.type	arch_call_walltime, @function
+arch_call_walltime:
+	pushq	%rbx
+	pushq	%rbp
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	movq	%rdi, %r14		// g for the Go-style code
+	subq	$32, %rsp		// keeps SP as $16 does in arch_call_nanotime
+	movq	%rsi, 16(%rsp)
+	call	walltime
+	movq	16(%rsp), %rsi
+	movq	0(%rsp), %rax		// sec
+	movq	%rax, 0(%rsi)
+	movslq	8(%rsp), %rax		// nsec
+	movq	%rax, 8(%rsi)
+	addq	$32, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbp
+	popq	%rbx
+	ret
+	.size	arch_call_walltime, . - arch_call_walltime
+
 	.section .note.GNU-stack, "", @progbits

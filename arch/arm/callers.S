@@ -184,4 +184,31 @@ arch_call_nanotime:
 	pop	{r4-r12, pc}
 	.size	arch_call_nanotime, . - arch_call_nanotime
 
+/*
+ * void arch_call_walltime(struct g *gp, int64 out[2]), C ABI: the handler's
+ * wall-clock read through this image's walltime, R10 = gp.  Its (sec
+ * int64, nsec int32) are at 4(R13)..15(R13); `out` (R1) waits at 16(R13)
+ * across the call, which may clobber every register but R10 and R13.
+ */
+	.globl	arch_call_walltime
+	.type	arch_call_walltime, %function
+arch_call_walltime:
+	push	{r4-r12, lr}
+	mov	r10, r0			/* g for the Go-style code */
+	sub	sp, sp, #24		/* ret+0(FP) at 4(R13); 8-byte aligned */
+	str	r1, [sp, #16]
+	bl	walltime
+	ldr	r1, [sp, #16]		/* out */
+	ldr	r0, [sp, #4]		/* sec, low word */
+	str	r0, [r1]
+	ldr	r0, [sp, #8]		/* sec, high word */
+	str	r0, [r1, #4]
+	ldr	r0, [sp, #12]		/* nsec, sign-extended */
+	str	r0, [r1, #8]
+	asr	r0, r0, #31
+	str	r0, [r1, #12]
+	add	sp, sp, #24
+	pop	{r4-r12, pc}
+	.size	arch_call_walltime, . - arch_call_walltime
+
 	.section .note.GNU-stack, "", %progbits	/* no executable stack */

@@ -44,6 +44,24 @@ int cmd_go(int argc, char **argv);
  * configuration, as perf annotate shows code. */
 int cmd_annotate(int argc, char **argv);
 
+/* sigstep run --schedule FILE [--build-dir DIR] [--boundaries] [--json FILE|-]
+ * (cmd_schedule.c): one schedule replayed. */
+int cmd_schedule_run(int argc, char **argv);
+
+/* sigstep fuzz --arch A (--variant V | FILE.S) ... (cmd_fuzz.c): schedules
+ * mutated under coverage of their features, the first violating one
+ * minimized. */
+int cmd_fuzz(int argc, char **argv);
+
+/* A schedule run (cmd_schedule.c); image: the built trampoline file, or
+ * NULL.  probe_run's 0 / 2. */
+struct schedule;
+struct probe_result;
+int schedule_replay(const struct schedule *s, const char *build_dir, const char *image, FILE *boundary_log,
+		    struct probe_result *res, char *err, size_t errlen);
+/* "schedule NAME: N events, M fired" and its events, one line each. */
+void schedule_print_events(FILE *out, const struct schedule *s, const struct probe_result *res);
+
 /* Shared by the commands (defined in cmd_check.c). */
 
 /*

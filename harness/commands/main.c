@@ -49,6 +49,10 @@ static const char usage[] =
 	"                   [--timeout SECONDS] [--boundaries] [--build-dir DIR]\n"
 	"                   " CLI_OUTPUTS_USAGE "\n"
 	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] " CLI_ROWS_OUTPUTS_USAGE "\n"
+	"       sigstep run --schedule FILE [--build-dir DIR] [--boundaries] " CLI_ROWS_OUTPUTS_USAGE "\n"
+	"       sigstep fuzz --arch A (--variant V | FILE.S) [--function F] [--context C] [--sigprof ERA]\n"
+	"                    [--seed S] [--runs N | --max-time SECONDS] [--corpus DIR] [--json FILE|-]\n"
+	"                    [--build-dir DIR]\n"
 	"       sigstep check --arch A FILE.S [--function F] [--context C] [--sigprof ERA]\n"
 	"                     [--no-vdso | --vdso-base ADDR] [--boundaries] [--keep-image DIR]\n"
 	"                     [--build-dir DIR] " CLI_OUTPUTS_USAGE "\n"
@@ -81,7 +85,8 @@ static const char run_usage[] =
 	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|go1.19|modern]\n"
 	"                   [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--iterations N]\n"
 	"                   [--boundaries] [--build-dir DIR] " CLI_OUTPUTS_USAGE "\n"
-	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] " CLI_ROWS_OUTPUTS_USAGE "\n";
+	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] " CLI_ROWS_OUTPUTS_USAGE "\n"
+	"       sigstep run --schedule FILE [--build-dir DIR] [--boundaries] " CLI_ROWS_OUTPUTS_USAGE "\n";
 
 /* Is `name` listed in the build's variants.txt (when there is one)? */
 static int variant_known(const char *dir, const char *name, char *list, size_t n)
@@ -343,6 +348,10 @@ int main(int argc, char **argv)
 		return puts("sigstep " SIGSTEP_VERSION), 0;
 	if (!strcmp(argv[1], "exec"))
 		return cmd_exec(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "run") && has_word(argc - 2, argv + 2, "--schedule"))
+		return cmd_schedule_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "fuzz"))
+		return cmd_fuzz(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run") && has_word(argc - 2, argv + 2, "--scenario"))
 		return cmd_scenario_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run"))

@@ -674,7 +674,8 @@ static void trial_failed(struct probe *p, const char *what)
 		return;
 	p->trial_bad = 1;
 	if (!p->trials_failed++)
-		text(p->trial_failure, sizeof p->trial_failure, "after a nested clock read at boundary %lld: %s",
+		text(p->trial_failure, sizeof p->trial_failure, "%s at boundary %lld: %s",
+		     p->cfg->inject == PROBE_SCHEDULE ? "after the kept signal" : "after a nested clock read",
 		     (long long)p->trial_k, what);
 }
 
@@ -684,22 +685,24 @@ static void trial_failed(struct probe *p, const char *what)
 #define NESTED_VDSO 16		/* vdsoSP, vdsoPC before the read; after */
 #define NESTED_SIZE 48
 
-static int64_t monotonic_ns(const struct sys_state *s)
+static int64_t clock_ns(const struct sys_state *s, int monotonic)
 {
 	int64_t sec, nsec;
-	sys_clock_now(s, 1, &sec, &nsec);
+	sys_clock_now(s, monotonic, &sec, &nsec);
 	return sec * 1000000000 + nsec;
 }
 
 /*
  * The guest's checks of a call, applied to the clock read the nested
  * signal's handler made (if it made one: reads moved from reads0): its
- * result lies between the emulated clock when the window began and when
+ * result lies between the emulated clock (monotonic for nanotime,
+ * realtime for walltime) when the window began and when
  * the handler returned, and m.vdsoSP (m.vdsoPC too while vdsoSP is not 0)
  * is back to what the interrupted call had.
  */
-static void check_nested_read(struct probe *p, uint32_t reads0)
+static void check_nested_read(struct probe *p, uint32_t reads0, enum probe_clock clock)
 {
+	int monotonic = clock != PROBE_CLOCK_WALLTIME;
 	uint8_t b[NESTED_SIZE];
 	uint32_t reads;
 	int64_t got;
@@ -714,7 +717,7 @@ static void check_nested_read(struct probe *p, uint32_t reads0)
 	memcpy(v, b + NESTED_VDSO, sizeof v);
 	struct sys_state start = *p->mc->sys;
 	start.clock_ticks = p->window_ticks;
-	int64_t lo = monotonic_ns(&start), hi = monotonic_ns(p->mc->sys);
+	int64_t lo = clock_ns(&start, monotonic), hi = clock_ns(p->mc->sys, monotonic);
 	if (got < lo || got > hi) {
 		snprintf(what, sizeof what, "nested-time-outside-window value=%lld (the emulated clock: %lld..%lld)",
 			 (long long)got, (long long)lo, (long long)hi);
@@ -731,11 +734,13 @@ static void check_nested_read(struct probe *p, uint32_t reads0)
 }
 
 /* Delivers SIGPROF at the current boundary, judges the sample, puts
- * everything back -- unless `persist` (a nested trial's signal: its
- * handler's effects stay, logged in the trial's undo log).  0; 1 when
- * persist and the handler did not come back to the boundary (the trial
- * cannot go on); -1 when out of memory. */
-static int probe_boundary(struct probe *p, int persist)
+ * everything back -- unless `persist` (a nested trial's or a schedule's
+ * kept signal: its handler's effects stay, in a trial logged in the
+ * trial's undo log), its handler reading `clock` after its sample
+ * (PROBE_CLOCK_NONE: no read).  0; 1 when persist and the handler did not
+ * come back to the boundary (what follows cannot go on); -1 when out of
+ * memory. */
+static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 {
 	struct machine *mc = p->mc;
 	uint64_t pc = machine_pc(mc);
@@ -756,9 +761,10 @@ static int probe_boundary(struct probe *p, int persist)
 	p->subject->arm_sample(p);
 
 	size_t mark = p->nundo;
-	uint32_t one = 1, zero = 0, reads0 = 0;
-	if (persist) {
-		machine_write(mc, p->nested_flag_addr, &one, 4);
+	uint32_t zero = 0, reads0 = 0;
+	uint32_t which = (uint32_t)clock;
+	if (persist && clock) {
+		machine_write(mc, p->nested_flag_addr, &which, 4);
 		machine_read(mc, p->nested_read_addr + NESTED_READS, &reads0, 4);
 	}
 	p->recording = 1;
@@ -802,10 +808,10 @@ static int probe_boundary(struct probe *p, int persist)
 	/* Put back what the handler changed (a nested signal's effects stay,
 	 * unless it never came back). */
 	int broken = dr != DELIVER_OK || hr != HANDLER_RETURNED || machine_pc(mc) != pc;
-	if (persist)
+	if (persist && clock)
 		machine_write(mc, p->nested_flag_addr, &zero, 4);
-	if (persist && !broken)
-		check_nested_read(p, reads0);
+	if (persist && clock && !broken)
+		check_nested_read(p, reads0, clock);
 	if (!persist || broken) {
 		undo_to(p, mark);
 		*mc->sys = p->sys_saved;
@@ -1170,7 +1176,7 @@ static int nested_trial(struct probe *p, uint64_t k, uc_context *saved)
 	p->trial_k = (int64_t)k;
 	p->trial_bad = 0;
 	size_t mark = p->nundo;
-	int rc = probe_boundary(p, 1), returned = 0;
+	int rc = probe_boundary(p, 1, PROBE_CLOCK_NANOTIME), returned = 0;
 	if (rc == 0) {
 		for (;;) {
 			uint64_t pc = machine_pc(mc);
@@ -1182,7 +1188,7 @@ static int nested_trial(struct probe *p, uint64_t k, uc_context *saved)
 				window_failed(p, "the chain did not return within the boundary limit");
 				break;
 			}
-			if ((rc = probe_boundary(p, 0)) < 0)
+			if ((rc = probe_boundary(p, 0, PROBE_CLOCK_NONE)) < 0)
 				break;
 			if (advance(p, pc, &broken_reported))
 				break;
@@ -1205,6 +1211,53 @@ static int nested_trial(struct probe *p, uint64_t k, uc_context *saved)
 static int chosen(const struct probe *p, uint64_t i)
 {
 	return i < p->nchosen_bits && (p->chosen[i / 8] >> (i % 8) & 1);
+}
+
+/*
+ * PROBE_SCHEDULE at boundary `index` (pc): the events that are due here,
+ * in the schedule's order.  A kept signal's boundary becomes the one later
+ * violations and failed checks are said to follow (trial_k).  0; -1 when
+ * out of memory.  A kept signal whose handler did not come back leaves
+ * the rest of the schedule unfired: its verdict says why.
+ */
+static int schedule_events(struct probe *p, uint64_t index, uint64_t pc)
+{
+	const struct probe_schedule *s = p->cfg->schedule;
+	int broken = 0;
+	for (int i = 0; i < s->n && !broken; i++) {
+		const struct probe_event *e = &s->ev[i];
+		if (e->sym[0] ? pc != p->event_addr[i] || ++p->event_seen[i] != e->occurrence : index != e->index)
+			continue;
+		p->res->events_fired++;
+		int r;
+		if (e->kind == PROBE_EV_SAMPLE) {
+			r = probe_boundary(p, 0, PROBE_CLOCK_NONE);
+		} else {
+			p->trial_k = (int64_t)index;
+			r = probe_boundary(p, 1, e->kind == PROBE_EV_NESTED_CLOCK ? e->clock : PROBE_CLOCK_NONE);
+		}
+		if (r < 0)
+			return -1;
+		broken = r;
+	}
+	return 0;
+}
+
+/* PROBE_SCHEDULE: each SYMBOL+OFF event's address.  0, or 2 with err. */
+static int resolve_events(struct probe *p, char *err, size_t errlen)
+{
+	const struct probe_schedule *s = p->cfg->schedule;
+	if (!s)
+		return fail2(err, errlen, "inject schedule without a schedule%s%s", "", "");
+	for (int i = 0; i < s->n; i++) {
+		uint64_t a;
+		if (!s->ev[i].sym[0])
+			continue;
+		if (find_symbol(&p->g, s->ev[i].sym, &a, NULL))
+			return fail2(err, errlen, "schedule: no symbol '%s' in the image%s", s->ev[i].sym, "");
+		p->event_addr[i] = a + s->ev[i].off;
+	}
+	return 0;
 }
 
 /* Not inlined: ci/bench.sh counts the host instructions under it
@@ -1241,11 +1294,14 @@ static __attribute__((noinline)) int probe_window(struct probe *p)
 		int r = 0;
 		switch (p->cfg->inject) {
 		case PROBE_EVERY:
-			r = probe_boundary(p, 0);
+			r = probe_boundary(p, 0, PROBE_CLOCK_NONE);
 			break;
 		case PROBE_SAMPLE:
 			if (chosen(p, index))
-				r = probe_boundary(p, 0);
+				r = probe_boundary(p, 0, PROBE_CLOCK_NONE);
+			break;
+		case PROBE_SCHEDULE:
+			r = schedule_events(p, index, pc);
 			break;
 		case PROBE_NESTED:
 			r = nested_trial(p, index, saved);
@@ -1268,7 +1324,9 @@ static __attribute__((noinline)) int probe_window(struct probe *p)
 	}
 	if (saved)
 		uc_context_free(saved);
-	if (p->trials_failed) {
+	if (p->trials_failed && p->cfg->inject == PROBE_SCHEDULE) {
+		invariant_failed(res, p->trial_failure);
+	} else if (p->trials_failed) {
 		char what[256];
 		text(what, sizeof what, "%s (%llu of %llu nested trials)", p->trial_failure,
 		     (unsigned long long)p->trials_failed, (unsigned long long)res->boundaries);
@@ -1446,12 +1504,13 @@ static int image_start(struct probe *pp, char *err, size_t errlen)
 		fail2(err, errlen, "cannot write the knobs into the vvar page%s%s", "", "");
 		return 2;
 	}
-	if (cfg->inject == PROBE_NESTED && find_symbol(&p.g, "sigstep_nested_clock", &p.nested_flag_addr, NULL)) {
+	int reads_clock = cfg->inject == PROBE_NESTED || cfg->inject == PROBE_SCHEDULE;
+	if (reads_clock && find_symbol(&p.g, "sigstep_nested_clock", &p.nested_flag_addr, NULL)) {
 		fail2(err, errlen, "%s: no sigstep_nested_clock: the image cannot read the clock in its handler%s",
 		      image, "");
 		return 2;
 	}
-	if (cfg->inject == PROBE_NESTED && find_symbol(&p.g, "sigstep_nested_read", &p.nested_read_addr, NULL)) {
+	if (reads_clock && find_symbol(&p.g, "sigstep_nested_read", &p.nested_read_addr, NULL)) {
 		fail2(err, errlen, "%s: no sigstep_nested_read: the nested read cannot be checked%s", image, "");
 		return 2;
 	}
@@ -1597,7 +1656,8 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 		snprintf(res->inject, sizeof res->inject, "sample:%llu seed=%llu",
 			 (unsigned long long)cfg->sample_n, (unsigned long long)cfg->sample_seed);
 	else
-		snprintf(res->inject, sizeof res->inject, "%s", cfg->inject == PROBE_NESTED ? "nested" : "every");
+		snprintf(res->inject, sizeof res->inject, "%s",
+			 cfg->inject == PROBE_NESTED ? "nested" : cfg->inject == PROBE_SCHEDULE ? "schedule" : "every");
 	res->iterations = cfg->iterations ? cfg->iterations : 1;
 	if (cfg->inject == PROBE_SAMPLE)
 		res->sample_n = cfg->sample_n, res->sample_seed = cfg->sample_seed;
@@ -1610,6 +1670,8 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	}
 	p.cs_open = 1;
 	if (p.subject->start(&p, err, errlen))
+		goto out;
+	if (cfg->inject == PROBE_SCHEDULE && resolve_events(&p, err, errlen))
 		goto out;
 	struct machine *mc = p.mc;
 	if (uc_context_alloc(mc->uc, &p.ctx) != UC_ERR_OK) {

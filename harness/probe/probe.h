@@ -50,7 +50,33 @@ int verdict_passes(enum verdict v);
  * and, once the chain returns, the guest's own checks of the interrupted
  * call (run to the guest's exit, then undone); the first failing trial
  * and how many failed go into the run's invariants. */
-enum probe_inject { PROBE_EVERY, PROBE_SAMPLE, PROBE_NESTED, PROBE_COUNT_ONLY };
+enum probe_inject { PROBE_EVERY, PROBE_SAMPLE, PROBE_NESTED, PROBE_COUNT_ONLY, PROBE_SCHEDULE };
+
+/*
+ * PROBE_SCHEDULE: one pass through the chain, a signal only where an event
+ * of the schedule says (scenarios/README.md, "Schedules").  The same
+ * delivery as PROBE_NESTED's: a `sample` is undone after its sample; a
+ * `keep` signal's effects stay for the rest of the run; a `nested-clock`
+ * one also reads the clock in its handler (through the image's nanotime
+ * or walltime) and its read is checked as a nested trial's is.  The
+ * guest's own checks at the end judge what the kept signals left.
+ */
+enum probe_event_kind { PROBE_EV_SAMPLE, PROBE_EV_KEEP, PROBE_EV_NESTED_CLOCK };
+enum probe_clock { PROBE_CLOCK_NONE, PROBE_CLOCK_NANOTIME, PROBE_CLOCK_WALLTIME };	/* sigstep_nested_clock */
+#define PROBE_MAX_EVENTS 32
+
+struct probe_event {
+	char sym[48];		/* "walltime": at SYMBOL+off, its occurrence-th time; "": at boundary index */
+	uint64_t off, occurrence;	/* occurrence: 1 = the first time the chain is there */
+	uint64_t index;		/* the boundary's index in the chain, from 0 */
+	enum probe_event_kind kind;
+	enum probe_clock clock;	/* PROBE_EV_NESTED_CLOCK: which */
+};
+
+struct probe_schedule {
+	int n;
+	struct probe_event ev[PROBE_MAX_EVENTS];	/* in order; events at one boundary fire in this order */
+};
 
 #define PROBE_MAX_FRAMES 32
 #define PROBE_MAX_VIOLATIONS 4096	/* kept per run (a nested run can have ~B*B/2) */
@@ -114,6 +140,7 @@ struct probe_config {
 	uint64_t call;
 	enum probe_inject inject;	/* 0 (PROBE_EVERY): every boundary */
 	uint64_t sample_n, sample_seed;	/* PROBE_SAMPLE: N boundaries chosen by the seed */
+	const struct probe_schedule *schedule;	/* PROBE_SCHEDULE: the events */
 };
 
 struct violation {
@@ -150,7 +177,8 @@ struct probe_result {
 	uint64_t sample_n, sample_seed;	/* inject sample:N seed=S; else 0 */
 	uint64_t boundaries;
 	uint64_t probed;	/* samples judged (every: = boundaries; sample: N; nested: more) */
-	char inject[40];	/* "every", "sample:N seed=S", "nested" */
+	char inject[40];	/* "every", "sample:N seed=S", "nested", "schedule" */
+	uint32_t events_fired;	/* PROBE_SCHEDULE: events whose boundary was reached */
 	uint64_t verdicts[VERDICT_COUNT];
 	int invariants_ok;	/* the guest's own checks passed and it exited 0 */
 	char invariants[256];	/* the guest's failed checks / exit, "" if ok */

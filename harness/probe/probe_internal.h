@@ -152,6 +152,10 @@ struct probe {
 	uint64_t trials_failed;
 	int trial_bad;			/* the current trial has failed already */
 	char trial_failure[200];
+	/* PROBE_SCHEDULE: each event's address (SYMBOL+OFF events) and how
+	 * often the chain has been there. */
+	uint64_t event_addr[PROBE_MAX_EVENTS];
+	uint64_t event_seen[PROBE_MAX_EVENTS];
 	/* MODE_TO_ROOT: calls of the root to let pass first (the N-th stops). */
 	uint64_t root_skip;
 	uint32_t seq0;		/* the image's sample seq before the handler ran */

@@ -50,8 +50,9 @@ void probe_print_summary(FILE *out, const struct probe_result *res)
 		if (v->line)
 			snprintf(where, sizeof where, " %s:%u", v->file, v->line);
 		if (v->nested_at > 0)
-			fprintf(out, "  %s at %s (0x%" PRIx64 ")%s  %s  [after a nested clock read at boundary %d]\n",
+			fprintf(out, "  %s at %s (0x%" PRIx64 ")%s  %s  [after %s at boundary %d]\n",
 				verdict_name(v->verdict), v->symbol, v->pc, where, v->insn[0] ? v->insn : "?",
+				strcmp(res->inject, "schedule") ? "a nested clock read" : "the kept signal",
 				v->nested_at - 1);
 		else
 			fprintf(out, "  %s at %s (0x%" PRIx64 ")%s  %s\n", verdict_name(v->verdict), v->symbol, v->pc,

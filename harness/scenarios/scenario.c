@@ -21,6 +21,7 @@
  *	// expect: [key=value ...] pass | fail WORDS...
  */
 #include "scenario.h"
+#include "scn_settings.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -232,27 +233,8 @@ int scn_expect_met(const struct scn_expect *e, const struct probe_result *r, cha
 
 /* --- settings shared by sections and mutant headers ------------------------------ */
 
-struct settings {
-	char arch[8][16];
-	int narch;		/* 0: every arch */
-	char variant[16][64];
-	int nvariant;		/* 0: not given; "*" allowed */
-	char function[2][16];
-	int nfunction;		/* 0: both */
-	char context[8];
-	int era;
-	int vdso;
-	uint64_t vdso_base;	/* 0: the arch's default */
-	uint32_t clobber, callee_saved, stack_bytes, sse_align;
-	char knobs[64];
-	enum probe_inject inject;
-	uint64_t sample_n, sample_seed;
-	int have_expect;
-	struct scn_expect expect;
-	unsigned seen;		/* bit per key: given twice is an error */
-};
 
-static void settings_default(struct settings *s)
+void scn_settings_default(struct settings *s)
 {
 	memset(s, 0, sizeof *s);
 	snprintf(s->context, sizeof s->context, "curg");
@@ -271,7 +253,7 @@ static const char *const keys[] = {
  * One setting: key and its words.  `mutant` forbids what a mutant file
  * fixes itself (arch, variant).  0, or -1 with msg.
  */
-static int setting(struct settings *s, const char *key, char **w, int nw, int mutant, char *msg, size_t msglen)
+int scn_setting(struct settings *s, const char *key, char **w, int nw, int mutant, char *msg, size_t msglen)
 {
 	int k;
 	for (k = 0; keys[k] && strcmp(keys[k], key); k++)
@@ -416,7 +398,7 @@ static int setting(struct settings *s, const char *key, char **w, int nw, int mu
 
 /* A vdso_base must suit every arch its rows run on, and a vDSO that is
  * there.  0, or -1 with msg. */
-static int vdso_base_fits(const struct settings *s, const struct arch_ops *ops, char *msg, size_t msglen)
+int scn_vdso_base_fits(const struct settings *s, const struct arch_ops *ops, char *msg, size_t msglen)
 {
 	char err[LOADER_ERR_MAX];
 	if (!s->vdso_base)
@@ -444,7 +426,7 @@ static int push_row(struct scn_rows *rows, const struct scn_row *r)
 	return 0;
 }
 
-static void row_from(struct scn_row *r, const struct settings *s)
+void scn_row_from(struct scn_row *r, const struct settings *s)
 {
 	snprintf(r->context, sizeof r->context, "%s", s->context);
 	r->era = s->era;
@@ -496,7 +478,7 @@ static int expand_go(const struct settings *s, const char *name, const char *pat
 			snprintf(r.variant, sizeof r.variant, "%s", SCN_GO_FIXTURE);
 			snprintf(r.program, sizeof r.program, "%s", program);
 			snprintf(r.function, sizeof r.function, "%s", fn);
-			row_from(&r, s);
+			scn_row_from(&r, s);
 			if (push_row(rows, &r)) {
 				snprintf(msg, msglen, "out of memory");
 				return -1;
@@ -528,7 +510,7 @@ static int expand(const struct settings *s, const char *name, const char *path, 
 			arches[narch++] = *o;
 	cli_sort_arches(arches, (size_t)narch);		/* report order: by name */
 	for (int a = 0; a < narch; a++)
-		if (vdso_base_fits(s, arches[a], msg, msglen))
+		if (scn_vdso_base_fits(s, arches[a], msg, msglen))
 			return -1;
 	static const char *const both[] = { "nanotime", "walltime" };
 	if (s->nvariant == 1 && !strcmp(s->variant[0], SCN_GO_FIXTURE))
@@ -566,7 +548,7 @@ static int expand(const struct settings *s, const char *name, const char *path, 
 				r.ops = arches[a];
 				snprintf(r.variant, sizeof r.variant, "%s", variant);
 				snprintf(r.function, sizeof r.function, "%s", s->nfunction ? s->function[f] : both[f]);
-				row_from(&r, s);
+				scn_row_from(&r, s);
 				if (push_row(rows, &r)) {
 					snprintf(msg, msglen, "out of memory");
 					return -1;
@@ -663,7 +645,7 @@ int scn_read_file(const char *path, const char *build_dir, struct scn_rows *rows
 	char line[1024], msg[400] = "", name[64] = "";
 	int lineno = 0, section_line = 0, in_section = 0, sections = 0;
 	struct settings s;
-	settings_default(&s);
+	scn_settings_default(&s);
 	char *tok[64];
 	int n;
 	while ((n = scn_next_words(f, line, sizeof line, &lineno, tok, 64, msg, sizeof msg)) >= 0) {
@@ -681,7 +663,7 @@ int scn_read_file(const char *path, const char *build_dir, struct scn_rows *rows
 			}
 			memcpy(name, tok[0] + 1, len - 2);
 			name[len - 2] = 0;
-			settings_default(&s);
+			scn_settings_default(&s);
 			in_section = 1;
 			section_line = lineno;
 			sections++;
@@ -691,7 +673,7 @@ int scn_read_file(const char *path, const char *build_dir, struct scn_rows *rows
 			snprintf(msg, sizeof msg, "'%s' outside a [section]", tok[0]);
 			break;
 		}
-		if (setting(&s, tok[0], tok + 1, n - 1, 0, msg, sizeof msg))
+		if (scn_setting(&s, tok[0], tok + 1, n - 1, 0, msg, sizeof msg))
 			break;
 	}
 	if (!msg[0] && ferror(f))
@@ -742,7 +724,7 @@ int scn_read_mutant(const char *path, const struct arch_ops *ops, struct scn_row
 			break;
 		}
 		struct settings s;
-		settings_default(&s);
+		scn_settings_default(&s);
 		int i = 0, seed_given = 0;
 		for (; i < n && strchr(tok[i], '='); i++) {
 			char *eq = strchr(tok[i], '=');
@@ -766,7 +748,7 @@ int scn_read_mutant(const char *path, const struct arch_ops *ops, struct scn_row
 			int nv = 0;
 			for (char *save, *t = strtok_r(eq + 1, ",", &save); t && nv < 16; t = strtok_r(NULL, ",", &save))
 				val[nv++] = t;
-			if (setting(&s, tok[i], val, nv, 1, msg, sizeof msg))
+			if (scn_setting(&s, tok[i], val, nv, 1, msg, sizeof msg))
 				break;
 			seed_given |= s.inject == PROBE_SAMPLE && nv > 1;
 		}
@@ -774,7 +756,7 @@ int scn_read_mutant(const char *path, const struct arch_ops *ops, struct scn_row
 			break;
 		if (scn_expect_parse(tok + i, n - i, &s.expect, msg, sizeof msg))
 			break;
-		if (vdso_base_fits(&s, ops, msg, sizeof msg))
+		if (scn_vdso_base_fits(&s, ops, msg, sizeof msg))
 			break;
 		struct scn_row r;
 		memset(&r, 0, sizeof r);
@@ -785,7 +767,7 @@ int scn_read_mutant(const char *path, const struct arch_ops *ops, struct scn_row
 		snprintf(r.mutant, sizeof r.mutant, "%s", path);
 		static const char *const both[] = { "nanotime", "walltime" };
 		int nf = s.nfunction ? s.nfunction : 2;
-		row_from(&r, &s);
+		scn_row_from(&r, &s);
 		for (int k = 0; k < nf; k++) {
 			snprintf(r.function, sizeof r.function, "%s", s.nfunction ? s.function[k] : both[k]);
 			if (push_row(rows, &r)) {
