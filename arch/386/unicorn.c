@@ -592,4 +592,5 @@ const struct arch_ops arch_386_ops = {
 	/* An x86-64 kernel runs it if its IA-32 emulation is on: tried,
 	 * not assumed (harness/native/host.c). */
 	.host_machines = "x86_64 i686 i586 i386",
+	.go_walltime = "walltime",
 };

@@ -514,4 +514,5 @@ const struct arch_ops arch_amd64_ops = {
 	.qemu_user = "qemu-x86_64",
 	/* A 64-bit x86 host runs it as it is, with the kernel's vDSO. */
 	.host_machines = "x86_64",
+	.go_walltime = "time.now",
 };

@@ -378,4 +378,5 @@ const struct arch_ops arch_arm_ops = {
 	/* An arm kernel runs it, an arm64 one if built with 32-bit compat
 	 * on a CPU with AArch32: tried, not assumed (harness/native/host.c). */
 	.host_machines = "armv7l armv8l aarch64",
+	.go_walltime = "walltime",
 };

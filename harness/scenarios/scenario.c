@@ -446,8 +446,8 @@ void scn_row_from(struct scn_row *r, const struct settings *s)
 /*
  * variant go-fixture: the real Go program of fixtures/go, as `sigstep go`
  * probes it (its 200th call of each trampoline): functions nanotime1 and
- * walltime, which is time.now on amd64 (Go 1.19 has no runtime.walltime
- * there).  An arch whose fixture was not built (no Go toolchain) has no
+ * walltime, which is time.now where the arch says so (arch_ops
+ * go_walltime: amd64's Go 1.19 has no runtime.walltime).  An arch whose fixture was not built (no Go toolchain) has no
  * rows.
  */
 static int expand_go(const struct settings *s, const char *name, const char *path, int line, const char *build_dir,
@@ -458,14 +458,15 @@ static int expand_go(const struct settings *s, const char *name, const char *pat
 		snprintf(program, sizeof program, "%s/go/%s/sigstep-go-fixture", build_dir, arches[a]->name);
 		if (access(program, X_OK))
 			continue;
-		int amd64 = !strcmp(arches[a]->name, "amd64");
-		const char *def[2] = { "nanotime1", amd64 ? "time.now" : "walltime" };
+		const char *wall = arches[a]->go_walltime;
+		int wall_is_time_now = !strcmp(wall, "time.now");
+		const char *def[2] = { "nanotime1", wall };
 		int nf = s->nfunction ? s->nfunction : 2;
 		for (int f = 0; f < nf; f++) {
 			const char *fn = s->nfunction ? s->function[f] : def[f];
-			if (!strcmp(fn, "walltime") && amd64)
-				continue;	/* amd64's is time.now */
-			if (!strcmp(fn, "nanotime") || (!strcmp(fn, "time.now") && !amd64)) {
+			if (!strcmp(fn, "walltime") && wall_is_time_now)
+				continue;	/* this arch's is time.now */
+			if (!strcmp(fn, "nanotime") || (!strcmp(fn, "time.now") && !wall_is_time_now)) {
 				snprintf(msg, msglen, "function '%s' is not a trampoline of the Go fixture on %s", fn,
 					 arches[a]->name);
 				return -1;
