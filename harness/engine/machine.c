@@ -112,11 +112,22 @@ static size_t region_index(const struct machine *mc, uint64_t addr)
 	return lo;
 }
 
+/*
+ * The last region found is tried first: the probe's store hook asks for
+ * every store, and a handler's stores run in streams (its stack, its
+ * sample).  The table is sorted and its regions never overlap, so a
+ * region that holds addr is the answer whatever changed since.
+ */
 const struct region *machine_region(const struct machine *mc, uint64_t addr)
 {
-	size_t i = region_index(mc, addr);
-	if (i < mc->nregions && mc->regions[i].begin <= addr)
+	size_t i = mc->last_region;
+	if (i < mc->nregions && mc->regions[i].begin <= addr && addr < mc->regions[i].end)
 		return &mc->regions[i];
+	i = region_index(mc, addr);
+	if (i < mc->nregions && mc->regions[i].begin <= addr) {
+		((struct machine *)mc)->last_region = i;
+		return &mc->regions[i];
+	}
 	return NULL;
 }
 

@@ -84,6 +84,7 @@ struct machine {
 
 	struct region *regions;	/* sorted by begin, never overlapping */
 	size_t nregions, cap;
+	size_t last_region;	/* machine_region's last answer, tried first */
 	struct host_block *blocks;	/* host memory behind the regions */
 
 	uint64_t mmap_next;	/* next address the mmap arena hands out */
