@@ -38,6 +38,7 @@
 #define _GNU_SOURCE	/* memmem */
 #include "probe.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,22 @@ static void log_store(struct probe *p, const struct region *r, uint64_t addr, in
 	}
 }
 
+/* One engine's store path: its writable mappings read-only, the hook. */
+static int watch_engine(struct probe *p, uc_engine *uc)
+{
+	struct machine *mc = p->mc;
+	uc_hook h;
+	if (uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE_PROT, (void *)hook_store, p, 1, 0) != UC_ERR_OK)
+		return -1;
+	for (size_t i = 0; i < mc->nregions; i++) {
+		const struct region *r = &mc->regions[i];
+		if ((r->perms & UC_PROT_WRITE) &&
+		    uc_mem_protect(uc, r->begin, r->end - r->begin, r->perms & ~UC_PROT_WRITE) != UC_ERR_OK)
+			return -1;
+	}
+	return 0;
+}
+
 /* Every writable mapping read-only for Unicorn, and the store hook, in
  * every engine.  The signal stack as it is now (the root's) is the
  * handler's. */
@@ -229,20 +246,12 @@ static int watch_memory(struct probe *p)
 {
 	struct machine *mc = p->mc;
 	const struct sys_state *s = mc->sys;
-	uc_hook h;
 	p->alt_lo = s->altstack_sp;
 	p->alt_hi = s->altstack_size ? s->altstack_sp + s->altstack_size : s->altstack_sp;
 	p->log_alt = p->cfg->inject == PROBE_NESTED && s->altstack_size;
-	for (int e = 0; e < mc->nengines; e++) {
-		if (uc_hook_add(mc->engine[e], &h, UC_HOOK_MEM_WRITE_PROT, (void *)hook_store, p, 1, 0) != UC_ERR_OK)
+	for (int e = 0; e < mc->nengines; e++)
+		if (watch_engine(p, mc->engine[e]))
 			return -1;
-		for (size_t i = 0; i < mc->nregions; i++) {
-			const struct region *r = &mc->regions[i];
-			if ((r->perms & UC_PROT_WRITE) &&
-			    uc_mem_protect(mc->engine[e], r->begin, r->end - r->begin, r->perms & ~UC_PROT_WRITE) != UC_ERR_OK)
-				return -1;
-		}
-	}
 	return 0;
 }
 
@@ -524,11 +533,12 @@ static void to_handler_engine(struct probe *p, struct engine_switch *sw)
 	sw->uc = mc->uc;
 	sw->stopped = mc->stopped;
 	if (p->kept_pending && mc->uc == p->running_uc) {
-		uc_context_restore(p->handler_uc, p->kept_ctx);
+		p->entry_ctx = p->kept_ctx;
 	} else {
 		uc_context_save(mc->uc, p->ctx);
-		uc_context_restore(p->handler_uc, p->ctx);
+		p->entry_ctx = p->ctx;
 	}
+	uc_context_restore(p->handler_uc, p->entry_ctx);
 	mc->uc = p->handler_uc;
 }
 
@@ -564,13 +574,37 @@ static int hook_chain_code(struct probe *p, uc_engine *uc)
 	return uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)hook_block, p, 1, 0) == UC_ERR_OK ? 0 : -1;
 }
 
+static int watch_engine(struct probe *p, uc_engine *uc);
+static int watchdog_start(struct probe *p);
+
+/* An engine for handler runs: the pad, the subject's hooks, and with
+ * `counting` the block hook that counts the budget.  NULL if Unicorn
+ * refuses. */
+static uc_engine *handler_engine(struct probe *p, int counting)
+{
+	struct machine *mc = p->mc;
+	uc_hook h;
+	uc_engine *b = guest_add_engine(&p->g), *running = mc->uc;
+	if (!b || uc_mem_map(b, p->pad, GUEST_PAGE, UC_PROT_READ | UC_PROT_EXEC) != UC_ERR_OK ||
+	    uc_hook_add(b, &h, UC_HOOK_CODE, (void *)hook_pad, p, p->pad, p->pad + GUEST_PAGE - 1) != UC_ERR_OK ||
+	    (counting && uc_hook_add(b, &h, UC_HOOK_BLOCK, (void *)hook_block, p, 1, 0) != UC_ERR_OK))
+		return NULL;
+	if (p->subject->hook_handler) {
+		mc->uc = b;
+		int r = p->subject->hook_handler(p);
+		mc->uc = running;
+		if (r)
+			return NULL;
+	}
+	return b;
+}
+
 /* The handler's engine (and a nested trial's), at the chain's root,
  * before the store path is set up.  0 or -1. */
 static int make_engines(struct probe *p)
 {
 	struct machine *mc = p->mc;
 	const struct arch_ops *ops = mc->ops;
-	uc_hook h;
 	p->chain_uc = mc->uc;
 	if (uc_context_alloc(mc->uc, &p->sigreturn_ctx) != UC_ERR_OK ||
 	    uc_context_alloc(mc->uc, &p->kept_ctx) != UC_ERR_OK)
@@ -580,25 +614,120 @@ static int make_engines(struct probe *p)
 	for (p->pad = ops->address_limit - GUEST_PAGE; !machine_range_free(mc, p->pad, p->pad + GUEST_PAGE);)
 		if ((p->pad -= GUEST_PAGE) < GUEST_PAGE)
 			return -1;
-	if (!(p->handler_uc = guest_add_engine(&p->g)))
+	if (!(p->handler_uc = handler_engine(p, 0)) || watchdog_start(p))
 		return -1;
-	uc_engine *b = p->handler_uc;
-	if (uc_mem_map(b, p->pad, GUEST_PAGE, UC_PROT_READ | UC_PROT_EXEC) != UC_ERR_OK ||
-	    uc_hook_add(b, &h, UC_HOOK_CODE, (void *)hook_pad, p, p->pad, p->pad + GUEST_PAGE - 1) != UC_ERR_OK ||
-	    uc_hook_add(b, &h, UC_HOOK_BLOCK, (void *)hook_block, p, 1, 0) != UC_ERR_OK)
-		return -1;
-	if (p->subject->hook_handler) {
-		mc->uc = b;
-		int r = p->subject->hook_handler(p);
-		mc->uc = p->chain_uc;
-		if (r)
-			return -1;
-	}
 	if (p->cfg->inject == PROBE_NESTED &&
 	    (!(p->trial_uc = guest_add_engine(&p->g)) || hook_chain_code(p, p->trial_uc) ||
 	     uc_context_alloc(mc->uc, &p->trial_ctx) != UC_ERR_OK))
 		return -1;
 	return 0;
+}
+
+/* --- The budget ----------------------------------------------------------------- */
+
+/*
+ * A handler's instruction budget without a block hook in the engine that
+ * runs it: Unicorn calls a block hook at every block, a cost on every
+ * boundary for a limit no passing handler comes near.  The handler's
+ * engine runs it uncounted, and its outcome stands when the run took less
+ * wall time than `budget` instructions take on any host
+ * (HANDLER_PS_PER_INSN_MIN each): it ran fewer, so the counted run would
+ * have ended the same.  Any other run -- slower, or stopped by the
+ * watchdog, a thread that stops a handler run still going after the
+ * time its budget takes at 1 G instructions/s (two milliseconds at
+ * least: a handler that never returns) -- is undone and run
+ * again from the same state in an engine with the block hook, which
+ * counts exactly as before.  The outcome is the counted one either way:
+ * the time only chooses which engine finds it.  After a run the
+ * watchdog stopped, every later one of the probe is counted straight
+ * away (the handler is one that hangs).
+ */
+#define HANDLER_PS_PER_INSN_MIN 50	/* 20 G guest instructions/s: far more than any host core runs */
+#define WATCHDOG_TICK_NS 1000000
+
+struct watchdog {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	uc_engine *uc;
+	uint64_t gen;		/* odd while a handler run is under way */
+	uint64_t stopped_gen;	/* the run it stopped */
+	uint64_t limit_ticks;	/* how long a run may go on */
+	int quit;
+};
+
+static void *watchdog_main(void *arg)
+{
+	struct watchdog *w = arg;
+	uint64_t seen = 0, ticks = 0;
+	for (;;) {
+		struct timespec tick = { 0, WATCHDOG_TICK_NS };
+		nanosleep(&tick, NULL);
+		pthread_mutex_lock(&w->lock);
+		if (w->quit) {
+			pthread_mutex_unlock(&w->lock);
+			return NULL;
+		}
+		ticks = w->gen == seen ? ticks + 1 : 0;
+		if ((w->gen & 1) && ticks >= w->limit_ticks && w->stopped_gen != w->gen) {
+			w->stopped_gen = w->gen;
+			uc_emu_stop(w->uc);
+		}
+		seen = w->gen;
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+static int watchdog_start(struct probe *p)
+{
+	struct watchdog *w = calloc(1, sizeof *w);
+	if (!w)
+		return -1;
+	w->uc = p->handler_uc;
+	/* What the budget takes at 1 G instructions/s, two ticks at least. */
+	w->limit_ticks = p->budget / WATCHDOG_TICK_NS > 2 ? p->budget / WATCHDOG_TICK_NS : 2;
+	if (pthread_mutex_init(&w->lock, NULL)) {
+		free(w);
+		return -1;
+	}
+	if (pthread_create(&w->thread, NULL, watchdog_main, w)) {
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return -1;
+	}
+	p->watchdog = w;
+	return 0;
+}
+
+static void watchdog_end(struct probe *p)
+{
+	struct watchdog *w = p->watchdog;
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->quit = 1;
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+	p->watchdog = NULL;
+}
+
+/* A run begins (its generation) or ends (whether the watchdog stopped it). */
+static uint64_t watchdog_arm(struct watchdog *w)
+{
+	pthread_mutex_lock(&w->lock);
+	uint64_t g = ++w->gen;
+	pthread_mutex_unlock(&w->lock);
+	return g;
+}
+
+static int watchdog_disarm(struct watchdog *w, uint64_t g)
+{
+	pthread_mutex_lock(&w->lock);
+	w->gen++;
+	int stopped = w->stopped_gen == g;
+	pthread_mutex_unlock(&w->lock);
+	return stopped;
 }
 
 /* Not inlined: ci/bench.sh counts the host instructions under it
@@ -611,7 +740,7 @@ static __attribute__((noinline)) enum handler_result run_handler(struct probe *p
 	struct machine *mc = p->mc;
 	struct sys_state *s = mc->sys;
 	enum mode was = p->mode;
-	int padded = p->handler_uc && mc->uc == p->handler_uc;
+	int padded = p->handler_uc && (mc->uc == p->handler_uc || mc->uc == p->count_uc);
 	void (*guest_syscall)(struct machine *) = mc->on_syscall;
 	p->mode = MODE_HANDLER;
 	p->handler_insns = 0;
@@ -639,6 +768,25 @@ static __attribute__((noinline)) enum handler_result run_handler(struct probe *p
 	if (returned)
 		return HANDLER_RETURNED;
 	return p->over_budget ? HANDLER_BUDGET : HANDLER_FAULT;
+}
+
+static __attribute__((noinline)) enum handler_result run_handler(struct probe *p);
+
+/* The handler's run in the handler's engine, uncounted: 1 when its
+ * outcome (*hr) stands, 0 when only a counted run can tell it. */
+static int quick_handler_run(struct probe *p, enum handler_result *hr)
+{
+	if (p->exact_only || !p->watchdog)
+		return 0;
+	double t0 = now_s();
+	uint64_t g = watchdog_arm(p->watchdog);
+	*hr = run_handler(p);
+	int stopped = watchdog_disarm(p->watchdog, g);
+	double ps = (now_s() - t0) * 1e12;
+	if (stopped)
+		p->exact_only = 1;
+	p->quick_runs++;
+	return !stopped && ps < (double)p->budget * HANDLER_PS_PER_INSN_MIN;
 }
 
 /*
@@ -880,6 +1028,31 @@ static void check_nested_read(struct probe *p, uint32_t reads0, enum probe_clock
 	}
 }
 
+/* The handler's run again, counted (quick_handler_run could not tell its
+ * outcome): what the uncounted run did undone, the signal delivered again
+ * from the same state in the engine that counts.  HANDLER_FAULT with
+ * FAULT_ENGINE when that engine cannot be made. */
+static enum handler_result counted_handler_run(struct probe *p, size_t mark, const size_t outlen[3],
+					       const struct thread_marks *marks, enum deliver_result *dr)
+{
+	struct machine *mc = p->mc;
+	undo_to(p, mark);
+	*mc->sys = p->sys_saved;
+	threads_unmark(mc, marks);
+	forget_run_effects(mc, outlen);
+	if (!p->count_uc && (!(p->count_uc = handler_engine(p, 1)) || watch_engine(p, p->count_uc))) {
+		p->count_uc = NULL;
+		mc->fault.kind = FAULT_ENGINE;
+		return HANDLER_FAULT;
+	}
+	p->subject->arm_sample(p);
+	uc_context_restore(p->count_uc, p->entry_ctx);
+	mc->uc = p->count_uc;
+	p->exact_runs++;
+	*dr = engine_deliver_signal(mc, L_SIGPROF);
+	return *dr == DELIVER_OK ? run_handler(p) : HANDLER_FAULT;
+}
+
 /* Delivers SIGPROF at the current boundary, judges the sample, puts
  * everything back -- unless `persist` (a nested trial's or a schedule's
  * kept signal: its handler's effects stay, in a trial logged in the
@@ -919,8 +1092,8 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	p->recording = 1;
 	enum deliver_result dr = engine_deliver_signal(mc, L_SIGPROF);
 	enum handler_result hr = HANDLER_FAULT;
-	if (dr == DELIVER_OK)
-		hr = run_handler(p);
+	if (dr == DELIVER_OK && !quick_handler_run(p, &hr))
+		hr = counted_handler_run(p, mark, outlen, &marks, &dr);
 	p->recording = 0;
 
 	if (dr != DELIVER_OK) {
@@ -1048,7 +1221,8 @@ static int warm_handler(struct probe *p)
 		if (engine_deliver_signal(mc, L_SIGPROF) == DELIVER_OK) {
 			frame_lo = machine_sp(mc);
 			frame_hi = frame_lo >= p->alt_lo && frame_lo < p->alt_hi ? p->alt_hi : sp0;
-			run_handler(p);
+			enum handler_result hr;
+			quick_handler_run(p, &hr);	/* the watchdog ends one that never returns */
 		}
 		p->log_all = 0;
 		/* A handler that changed the memory map cannot be put back. */
@@ -1975,6 +2149,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	res->pass = all && res->invariants_ok;
 	rc = 0;
 out:
+	watchdog_end(&p);
 	if (p.ctx)
 		uc_context_free(p.ctx);
 	if (p.sigreturn_ctx)

@@ -137,6 +137,12 @@ struct probe {
 	uc_engine *chain_uc, *handler_uc, *trial_uc;
 	uc_context *sigreturn_ctx, *trial_ctx;
 	uc_engine *running_uc;	/* the engine inside its hook, in run_chain */
+	uc_context *entry_ctx;	/* the CPU state the handler's engine took */
+	/* The budget (probe.c, "The budget"): the engine that counts, made
+	 * when first needed; whether every run goes there now. */
+	uc_engine *count_uc;
+	int exact_only;
+	struct watchdog *watchdog;
 	uc_context *kept_ctx;	/* a kept signal's CPU state, for the chain */
 	int kept_pending;	/* ... not yet taken (run_chain restarts with it) */
 	uint64_t pad, resume_pc;
@@ -144,6 +150,7 @@ struct probe {
 	struct chain_run *run;	/* MODE_CHAIN: the chain being run */
 	uint64_t budget, handler_insns;
 	int over_budget;
+	uint64_t quick_runs, exact_runs;	/* handler runs without and with the count */
 	/* Instructions per translated block, by block address. */
 	struct { uint64_t pc; uint32_t size, insns; } block[BLOCK_SLOTS];
 	csh cs;
