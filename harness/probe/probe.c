@@ -1,20 +1,23 @@
 /*
  * The probe loop.  The guest runs at full speed up to the root of the
- * chosen chain (a one-instruction code hook), then one instruction at a
- * time until the chain is over.  At each boundary in between:
+ * chosen chain (a one-instruction code hook), then the chain runs in one
+ * uc_emu_start with a code hook on its instructions, and at each
+ * boundary, from that hook, before the instruction runs:
  *
  *   1. the shadow stack has taken the instruction that led here;
- *   2. registers go into a saved context and the emulated kernel's state
- *      is copied; every store the handler makes outside the signal stack is
- *      logged by UC_HOOK_MEM_WRITE hooks with the bytes it overwrites: in
- *      the image's data and bss (where the handler keeps its sample and its
- *      state) that is its right, anywhere else (the chain's stacks: the
- *      handler has no business there) it breaks the run's invariants;
- *   3. SIGPROF is delivered and the guest's handler runs to rt_sigreturn,
- *      within an instruction budget;
+ *   2. the CPU state goes into the handler's engine (a second Unicorn
+ *      instance over the same memory: "Engines" below) and the emulated
+ *      kernel's state is copied; every store the handler makes outside
+ *      the signal stack is logged by the store hook with the bytes it
+ *      overwrites: in the image's data and bss (where the handler keeps
+ *      its sample and its state) that is its right, anywhere else (the
+ *      chain's stacks: the handler has no business there) it breaks the
+ *      run's invariants;
+ *   3. SIGPROF is delivered there and the guest's handler runs to
+ *      rt_sigreturn, within an instruction budget ("The budget");
  *   4. its sample is judged against the shadow stack;
- *   5. the logged stores, the kernel state and the registers are put
- *      back, and the chain goes on as if nothing had happened.
+ *   5. the logged stores and the kernel state are put back; the chain's
+ *      engine, which never left its hook, runs the instruction.
  *      (The signal stack keeps what the handler left below its SP, as in
  *      a real process; nothing outside a handler reads it.)
  *
@@ -22,18 +25,14 @@
  * shadow stack: the root's jump to chain_return, however the callers
  * spell it, is the only way out of a chain that returned.
  *
- * Unicorn's per-instruction hooks stay out of the handler, which runs
- * thousands of instructions per boundary (its frame-table traceback is
- * most of the cost of a boundary).  Unicorn decides at translation time
- * whether an instruction calls the code hooks, by the hooks' address
- * ranges, so the code hook covers the chain's code only: the callers,
- * the trampolines, every executable mapping outside the image (the
- * vDSO).  It stops a single step at the next chain instruction and ends
- * a handler run at the first chain instruction after rt_sigreturn.
- * Unicorn's own instruction count is never used: its hook covers every
- * address, and when it goes away it takes the translation cache with it.
- * The handler's instruction budget is counted per translated block (a
- * block hook), so a budget is exact to the block.
+ * Unicorn decides at translation time whether an instruction calls the
+ * code hooks, by the hooks' address ranges, so the code hook covers the
+ * chain's code only: the callers, the trampolines, every executable
+ * mapping outside the image (the vDSO); a block hook in the chain's
+ * engine stops a chain that runs code outside them.  The handler's
+ * engine has no hook on the handler's code.  Unicorn's own instruction
+ * count is never used: its hook covers every address, and when it goes
+ * away it takes the translation cache with it.
  */
 #define _GNU_SOURCE	/* memmem */
 #include "probe.h"
@@ -1060,7 +1059,7 @@ static enum handler_result counted_handler_run(struct probe *p, size_t mark, con
  * (PROBE_CLOCK_NONE: no read).  0; 1 when persist and the handler did not
  * come back to the boundary (what follows cannot go on); -1 when out of
  * memory. */
-static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
+int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 {
 	struct machine *mc = p->mc;
 	uint64_t pc = machine_pc(mc);

@@ -188,6 +188,18 @@ struct probe {
 };
 
 
+/*
+ * A signal at the chain's current boundary, from anywhere the chain's run
+ * calls out (a schedule's event): delivered in the handler's engine with
+ * the chain's CPU state, the handler run to its rt_sigreturn (counted
+ * when its time does not settle the budget), the sample judged; then put
+ * back, unless `persist` (a kept signal: its effects stay, and the chain
+ * goes on from the CPU state it returned with), the handler reading
+ * `clock` after its sample.  0; 1 when persist and the handler did not
+ * come back to the boundary; -1 when out of memory.
+ */
+int probe_boundary(struct probe *p, int persist, enum probe_clock clock);
+
 /* probe.c's helpers a subject uses. */
 int probe_add_range(struct probe *p, uint64_t lo, uint64_t hi);
 int probe_add_foreign_code(struct probe *p);
