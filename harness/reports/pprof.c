@@ -216,7 +216,9 @@ static void encode(struct buf *out, const struct report_row *rows, size_t n, str
 	field_u(&tmp, 1, 1);
 	field_u(&tmp, 2, 0);
 	field_u(&tmp, 3, UINT64_MAX >> 1);
-	field_u(&tmp, 5, str_id(t, "sigstep-guest"));
+	/* a real Go program by its name, as its own profile names it */
+	int go = n && !strcmp(rows[0].res->subject, "go");
+	field_u(&tmp, 5, str_id(t, go ? rows[0].res->variant : "sigstep-guest"));
 	field_u(&tmp, 7, 1);	/* has_functions */
 	field_u(&tmp, 8, 1);	/* has_filenames */
 	field_u(&tmp, 9, 1);	/* has_line_numbers */
