@@ -19,6 +19,11 @@ struct code_file {
 	size_t len;
 	struct elf_image img;
 	int ok;			/* parsed: its symbols and bytes may be read */
+	/* The ELF mapping symbols ($d data, $a / $t / $x code: the ARM ELF
+	 * ABI's, none on x86), sorted by address, bias added: where a
+	 * function's literal pool lies. */
+	struct code_mark { uint64_t addr; int data; } *marks;
+	size_t nmarks;
 };
 
 /* The image (type ET_EXEC, bias 0) or the vDSO (ET_DYN at its base) at
@@ -38,7 +43,9 @@ struct code_insn {
  * symbol (at most 4 KiB).  Disassembly sweeps the range from its start
  * and starts again at each pc of executed[0..nexec) (sorted) it would
  * step over, so that what ran is never misread; bytes that decode to no
- * instruction are one "(bad)" line per pc_quantum.  The number listed
+ * instruction are one "(bad)" line per pc_quantum, and data a mapping
+ * symbol marks (a literal pool) ".word 0x..." lines, as objdump shows
+ * them.  The number listed
  * into *out (malloc'd, free it), 0 when f has no such symbol; -1 out of
  * memory.
  */
