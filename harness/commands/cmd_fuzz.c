@@ -59,6 +59,9 @@ struct fuzz {
 	 * fail so, or a failed check of the run. */
 	uint64_t known[1024];
 	int nknown;
+	/* Boundaries of a handler's clock call (where a nested-signal level
+	 * may go): the longest the baseline sweep reached. */
+	uint32_t clock_call;
 };
 
 static double now_s(void)
@@ -112,20 +115,20 @@ static int feature_add(struct fuzz *f, uint64_t h)
 
 static const struct probe_schedule *current;
 
-/* probe_config.on_sample: one feature per judged sample.  The events fire
- * in their order (the fuzzer keeps them sorted by boundary), so the i-th
- * sample is the i-th event's, and the kept signals before it are its
- * nesting. */
+/* probe_config.on_sample: one feature per judged sample: its boundary,
+ * verdict, the kept signals before its event (the nesting in the chain),
+ * its nested-signal level, the frames sigprof answered with, and its
+ * event's kind and clock. */
 static void on_sample(void *ctx, const struct probe_sample *s)
 {
 	struct fuzz *f = ctx;
-	int i = f->sample_i++, kept = 0;
-	for (int k = 0; k < i && k < current->n; k++)
+	int i = s->event >= 0 && s->event < current->n ? s->event : current->n, kept = 0;
+	for (int k = 0; k < i; k++)
 		kept += current->ev[k].kind != PROBE_EV_SAMPLE;
 	enum probe_event_kind kind = i < current->n ? current->ev[i].kind : PROBE_EV_SAMPLE;
 	enum probe_clock clock = i < current->n ? current->ev[i].clock : PROBE_CLOCK_NONE;
-	uint64_t h = mix(mix(mix(mix(mix(1, s->pc), (uint64_t)s->verdict), (uint64_t)(kept > 3 ? 3 : kept)),
-			 (uint64_t)s->n), (uint64_t)kind * 4 + clock);
+	uint64_t h = mix(mix(mix(mix(mix(mix(1, s->pc), (uint64_t)s->verdict), (uint64_t)(kept > 3 ? 3 : kept)),
+			     (uint64_t)s->n), (uint64_t)kind * 4 + clock), (uint64_t)s->depth);
 	run_feature(f, h);
 }
 
@@ -179,9 +182,48 @@ static int failing(const struct probe_result *r)
 	if (!r->invariants_ok)
 		return 1;
 	for (size_t i = 0; i < r->nviolations; i++)
-		if (!known_failure(judging, r->violations[i].pc, r->violations[i].verdict))
+		if (!r->violations[i].depth && !known_failure(judging, r->violations[i].pc, r->violations[i].verdict))
 			return 1;
 	return r->violations_dropped != 0;
+}
+
+static void learn_violations(struct fuzz *f, const struct probe_result *r)
+{
+	for (size_t i = 0; i < r->nviolations; i++)
+		if (!known_failure(f, r->violations[i].pc, r->violations[i].verdict) &&
+		    f->nknown < (int)(sizeof f->known / sizeof f->known[0]))
+			f->known[f->nknown++] = pc_verdict(r->violations[i].pc, r->violations[i].verdict);
+}
+
+/*
+ * How many boundaries a handler's clock call has (where nested-signal
+ * levels go): one level at boundary i of the clock call, the outer signal
+ * before the chain's call starts, for i = 0, 1, ... until it is no longer
+ * delivered; the longer of nanotime's and walltime's.  0, or 2 with err.
+ */
+static int learn_nested(struct fuzz *f, char *err, size_t errlen)
+{
+	for (int clock = PROBE_CLOCK_NANOTIME; clock <= PROBE_CLOCK_WALLTIME; clock++)
+		for (uint32_t i = f->clock_call; i < 400; i++) {
+			struct schedule s = f->base;
+			s.events.n = 1;
+			memset(&s.events.ev[0], 0, sizeof s.events.ev[0]);
+			s.events.ev[0].kind = PROBE_EV_NESTED_SIGNAL;
+			s.events.ev[0].clock = (enum probe_clock)clock;
+			s.events.ev[0].depth = 1;
+			s.events.ev[0].inner[0] = i;
+			struct probe_config cfg;
+			struct probe_result r;
+			schedule_config(&s, f->build_dir, f->image, &cfg);
+			if (probe_run(&cfg, &r, err, errlen))
+				return 2;
+			int delivered = r.probed > 1;
+			probe_result_free(&r);
+			if (!delivered)
+				break;
+			f->clock_call = i + 1;
+		}
+	return 0;
 }
 
 /* The failures of the configuration under inject every, into f->known.
@@ -198,17 +240,14 @@ static int learn_known(struct fuzz *f, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	f->boundaries = r.boundaries;
-	for (size_t i = 0; i < r.nviolations; i++)
-		if (!known_failure(f, r.violations[i].pc, r.violations[i].verdict) &&
-		    f->nknown < (int)(sizeof f->known / sizeof f->known[0]))
-			f->known[f->nknown++] = pc_verdict(r.violations[i].pc, r.violations[i].verdict);
+	learn_violations(f, &r);
 	if (!r.invariants_ok || r.violations_dropped) {
 		snprintf(err, errlen, "the run fails its own checks with one signal at each boundary (%s): "
 			 "see sigstep run; nothing to fuzz", r.invariants_ok ? "too many violations" : r.invariants);
 		rc = 2;
 	}
 	probe_result_free(&r);
-	return rc;
+	return rc ? rc : learn_nested(f, err, errlen);
 }
 
 /* The events sorted by boundary (stable): the order they fire in. */
@@ -222,20 +261,51 @@ static void sort_events(struct probe_schedule *s)
 		}
 }
 
+/* Up to three nested-signal levels, each somewhere in its clock call. */
+#define FUZZ_MAX_DEPTH 3
+
 static void random_event(struct fuzz *f, struct probe_event *e)
 {
 	memset(e, 0, sizeof *e);
 	e->index = below(f, f->boundaries);
-	switch (below(f, 4)) {
+	switch (below(f, 6)) {
 	case 0:
 		e->kind = PROBE_EV_SAMPLE;
 		break;
 	case 1:
 		e->kind = PROBE_EV_KEEP;
 		break;
-	default:
+	case 2:
+	case 3:
 		e->kind = PROBE_EV_NESTED_CLOCK;
 		e->clock = below(f, 2) ? PROBE_CLOCK_WALLTIME : PROBE_CLOCK_NANOTIME;
+		break;
+	default:
+		if (!f->clock_call) {	/* no clock call to interrupt */
+			e->kind = PROBE_EV_KEEP;
+			break;
+		}
+		e->kind = PROBE_EV_NESTED_SIGNAL;
+		e->clock = below(f, 2) ? PROBE_CLOCK_WALLTIME : PROBE_CLOCK_NANOTIME;
+		e->depth = 1 + (int)below(f, FUZZ_MAX_DEPTH);
+		for (int k = 0; k < e->depth; k++)
+			e->inner[k] = (uint32_t)below(f, f->clock_call);
+	}
+}
+
+/* A nested-signal event's levels: one moved (+-4, or anywhere), or one
+ * added or dropped at the end. */
+static void mutate_levels(struct fuzz *f, struct probe_event *e)
+{
+	uint64_t op = below(f, 4);
+	if (op == 0 && e->depth < FUZZ_MAX_DEPTH) {
+		e->inner[e->depth++] = (uint32_t)below(f, f->clock_call);
+	} else if (op == 1 && e->depth > 1) {
+		e->depth--;
+	} else {
+		int k = (int)below(f, (uint64_t)e->depth);
+		int64_t to = op == 2 ? (int64_t)e->inner[k] + (int64_t)below(f, 9) - 4 : (int64_t)below(f, f->clock_call);
+		e->inner[k] = to < 0 ? 0 : to >= (int64_t)f->clock_call ? f->clock_call - 1 : (uint32_t)to;
 	}
 }
 
@@ -260,8 +330,12 @@ static void mutate(struct fuzz *f, struct probe_schedule *s)
 		} else if (op == 3 && s->n) {
 			struct probe_event *e = &s->ev[below(f, (uint64_t)s->n)];
 			uint64_t index = e->index;
-			random_event(f, e);
-			e->index = index;
+			if (e->kind == PROBE_EV_NESTED_SIGNAL && below(f, 2)) {
+				mutate_levels(f, e);
+			} else {
+				random_event(f, e);
+				e->index = index;
+			}
 		} else if (op == 4 && s->n && s->n < FUZZ_MAX_EVENTS) {
 			struct probe_event e = s->ev[below(f, (uint64_t)s->n)];
 			e.index = e.index + 1 + below(f, 24);
@@ -354,6 +428,35 @@ static int minimize(struct fuzz *f, struct probe_schedule *s, char *err, size_t 
 		if (failing(&r))
 			*s = t;
 		probe_result_free(&r);
+	}
+	/* A nested-signal event as shallow as it still violates, each level
+	 * as early in its clock call. */
+	for (int i = 0; i < s->n; i++) {
+		struct probe_event *e = &s->ev[i];
+		while (e->kind == PROBE_EV_NESTED_SIGNAL && e->depth > 1) {
+			struct probe_schedule t = *s;
+			t.ev[i].depth--;
+			if (run_one(f, &t, &r, err, errlen))
+				return 2;
+			int still = failing(&r);
+			probe_result_free(&r);
+			if (!still)
+				break;
+			*s = t;
+		}
+		for (int k = 0; e->kind == PROBE_EV_NESTED_SIGNAL && k < e->depth; k++)
+			for (uint32_t step = (e->inner[k] + 1) / 2; step; step /= 2)
+				while (e->inner[k] >= step) {
+					struct probe_schedule t = *s;
+					t.ev[i].inner[k] -= step;
+					if (run_one(f, &t, &r, err, errlen))
+						return 2;
+					int still = failing(&r);
+					probe_result_free(&r);
+					if (!still)
+						break;
+					*s = t;
+				}
 	}
 	for (int i = 0; i < s->n; i++) {
 		uint64_t floor = i ? s->ev[i - 1].index : 0;

@@ -757,6 +757,7 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 
 	memset(&v, 0, sizeof v);
 	v.nested_at = (int)(p->trial_k + 1);
+	v.depth = p->nest_level;	/* nested_signal.c */
 	uc_context_save(mc->uc, p->ctx);
 	p->sys_saved = *mc->sys;
 	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };

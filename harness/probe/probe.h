@@ -166,6 +166,7 @@ struct violation {
 	uint64_t got[PROBE_MAX_FRAMES];		/* the sample (markers as their pcs) */
 	char detail[96];	/* fault / hang description, else "" */
 	int nested_at;		/* PROBE_NESTED: 1 + the boundary index of the nested signal; 0 none */
+	int depth;		/* PROBE_EV_NESTED_SIGNAL: the level of the signal (0: at a chain boundary) */
 	/* expected[] and got[] symbolized ("time_now+0x2a", "0x7ffff7fc1234") */
 	char expected_sym[PROBE_MAX_FRAMES][PROBE_SYM_MAX];
 	char got_sym[PROBE_MAX_FRAMES][PROBE_SYM_MAX];
