@@ -429,8 +429,9 @@ static int minimize(struct fuzz *f, struct probe_schedule *s, char *err, size_t 
 			*s = t;
 		probe_result_free(&r);
 	}
-	/* A nested-signal event as shallow as it still violates, each level
-	 * as early in its clock call. */
+	/* A nested-signal event as shallow as it still violates (down to a
+	 * nested-clock read with no signal inside it), each level as early in
+	 * its clock call. */
 	for (int i = 0; i < s->n; i++) {
 		struct probe_event *e = &s->ev[i];
 		while (e->kind == PROBE_EV_NESTED_SIGNAL && e->depth > 1) {
@@ -443,6 +444,17 @@ static int minimize(struct fuzz *f, struct probe_schedule *s, char *err, size_t 
 			if (!still)
 				break;
 			*s = t;
+		}
+		if (e->kind == PROBE_EV_NESTED_SIGNAL) {	/* no nested signal at all: a nested-clock read */
+			struct probe_schedule t = *s;
+			t.ev[i].kind = PROBE_EV_NESTED_CLOCK;
+			t.ev[i].depth = 0;
+			memset(t.ev[i].inner, 0, sizeof t.ev[i].inner);
+			if (run_one(f, &t, &r, err, errlen))
+				return 2;
+			if (failing(&r))
+				*s = t;
+			probe_result_free(&r);
 		}
 		for (int k = 0; e->kind == PROBE_EV_NESTED_SIGNAL && k < e->depth; k++)
 			for (uint32_t step = (e->inner[k] + 1) / 2; step; step /= 2)
