@@ -97,6 +97,8 @@ static enum handler_result step_clock_call(struct probe *p, uint32_t at)
 			p->left_chain = 0;
 			if (machine_pc(mc) == ret && o.n == 1 && mc->fault.kind == FAULT_STOPPED) {
 				mc->fault = (struct fault){ 0 };
+				if (i + 1 > p->res->clock_call_boundaries)
+					p->res->clock_call_boundaries = i + 1;
 				return HANDLER_RETURNED;
 			}
 			return HANDLER_FAULT;

@@ -193,6 +193,7 @@ struct probe_result {
 	uint64_t probed;	/* samples judged (every: = boundaries; sample: N; nested: more) */
 	char inject[40];	/* "every", "sample:N seed=S", "nested", "schedule" */
 	uint32_t events_fired;	/* PROBE_SCHEDULE: events whose boundary was reached */
+	uint32_t clock_call_boundaries;	/* ... the most boundaries a handler's clock call stepped by a nested-signal event took */
 	uint64_t verdicts[VERDICT_COUNT];
 	int invariants_ok;	/* the guest's own checks passed and it exited 0 */
 	char invariants[256];	/* the guest's failed checks / exit, "" if ok */
