@@ -64,11 +64,13 @@ static enum handler_result step_clock_call(struct probe *p, uint32_t at)
 	for (uint32_t i = 0; i < CLOCK_CALL_MAX_BOUNDARIES; i++) {
 		if (i == at) {
 			/* The next level: its own context slot for probe_boundary's
-			 * put-back, the subject's note of the sample, the kernel
-			 * state and the truth all come back as they were. */
+			 * put-back; the subject's note of the sample, the kernel
+			 * state, the store log's recording and the truth all come
+			 * back as they were. */
 			uc_context *outer_ctx = p->ctx, *ctx = NULL;
 			struct sys_state outer_sys = p->sys_saved;
 			uint32_t seq0 = p->seq0;
+			int recording = p->recording;	/* this level's stores stay logged after the next one's */
 			struct oracle *outer_truth = p->truth_oracle;
 			if (uc_context_alloc(mc->uc, &ctx) != UC_ERR_OK)
 				return HANDLER_FAULT;
@@ -81,6 +83,7 @@ static enum handler_result step_clock_call(struct probe *p, uint32_t at)
 			p->ctx = outer_ctx;
 			p->sys_saved = outer_sys;
 			p->seq0 = seq0;
+			p->recording = recording;
 			uc_context_free(ctx);
 			if (r < 0)
 				return HANDLER_FAULT;
