@@ -213,9 +213,12 @@ static int known_failure(const struct fuzz *f, int set, uint64_t pc, enum verdic
 
 /* Does a run of setting `set` show what a lone signal does not?  (See
  * fuzz.known.)  Nested-signal levels' samples are features, not
- * violations: the model's handler is C code without frame tables, and
- * what sigprof can make of a stack inside its clock call is the model's
- * limit, not the trampoline's (scenarios/README.md, "Schedules"). */
+ * violations: inside the handler's clock call master itself gives markers
+ * in the vDSO (its caller is the handler's C code, without frame tables)
+ * and the era's frame-table blind spots on the signal stack -- the
+ * model's and the era's limits, not the trampoline's (scenarios/README.md,
+ * "Schedules").  What a level does to the trampoline's state shows in the
+ * checks. */
 static int failing(const struct fuzz *f, int set, const struct probe_result *r)
 {
 	if (!r->invariants_ok)
