@@ -1,6 +1,7 @@
 /*
  * sigstep native --go PROGRAM [--function F] [--root R] [--call N]
- *                [--timeout S] [--list-boundaries] [--json FILE|-]
+ *                [--timeout S] [--list-boundaries] [--json FILE|-] [--junit FILE]
+ *                [--sarif FILE] [--html FILE]
  *
  * A real Go program on the ptrace engine (harness/native/ptrace_go.h):
  * every boundary of the N-th call (default 200) of F (default
@@ -9,7 +10,9 @@
  * sample sigprof gives the profile buffer judged against the shadow
  * stack.  The summary is `sigstep run`'s, plus where the boundaries lay,
  * the vDSO's seqlock retries and the time limit; --json writes the record
- * with "engine": "ptrace".  Exit 0 every boundary passed and the program
+ * with "engine": "ptrace"; --junit, --sarif and --html are sigstep run's
+ * (harness/reports), the source lines the program's pclntab's (the
+ * kernel's vDSO has none).  Exit 0 every boundary passed and the program
  * exited 0, 1 otherwise, 2 (one line) for what cannot run, ptrace refused
  * included.
  */
@@ -21,13 +24,16 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "gobinary.h"
 #include "json.h"
 #include "probe.h"
 #include "ptrace_go.h"
+#include "report.h"
 
 static const char usage[] =
 	"usage: sigstep native --go PROGRAM [--function F] [--root R] [--call N] [--timeout SECONDS]\n"
-	"                      [--list-boundaries|--boundaries] [--json FILE|-]\n";
+	"                      [--list-boundaries|--boundaries] [--json FILE|-] [--junit FILE] [--sarif FILE]\n"
+	"                      [--html FILE]\n";
 
 static void print_stats(FILE *out, const struct ptrace_go_config *c, const struct ptrace_go_stats *st)
 {
@@ -61,11 +67,13 @@ static void json_record(FILE *out, const struct probe_result *r, const struct pt
 int cmd_native_go(int argc, char **argv)
 {
 	struct ptrace_go_config c = { 0 };
-	const char *json = NULL;
+	struct cli_outputs rep = { 0 };
 	int list = 0;
 	const struct cli_option options[] = {
 		CLI_VALUE("--go", &c.program), CLI_VALUE("--function", &c.function), CLI_VALUE("--root", &c.root),
-		CLI_VALUE("--call", NULL), CLI_VALUE("--timeout", NULL), CLI_VALUE("--json", &json),
+		CLI_VALUE("--call", NULL), CLI_VALUE("--timeout", NULL), CLI_VALUE("--json", &rep.path[CLI_OUT_JSON]),
+		CLI_VALUE("--junit", &rep.path[CLI_OUT_JUNIT]), CLI_VALUE("--sarif", &rep.path[CLI_OUT_SARIF]),
+		CLI_VALUE("--html", &rep.path[CLI_OUT_HTML]),
 		CLI_FLAG("--list-boundaries", &list), CLI_FLAG("--boundaries", &list), CLI_END,
 	};
 	for (int i = 1; i < argc; i++) {
@@ -89,11 +97,10 @@ int cmd_native_go(int argc, char **argv)
 	if (!c.program || !c.program[0])
 		return cli_fail_in("native", "--go needs a program%s%s", "", "");
 
-	/* --json is opened before the run (a path that cannot be written
-	 * costs nothing) and not truncated until there is a record. */
-	struct cli_outputs rep = { 0 };
-	rep.path[CLI_OUT_JSON] = json;
-	if (cli_outputs_open("native", &rep, 1u << CLI_OUT_JSON))
+	/* Every report file is opened before the run (a path that cannot be
+	 * written costs nothing) and not truncated until there is a record. */
+	if (cli_outputs_open("native", &rep, 1u << CLI_OUT_JSON | 1u << CLI_OUT_JUNIT | 1u << CLI_OUT_SARIF |
+						     1u << CLI_OUT_HTML))
 		return 2;
 	FILE *out = cli_outputs_text(&rep);
 	c.boundary_log = list ? out : NULL;
@@ -110,7 +117,7 @@ int cmd_native_go(int argc, char **argv)
 	probe_print_summary(out, &r);
 	print_stats(out, &c, &st);
 	int status = r.pass ? 0 : 1;
-	if (json) {
+	if (rep.path[CLI_OUT_JSON]) {
 		FILE *jf = cli_outputs_begin("native", &rep, CLI_OUT_JSON);
 		if (!jf)
 			status = 2;
@@ -122,6 +129,22 @@ int cmd_native_go(int argc, char **argv)
 				status = 2;
 		}
 	}
+	/* the other reports from the one row, as sigstep go writes them */
+	struct gobinary *gb;
+	uint64_t text_lo = 0, text_hi = 0;
+	if (!gobinary_open(c.program, &gb, err, sizeof err)) {
+		text_lo = gobinary_text_start(gb);
+		text_hi = gobinary_etext(gb);
+		gobinary_close(gb);
+	}
+	report_locate_violations(&r, c.program, NULL);
+	char why[320];
+	struct report_row row = { .res = &r, .source = "native --go", .met = r.pass,
+				  .why = report_why_not_pass(&r, why, sizeof why),
+				  .text_base = "GOROOT_SRC", .text_lo = text_lo, .text_hi = text_hi };
+	report_row_name(&row, NULL);
+	if (cli_outputs_write("native", &rep, &row, 1) && status != 2)
+		status = 2;
 	probe_result_free(&r);
 	return status;
 }
