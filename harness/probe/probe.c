@@ -251,6 +251,7 @@ static int watch_memory(struct probe *p)
 	for (int e = 0; e < mc->nengines; e++)
 		if (watch_engine(p, mc->engine[e]))
 			return -1;
+	p->watching = 1;
 	return 0;
 }
 
@@ -344,12 +345,26 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	case MODE_CHAIN:
 		hook_chain(p, addr);
 		break;
+	case MODE_STEP: {
+		/* probe_step in the stepping engine: the first call is the
+		 * stepped instruction itself. */
+		uint64_t ea;
+		if (p->step_seen)
+			machine_stop(p->mc);
+		else if (misaligned_sse(p, addr, &ea))
+			machine_fault(p->mc, FAULT_TRAP, addr, ea, 13);	/* #GP */
+		p->step_seen = 1;
+		break;
+	}
 	case MODE_HANDLER:
-		/* probe_run_handler's one engine: back in the chain with the
-		 * frame's registers, the handler is over.  (Before
+		/* An engine with the chain's code hooked (the stepping
+		 * engine, probe_run_handler's one engine): back in the chain
+		 * with the frame's registers, the handler is over.  (Before
 		 * rt_sigreturn the handler may itself run chain code, e.g. a
 		 * clock read through the vDSO.) */
 		if (p->mc->sys->sigreturn_pending)
+			machine_stop(p->mc);
+		else if (addr == p->handler_stop_at)	/* nested_signal.c: its clock call starts */
 			machine_stop(p->mc);
 		break;
 	case MODE_FREE:
@@ -411,7 +426,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 			p->over_budget = 1;
 			machine_stop(p->mc);
 		}
-	} else if (p->mode == MODE_CHAIN && !in_chain(p, addr)) {
+	} else if ((p->mode == MODE_CHAIN || p->mode == MODE_STEP) && !in_chain(p, addr)) {
 		/* Code outside the code hook's ranges: its instructions would
 		 * run unprobed, and the step would not end there. */
 		p->left_chain = addr;
@@ -521,12 +536,13 @@ static void handler_syscall(struct machine *mc)
 struct engine_switch {
 	uc_engine *uc;
 	int stopped;
+	uc_context *entry;	/* the CPU state the handler's run started from */
 };
 
-/* The handler's engine takes the running chain's CPU state (or the one
- * a kept signal left, not yet the chain's: kept_pending) and becomes
- * mc->uc. */
-static void to_handler_engine(struct probe *p, struct engine_switch *sw)
+/* The engine that runs a handler (`target`) takes the running chain's CPU
+ * state (or the one a kept signal left, not yet the chain's:
+ * kept_pending) and becomes mc->uc. */
+static void to_handler_engine(struct probe *p, struct engine_switch *sw, uc_engine *target)
 {
 	struct machine *mc = p->mc;
 	sw->uc = mc->uc;
@@ -537,8 +553,9 @@ static void to_handler_engine(struct probe *p, struct engine_switch *sw)
 		uc_context_save(mc->uc, p->ctx);
 		p->entry_ctx = p->ctx;
 	}
-	uc_context_restore(p->handler_uc, p->entry_ctx);
-	mc->uc = p->handler_uc;
+	uc_context_restore(target, p->entry_ctx);
+	sw->entry = p->entry_ctx;
+	mc->uc = target;
 }
 
 /*
@@ -555,9 +572,13 @@ static void from_handler_engine(struct probe *p, const struct engine_switch *sw,
 	if (keep && sw->uc == p->running_uc) {
 		uc_context_save(mc->uc, p->kept_ctx);
 		p->kept_pending = 1;
-	} else if (keep) {
+	} else if (keep && mc->uc != sw->uc) {
 		uc_context_save(mc->uc, p->ctx);
 		uc_context_restore(sw->uc, p->ctx);
+	} else if (!keep && mc->uc == sw->uc) {
+		/* A handler run in the engine it interrupted (a nested-signal
+		 * level inside a handler's clock call). */
+		uc_context_restore(mc->uc, sw->entry);
 	}
 	mc->uc = sw->uc;
 	mc->stopped = sw->stopped;
@@ -575,6 +596,35 @@ static int hook_chain_code(struct probe *p, uc_engine *uc)
 
 static int watch_engine(struct probe *p, uc_engine *uc);
 static int watchdog_start(struct probe *p);
+
+/*
+ * The stepping engine: the chain's code hooked as in the chain's engine,
+ * the block hook counting a handler's budget, the subject's handler hooks
+ * (the one engine of the probe as it was).  It runs the rest of the chain
+ * of a nested trial while the chain's engine waits in its hook, and the
+ * handlers of a nested-signal event, whose clock calls nested_signal.c
+ * steps one instruction at a time (probe_step) to deliver the next level
+ * at a boundary inside them.  Made when first needed (the store path's
+ * protection and hook with it, when that is already in place).  NULL if
+ * Unicorn refuses.
+ */
+static uc_engine *stepping_engine(struct probe *p)
+{
+	struct machine *mc = p->mc;
+	if (p->trial_uc)
+		return p->trial_uc;
+	uc_engine *s = guest_add_engine(&p->g), *running = mc->uc;
+	if (!s || hook_chain_code(p, s) || (p->watching && watch_engine(p, s)))
+		return NULL;
+	if (p->subject->hook_handler) {
+		mc->uc = s;
+		int r = p->subject->hook_handler(p);
+		mc->uc = running;
+		if (r)
+			return NULL;
+	}
+	return p->trial_uc = s;
+}
 
 /* An engine for handler runs: the pad, the subject's hooks, and with
  * `counting` the block hook that counts the budget.  NULL if Unicorn
@@ -616,8 +666,7 @@ static int make_engines(struct probe *p)
 	if (!(p->handler_uc = handler_engine(p, 0)) || watchdog_start(p))
 		return -1;
 	if (p->cfg->inject == PROBE_NESTED &&
-	    (!(p->trial_uc = guest_add_engine(&p->g)) || hook_chain_code(p, p->trial_uc) ||
-	     uc_context_alloc(mc->uc, &p->trial_ctx) != UC_ERR_OK))
+	    (!stepping_engine(p) || uc_context_alloc(mc->uc, &p->trial_ctx) != UC_ERR_OK))
 		return -1;
 	return 0;
 }
@@ -1059,15 +1108,16 @@ static enum handler_result counted_handler_run(struct probe *p, size_t mark, con
  * (PROBE_CLOCK_NONE: no read).  0; 1 when persist and the handler did not
  * come back to the boundary (what follows cannot go on); -1 when out of
  * memory. */
-int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
+static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 {
 	struct machine *mc = p->mc;
 	uint64_t pc = machine_pc(mc);
 	struct violation v;
 	enum verdict verdict;
 	uint64_t truth[PROBE_MAX_FRAMES];
-	int ntruth = oracle_truth(&p->o, pc, truth, PROBE_MAX_FRAMES);
-	if (p->subject->outer_truth)
+	/* nested_signal.c: a nested signal's truth is its clock call's oracle. */
+	int ntruth = oracle_truth(p->truth_oracle ? p->truth_oracle : &p->o, pc, truth, PROBE_MAX_FRAMES);
+	if (p->subject->outer_truth && !p->truth_oracle)
 		ntruth = p->subject->outer_truth(p, truth, ntruth, PROBE_MAX_FRAMES);
 	struct thread_marks marks;
 
@@ -1075,7 +1125,13 @@ int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 
 	memset(&v, 0, sizeof v);
 	v.nested_at = (int)(p->trial_k + 1);
-	to_handler_engine(p, &sw);
+	v.depth = p->nest_level;	/* nested_signal.c */
+	/* A nested-signal event's handler is stepped in its clock call:
+	 * in the stepping engine. */
+	uc_engine *runs_it = p->nest ? stepping_engine(p) : p->handler_uc;
+	if (!runs_it)
+		return -1;
+	to_handler_engine(p, &sw, runs_it);
 	p->sys_saved = *mc->sys;
 	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
 	threads_mark(mc, &marks);
@@ -1089,9 +1145,15 @@ int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 		machine_read(mc, p->nested_read_addr + NESTED_READS, &reads0, 4);
 	}
 	p->recording = 1;
-	enum deliver_result dr = engine_deliver_signal(mc, L_SIGPROF);
+	/* nested_signal.c: SIGURG inside a handler's clock call (SIGPROF is
+	 * blocked there); a handler with a deeper level to come runs there. */
+	enum deliver_result dr = engine_deliver_signal(mc, p->nest_level ? L_SIGURG : L_SIGPROF);
 	enum handler_result hr = HANDLER_FAULT;
-	if (dr == DELIVER_OK && !quick_handler_run(p, &hr))
+	if (dr == DELIVER_OK && p->nest && p->nest_level < p->nest->depth)
+		hr = nested_signal_handler(p);
+	else if (dr == DELIVER_OK && mc->uc == p->trial_uc)
+		hr = run_handler(p);	/* counted there */
+	else if (dr == DELIVER_OK && !quick_handler_run(p, &hr))
 		hr = counted_handler_run(p, mark, outlen, &marks, &dr);
 	p->recording = 0;
 
@@ -1155,7 +1217,7 @@ int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 		guest_symbolize(&p->g, pc, at, sizeof at);
 		oracle_insn_text(&p->o, mc, pc, insn, sizeof insn);
 		struct probe_sample s = { .pc = pc, .at = at, .insn = insn, .verdict = verdict, .n = v.ngot,
-					  .pcs = v.got, .sym = v.got_sym };
+					  .pcs = v.got, .sym = v.got_sym, .depth = p->nest_level, .event = p->cur_event };
 		p->cfg->on_sample(p->cfg->sample_ctx, &s);
 	}
 	p->res->probed++;
@@ -1171,6 +1233,26 @@ int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	symbolize_stack(p, v.expected, v.nexpected, v.expected_sym);
 	symbolize_stack(p, v.got, v.ngot, v.got_sym);
 	return add_violation(p, &v) ? -1 : rc;
+}
+
+enum handler_result probe_handler_run(struct probe *p)
+{
+	return run_handler(p);
+}
+
+int probe_step(struct probe *p)
+{
+	enum mode was = p->mode;
+	p->mode = MODE_STEP;
+	p->step_seen = 0;
+	int r = machine_run(p->mc, 0, 0);
+	p->mode = was;
+	return r;
+}
+
+int probe_deliver(struct probe *p, int persist, enum probe_clock clock)
+{
+	return probe_boundary(p, persist, clock);
 }
 
 /*
@@ -1212,7 +1294,7 @@ static int warm_handler(struct probe *p)
 		uint64_t sp0 = machine_sp(mc);
 		struct engine_switch sw;
 		threads_mark(mc, &marks);
-		to_handler_engine(p, &sw);
+		to_handler_engine(p, &sw, p->handler_uc);
 		/* The frame: from the handler's SP up to the stack it came
 		 * from, or to the top of the signal stack. */
 		uint64_t frame_lo = 0, frame_hi = 0;
@@ -1677,12 +1759,16 @@ static int schedule_events(struct probe *p, uint64_t index, uint64_t pc)
 			continue;
 		p->res->events_fired++;
 		int r;
+		p->cur_event = i;
 		if (e->kind == PROBE_EV_SAMPLE) {
 			r = probe_boundary(p, 0, PROBE_CLOCK_NONE);
 		} else {
 			p->trial_k = (int64_t)index;
-			r = probe_boundary(p, 1, e->kind == PROBE_EV_NESTED_CLOCK ? e->clock : PROBE_CLOCK_NONE);
+			p->nest = e->kind == PROBE_EV_NESTED_SIGNAL ? e : NULL;	/* nested_signal.c */
+			r = probe_boundary(p, 1, e->kind != PROBE_EV_KEEP ? e->clock : PROBE_CLOCK_NONE);
+			p->nest = NULL;
 		}
+		p->cur_event = -1;
 		if (r < 0)
 			return -1;
 		broken = r;
@@ -2056,6 +2142,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	p.cfg = cfg;
 	p.res = res;
 	p.trial_k = -1;
+	p.cur_event = -1;
 	p.subject = cfg->subject ? cfg->subject : &probe_subject_image;
 	/* The run's time limit and boundary limit, from its start: loading
 	 * the subject and bringing it to the root count. */

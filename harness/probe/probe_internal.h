@@ -74,6 +74,7 @@ enum mode {
 	MODE_FREE,		/* hooks do nothing */
 	MODE_TO_ROOT,		/* stop at the root's first instruction */
 	MODE_CHAIN,		/* every chain instruction is a boundary (hook_chain) */
+	MODE_STEP,		/* probe_step: stop at the second chain instruction */
 	MODE_HANDLER,		/* stop after rt_sigreturn or past the budget */
 };
 
@@ -124,13 +125,15 @@ struct probe {
 	struct { uint64_t lo, hi; } range[MAX_RANGES];
 	int nranges;
 	enum mode mode;
-	uint64_t left_chain;	/* MODE_CHAIN: a block outside the chain ran, at */
+	uint64_t left_chain;	/* MODE_CHAIN, MODE_STEP: a block outside the chain ran, at */
+	int step_seen;		/* MODE_STEP: the stepped instruction started */
+	int watching;		/* the store path is set up (watch_memory) */
 
 	/*
 	 * The engines, over the same memory (probe.c, "Engines"): the chain's
 	 * (the machine's first, where the subject was loaded), the handler's,
-	 * and for nested trials the trial's, which runs the rest of the chain
-	 * while the chain's waits in its hook.  `pad`: where a handler's
+	 * and the stepping engine (trial_uc: a nested trial's rest of the
+	 * chain, a nested-signal event's handlers; probe.c, stepping_engine).  `pad`: where a handler's
 	 * rt_sigreturn goes in the handler's engine, so that its run ends
 	 * there; `resume_pc`: where the frame said to go.
 	 */
@@ -182,23 +185,22 @@ struct probe {
 	 * often the chain has been there. */
 	uint64_t event_addr[PROBE_MAX_EVENTS];
 	uint64_t event_seen[PROBE_MAX_EVENTS];
+	/* PROBE_EV_NESTED_SIGNAL (nested_signal.c): the event being
+	 * delivered (NULL: none), the level of the signal being delivered
+	 * (0: SIGPROF at a chain boundary; k: the SIGURG inside level k-1's
+	 * clock call), the oracle of the clock call it interrupts (NULL: the
+	 * chain's, p->o), where MODE_HANDLER also stops (0: only after
+	 * rt_sigreturn), and the schedule event being delivered (-1: none). */
+	const struct probe_event *nest;
+	int nest_level;
+	struct oracle *truth_oracle;
+	uint64_t handler_stop_at;
+	int cur_event;
 	/* MODE_TO_ROOT: calls of the root to let pass first (the N-th stops). */
 	uint64_t root_skip;
 	uint32_t seq0;		/* the image's sample seq before the handler ran */
 };
 
-
-/*
- * A signal at the chain's current boundary, from anywhere the chain's run
- * calls out (a schedule's event): delivered in the handler's engine with
- * the chain's CPU state, the handler run to its rt_sigreturn (counted
- * when its time does not settle the budget), the sample judged; then put
- * back, unless `persist` (a kept signal: its effects stay, and the chain
- * goes on from the CPU state it returned with), the handler reading
- * `clock` after its sample.  0; 1 when persist and the handler did not
- * come back to the boundary; -1 when out of memory.
- */
-int probe_boundary(struct probe *p, int persist, enum probe_clock clock);
 
 /* probe.c's helpers a subject uses. */
 int probe_add_range(struct probe *p, uint64_t lo, uint64_t hi);
@@ -206,6 +208,19 @@ int probe_add_foreign_code(struct probe *p);
 int probe_install_block_hook(struct probe *p);
 void probe_invariant_failed(struct probe_result *res, const char *what);
 int probe_fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b);
+
+/* probe.c's delivery, for nested_signal.c: the handler run to its
+ * rt_sigreturn (or to handler_stop_at), one chain instruction (MODE_STEP),
+ * and a signal delivered and judged at the current boundary
+ * (probe_boundary). */
+enum handler_result probe_handler_run(struct probe *p);
+int probe_step(struct probe *p);
+int probe_deliver(struct probe *p, int persist, enum probe_clock clock);
+
+/* nested_signal.c: the handler of a nested-signal event's level
+ * p->nest_level, run with the next level delivered inside its clock call.
+ * As run_handler: HANDLER_RETURNED when it came back through rt_sigreturn. */
+enum handler_result nested_signal_handler(struct probe *p);
 
 /* What is left of the run's time (p->deadline), in microseconds, for
  * machine_run and threads_run (never 0: that is no limit). */
