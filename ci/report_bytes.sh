@@ -11,7 +11,8 @@
 # The matrix (stdout and --json), `run --boundaries` of every arch x
 # variant x function x era x context x vDSO present/absent, `run
 # --schedule --boundaries` of a set of schedules per arch (sample, keep,
-# nested-clock, by index and by symbol, and the fuzz corpus's), `check
+# nested-clock, nested-signal, by index and by symbol, and the fuzz
+# corpus's), `check
 # --boundaries` of every mutant file, and `sigstep go --boundaries` on
 # each Go fixture.  The exit status is kept beside each output: a report
 # is its bytes and its status.  The JSON's timings (elapsed_s,
@@ -60,7 +61,8 @@ for arch in amd64 386 arm; do
 	# Schedules: each kind of event, alone and together, on master and seed.
 	for variant in master seed; do
 		for events in "at 5 sample" "at 9 keep" "at 12 nested-clock nanotime" "at 12 nested-clock walltime" \
-			"at 3 keep|at 20 sample|at 21 keep|at 40 nested-clock nanotime" "at walltime+0x4@1 keep|at 30 sample"; do
+			"at 3 keep|at 20 sample|at 21 keep|at 40 nested-clock nanotime" "at walltime+0x4@1 keep|at 30 sample" \
+			"at 30 nested-signal nanotime 5" "at 25 nested-signal walltime 3 2|at 40 sample"; do
 			sched="${TMPDIR:-/tmp}/report-bytes.sched"	# the same path in both runs: the report names it
 			printf 'arch      %s\nvariant   %s\nfunction  walltime\nsigprof   go1.11\n' "$arch" "$variant" >"$sched"
 			printf '%s\n' "$events" | tr '|' '\n' >>"$sched"
