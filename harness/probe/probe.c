@@ -684,8 +684,10 @@ static int make_engines(struct probe *p)
  * watchdog, a thread that stops a handler run still going after the
  * time its budget takes at 1 G instructions/s (two milliseconds at
  * least: a handler that never returns) -- is undone and run
- * again from the same state in an engine with the block hook, which
- * counts exactly as before.  The outcome is the counted one either way:
+ * again from the same state: uncounted once more (a first run of a path
+ * pays for its translation, a preempted one for the wait), then, if
+ * that does not settle it either, in an engine with the block hook,
+ * which counts exactly as before.  The outcome is the counted one either way:
  * the time only chooses which engine finds it.  After a run the
  * watchdog stopped, every later one of the probe is counted straight
  * away (the handler is one that hangs).
@@ -1076,24 +1078,43 @@ static void check_nested_read(struct probe *p, uint32_t reads0, enum probe_clock
 	}
 }
 
-/* The handler's run again, counted (quick_handler_run could not tell its
- * outcome): what the uncounted run did undone, the signal delivered again
- * from the same state in the engine that counts.  HANDLER_FAULT with
- * FAULT_ENGINE when that engine cannot be made. */
-static enum handler_result counted_handler_run(struct probe *p, size_t mark, const size_t outlen[3],
-					       const struct thread_marks *marks, enum deliver_result *dr)
+/*
+ * The handler's run again (quick_handler_run could not tell its outcome):
+ * what the last run did undone, the signal delivered again from the same
+ * state.  First uncounted once more in the handler's engine -- the first
+ * run of a handler path translates it, which its time then counts, and a
+ * thread preempted on a shared host takes long as well -- then, if that
+ * does not tell either, counted in the engine that counts.  HANDLER_FAULT
+ * with FAULT_ENGINE when that engine cannot be made.
+ */
+static void undo_handler_run(struct probe *p, size_t mark, const size_t outlen[3], const struct thread_marks *marks)
 {
 	struct machine *mc = p->mc;
 	undo_to(p, mark);
 	*mc->sys = p->sys_saved;
 	threads_unmark(mc, marks);
 	forget_run_effects(mc, outlen);
+	p->subject->arm_sample(p);
+}
+
+static enum handler_result handler_run_again(struct probe *p, size_t mark, const size_t outlen[3],
+					     const struct thread_marks *marks, enum deliver_result *dr)
+{
+	struct machine *mc = p->mc;
+	enum handler_result hr = HANDLER_FAULT;
+	if (!p->exact_only) {
+		undo_handler_run(p, mark, outlen, marks);
+		uc_context_restore(p->handler_uc, p->entry_ctx);
+		mc->uc = p->handler_uc;
+		if ((*dr = engine_deliver_signal(mc, L_SIGPROF)) != DELIVER_OK || quick_handler_run(p, &hr))
+			return hr;
+	}
+	undo_handler_run(p, mark, outlen, marks);
 	if (!p->count_uc && (!(p->count_uc = handler_engine(p, 1)) || watch_engine(p, p->count_uc))) {
 		p->count_uc = NULL;
 		mc->fault.kind = FAULT_ENGINE;
 		return HANDLER_FAULT;
 	}
-	p->subject->arm_sample(p);
 	uc_context_restore(p->count_uc, p->entry_ctx);
 	mc->uc = p->count_uc;
 	p->exact_runs++;
@@ -1154,7 +1175,7 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	else if (dr == DELIVER_OK && mc->uc == p->trial_uc)
 		hr = run_handler(p);	/* counted there */
 	else if (dr == DELIVER_OK && !quick_handler_run(p, &hr))
-		hr = counted_handler_run(p, mark, outlen, &marks, &dr);
+		hr = handler_run_again(p, mark, outlen, &marks, &dr);
 	p->recording = 0;
 
 	if (dr != DELIVER_OK) {
