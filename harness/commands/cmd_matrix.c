@@ -306,6 +306,7 @@ static void child(const struct row *r, const char *build_dir, int fd)
 			scn_row_config(r->scn, build_dir, built ? image : NULL, &cfg);
 			if (!cfg.vdso_base && cfg.vdso)	/* the scenario's own base wins over --vdso-base */
 				cfg.vdso_base = r->vdso_base;
+			cfg.process_ends = 1;
 			w.rc = probe_run(&cfg, &w.res, w.err, sizeof w.err);
 		}
 		if (built == 1)
@@ -321,6 +322,7 @@ static void child(const struct row *r, const char *build_dir, int fd)
 			.era = r->era,
 			.vdso = 1,
 			.vdso_base = r->vdso_base,
+			.process_ends = 1,
 		};
 		w.rc = probe_run(&cfg, &w.res, w.err, sizeof w.err);
 	}

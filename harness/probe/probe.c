@@ -37,6 +37,8 @@
 #define _GNU_SOURCE	/* memmem */
 #include "probe.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host_pages.h"
 #include "machine.h"
 #include "oracle.h"
 #include "probe_internal.h"
@@ -698,6 +701,7 @@ static int make_engines(struct probe *p)
 struct watchdog {
 	pthread_t thread;
 	pthread_mutex_t lock;
+	pthread_cond_t wake;	/* signalled at the end: the thread leaves without finishing its tick */
 	uc_engine *uc;
 	uint64_t gen;		/* odd while a handler run is under way */
 	uint64_t stopped_gen;	/* the run it stopped */
@@ -709,21 +713,27 @@ static void *watchdog_main(void *arg)
 {
 	struct watchdog *w = arg;
 	uint64_t seen = 0, ticks = 0;
+	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		struct timespec tick = { 0, WATCHDOG_TICK_NS };
-		nanosleep(&tick, NULL);
-		pthread_mutex_lock(&w->lock);
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += WATCHDOG_TICK_NS;
+		if (until.tv_nsec >= 1000000000L)
+			until.tv_sec++, until.tv_nsec -= 1000000000L;
+		int waited = 0;
+		while (!w->quit && waited != ETIMEDOUT)
+			waited = pthread_cond_timedwait(&w->wake, &w->lock, &until);
 		if (w->quit) {
 			pthread_mutex_unlock(&w->lock);
 			return NULL;
 		}
+		/* Only a whole tick counts: a wake-up before it is no time. */
 		ticks = w->gen == seen ? ticks + 1 : 0;
 		if ((w->gen & 1) && ticks >= w->limit_ticks && w->stopped_gen != w->gen) {
 			w->stopped_gen = w->gen;
 			uc_emu_stop(w->uc);
 		}
 		seen = w->gen;
-		pthread_mutex_unlock(&w->lock);
 	}
 }
 
@@ -735,11 +745,20 @@ static int watchdog_start(struct probe *p)
 	w->uc = p->handler_uc;
 	/* What the budget takes at 1 G instructions/s, two ticks at least. */
 	w->limit_ticks = p->budget / WATCHDOG_TICK_NS > 2 ? p->budget / WATCHDOG_TICK_NS : 2;
+	pthread_condattr_t ca;
 	if (pthread_mutex_init(&w->lock, NULL)) {
 		free(w);
 		return -1;
 	}
+	if (pthread_condattr_init(&ca) || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
+	    pthread_cond_init(&w->wake, &ca)) {
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return -1;
+	}
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&w->thread, NULL, watchdog_main, w)) {
+		pthread_cond_destroy(&w->wake);
 		pthread_mutex_destroy(&w->lock);
 		free(w);
 		return -1;
@@ -755,8 +774,10 @@ static void watchdog_end(struct probe *p)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->quit = 1;
+	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 	p->watchdog = NULL;
@@ -1294,8 +1315,9 @@ static int warm_handler(struct probe *p)
 	struct machine *mc = p->mc;
 	size_t n = mc->nregions;
 	struct region *map = malloc((n ? n : 1) * sizeof *map);
-	uint8_t **copy = calloc(n ? n : 1, sizeof *copy);
-	int rc = map && copy ? 0 : -1;
+	uint8_t **copy = calloc(n ? n : 1, sizeof *copy), **had = calloc(n ? n : 1, sizeof *had), *has = NULL;
+	size_t most = 0;
+	int rc = map && copy && had ? 0 : -1;
 	if (map)
 		memcpy(map, mc->regions, n * sizeof *map);
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -1303,11 +1325,24 @@ static int warm_handler(struct probe *p)
 		 * PROT_NONE reservations are hundreds of MiB). */
 		if (!map[i].host || (map[i].perms & UC_PROT_EXEC) || !(map[i].perms & UC_PROT_WRITE))
 			continue;
-		if (!(copy[i] = malloc(map[i].end - map[i].begin)))
+		/* Of the rest, only the pages the host ever gave a frame: an
+		 * untouched page of machine_map's anonymous memory is zeros,
+		 * as is calloc's copy of it (most of a stack, a heap, a bss
+		 * is untouched, and touching it costs a page fault). */
+		size_t len = map[i].end - map[i].begin, pages = (len + HOST_PAGE - 1) / HOST_PAGE;
+		most = pages > most ? pages : most;
+		if (!(copy[i] = calloc(1, len)) || !(had[i] = malloc(pages))) {
 			rc = -1;
-		else
-			memcpy(copy[i], map[i].host, map[i].end - map[i].begin);
+			break;
+		}
+		host_pages_populated(map[i].host, len, had[i]);
+		for (size_t pg = 0; pg < pages; pg++)
+			if (had[i][pg])
+				memcpy(copy[i] + pg * HOST_PAGE, map[i].host + pg * HOST_PAGE,
+				       len - pg * HOST_PAGE < HOST_PAGE ? len - pg * HOST_PAGE : HOST_PAGE);
 	}
+	if (!rc && !(has = malloc(most ? most : 1)))
+		rc = -1;
 	if (!rc) {
 		struct sys_state saved = *mc->sys;
 		struct thread_marks marks;
@@ -1339,7 +1374,9 @@ static int warm_handler(struct probe *p)
 			if (!copy[i])
 				continue;
 			/* [begin, end) less the frame and the signal stack, in
-			 * pieces, by memcmp (a Go heap is megabytes). */
+			 * pieces, by memcmp (a Go heap is megabytes), page by
+			 * page: one untouched before and after is zeros in both. */
+			host_pages_populated(map[i].host, map[i].end - map[i].begin, has);
 			uint64_t skip[2][2] = { { frame_lo, frame_hi }, { p->alt_lo, p->alt_hi } };
 			if (skip[0][0] > skip[1][0]) {
 				uint64_t t0 = skip[0][0], t1 = skip[0][1];
@@ -1349,29 +1386,48 @@ static int warm_handler(struct probe *p)
 			for (int k = 0; k <= 2 && !p->missed_store; k++) {
 				uint64_t to = k < 2 ? skip[k][0] : map[i].end;
 				to = to > map[i].end ? map[i].end : to;
-				const uint8_t *h = map[i].host + (at - map[i].begin), *c = copy[i] + (at - map[i].begin);
-				if (at < to && memcmp(h, c, to - at))
-					for (uint64_t j = 0; j < to - at; j++)
-						if (h[j] != c[j]) {
-							p->missed_store = 1;
-							p->missed_store_at = at + j;
-							break;
-						}
+				for (uint64_t a = at, b; a < to && !p->missed_store; a = b) {
+					uint64_t pg = (a - map[i].begin) / HOST_PAGE;
+					b = map[i].begin + (pg + 1) * HOST_PAGE;
+					b = b < to ? b : to;
+					if (!had[i][pg] && !has[pg])
+						continue;
+					const uint8_t *h = map[i].host + (a - map[i].begin),
+						      *c = copy[i] + (a - map[i].begin);
+					if (memcmp(h, c, b - a))
+						for (uint64_t j = 0; j < b - a; j++)
+							if (h[j] != c[j]) {
+								p->missed_store = 1;
+								p->missed_store_at = a + j;
+								break;
+							}
+				}
 				if (k < 2 && skip[k][1] > at)
 					at = skip[k][1];
 			}
 		}
-		for (size_t i = 0; i < n && same; i++)
-			if (copy[i])
-				memcpy(map[i].host, copy[i], map[i].end - map[i].begin);
+		for (size_t i = 0; i < n && same; i++) {
+			if (!copy[i])
+				continue;
+			size_t len = map[i].end - map[i].begin;
+			host_pages_populated(map[i].host, len, has);
+			for (size_t pg = 0; pg * HOST_PAGE < len; pg++)
+				if (had[i][pg] || has[pg])
+					memcpy(map[i].host + pg * HOST_PAGE, copy[i] + pg * HOST_PAGE,
+					       len - pg * HOST_PAGE < HOST_PAGE ? len - pg * HOST_PAGE : HOST_PAGE);
+		}
 		*mc->sys = saved;
 		threads_unmark(mc, &marks);
 		from_handler_engine(p, &sw, 0);
 		forget_run_effects(mc, outlen);
 	}
-	for (size_t i = 0; copy && i < n; i++)
+	for (size_t i = 0; copy && had && i < n; i++) {
 		free(copy[i]);
+		free(had[i]);
+	}
 	free(copy);
+	free(had);
+	free(has);
 	free(map);
 	return rc;
 }
@@ -2275,7 +2331,7 @@ out:
 	free(p.chosen);
 	if (p.subject && p.subject->cleanup)
 		p.subject->cleanup(&p);
-	if (p.mc)
+	if (p.mc && !cfg->process_ends)
 		guest_free(&p.g);
 	if (rc) {
 		free(res->violations);
