@@ -38,6 +38,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "commands.h"
+#include "machine.h"
 #include "probe.h"
 #include "report.h"
 #include "scenario.h"
@@ -552,6 +553,28 @@ out:
 	return pb;
 }
 
+/*
+ * Every row's child makes a chain engine and a handler engine; opening
+ * two per arch here, initialised, before the first fork, leaves each
+ * child only the mapping to do (machine_open_spares).  A row that needs
+ * more (a nested trial's stepping engine) opens them itself.
+ */
+static void open_spare_engines(const struct row *rows, size_t nrows)
+{
+	const struct arch_ops *done[16];
+	int ndone = 0;
+	for (size_t i = 0; i < nrows && ndone < 16; i++) {
+		const struct arch_ops *ops = rows[i].scn ? rows[i].scn->ops : rows[i].ops;
+		int k = 0;
+		while (k < ndone && done[k] != ops)
+			k++;
+		if (k < ndone || !ops)
+			continue;
+		done[ndone++] = ops;
+		machine_open_spares(ops, 2);	/* if Unicorn refuses, the children open their own */
+	}
+}
+
 static int run_rows(struct row *rows, size_t nrows, const char *build_dir, int jobs)
 {
 	struct slot *slots = calloc((size_t)jobs, sizeof *slots);
@@ -955,6 +978,7 @@ int cmd_matrix(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	size_t nprebuilt = 0;
 	struct prebuilt *prebuilt = prebuild_mutants(rows, nrows, build_dir, (int)jobs, &nprebuilt);
+	open_spare_engines(rows, nrows);
 	int run_failed = run_rows(rows, nrows, build_dir, (int)jobs);
 	for (size_t i = 0; prebuilt && i < nprebuilt; i++)
 		check_cleanup(prebuilt[i].dir, prebuilt[i].image);
