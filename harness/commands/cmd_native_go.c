@@ -1,15 +1,20 @@
 /*
- * sigstep native --go PROGRAM [--function F] [--root R] [--call N]
- *                [--timeout S] [--list-boundaries] [--json FILE|-]
+ * sigstep native --go PROGRAM [--emulator auto|host|qemu] [--function F]
+ *                [--root R] [--call N] [--timeout S] [--list-boundaries]
+ *                [--json FILE|-]
  *
- * A real Go program on the ptrace engine (harness/native/ptrace_go.h):
- * every boundary of the N-th call (default 200) of F (default
+ * A real Go program on the native Go engine (harness/native/go_engine.h):
+ * on this machine's CPU under ptrace with the kernel's vDSO (`host`), or
+ * under the arch's qemu-user through its gdbstub, where there is no vDSO
+ * and the fallback path runs (`qemu`); `auto` (the default) the host where
+ * its CPU runs the arch and ptrace is allowed, else qemu.
+ * Every boundary of the N-th call (default 200) of F (default
  * runtime.nanotime1; a bare name is the runtime's) made
  * within a call of R (default time.Since), a real SIGPROF at each, the
  * sample sigprof gives the profile buffer judged against the shadow
  * stack.  The summary is `sigstep run`'s, plus where the boundaries lay,
  * the vDSO's seqlock retries and the time limit; --json writes the record
- * with "engine": "ptrace".  Exit 0 every boundary passed and the program
+ * with "engine": "ptrace" or "qemu".  Exit 0 every boundary passed and the program
  * exited 0, 1 otherwise, 2 (one line) for what cannot run, ptrace refused
  * included.
  */
@@ -23,49 +28,60 @@
 #include "commands.h"
 #include "json.h"
 #include "probe.h"
-#include "ptrace_go.h"
+#include "go_engine.h"
 
 static const char usage[] =
-	"usage: sigstep native --go PROGRAM [--function F] [--root R] [--call N] [--timeout SECONDS]\n"
+	"usage: sigstep native --go PROGRAM [--emulator auto|host|qemu] [--function F] [--root R] [--call N]\n"
+	"                      [--timeout SECONDS]\n"
 	"                      [--list-boundaries|--boundaries] [--json FILE|-]\n";
 
-static void print_stats(FILE *out, const struct ptrace_go_config *c, const struct ptrace_go_stats *st)
+static void print_stats(FILE *out, const struct go_engine_config *c, const struct go_engine_stats *st)
 {
-	fprintf(out, "call       %" PRIu64 " of %s within %s\n", c->call ? c->call : PTRACE_GO_DEFAULT_CALL,
+	fprintf(out, "call       %" PRIu64 " of %s within %s\n", c->call ? c->call : GO_ENGINE_DEFAULT_CALL,
 		c->function ? c->function : "runtime.nanotime1", c->root ? c->root : "time.Since");
 	fprintf(out, "where      %" PRIu64 " in the function, %" PRIu64 " in the kernel's vDSO, %" PRIu64
 		" in what it called\n", st->in_function, st->in_vdso, st->elsewhere);
-	fprintf(out, "vdso       %" PRIu64 " calls, %" PRIu64 " seqlock retries seen (%" PRIu64
-		" instructions re-run, stepped without a signal)\n", st->vdso_calls, st->vdso_retries, st->retry_steps);
+	if (st->has_vdso)
+		fprintf(out, "vdso       %" PRIu64 " calls, %" PRIu64 " seqlock retries seen (%" PRIu64
+			" instructions re-run, stepped without a signal)\n", st->vdso_calls, st->vdso_retries,
+			st->retry_steps);
+	else
+		fprintf(out, "vdso       none (%s gives the program none: the fallback path ran)\n", st->emulator);
+	if (!strcmp(st->backend, "qemu"))
+		fprintf(out, "threads    %" PRIu64 " stops of other threads while stepping (the gdbstub cannot hold"
+			" them: signals dropped, breakpoints stepped over)\n", st->foreign_stops);
 	fprintf(out, "handler    ran a boundary's own instruction %" PRIu64 " times (its own clock read)\n",
 		st->handler_nested);
 	fprintf(out, "limit      %u s%s\n", st->limit_s, st->limit_reached ? ": REACHED, the call was cut" : "");
 }
 
-static void json_record(FILE *out, const struct probe_result *r, const struct ptrace_go_stats *st)
+static void json_record(FILE *out, const struct probe_result *r, const struct go_engine_stats *st)
 {
 	fputc('{', out);
 	json_record_head(out, r);
-	fputs(", \"inject\": \"ptrace\", \"engine\": \"ptrace\",\n  \"emulator\": \"host\", \"vdso_kind\": \"kernel\"", out);
+	fprintf(out, ", \"inject\": \"%s\", \"engine\": \"%s\",\n  \"emulator\": \"%s\", \"vdso_kind\": \"%s\"",
+		st->backend, st->backend, st->emulator, st->has_vdso ? "kernel" : "none");
 	fprintf(out, ",\n  \"boundaries\": %" PRIu64 ", \"verdicts\": ", r->boundaries);
 	json_verdicts(out, r);
 	fprintf(out, ",\n  \"in_function\": %" PRIu64 ", \"in_vdso\": %" PRIu64 ", \"elsewhere\": %" PRIu64
 		", \"vdso_calls\": %" PRIu64 ", \"vdso_retries\": %" PRIu64 ", \"retry_steps\": %" PRIu64
-		", \"handler_nested\": %" PRIu64
+		", \"handler_nested\": %" PRIu64 ", \"foreign_stops\": %" PRIu64
 		", \"limit_s\": %u, \"limit_reached\": %s, \"program_status\": %d",
 		st->in_function, st->in_vdso, st->elsewhere, st->vdso_calls, st->vdso_retries, st->retry_steps, st->handler_nested,
+		st->foreign_stops,
 		st->limit_s, st->limit_reached ? "true" : "false", st->program_status);
 	json_record_tail(out, r);
 }
 
 int cmd_native_go(int argc, char **argv)
 {
-	struct ptrace_go_config c = { 0 };
-	const char *json = NULL;
+	struct go_engine_config c = { 0 };
+	const char *json = NULL, *emulator = "auto";
 	int list = 0;
 	const struct cli_option options[] = {
 		CLI_VALUE("--go", &c.program), CLI_VALUE("--function", &c.function), CLI_VALUE("--root", &c.root),
 		CLI_VALUE("--call", NULL), CLI_VALUE("--timeout", NULL), CLI_VALUE("--json", &json),
+		CLI_VALUE("--emulator", &emulator),
 		CLI_FLAG("--list-boundaries", &list), CLI_FLAG("--boundaries", &list), CLI_END,
 	};
 	for (int i = 1; i < argc; i++) {
@@ -88,6 +104,13 @@ int cmd_native_go(int argc, char **argv)
 	}
 	if (!c.program || !c.program[0])
 		return cli_fail_in("native", "--go needs a program%s%s", "", "");
+	enum go_emulator emu = GO_EMULATOR_AUTO;
+	if (!strcmp(emulator, "host"))
+		emu = GO_EMULATOR_HOST;
+	else if (!strcmp(emulator, "qemu"))
+		emu = GO_EMULATOR_QEMU;
+	else if (strcmp(emulator, "auto"))
+		return cli_fail_in("native", "unknown emulator '%s' (auto, host or qemu)%s", emulator, "");
 
 	/* --json is opened before the run (a path that cannot be written
 	 * costs nothing) and not truncated until there is a record. */
@@ -98,15 +121,16 @@ int cmd_native_go(int argc, char **argv)
 	FILE *out = cli_outputs_text(&rep);
 	c.boundary_log = list ? out : NULL;
 	struct probe_result r;
-	struct ptrace_go_stats st;
+	struct go_engine_stats st;
 	char err[512];
-	if (ptrace_go_run(&c, &r, &st, err, sizeof err)) {
+	if (go_engine_run(&c, emu, &r, &st, err, sizeof err)) {
 		cli_outputs_drop(&rep);
 		return cli_fail_in("native", "%s%s", err, "");
 	}
 
-	fprintf(out, "sigstep native --go: arch=%s program=%s function=%s engine=ptrace (host) vdso=kernel\n", r.arch,
-		r.variant, c.function ? c.function : "runtime.nanotime1");
+	fprintf(out, "sigstep native --go: arch=%s program=%s function=%s engine=%s (%s) vdso=%s\n", r.arch,
+		r.variant, c.function ? c.function : "runtime.nanotime1", st.backend, st.emulator,
+		st.has_vdso ? "kernel" : "none");
 	probe_print_summary(out, &r);
 	print_stats(out, &c, &st);
 	int status = r.pass ? 0 : 1;
