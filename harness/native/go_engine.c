@@ -730,7 +730,7 @@ static int step_over(struct engine *e, long tid, int b, uint8_t *regs, int *pend
 /* Thread tid at the chosen call's entry, the others held: step it. */
 static int at_call(struct engine *e, long tid, uint64_t calls)
 {
-	if (bp_clear(e, BP_FUNCTION) || bp_clear(e, BP_ROOT))
+	if (bp_clear(e, BP_FUNCTION) || bp_clear(e, BP_ROOT) || bp_clear(e, BP_BOUNDARY))
 		return fail(e, "%s: %s", e->be->name, strerror(errno));
 	e->stepped = tid;
 	e->st->calls_seen = calls;
@@ -753,7 +753,8 @@ static int run_to_call(struct engine *e)
 		wait_stop(e, 0, &s, e->deadline);
 		if (s.kind == GO_STOP_DEADLINE) {
 			e->st->limit_reached = 1;
-			return fail(e, "the time limit (%s s) passed before the chosen call of %s", "", e->cfg->function);
+			snprintf(n, sizeof n, "%u", e->cfg->timeout_s);
+			return fail(e, "the time limit (%s s) passed before the chosen call of %s", n, e->cfg->function);
 		}
 		if (s.kind == GO_STOP_ERROR)
 			return fail(e, "lost the program (%s) before call %s", be->name, n);
@@ -771,7 +772,13 @@ static int run_to_call(struct engine *e)
 			b = bp_hit(e, PC(e, regs));
 		int pending = 0;
 		if (b == BP_ROOT) {
+			/* In the root's call until it returns: a breakpoint at
+			 * its return address (the boundary's, free until the
+			 * call is stepped) says when. */
+			uint64_t ret;
 			e->root_sp = SP(e, regs);
+			if (entry_return(e, regs, &ret) || bp_clear(e, BP_BOUNDARY) || bp_set(e, BP_BOUNDARY, ret))
+				return fail(e, "%s cannot follow the calls of %s", be->name, e->cfg->root);
 			if (step_over(e, s.tid, BP_ROOT, regs, &pending))
 				return fail(e, "%s failed over a breakpoint: %s", be->name, strerror(errno));
 			if (be->hold_from_root) {
@@ -801,6 +808,12 @@ static int run_to_call(struct engine *e)
 			if (step_over(e, s.tid, BP_FUNCTION, regs, &pending) || be->resume(be->ctx, s.tid, pending, 0))
 				return fail(e, "%s failed over a breakpoint: %s", be->name, strerror(errno));
 			continue;
+		}
+		if (b == BP_BOUNDARY) {	/* the root returned */
+			e->root_sp = 0;
+			if (bp_clear(e, BP_BOUNDARY))
+				return fail(e, "%s: %s", be->name, strerror(errno));
+			b = -1;
 		}
 		if (b < 0 && be->trap_pc_after && bp_trapped(e, PC(e, regs)) >= 0) {
 			/* At a breakpoint cleared since: back to it, to run it. */

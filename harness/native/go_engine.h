@@ -85,6 +85,8 @@ struct go_engine_stats {
 	uint64_t handler_nested;	/* the handler ran a boundary's own instruction */
 	uint64_t calls_seen;	/* calls of the function counted (the chosen one last) */
 	uint64_t foreign_stops;	/* stops of threads the backend could not hold (qemu) */
+	uint64_t threads_held;	/* qemu: the emulator's other guest threads held under host ptrace */
+	int threads_unheld;	/* qemu: host ptrace refused, the other threads ran on */
 	int limit_reached;	/* the time limit cut the run */
 	unsigned limit_s;
 	int program_status;	/* the program's exit status; -1 killed / not seen */

@@ -380,6 +380,8 @@ static void q_wait(void *c, long tid, struct go_stop *st, double deadline)
 			}
 			return;
 		}
+		if (!is_stop(q->pkt))
+			continue;	/* a late reply read by another thread than meant: passed over */
 		parse_stop(q, q->pkt, st);
 		q->g_tid = st->tid;
 		if (!tid || st->tid == tid || st->kind == GO_STOP_EXITED || st->kind == GO_STOP_ERROR)
@@ -399,25 +401,52 @@ static int held(const struct qemu *q, long tid)
 	return 0;
 }
 
-/* One more of the emulator's threads stopped where it is, by the host's
+/* Was host thread t stopped inside a system call (its
+ * /proc/PID/task/TID/syscall names one), not in user code? */
+static int in_syscall(const struct qemu *q, pid_t t)
+{
+	char path[96], line[64] = "";
+	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)q->pid, (int)t);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	int ok = fgets(line, sizeof line, f) && line[0] >= '0' && line[0] <= '9';
+	fclose(f);
+	return ok;
+}
+
+/*
+ * One more of the emulator's threads stopped where it is, by the host's
  * ptrace (linux-user runs each guest thread on a host thread of the same
- * id).  0, or -1: not allowed. */
+ * id).  Only one that was waiting in a system call is kept: one stopped
+ * while it ran (guest code, or the emulator's own) would hold up the
+ * others, since qemu flushes its translations at every gdbstub stop with
+ * every CPU out of guest code (seen: a thread stopped mid-run, and the
+ * stepped one never stopped again).  That one is let go, to be held at a
+ * later try.  0 held, 1 not now, -1 not allowed.
+ */
 static int hold_thread(struct qemu *q, pid_t t, double deadline)
 {
 	if (q->nheld == (int)(sizeof q->held / sizeof q->held[0]) || ptrace(PTRACE_SEIZE, t, NULL, NULL) ||
 	    ptrace(PTRACE_INTERRUPT, t, NULL, NULL))
 		return -1;
-	q->held[q->nheld++] = t;
 	int status;
 	while (go_engine_now() < deadline) {
 		pid_t got = waitpid(t, &status, __WALL | WNOHANG);
-		if (got == t)
-			return 0;
+		if (got == t) {
+			if (in_syscall(q, t)) {
+				q->held[q->nheld++] = t;
+				return 0;
+			}
+			ptrace(PTRACE_DETACH, t, NULL, NULL);
+			return 1;
+		}
 		if (got < 0)
-			return -1;
+			break;
 		struct timespec ts = { 0, 100000 };
 		nanosleep(&ts, NULL);
 	}
+	ptrace(PTRACE_DETACH, t, NULL, NULL);
 	return -1;
 }
 
@@ -453,8 +482,13 @@ static int q_hold_others(void *c, long tid, double deadline)
 			*end = 0;
 		const char *id = *p == 'p' && strchr(p, '.') ? strchr(p, '.') + 1 : p;
 		long t = strtol(id, NULL, 16);
-		if (t > 0 && t != tid && !held(q, t) && hold_thread(q, (pid_t)t, deadline))
-			q->cannot_hold = 1;
+		if (t > 0 && t != tid && !held(q, t)) {
+			int r = hold_thread(q, (pid_t)t, deadline);
+			if (r < 0)
+				q->cannot_hold = q->st->threads_unheld = 1;
+			else if (r == 0)
+				q->st->threads_held++;
+		}
 		if (!end)
 			break;
 		p = end + 1;
