@@ -32,8 +32,9 @@
 
 static const char usage[] =
 	"usage: sigstep native --go PROGRAM [--emulator auto|host|qemu] [--function F] [--root R] [--call N]\n"
-	"                      [--timeout SECONDS]\n"
-	"                      [--list-boundaries|--boundaries] [--json FILE|-]\n";
+	"                      [--timeout SECONDS] [--list-boundaries|--boundaries] [--json FILE|-]\n"
+	"       sigstep native --compare --go PROGRAM [--emulator auto|host|qemu] [--function F] [--root R]\n"
+	"                      [--call N] [--timeout SECONDS]\n";
 
 static void print_stats(FILE *out, const struct go_engine_config *c, const struct go_engine_stats *st)
 {
@@ -78,12 +79,13 @@ int cmd_native_go(int argc, char **argv)
 {
 	struct go_engine_config c = { 0 };
 	const char *json = NULL, *emulator = "auto";
-	int list = 0;
+	int list = 0, compare = 0;
 	const struct cli_option options[] = {
 		CLI_VALUE("--go", &c.program), CLI_VALUE("--function", &c.function), CLI_VALUE("--root", &c.root),
 		CLI_VALUE("--call", NULL), CLI_VALUE("--timeout", NULL), CLI_VALUE("--json", &json),
 		CLI_VALUE("--emulator", &emulator),
-		CLI_FLAG("--list-boundaries", &list), CLI_FLAG("--boundaries", &list), CLI_END,
+		CLI_FLAG("--list-boundaries", &list), CLI_FLAG("--boundaries", &list), CLI_FLAG("--compare", &compare),
+		CLI_END,
 	};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -112,6 +114,11 @@ int cmd_native_go(int argc, char **argv)
 		emu = GO_EMULATOR_QEMU;
 	else if (strcmp(emulator, "auto"))
 		return cli_fail_in("native", "unknown emulator '%s' (auto, host or qemu)%s", emulator, "");
+	if (compare) {
+		if (json || list)
+			return cli_fail_in("native", "--compare --go prints its table only (no %s)%s", json ? "--json" : "--boundaries", "");
+		return native_go_compare(&c, emu);
+	}
 
 	/* --json is opened before the run (a path that cannot be written
 	 * costs nothing) and not truncated until there is a record. */
