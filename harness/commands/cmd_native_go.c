@@ -54,6 +54,8 @@ static void print_stats(FILE *out, const struct go_engine_config *c, const struc
 			st->threads_unheld ? ", the rest not (ptrace refused)" : "", st->foreign_stops);
 	fprintf(out, "handler    ran a boundary's own instruction %" PRIu64 " times (its own clock read)\n",
 		st->handler_nested);
+	if (st->empty_steps)
+		fprintf(out, "steps      %" PRIu64 " came back with nothing run, stepped again\n", st->empty_steps);
 	fprintf(out, "limit      %u s%s\n", st->limit_s, st->limit_reached ? ": REACHED, the call was cut" : "");
 }
 
@@ -67,10 +69,10 @@ static void json_record(FILE *out, const struct probe_result *r, const struct go
 	json_verdicts(out, r);
 	fprintf(out, ",\n  \"in_function\": %" PRIu64 ", \"in_vdso\": %" PRIu64 ", \"elsewhere\": %" PRIu64
 		", \"vdso_calls\": %" PRIu64 ", \"vdso_retries\": %" PRIu64 ", \"retry_steps\": %" PRIu64
-		", \"handler_nested\": %" PRIu64 ", \"foreign_stops\": %" PRIu64 ", \"threads_held\": %" PRIu64
+		", \"handler_nested\": %" PRIu64 ", \"foreign_stops\": %" PRIu64 ", \"threads_held\": %" PRIu64 ", \"empty_steps\": %" PRIu64
 		", \"limit_s\": %u, \"limit_reached\": %s, \"program_status\": %d",
 		st->in_function, st->in_vdso, st->elsewhere, st->vdso_calls, st->vdso_retries, st->retry_steps, st->handler_nested,
-		st->foreign_stops, st->threads_held,
+		st->foreign_stops, st->threads_held, st->empty_steps,
 		st->limit_s, st->limit_reached ? "true" : "false", st->program_status);
 	json_record_tail(out, r);
 }

@@ -598,7 +598,7 @@ static int called(struct engine *e, const void *regs, uint64_t sp, uint64_t pc, 
 
 static int step_window(struct engine *e, long tid)
 {
-	static uint8_t regs[GO_ENGINE_REGS_MAX];
+	static uint8_t regs[GO_ENGINE_REGS_MAX], before[GO_ENGINE_REGS_MAX];
 	const struct go_backend *be = e->be;
 	/* On a link-register arch the return address is in LR until the
 	 * callee saves it; a frame's return is reached with the SP it was
@@ -674,11 +674,22 @@ static int step_window(struct engine *e, long tid)
 					return -1;
 			}
 		} else {
-			if (be->resume(be->ctx, tid, 0, 1))
-				return -1;
-			do
-				wait_stop(e, tid, &s, e->deadline);
-			while (s.kind == GO_STOP_SIGNAL && be->resume(be->ctx, tid, 0, 1) == 0);
+			/* A step that comes back with every register as it was ran
+			 * nothing (qemu-user, now and then, right after the return
+			 * from the handler): stepped again, counted. */
+			memcpy(before, regs, be->regs_size);
+			for (;;) {
+				if (be->resume(be->ctx, tid, 0, 1))
+					return -1;
+				do
+					wait_stop(e, tid, &s, e->deadline);
+				while (s.kind == GO_STOP_SIGNAL && be->resume(be->ctx, tid, 0, 1) == 0);
+				if (s.kind != GO_STOP_TRAP || be->get_regs(be->ctx, tid, regs))
+					break;
+				if (memcmp(regs, before, be->regs_size))
+					break;
+				e->st->empty_steps++;
+			}
 		}
 		if (s.kind == GO_STOP_DEADLINE) {
 			e->st->limit_reached = 1;
@@ -776,18 +787,17 @@ static int run_to_call(struct engine *e)
 			 * its return address (the boundary's, free until the
 			 * call is stepped) says when. */
 			uint64_t ret;
+			/* The function's breakpoint only now, the other threads
+			 * held first: they call it too, and this backend cannot
+			 * take two threads' stops at once. */
+			if (be->hold_from_root &&
+			    (be->hold_others(be->ctx, s.tid, e->deadline) || bp_set(e, BP_FUNCTION, e->fn)))
+				return fail(e, "%s cannot hold the program's other threads%s", be->name, "");
 			e->root_sp = SP(e, regs);
 			if (entry_return(e, regs, &ret) || bp_clear(e, BP_BOUNDARY) || bp_set(e, BP_BOUNDARY, ret))
 				return fail(e, "%s cannot follow the calls of %s", be->name, e->cfg->root);
 			if (step_over(e, s.tid, BP_ROOT, regs, &pending))
 				return fail(e, "%s failed over a breakpoint: %s", be->name, strerror(errno));
-			if (be->hold_from_root) {
-				/* The function's breakpoint only now, the other
-				 * threads held: they call it too, and this backend
-				 * cannot take two threads' stops at once. */
-				if (be->hold_others(be->ctx, s.tid, e->deadline) || bp_set(e, BP_FUNCTION, e->fn))
-					return fail(e, "%s cannot hold the program's other threads%s", be->name, "");
-			}
 			if (be->resume(be->ctx, s.tid, pending, 0))
 				return fail(e, "%s failed over a breakpoint: %s", be->name, strerror(errno));
 			continue;

@@ -83,6 +83,7 @@ struct go_engine_stats {
 	uint64_t vdso_retries;	/* vDSO pcs executed again within one vDSO call */
 	uint64_t retry_steps;	/* instructions of those passes, stepped without a signal */
 	uint64_t handler_nested;	/* the handler ran a boundary's own instruction */
+	uint64_t empty_steps;	/* steps that ran nothing, stepped again */
 	uint64_t calls_seen;	/* calls of the function counted (the chosen one last) */
 	uint64_t foreign_stops;	/* stops of threads the backend could not hold (qemu) */
 	uint64_t threads_held;	/* qemu: the emulator's other guest threads held under host ptrace */
