@@ -1,10 +1,13 @@
 /*
  * The gdb remote serial protocol, client side (gdb_remote.h).  No
- * run-length decoding: qemu's stub sends replies plain.
+ * run-length decoding: qemu's stub sends replies plain.  With
+ * SIGSTEP_GDB_TRACE set in the environment every packet each way is
+ * written to stderr ("> " sent, "< " received; the first 100 bytes).
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -52,6 +55,14 @@ static int put(struct gdb_remote *g, const char *buf, size_t n)
 	return 0;
 }
 
+static int tracing(void)
+{
+	static int on = -1;
+	if (on < 0)
+		on = getenv("SIGSTEP_GDB_TRACE") != NULL;
+	return on;
+}
+
 int gdb_send(struct gdb_remote *g, const char *data)
 {
 	char pkt[8192];
@@ -62,6 +73,8 @@ int gdb_send(struct gdb_remote *g, const char *data)
 	for (size_t i = 0; i < n; i++)
 		sum += (unsigned char)data[i];
 	int len = snprintf(pkt, sizeof pkt, "$%s#%02x", data, sum & 0xff);
+	if (tracing())
+		fprintf(stderr, "> %.100s\n", data);
 	return put(g, pkt, (size_t)len);
 }
 
@@ -112,6 +125,8 @@ int gdb_recv(struct gdb_remote *g, char *out, size_t outlen, double deadline)
 			out[n] = 0;
 			memmove(g->in, g->in + total, g->nin - total);
 			g->nin -= total;
+			if (tracing())
+				fprintf(stderr, "< %.100s\n", out);
 			if (put(g, "+", 1))
 				return -1;
 			return (int)n;

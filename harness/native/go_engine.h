@@ -11,13 +11,15 @@
  *           fallback path (the system call).
  *
  *   1. The program runs under the backend (GOMAXPROCS=1 unless set; fixed
- *      addresses), a breakpoint at `root`'s entry notes its SP, one at
- *      `function`'s entry counts the calls made from within the root's
- *      call (SP at most 16 KiB below the root's: its goroutine, whichever
+ *      addresses), a breakpoint at `root`'s entry notes its SP (one at its
+ *      return address says when its call is over), one at `function`'s
+ *      entry counts the calls made while the root's call is in progress
+ *      (SP at most 16 KiB below the root's: its goroutine, whichever
  *      thread runs it -- goroutines move between threads).
- *   2. At the N-th call the backend holds every other thread if it can
- *      (ptrace: SIGSTOP; qemu's gdbstub cannot) and the calling thread is
- *      single-stepped until the call returns.  A shadow stack is kept from
+ *   2. At the N-th call the backend holds every other thread (ptrace:
+ *      SIGSTOP; qemu: from the root's first call on, under the host's
+ *      ptrace on qemu's own threads, since its gdbstub cannot) and the
+ *      calling thread is single-stepped until the call returns.  A shadow stack is kept from
  *      what executes: a call instruction that ran pushes its return
  *      address, reaching it with the caller's SP pops it.  The binary's
  *      tables are never read.

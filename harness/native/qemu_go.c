@@ -18,14 +18,14 @@
  *     delivered (every signal of every thread comes to the stub first),
  *     `W`/`X` the exit.
  * What it does not: stop the other threads.  linux-user's stub talks to
- * whichever guest thread stops, while the others run on.  A stop of
- * another thread while one is being stepped (a "foreign" stop) is
- * answered at once: a signal is dropped (as the ptrace backend's held
- * threads would get theirs only later, this one never gets it: counted),
- * a breakpoint is stepped over.  Two threads stopped at the same moment
- * both read the socket, and the protocol cannot say which one a packet
- * reaches; the fixture's threads other than the profiled goroutine's
- * sleep, and the run counts the foreign stops it saw.
+ * whichever guest thread stops, while the others run on, and two threads
+ * stopped at once both read its socket: a packet then resumes whichever
+ * reads it.  So the other guest threads are held below the stub, by the
+ * host's ptrace on the emulator's own threads (q_hold_others).  A stop of
+ * a thread not held (a "foreign" stop: before the threads are held, or
+ * where host ptrace is refused) is answered at once -- its signal
+ * dropped (the ptrace backend's held threads get theirs later; this one
+ * never does), a breakpoint stepped over -- and counted.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -425,29 +425,45 @@ static int in_syscall(const struct qemu *q, pid_t t)
  * stepped one never stopped again).  That one is let go, to be held at a
  * later try.  0 held, 1 not now, -1 not allowed.
  */
+/* Thread t (seized) into its interrupt stop; a signal it stops for on
+ * the way is given back to it.  0, or -1 (it ended). */
+static int interrupt_stop(pid_t t)
+{
+	if (ptrace(PTRACE_INTERRUPT, t, NULL, NULL))
+		return -1;
+	for (;;) {
+		int status;
+		if (waitpid(t, &status, __WALL) != t || !WIFSTOPPED(status))
+			return -1;
+		if (status >> 16 == PTRACE_EVENT_STOP)
+			return 0;
+		if (ptrace(PTRACE_CONT, t, NULL, (void *)(long)WSTOPSIG(status)))
+			return -1;
+	}
+}
+
 static int hold_thread(struct qemu *q, pid_t t, double deadline)
 {
-	if (q->nheld == (int)(sizeof q->held / sizeof q->held[0]) || ptrace(PTRACE_SEIZE, t, NULL, NULL) ||
-	    ptrace(PTRACE_INTERRUPT, t, NULL, NULL))
+	if (q->nheld == (int)(sizeof q->held / sizeof q->held[0]) || ptrace(PTRACE_SEIZE, t, NULL, NULL))
 		return -1;
-	int status;
-	while (go_engine_now() < deadline) {
-		pid_t got = waitpid(t, &status, __WALL | WNOHANG);
-		if (got == t) {
-			if (in_syscall(q, t)) {
-				q->held[q->nheld++] = t;
-				return 0;
-			}
+	/* A thread that runs (a Go M spinning for work) waits in a system
+	 * call soon: tried again for a while, then left to a later call. */
+	for (int try = 0;; try++) {
+		if (interrupt_stop(t))
+			return 1;	/* it ended */
+		if (in_syscall(q, t)) {
+			q->held[q->nheld++] = t;
+			return 0;
+		}
+		if (try == 200 || go_engine_now() > deadline) {
 			ptrace(PTRACE_DETACH, t, NULL, NULL);
 			return 1;
 		}
-		if (got < 0)
-			break;
-		struct timespec ts = { 0, 100000 };
+		if (ptrace(PTRACE_CONT, t, NULL, NULL))
+			return 1;
+		struct timespec ts = { 0, 500000 };
 		nanosleep(&ts, NULL);
 	}
-	ptrace(PTRACE_DETACH, t, NULL, NULL);
-	return -1;
 }
 
 /*
