@@ -2,7 +2,9 @@
  * libFuzzer target over schedules themselves: bytes decoded into a
  * schedule of the sigstep guest image (arch, variant master or seed,
  * function, era, then up to 8 events of two bytes: the boundary, and the
- * kind -- sample, keep, nested-clock nanotime or walltime), run through
+ * kind -- sample, keep, nested-clock nanotime or walltime; with bit 2 set a
+ * nested-signal, its clock bit 0, one or two levels bit 3, each level at
+ * the boundary of the bits 4-7 in its clock call), run through
  * the probe as sigstep run --schedule does.  The coverage libFuzzer sees
  * is the subject's as sigstep fuzz defines it (cmd_fuzz.c): each judged
  * sample's (boundary, verdict, kept signals before it, frame count) and
@@ -26,7 +28,6 @@ __attribute__((section("__libfuzzer_extra_counters"))) static uint8_t counters[N
 
 static const char *build_dir;
 static const struct probe_schedule *current;
-static int sample_i;
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -44,10 +45,11 @@ static void count(uint64_t h)
 static void on_sample(void *ctx, const struct probe_sample *s)
 {
 	(void)ctx;
-	int i = sample_i++, kept = 0;
-	for (int k = 0; k < i && k < current->n; k++)
+	int i = s->event >= 0 && s->event < current->n ? s->event : current->n, kept = 0;
+	for (int k = 0; k < i; k++)
 		kept += current->ev[k].kind != PROBE_EV_SAMPLE;
-	count(mix(mix(mix(mix(1, s->pc), (uint64_t)s->verdict), (uint64_t)(kept > 3 ? 3 : kept)), (uint64_t)s->n));
+	count(mix(mix(mix(mix(mix(1, s->pc), (uint64_t)s->verdict), (uint64_t)(kept > 3 ? 3 : kept)), (uint64_t)s->n),
+		  (uint64_t)s->depth));
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -82,16 +84,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 2; i + 1 < size && s.events.n < 8; i += 2) {
 		struct probe_event *e = &s.events.ev[s.events.n++];
 		e->index = base + data[i];
-		e->kind = data[i + 1] % 4 == 0 ? PROBE_EV_SAMPLE : data[i + 1] % 4 == 1 ? PROBE_EV_KEEP
-											: PROBE_EV_NESTED_CLOCK;
+		uint8_t k = data[i + 1];
+		if (k & 4) {
+			e->kind = PROBE_EV_NESTED_SIGNAL;
+			e->clock = k & 1 ? PROBE_CLOCK_WALLTIME : PROBE_CLOCK_NANOTIME;
+			e->depth = 1 + (k >> 3 & 1);
+			for (int l = 0; l < e->depth; l++)
+				e->inner[l] = k >> 4;
+			continue;
+		}
+		e->kind = k % 4 == 0 ? PROBE_EV_SAMPLE : k % 4 == 1 ? PROBE_EV_KEEP : PROBE_EV_NESTED_CLOCK;
 		e->clock = e->kind != PROBE_EV_NESTED_CLOCK ? PROBE_CLOCK_NONE
-			   : data[i + 1] % 4 == 2 ? PROBE_CLOCK_NANOTIME : PROBE_CLOCK_WALLTIME;
+			   : k % 4 == 2 ? PROBE_CLOCK_NANOTIME : PROBE_CLOCK_WALLTIME;
 	}
 	struct probe_config cfg;
 	schedule_config(&s, build_dir, NULL, &cfg);
 	cfg.on_sample = on_sample;
 	current = &s.events;
-	sample_i = 0;
 	struct probe_result res;
 	char err[512];
 	if (probe_run(&cfg, &res, err, sizeof err)) {

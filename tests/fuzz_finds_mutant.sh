@@ -4,9 +4,10 @@
 # of schedules, must find a violation in MUTANT (exit 1) and write the
 # minimized schedule; replayed with sigstep run --schedule it must violate
 # again (exit 1) with the same verdict counts and failed checks as the
-# fuzzer's own replay printed; a second fuzz with the same seed must
-# minimize to the same schedule.  Then 150 schedules of the same fuzz on
-# the mutant's base (ARCH master) must find nothing (exit 0).
+# fuzzer's own replay printed; a second fuzz with the same seed, run by
+# two worker processes (--jobs 2), must minimize to the same schedule.
+# Then 150 schedules of the same fuzz on the mutant's base (ARCH master)
+# must find nothing (exit 0).
 set -u
 sigstep=$1 arch=$2 mutant=$3 seed=$4 runs=$5
 shift 5
@@ -35,11 +36,12 @@ for key in verdicts invariants; do
 		exit 1
 	fi
 done
-# Deterministic: the same seed and runs give the same minimized schedule.
-"$sigstep" fuzz --arch "$arch" "$mutant" --seed "$seed" --runs "$runs" --corpus "$dir/again" "$@" \
+# Deterministic: the same seed and runs give the same minimized schedule,
+# whatever the number of workers.
+"$sigstep" fuzz --arch "$arch" "$mutant" --seed "$seed" --runs "$runs" --jobs 2 --corpus "$dir/again" "$@" \
 	>"$dir/again.out" 2>/dev/null
 if ! cmp -s "$sched" "$dir"/again/violation-*.sched; then
-	echo "a second fuzz with the same seed minimized to another schedule" >&2
+	echo "a second fuzz with the same seed (--jobs 2) minimized to another schedule" >&2
 	diff "$sched" "$dir"/again/violation-*.sched >&2
 	exit 1
 fi

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
 """html_chromium.py SIGSTEP MATRIX_HTML MATRIX_JSON
+   html_chromium.py --dom-only PAGE JSON
+
 
 The --html page as a browser sees it (Debian's chromium, headless, with
 the flags that need no network):
@@ -11,7 +13,8 @@ the flags that need no network):
   2. screenshots of one run's page under go1.11 (colours read from the
      page's own style): seed's strip is mostly failing colours, master's
      has none beyond the legend's swatches and is green.
-Exit 77 (skipped) without chromium.
+--dom-only does the first only, for any page and the JSON of the same
+run (sigstep go's).  Exit 77 (skipped) without chromium.
 """
 import html.parser
 import json
@@ -28,7 +31,8 @@ chromium = shutil.which("chromium") or shutil.which("chromium-browser")
 if not chromium:
     print("html_chromium: SKIP: chromium is not installed (ci/bootstrap.sh installs it)")
     sys.exit(77)
-sigstep, page, records = sys.argv[1], sys.argv[2], sys.argv[3]
+dom_only = sys.argv[1] == "--dom-only"
+sigstep, page, records = (None if dom_only else sys.argv[1]), sys.argv[2], sys.argv[3]
 tmp = tempfile.mkdtemp()
 failures = []
 
@@ -90,6 +94,14 @@ if p.violations != want_violations:
     failures.append("%d violations listed, %d expected" % (p.violations, want_violations))
 print("html_chromium: %s: %d rows, %d strip cells, %d violations listed, as the JSON says" %
       (page, len(p.rows), sum(len(r["cells"]) for r in p.rows), p.violations))
+if dom_only:
+    for row in p.rows:
+        print("html_chromium: %s: cells %s" % (row["attrs"]["data-name"], " ".join(
+            "%s %d" % (v, row["cells"].count(v)) for v in sorted(set(row["cells"])))))
+    shutil.rmtree(tmp, ignore_errors=True)
+    for f in failures[:20]:
+        print("html_chromium: FAIL " + f)
+    sys.exit(1 if failures else 0)
 
 
 def pixels(png):

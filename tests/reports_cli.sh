@@ -123,6 +123,7 @@ fi
 if command -v script >/dev/null; then
 	script -qc "'$sigstep' annotate --arch amd64 --variant master" /dev/null >"$tmp/tty" 2>&1
 	grep -q "$(printf '\033')\[32mfull" "$tmp/tty" || fail "annotate on a terminal: no green 'full'"
+	grep -q "$(printf '\033')\[2mnot reached" "$tmp/tty" || fail "annotate on a terminal: no dim 'not reached'"
 	NO_COLOR=1 script -qc "'$sigstep' annotate --arch amd64 --variant master" /dev/null >"$tmp/tty" 2>&1
 	grep -q "$(printf '\033')" "$tmp/tty" && fail "annotate with NO_COLOR: colour codes"
 fi

@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""validate_sarif.py SCHEMA SARIF SOURCE_DIR [SCHEMA...]
+"""validate_sarif.py SCHEMA SARIF SOURCE_DIR [SCHEMA...] [BASE=DIR...]
 
 Holds a SARIF log to what GitHub code scanning needs of it: valid against
 each JSON schema given (Debian's python3-jsonschema, draft 4 as SARIF's
 own), every ruleIndex naming its ruleId, and every physical location a
-file of the source tree with that line in it.  Then prints what a reader
+file of the source tree with that line in it -- a location relative to
+another uriBaseId (sigstep go's GOROOT_SRC) a file under the DIR given
+for it, and every uriBaseId used one the log declares.  Then prints what a reader
 would see: results per rule and level, and the .S lines annotated most.
 Exit 0 valid, 1 not, 77 (skipped) without python3-jsonschema.
 """
@@ -19,7 +21,11 @@ except ImportError:
     print("validate_sarif: SKIP: python3-jsonschema is not installed (ci/bootstrap.sh installs it)")
     sys.exit(77)
 
-schemas, log_path, src = [sys.argv[1]] + sys.argv[4:], sys.argv[2], sys.argv[3]
+extra = sys.argv[4:]
+schemas = [sys.argv[1]] + [a for a in extra if "=" not in a]
+log_path, src = sys.argv[2], sys.argv[3]
+bases = {"SRCROOT": src}
+bases.update(a.split("=", 1) for a in extra if "=" in a)
 log = json.load(open(log_path))
 bad = 0
 for path in schemas:
@@ -46,7 +52,12 @@ for r in run["results"]:
         if not phys:
             continue
         uri, line = phys["artifactLocation"]["uri"], phys["region"]["startLine"]
-        path = uri if uri.startswith("/") else os.path.join(src, uri)
+        base = phys["artifactLocation"].get("uriBaseId")
+        if base and (base not in run.get("originalUriBaseIds", {}) or base not in bases):
+            print("validate_sarif: %s: uriBaseId %s not declared or not given" % (uri, base))
+            bad += 1
+            continue
+        path = uri if uri.startswith("/") else os.path.join(bases.get(base, src), uri)
         if path not in lines_of:
             try:
                 lines_of[path] = sum(1 for _ in open(path))

@@ -3,14 +3,17 @@
  *                  [--context C...] [--sigprof ERA...] [--stacks] [--no-vdso]
  *                  [--build-dir DIR]
  *
- * The chain's code as `perf annotate` shows code, one executed
- * instruction a line -- grouped by function in the order the chain first
- * reaches them, by address within one -- with its source line, its
- * address and disassembly, and one verdict column per requested
- * configuration (every context x every era; default: curg, the variant's
- * own era).  A pc the chain executes several times shows its worst
- * verdict; "-" is a pc that configuration never reached.  --stacks adds,
- * under each line, the stack each column's handler sampled there.
+ * The chain's code as `perf annotate` shows code: every instruction of
+ * each function the chain runs (the whole symbol, from the image or the
+ * vDSO file: annotate_code.h), one a line -- grouped by function in the
+ * order the chain first reaches them, by address within one -- with its
+ * source line, its address and disassembly, and one verdict column per
+ * requested configuration (every context x every era; default: curg, the
+ * variant's own era).  A pc the chain executes several times shows its
+ * worst verdict; "-" is a pc that configuration never reached but another
+ * did, "not reached" (dim on a terminal) one no configuration reached: a
+ * path not taken, such as the fallback with the vDSO present.  --stacks
+ * adds, under each line, the stack each column's handler sampled there.
  *
  * Verdicts are coloured on a terminal (the passing ones green, the
  * markers yellow and magenta, wrong stacks and handler failures red);
@@ -23,8 +26,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <elf.h>
+
+#include "annotate_code.h"
 #include "arch_ops.h"
 #include "cli.h"
+#include "code_lines.h"
 #include "commands.h"
 #include "probe.h"
 #include "report.h"
@@ -36,6 +43,7 @@ static const char usage[] =
 	"--context and --sigprof take several names (or repeat them): one verdict column each.\n";
 
 #define MAX_CONTEXTS 3
+#define NOT_REACHED "not reached"
 #define MAX_COLUMNS (MAX_CONTEXTS * CLI_NERAS)
 
 struct column {
@@ -70,9 +78,10 @@ static size_t fn_len(const char *at)
 
 struct line {
 	uint64_t pc;
-	const struct logged_sample *any;	/* one sample at pc (symbol, insn, source) */
-	const struct sample_log *log;		/* whose files it indexes */
-	int fn_order;				/* its function's place, first reached first */
+	int fn_order;			/* its function's place, first reached first */
+	int reached;			/* some column's chain ran it */
+	char text[64];			/* its instruction */
+	char src[160];			/* its source line, "" none */
 };
 
 static int cmp_line(const void *a, const void *b)
@@ -81,6 +90,12 @@ static int cmp_line(const void *a, const void *b)
 	if (x->fn_order != y->fn_order)
 		return x->fn_order - y->fn_order;
 	return x->pc < y->pc ? -1 : x->pc > y->pc;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
 }
 
 /* The first sample of col at pc with its worst verdict; NULL: not reached. */
@@ -95,6 +110,101 @@ static const struct logged_sample *at_pc(const struct column *col, uint64_t pc)
 			best = s;
 	}
 	return best;
+}
+
+/* A sample of any column at pc (its instruction and source as the run
+ * saw them); NULL: no column ran it. */
+static const struct logged_sample *any_at(const struct column *col, int ncol, uint64_t pc,
+					  const struct sample_log **log)
+{
+	for (int c = 0; c < ncol; c++)
+		for (size_t i = 0; i < col[c].log.n; i++)
+			if (col[c].log.v[i].pc == pc) {
+				*log = &col[c].log;
+				return &col[c].log.v[i];
+			}
+	return NULL;
+}
+
+/*
+ * The lines of function fn (the fn_order-th): every instruction of its
+ * symbol in the image (files[0]) or, when it ran in the vDSO, the vDSO
+ * (files[1]), plus any pc that ran and the sweep did not list, appended
+ * to *lines.  0, or -1 out of memory.
+ */
+static int list_function(const char *fn, int fn_order, const struct column *col, int ncol,
+			 const struct code_file *files, const struct code_lines *src_lines, uint64_t vdso_base,
+			 const struct arch_ops *ops, struct line **lines, size_t *nlines)
+{
+	size_t nexec = 0, cap = 0;
+	uint64_t *exec = NULL;
+	for (int c = 0; c < ncol; c++)
+		for (size_t i = 0; i < col[c].log.n; i++) {
+			const struct logged_sample *s = &col[c].log.v[i];
+			if (fn_len(s->at) != strlen(fn) || strncmp(s->at, fn, strlen(fn)))
+				continue;
+			if (nexec == cap) {
+				cap = cap ? cap * 2 : 64;
+				uint64_t *ne = realloc(exec, cap * sizeof *ne);
+				if (!ne) {
+					free(exec);
+					return -1;
+				}
+				exec = ne;
+			}
+			exec[nexec++] = s->pc;
+		}
+	if (nexec)
+		qsort(exec, nexec, sizeof *exec, cmp_u64);
+	size_t u = 0;
+	for (size_t i = 0; i < nexec; i++)
+		if (!u || exec[u - 1] != exec[i])
+			exec[u++] = exec[i];
+	nexec = u;
+	int in_vdso = nexec && files[1].ok && exec[0] >= files[1].img.lo && exec[0] < files[1].img.hi;
+	struct code_insn *code = NULL;
+	long ncode = code_function(&files[in_vdso], ops, fn, exec, nexec, &code);
+	if (ncode < 0) {
+		free(exec);
+		return -1;
+	}
+	/* the listed instructions, then what ran outside them */
+	size_t want = *nlines + (size_t)ncode + nexec;
+	struct line *nl = realloc(*lines, (want ? want : 1) * sizeof *nl);
+	if (!nl) {
+		free(exec);
+		free(code);
+		return -1;
+	}
+	*lines = nl;
+	for (size_t i = 0; i < (size_t)ncode + nexec; i++) {
+		uint64_t pc = i < (size_t)ncode ? code[i].pc : exec[i - (size_t)ncode];
+		if (i >= (size_t)ncode) {	/* listed already? */
+			size_t k = 0;
+			while (k < (size_t)ncode && code[k].pc != pc)
+				k++;
+			if (k < (size_t)ncode)
+				continue;
+		}
+		struct line *l = &nl[(*nlines)++];
+		const struct sample_log *log = NULL;
+		const struct logged_sample *s = any_at(col, ncol, pc, &log);
+		l->pc = pc;
+		l->fn_order = fn_order;
+		l->reached = s != NULL;
+		l->src[0] = 0;
+		snprintf(l->text, sizeof l->text, "%s", s ? s->insn : code[i].text);
+		const char *file;
+		uint32_t line;
+		if (s && s->line)
+			snprintf(l->src, sizeof l->src, "%s:%u", log->files[s->file], s->line);
+		else if (!s && (in_vdso ? code_lines_find(&src_lines[1], pc - vdso_base, &file, &line)
+				       : code_lines_find(&src_lines[0], pc, &file, &line)))
+			snprintf(l->src, sizeof l->src, "%s:%u", file, line);
+	}
+	free(exec);
+	free(code);
+	return 0;
 }
 
 static int add_word(const char **v, int *n, int max, const char *w)
@@ -201,33 +311,42 @@ int cmd_annotate(int argc, char **argv)
 				status = 1;
 		}
 
-	/* Every pc any column reached, once. */
-	size_t nlines = 0, cap = 0;
+	/* The chain's functions, in the order it first reaches them. */
+	size_t nlines = 0;
 	struct line *lines = NULL;
 	char (*fns)[PROBE_SYM_MAX] = calloc(PROBE_STRIP_MAX, sizeof *fns);
 	int nfns = 0;
 	for (int c = 0; c < ncol && fns; c++)
 		for (size_t i = 0; i < col[c].log.n; i++) {
-			const struct logged_sample *s = &col[c].log.v[i];
-			size_t k;
-			for (k = 0; k < nlines && lines[k].pc != s->pc; k++)
-				;
-			if (k < nlines)
-				continue;
-			if (nlines == cap) {
-				cap = cap ? cap * 2 : 256;
-				struct line *nl = realloc(lines, cap * sizeof *nl);
-				if (!nl)
-					break;
-				lines = nl;
-			}
+			const char *at = col[c].log.v[i].at;
 			int f;
-			for (f = 0; f < nfns && (strlen(fns[f]) != fn_len(s->at) || strncmp(fns[f], s->at, fn_len(s->at))); f++)
+			for (f = 0; f < nfns && (strlen(fns[f]) != fn_len(at) || strncmp(fns[f], at, fn_len(at))); f++)
 				;
 			if (f == nfns && nfns < PROBE_STRIP_MAX)
-				snprintf(fns[nfns++], PROBE_SYM_MAX, "%.*s", (int)fn_len(s->at), s->at);
-			lines[nlines++] = (struct line){ s->pc, s, &col[c].log, f };
+				snprintf(fns[nfns++], PROBE_SYM_MAX, "%.*s", (int)fn_len(at), at);
 		}
+	/* Every instruction of each: the whole symbol from its file, and
+	 * whatever ran that the file does not list. */
+	struct code_file files[2];
+	struct code_lines src_lines[2];
+	uint64_t vdso_base = ncol ? col[0].res.vdso_base : 0;
+	code_file_open(&files[0], image, ops, ET_EXEC, 0);
+	code_lines_load(image, &src_lines[0]);
+	memset(&files[1], 0, sizeof files[1]);
+	memset(&src_lines[1], 0, sizeof src_lines[1]);
+	if (!no_vdso && vdso_base) {
+		code_file_open(&files[1], vdso, ops, ET_DYN, vdso_base);
+		code_lines_load(vdso, &src_lines[1]);
+	}
+	for (int f = 0; f < nfns && status != 2; f++)
+		if (list_function(fns[f], f, col, ncol, files, src_lines, vdso_base, ops, &lines, &nlines))
+			status = cli_fail("annotate: out of memory%s%s", "", "");
+	for (int k = 0; k < 2; k++) {
+		code_file_close(&files[k]);
+		code_lines_free(&src_lines[k]);
+	}
+	if (status == 2)
+		goto done;
 	if (nlines)
 		qsort(lines, nlines, sizeof *lines, cmp_line);
 
@@ -250,16 +369,16 @@ int cmd_annotate(int argc, char **argv)
 		}
 		for (int c = 0; c < ncol; c++) {
 			const struct logged_sample *s = at_pc(&col[c], l->pc);
-			const char *name = s ? verdict_name(s->verdict) : "-";
+			/* "-": another column reached it; NOT_REACHED: none did */
+			const char *name = s ? verdict_name(s->verdict) : l->reached ? "-" : NOT_REACHED;
 			if (tty && s)
 				printf("%s%-9s\033[0m      ", colour(s->verdict), name);
+			else if (tty && !l->reached)
+				printf("\033[2m%-11s\033[0m    ", name);
 			else
 				printf("%-15s", name);
 		}
-		char src[160] = "";
-		if (l->any->line)
-			snprintf(src, sizeof src, "%s:%u", l->log->files[l->any->file], l->any->line);
-		printf("%-40s 0x%-14llx %s\n", src, (unsigned long long)l->pc, l->any->insn);
+		printf("%-40s 0x%-14llx %s\n", l->src, (unsigned long long)l->pc, l->text);
 		for (int c = 0; stacks && c < ncol; c++) {
 			const struct logged_sample *s = at_pc(&col[c], l->pc);
 			if (!s)
@@ -278,6 +397,7 @@ int cmd_annotate(int argc, char **argv)
 				printf(" %s %llu", verdict_name((enum verdict)v), (unsigned long long)col[c].res.verdicts[v]);
 		printf("  %s\n", col[c].res.pass ? "pass" : "FAIL");
 	}
+done:
 	free(lines);
 	free(fns);
 out:

@@ -6,15 +6,21 @@
  *
  *   sigstep go PROGRAM [--engine unicorn|ptrace|qemu] [--function nanotime1|walltime|time.now|NAME] [--call N]
  *              [--no-vdso] [--knobs LIST] [--vdso-base ADDR] [--handler-budget N]
- *              [--boundaries] [--json FILE|-] [--build-dir DIR] [-- PROGRAM-ARGS...]
+ *              [--boundaries] [--json FILE|-] [--junit FILE] [--sarif FILE] [--pprof FILE]
+ *              [--html FILE] [--build-dir DIR] [-- PROGRAM-ARGS...]
  *
  * probes the N-th call (default 200) of the function (default nanotime1;
  * a bare name is the runtime's) at every instruction boundary with the
  * program's own SIGPROF handler (harness/probe/subject_go.c), and prints
  * the same summary and JSON record as sigstep run ("subject": "go", the
- * Go version).  --engine ptrace runs it on this machine's CPU instead,
+ * Go version), and the reports of sigstep run (harness/reports): a
+ * violation's source line is the Go file:line of the program's own
+ * pclntab (runtime/sys_linux_amd64.s:299), a vDSO pc's the synthetic
+ * vDSO's; --pprof's samples are the stacks the handler gave the profile
+ * buffer.  --engine ptrace runs it on this machine's CPU instead,
  * --engine qemu under qemu-user's gdbstub (sigstep native --go
- * --emulator host|qemu; --function, --call, --boundaries, --json).  Exit 0 if every boundary passes and the program exits 0,
+ * --emulator host|qemu; --function, --call, --boundaries, --json, --junit,
+ * --sarif, --html).  Exit 0 if every boundary passes and the program exits 0,
  * 1 otherwise, 2 on unusable input.
  *
  *   sigstep go --exec PROGRAM [--no-vdso] [--vdso-base ADDR] [--max-insns N]
@@ -41,6 +47,7 @@
 #include "gobinary.h"
 #include "probe.h"
 #include "probe_internal.h"
+#include "report.h"
 #include "run.h"
 #include "syscalls.h"
 #include "threads.h"
@@ -52,7 +59,8 @@
 static const char go_usage[] =
 	"usage: sigstep go PROGRAM [--engine unicorn|ptrace|qemu] [--function nanotime1|walltime|time.now|NAME] [--call N]\n"
 	"                  [--no-vdso] [--knobs LIST] [--vdso-base ADDR] [--handler-budget N]\n"
-	"                  [--boundaries] [--json FILE|-] [--build-dir DIR] [-- PROGRAM-ARGS...]\n"
+	"                  [--boundaries] " CLI_OUTPUTS_USAGE "\n"
+	"                  [--build-dir DIR] [-- PROGRAM-ARGS...]\n"
 	"       sigstep go --exec PROGRAM [--no-vdso] [--vdso-base ADDR] [--max-insns N]\n"
 	"                  [--timeout SECONDS] [--build-dir DIR] [-- PROGRAM-ARGS...]\n";
 
@@ -81,48 +89,56 @@ static int parse_knobs(const char *list, struct probe_config *cfg)
 	return 0;
 }
 
-static int go_probe(const char *program, const char *build_dir, struct probe_config *cfg, const char *json,
+static int go_probe(const char *program, const char *build_dir, struct probe_config *cfg, struct cli_outputs *out,
 		    int list_boundaries)
 {
 	struct gobinary *gb;
-	char gerr[GOBINARY_ERR_MAX], dirbuf[PATH_MAX];
+	char gerr[GOBINARY_ERR_MAX], dirbuf[PATH_MAX], vdso[PATH_MAX + 64];
 	if (gobinary_open(program, &gb, gerr, sizeof gerr))
 		return cli_fail("go: %s%s", gerr, "");
 	cfg->ops = gobinary_arch(gb);
+	/* the program's text: where its pclntab's file names are Go's */
+	uint64_t text_lo = gobinary_text_start(gb), text_hi = gobinary_etext(gb);
 	gobinary_close(gb);
 	if (!build_dir) {
 		cli_default_build_dir(dirbuf, sizeof dirbuf);
 		build_dir = dirbuf;
 	}
+	snprintf(vdso, sizeof vdso, "%s/guest/%s/vdso.so", build_dir, cfg->ops->name);
 	cfg->build_dir = build_dir;
 	cfg->program = program;
 	cfg->subject = &probe_subject_go;
 	cfg->progress = 1;
-	/* --json is opened before the run (a path that cannot be written
-	 * costs nothing) and not truncated until there is a record. */
-	struct cli_outputs out = { 0 };
-	out.path[CLI_OUT_JSON] = json;
-	if (cli_outputs_open("go", &out, 1u << CLI_OUT_JSON))
+	/* Every report file is opened before the run (a path that cannot be
+	 * written costs nothing) and not truncated until there is a record. */
+	if (cli_outputs_open("go", out, ~0u))
 		return 2;
-	FILE *text = cli_outputs_text(&out);
+	FILE *text = cli_outputs_text(out);
 	cfg->boundary_log = list_boundaries ? text : NULL;
+	/* the samples as the program's own handler built them: Go's pcbuf */
+	struct sample_log samples = { .pcs_past = 1 };
+	if (out->path[CLI_OUT_PPROF])
+		cfg->on_sample = sample_log_add, cfg->sample_ctx = &samples;
 	struct probe_result res;
 	char err[512];
 	if (probe_run(cfg, &res, err, sizeof err)) {
-		cli_outputs_drop(&out);
+		cli_outputs_drop(out);
+		sample_log_free(&samples);
 		return cli_fail("go: %s%s", err, "");
 	}
+	report_locate_violations(&res, program, cfg->vdso ? vdso : NULL);
+	if (out->path[CLI_OUT_PPROF])
+		sample_log_locate(&samples, program, cfg->vdso ? vdso : NULL, res.vdso_base);
 	probe_print_summary(text, &res);
 	int status = res.pass ? 0 : 1;
-	FILE *jf = cli_outputs_begin("go", &out, CLI_OUT_JSON);
-	if (json && !jf)
+	char why[320];
+	struct report_row row = { .res = &res, .source = "go", .met = res.pass,
+				  .why = report_why_not_pass(&res, why, sizeof why), .samples = &samples,
+				  .text_base = "GOROOT_SRC", .text_lo = text_lo, .text_hi = text_hi };
+	report_row_name(&row, NULL);
+	if (cli_outputs_write("go", out, &row, 1))
 		status = 2;
-	else if (jf) {
-		const struct probe_result *one = &res;
-		probe_print_json(jf, &one, 1);
-		if (cli_outputs_end("go", &out, CLI_OUT_JSON))
-			status = 2;
-	}
+	sample_log_free(&samples);
 	probe_result_free(&res);
 	return status;
 }
@@ -226,7 +242,7 @@ static int go_ptrace(int argc, char **argv)
 			continue;
 		}
 		if (!strcmp(a, "--function") || !strcmp(a, "--call") || !strcmp(a, "--json") ||
-		    !strcmp(a, "--timeout")) {
+		    !strcmp(a, "--junit") || !strcmp(a, "--sarif") || !strcmp(a, "--html") || !strcmp(a, "--timeout")) {
 			nargv[n++] = a;
 			if (i + 1 < argc)
 				nargv[n++] = argv[++i];
@@ -255,13 +271,14 @@ int cmd_go(int argc, char **argv)
 				return cli_fail("go: unknown --engine '%s' (unicorn, ptrace or qemu)%s", argv[i + 1], "");
 		}
 
-	const char *program = NULL, *build_dir = NULL, *exec_program = NULL, *json = NULL;
+	const char *program = NULL, *build_dir = NULL, *exec_program = NULL;
+	struct cli_outputs out = { 0 };
 	const char *function = "nanotime1", *knobs = NULL;
 	uint64_t vdso_base = 0, max_insns = 0, timeout = GO_TIMEOUT_S, call = GO_DEFAULT_CALL, budget = 0;
 	int no_vdso = 0, list_boundaries = 0, i;
 	const struct cli_option options[] = {
 		CLI_VALUE("--exec", &exec_program), CLI_VALUE("--build-dir", &build_dir),
-		CLI_VALUE("--function", &function), CLI_VALUE("--json", &json), CLI_VALUE("--knobs", &knobs),
+		CLI_VALUE("--function", &function), CLI_OUTPUTS(&out), CLI_VALUE("--knobs", &knobs),
 		CLI_VALUE("--call", NULL), CLI_VALUE("--handler-budget", NULL),
 		CLI_VALUE("--vdso-base", NULL), CLI_VALUE("--max-insns", NULL), CLI_VALUE("--timeout", NULL),
 		CLI_FLAG("--no-vdso", &no_vdso), CLI_FLAG("--boundaries", &list_boundaries),
@@ -301,6 +318,9 @@ int cmd_go(int argc, char **argv)
 	if (exec_program) {
 		if (program)
 			return cli_fail("go: --exec takes the PROGRAM ('%s' and '%s')", exec_program, program);
+		for (int k = 0; k < CLI_OUT_COUNT; k++)
+			if (out.path[k])
+				return cli_fail("go: --exec only runs the program: it writes no report ('%s')%s", out.path[k], "");
 		return go_exec(exec_program, build_dir, no_vdso, vdso_base, max_insns, timeout, argc - i, argv + i);
 	}
 	if (!program)
@@ -312,5 +332,5 @@ int cmd_go(int argc, char **argv)
 	};
 	if (knobs && parse_knobs(knobs, &cfg))
 		return 2;
-	return go_probe(program, build_dir, &cfg, json, list_boundaries);
+	return go_probe(program, build_dir, &cfg, &out, list_boundaries);
 }

@@ -1,20 +1,24 @@
 /*
  * sigstep native --go PROGRAM [--emulator auto|host|qemu] [--function F]
  *                [--root R] [--call N] [--timeout S] [--list-boundaries]
- *                [--json FILE|-]
+ *                [--json FILE|-] [--junit FILE] [--sarif FILE] [--html FILE]
+ * sigstep native --compare --go PROGRAM [--emulator E] [--function F] ...
  *
  * A real Go program on the native Go engine (harness/native/go_engine.h):
  * on this machine's CPU under ptrace with the kernel's vDSO (`host`), or
  * under the arch's qemu-user through its gdbstub, where there is no vDSO
  * and the fallback path runs (`qemu`); `auto` (the default) the host where
- * its CPU runs the arch and ptrace is allowed, else qemu.
+ * its CPU runs the arch and ptrace is allowed, else qemu.  --compare: the
+ * agreement with sigstep go (cmd_native_go_compare.c).
  * Every boundary of the N-th call (default 200) of F (default
  * runtime.nanotime1; a bare name is the runtime's) made
  * within a call of R (default time.Since), a real SIGPROF at each, the
  * sample sigprof gives the profile buffer judged against the shadow
  * stack.  The summary is `sigstep run`'s, plus where the boundaries lay,
  * the vDSO's seqlock retries and the time limit; --json writes the record
- * with "engine": "ptrace" or "qemu".  Exit 0 every boundary passed and the program
+ * with "engine": "ptrace" or "qemu"; --junit, --sarif and --html are sigstep run's
+ * (harness/reports), the source lines the program's pclntab's (the
+ * kernel's vDSO has none).  Exit 0 every boundary passed and the program
  * exited 0, 1 otherwise, 2 (one line) for what cannot run, ptrace refused
  * included.
  */
@@ -26,13 +30,16 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "gobinary.h"
 #include "json.h"
 #include "probe.h"
 #include "go_engine.h"
+#include "report.h"
 
 static const char usage[] =
 	"usage: sigstep native --go PROGRAM [--emulator auto|host|qemu] [--function F] [--root R] [--call N]\n"
-	"                      [--timeout SECONDS] [--list-boundaries|--boundaries] [--json FILE|-]\n"
+	"                      [--timeout SECONDS] [--list-boundaries|--boundaries] [--json FILE|-] [--junit FILE]\n"
+	"                      [--sarif FILE] [--html FILE]\n"
 	"       sigstep native --compare --go PROGRAM [--emulator auto|host|qemu] [--function F] [--root R]\n"
 	"                      [--call N] [--timeout SECONDS]\n";
 
@@ -80,12 +87,14 @@ static void json_record(FILE *out, const struct probe_result *r, const struct go
 int cmd_native_go(int argc, char **argv)
 {
 	struct go_engine_config c = { 0 };
-	const char *json = NULL, *emulator = "auto";
+	struct cli_outputs rep = { 0 };
+	const char *emulator = "auto";
 	int list = 0, compare = 0;
 	const struct cli_option options[] = {
 		CLI_VALUE("--go", &c.program), CLI_VALUE("--function", &c.function), CLI_VALUE("--root", &c.root),
-		CLI_VALUE("--call", NULL), CLI_VALUE("--timeout", NULL), CLI_VALUE("--json", &json),
-		CLI_VALUE("--emulator", &emulator),
+		CLI_VALUE("--call", NULL), CLI_VALUE("--timeout", NULL), CLI_VALUE("--json", &rep.path[CLI_OUT_JSON]),
+		CLI_VALUE("--junit", &rep.path[CLI_OUT_JUNIT]), CLI_VALUE("--sarif", &rep.path[CLI_OUT_SARIF]),
+		CLI_VALUE("--html", &rep.path[CLI_OUT_HTML]), CLI_VALUE("--emulator", &emulator),
 		CLI_FLAG("--list-boundaries", &list), CLI_FLAG("--boundaries", &list), CLI_FLAG("--compare", &compare),
 		CLI_END,
 	};
@@ -117,16 +126,18 @@ int cmd_native_go(int argc, char **argv)
 	else if (strcmp(emulator, "auto"))
 		return cli_fail_in("native", "unknown emulator '%s' (auto, host or qemu)%s", emulator, "");
 	if (compare) {
-		if (json || list)
-			return cli_fail_in("native", "--compare --go prints its table only (no %s)%s", json ? "--json" : "--boundaries", "");
+		for (int k = 0; k < CLI_OUT_COUNT; k++)
+			if (rep.path[k])
+				return cli_fail_in("native", "--compare --go prints its table only (no report files)%s%s", "", "");
+		if (list)
+			return cli_fail_in("native", "--compare --go prints its table only (no --boundaries)%s%s", "", "");
 		return native_go_compare(&c, emu);
 	}
 
-	/* --json is opened before the run (a path that cannot be written
-	 * costs nothing) and not truncated until there is a record. */
-	struct cli_outputs rep = { 0 };
-	rep.path[CLI_OUT_JSON] = json;
-	if (cli_outputs_open("native", &rep, 1u << CLI_OUT_JSON))
+	/* Every report file is opened before the run (a path that cannot be
+	 * written costs nothing) and not truncated until there is a record. */
+	if (cli_outputs_open("native", &rep, 1u << CLI_OUT_JSON | 1u << CLI_OUT_JUNIT | 1u << CLI_OUT_SARIF |
+						     1u << CLI_OUT_HTML))
 		return 2;
 	FILE *out = cli_outputs_text(&rep);
 	c.boundary_log = list ? out : NULL;
@@ -144,7 +155,7 @@ int cmd_native_go(int argc, char **argv)
 	probe_print_summary(out, &r);
 	print_stats(out, &c, &st);
 	int status = r.pass ? 0 : 1;
-	if (json) {
+	if (rep.path[CLI_OUT_JSON]) {
 		FILE *jf = cli_outputs_begin("native", &rep, CLI_OUT_JSON);
 		if (!jf)
 			status = 2;
@@ -156,6 +167,22 @@ int cmd_native_go(int argc, char **argv)
 				status = 2;
 		}
 	}
+	/* the other reports from the one row, as sigstep go writes them */
+	struct gobinary *gb;
+	uint64_t text_lo = 0, text_hi = 0;
+	if (!gobinary_open(c.program, &gb, err, sizeof err)) {
+		text_lo = gobinary_text_start(gb);
+		text_hi = gobinary_etext(gb);
+		gobinary_close(gb);
+	}
+	report_locate_violations(&r, c.program, NULL);
+	char why[320];
+	struct report_row row = { .res = &r, .source = "native --go", .met = r.pass,
+				  .why = report_why_not_pass(&r, why, sizeof why),
+				  .text_base = "GOROOT_SRC", .text_lo = text_lo, .text_hi = text_hi };
+	report_row_name(&row, NULL);
+	if (cli_outputs_write("native", &rep, &row, 1) && status != 2)
+		status = 2;
 	probe_result_free(&r);
 	return status;
 }

@@ -16,6 +16,7 @@
 #define L_SA_ONSTACK	0x08000000u
 #define L_SA_RESTORER	0x04000000u
 #define L_SA_NODEFER	0x40000000u
+#define L_SIGURG	23
 #define L_SIGPROF	27
 
 enum deliver_result {

@@ -71,6 +71,7 @@ struct engine {
 	struct seen vcall[512];		/* per pc within the current vDSO call */
 	size_t nvcall;
 	double deadline;
+	struct go_stop last;		/* the last stop seen, for the messages */
 	char *err;
 	size_t errlen;
 };
@@ -161,6 +162,21 @@ static int bp_trapped(const struct engine *e, uint64_t pc)
 static void wait_stop(struct engine *e, long tid, struct go_stop *s, double deadline)
 {
 	e->be->wait(e->be->ctx, tid, s, deadline);
+	e->last = *s;
+}
+
+/* What the last stop was, for a message: "the program ended (status 2)". */
+static const char *last_stop(const struct engine *e, char *buf, size_t n)
+{
+	const struct go_stop *s = &e->last;
+	switch (s->kind) {
+	case GO_STOP_TRAP: snprintf(buf, n, "a trap in thread %ld", s->tid); break;
+	case GO_STOP_SIGNAL: snprintf(buf, n, "signal %d in thread %ld", s->sig, s->tid); break;
+	case GO_STOP_EXITED: snprintf(buf, n, "the program ended (status %d)", s->status); break;
+	case GO_STOP_DEADLINE: snprintf(buf, n, "no stop before the time limit"); break;
+	default: snprintf(buf, n, "the connection to the program was lost"); break;
+	}
+	return buf;
 }
 
 /* --- the ELF ----------------------------------------------------------------- */
@@ -755,7 +771,7 @@ static int run_to_call(struct engine *e)
 	static uint8_t regs[GO_ENGINE_REGS_MAX];
 	const struct go_backend *be = e->be;
 	uint64_t calls = 0, want = e->cfg->call ? e->cfg->call : GO_ENGINE_DEFAULT_CALL;
-	char n[32];
+	char n[80];
 	snprintf(n, sizeof n, "%" PRIu64, want);
 	if (be->resume(be->ctx, 0, 0, 0))
 		return fail(e, "cannot start %s: %s", e->cfg->program, strerror(errno));
@@ -797,9 +813,9 @@ static int run_to_call(struct engine *e)
 			if (entry_return(e, regs, &ret) || bp_clear(e, BP_BOUNDARY) || bp_set(e, BP_BOUNDARY, ret))
 				return fail(e, "%s cannot follow the calls of %s", be->name, e->cfg->root);
 			if (step_over(e, s.tid, BP_ROOT, regs, &pending))
-				return fail(e, "%s failed over a breakpoint: %s", be->name, strerror(errno));
+				return fail(e, "%s failed over a breakpoint: %s", be->name, last_stop(e, n, sizeof n));
 			if (be->resume(be->ctx, s.tid, pending, 0))
-				return fail(e, "%s failed over a breakpoint: %s", be->name, strerror(errno));
+				return fail(e, "%s failed over a breakpoint: %s", be->name, last_stop(e, n, sizeof n));
 			continue;
 		}
 		if (b == BP_FUNCTION) {
@@ -816,7 +832,7 @@ static int run_to_call(struct engine *e)
 				return at_call(e, s.tid, calls);
 			}
 			if (step_over(e, s.tid, BP_FUNCTION, regs, &pending) || be->resume(be->ctx, s.tid, pending, 0))
-				return fail(e, "%s failed over a breakpoint: %s", be->name, strerror(errno));
+				return fail(e, "%s failed over a breakpoint: %s", be->name, last_stop(e, n, sizeof n));
 			continue;
 		}
 		if (b == BP_BOUNDARY) {	/* the root returned */

@@ -344,6 +344,8 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		 * chain code, e.g. a clock read through the vDSO.) */
 		if (p->mc->sys->sigreturn_pending)
 			machine_stop(p->mc);
+		else if (addr == p->handler_stop_at)	/* nested_signal.c: its clock call starts */
+			machine_stop(p->mc);
 		break;
 	case MODE_FREE:
 		break;
@@ -747,13 +749,15 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	struct violation v;
 	enum verdict verdict;
 	uint64_t truth[PROBE_MAX_FRAMES];
-	int ntruth = oracle_truth(&p->o, pc, truth, PROBE_MAX_FRAMES);
-	if (p->subject->outer_truth)
+	/* nested_signal.c: a nested signal's truth is its clock call's oracle. */
+	int ntruth = oracle_truth(p->truth_oracle ? p->truth_oracle : &p->o, pc, truth, PROBE_MAX_FRAMES);
+	if (p->subject->outer_truth && !p->truth_oracle)
 		ntruth = p->subject->outer_truth(p, truth, ntruth, PROBE_MAX_FRAMES);
 	struct thread_marks marks;
 
 	memset(&v, 0, sizeof v);
 	v.nested_at = (int)(p->trial_k + 1);
+	v.depth = p->nest_level;	/* nested_signal.c */
 	uc_context_save(mc->uc, p->ctx);
 	p->sys_saved = *mc->sys;
 	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
@@ -768,10 +772,12 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 		machine_read(mc, p->nested_read_addr + NESTED_READS, &reads0, 4);
 	}
 	p->recording = 1;
-	enum deliver_result dr = engine_deliver_signal(mc, L_SIGPROF);
+	/* nested_signal.c: SIGURG inside a handler's clock call (SIGPROF is
+	 * blocked there); a handler with a deeper level to come runs there. */
+	enum deliver_result dr = engine_deliver_signal(mc, p->nest_level ? L_SIGURG : L_SIGPROF);
 	enum handler_result hr = HANDLER_FAULT;
 	if (dr == DELIVER_OK)
-		hr = run_handler(p);
+		hr = p->nest && p->nest_level < p->nest->depth ? nested_signal_handler(p) : run_handler(p);
 	p->recording = 0;
 
 	if (dr != DELIVER_OK) {
@@ -830,7 +836,7 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 		guest_symbolize(&p->g, pc, at, sizeof at);
 		oracle_insn_text(&p->o, mc, pc, insn, sizeof insn);
 		struct probe_sample s = { .pc = pc, .at = at, .insn = insn, .verdict = verdict, .n = v.ngot,
-					  .pcs = v.got, .sym = v.got_sym };
+					  .pcs = v.got, .sym = v.got_sym, .depth = p->nest_level, .event = p->cur_event };
 		p->cfg->on_sample(p->cfg->sample_ctx, &s);
 	}
 	p->res->probed++;
@@ -846,6 +852,21 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	symbolize_stack(p, v.expected, v.nexpected, v.expected_sym);
 	symbolize_stack(p, v.got, v.ngot, v.got_sym);
 	return add_violation(p, &v) ? -1 : rc;
+}
+
+enum handler_result probe_handler_run(struct probe *p)
+{
+	return run_handler(p);
+}
+
+int probe_step(struct probe *p)
+{
+	return step(p);
+}
+
+int probe_deliver(struct probe *p, int persist, enum probe_clock clock)
+{
+	return probe_boundary(p, persist, clock);
 }
 
 /*
@@ -1230,12 +1251,16 @@ static int schedule_events(struct probe *p, uint64_t index, uint64_t pc)
 			continue;
 		p->res->events_fired++;
 		int r;
+		p->cur_event = i;
 		if (e->kind == PROBE_EV_SAMPLE) {
 			r = probe_boundary(p, 0, PROBE_CLOCK_NONE);
 		} else {
 			p->trial_k = (int64_t)index;
-			r = probe_boundary(p, 1, e->kind == PROBE_EV_NESTED_CLOCK ? e->clock : PROBE_CLOCK_NONE);
+			p->nest = e->kind == PROBE_EV_NESTED_SIGNAL ? e : NULL;	/* nested_signal.c */
+			r = probe_boundary(p, 1, e->kind != PROBE_EV_KEEP ? e->clock : PROBE_CLOCK_NONE);
+			p->nest = NULL;
 		}
+		p->cur_event = -1;
 		if (r < 0)
 			return -1;
 		broken = r;
@@ -1642,6 +1667,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	p.cfg = cfg;
 	p.res = res;
 	p.trial_k = -1;
+	p.cur_event = -1;
 	p.subject = cfg->subject ? cfg->subject : &probe_subject_image;
 	/* The run's time limit and boundary limit, from its start: loading
 	 * the subject and bringing it to the root count. */

@@ -61,7 +61,16 @@ enum probe_inject { PROBE_EVERY, PROBE_SAMPLE, PROBE_NESTED, PROBE_COUNT_ONLY, P
  * or walltime) and its read is checked as a nested trial's is.  The
  * guest's own checks at the end judge what the kept signals left.
  */
-enum probe_event_kind { PROBE_EV_SAMPLE, PROBE_EV_KEEP, PROBE_EV_NESTED_CLOCK };
+/*
+ * PROBE_EV_NESTED_SIGNAL: a kept SIGPROF whose handler reads `clock`, and
+ * inside that clock call, at its inner[0]-th boundary (from 0, the clock
+ * function's first instruction), a SIGURG on the same signal stack, whose
+ * handler is the same (it samples and reads the clock); `depth` levels,
+ * the k-th inside the (k-1)-th handler's clock call (nested_signal.c).
+ */
+enum probe_event_kind { PROBE_EV_SAMPLE, PROBE_EV_KEEP, PROBE_EV_NESTED_CLOCK, PROBE_EV_NESTED_SIGNAL };
+#define PROBE_MAX_DEPTH 4
+#define PROBE_MAX_INNER 10000	/* an inner index: a clock call has tens of boundaries */
 enum probe_clock { PROBE_CLOCK_NONE, PROBE_CLOCK_NANOTIME, PROBE_CLOCK_WALLTIME };	/* sigstep_nested_clock */
 #define PROBE_MAX_EVENTS 32
 
@@ -70,7 +79,9 @@ struct probe_event {
 	uint64_t off, occurrence;	/* occurrence: 1 = the first time the chain is there */
 	uint64_t index;		/* the boundary's index in the chain, from 0 */
 	enum probe_event_kind kind;
-	enum probe_clock clock;	/* PROBE_EV_NESTED_CLOCK: which */
+	enum probe_clock clock;	/* PROBE_EV_NESTED_CLOCK, PROBE_EV_NESTED_SIGNAL: which */
+	int depth;		/* PROBE_EV_NESTED_SIGNAL: 1..PROBE_MAX_DEPTH */
+	uint32_t inner[PROBE_MAX_DEPTH];	/* ... each level's boundary in the clock call it interrupts */
 };
 
 struct probe_schedule {
@@ -92,6 +103,8 @@ struct probe_sample {
 	int n;				/* the stack the handler built, innermost first */
 	const uint64_t *pcs;		/* (markers as their pcs) */
 	const char (*sym)[PROBE_SYM_MAX];
+	int depth;			/* 0: a signal at a chain boundary; k: the k-th nested-signal level */
+	int event;			/* PROBE_SCHEDULE: the event that sent it (its index); else -1 */
 };
 
 struct probe_config {
@@ -153,6 +166,7 @@ struct violation {
 	uint64_t got[PROBE_MAX_FRAMES];		/* the sample (markers as their pcs) */
 	char detail[96];	/* fault / hang description, else "" */
 	int nested_at;		/* PROBE_NESTED: 1 + the boundary index of the nested signal; 0 none */
+	int depth;		/* PROBE_EV_NESTED_SIGNAL: the level of the signal (0: at a chain boundary) */
 	/* expected[] and got[] symbolized ("time_now+0x2a", "0x7ffff7fc1234") */
 	char expected_sym[PROBE_MAX_FRAMES][PROBE_SYM_MAX];
 	char got_sym[PROBE_MAX_FRAMES][PROBE_SYM_MAX];
@@ -179,6 +193,7 @@ struct probe_result {
 	uint64_t probed;	/* samples judged (every: = boundaries; sample: N; nested: more) */
 	char inject[40];	/* "every", "sample:N seed=S", "nested", "schedule" */
 	uint32_t events_fired;	/* PROBE_SCHEDULE: events whose boundary was reached */
+	uint32_t clock_call_boundaries;	/* ... the most boundaries a handler's clock call stepped by a nested-signal event took */
 	uint64_t verdicts[VERDICT_COUNT];
 	int invariants_ok;	/* the guest's own checks passed and it exited 0 */
 	char invariants[256];	/* the guest's failed checks / exit, "" if ok */

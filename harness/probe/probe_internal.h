@@ -156,6 +156,17 @@ struct probe {
 	 * often the chain has been there. */
 	uint64_t event_addr[PROBE_MAX_EVENTS];
 	uint64_t event_seen[PROBE_MAX_EVENTS];
+	/* PROBE_EV_NESTED_SIGNAL (nested_signal.c): the event being
+	 * delivered (NULL: none), the level of the signal being delivered
+	 * (0: SIGPROF at a chain boundary; k: the SIGURG inside level k-1's
+	 * clock call), the oracle of the clock call it interrupts (NULL: the
+	 * chain's, p->o), where MODE_HANDLER also stops (0: only after
+	 * rt_sigreturn), and the schedule event being delivered (-1: none). */
+	const struct probe_event *nest;
+	int nest_level;
+	struct oracle *truth_oracle;
+	uint64_t handler_stop_at;
+	int cur_event;
 	/* MODE_TO_ROOT: calls of the root to let pass first (the N-th stops). */
 	uint64_t root_skip;
 	uint32_t seq0;		/* the image's sample seq before the handler ran */
@@ -168,6 +179,19 @@ int probe_add_foreign_code(struct probe *p);
 int probe_install_block_hook(struct probe *p);
 void probe_invariant_failed(struct probe_result *res, const char *what);
 int probe_fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b);
+
+/* probe.c's delivery, for nested_signal.c: the handler run to its
+ * rt_sigreturn (or to handler_stop_at), one chain instruction (MODE_STEP),
+ * and a signal delivered and judged at the current boundary
+ * (probe_boundary). */
+enum handler_result probe_handler_run(struct probe *p);
+int probe_step(struct probe *p);
+int probe_deliver(struct probe *p, int persist, enum probe_clock clock);
+
+/* nested_signal.c: the handler of a nested-signal event's level
+ * p->nest_level, run with the next level delivered inside its clock call.
+ * As run_handler: HANDLER_RETURNED when it came back through rt_sigreturn. */
+enum handler_result nested_signal_handler(struct probe *p);
 
 /* What is left of the run's time (p->deadline), in microseconds, for
  * machine_run and threads_run (never 0: that is no limit). */

@@ -136,10 +136,22 @@ static int unwind_callers(struct probe *p, uint64_t pc, uint64_t sp, uint64_t *o
 	return n;
 }
 
-/* Names from the program's own pclntab ("runtime.nanotime1+0x1c"). */
-static int symbolize(const void *gb, uint64_t pc, char *buf, size_t n)
+/* Names from the program's own pclntab ("runtime.nanotime1+0x1c"); a pc
+ * in the vDSO by the vDSO's symbols ("__vdso_clock_gettime+0x7"): the
+ * program's ELF symbols would name it by the last label below it
+ * (runtime.end+0x7ffff7a0e3d8). */
+static int symbolize(const void *ctx, uint64_t pc, char *buf, size_t n)
 {
-	return gobinary_symbolize(gb, pc, buf, n);
+	const struct probe *p = ctx;
+	if (p->g.vdso.nseg && pc >= p->g.vdso.lo && pc < p->g.vdso.hi) {
+		uint64_t off;
+		const char *name = symtab_lookup(&p->g.vdso.syms, pc, &off);
+		if (!name)
+			return -1;
+		snprintf(buf, n, "%s+0x%llx", name, (unsigned long long)off);
+		return 0;
+	}
+	return gobinary_symbolize(st((struct probe *)p)->gb, pc, buf, n);
 }
 
 static const char *root_name(const struct probe_config *cfg, char *buf, size_t n)
@@ -215,7 +227,8 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 		return probe_fail(err, errlen, "%s: %s", bad ? bad : cfg->program, lerr);
 	p->mc = p->g.mc;
 	p->g.symbolize = symbolize;
-	p->g.symbolize_ctx = s->gb;
+	p->g.symbolize_ctx = p;
+	res->vdso_base = p->g.vdso_base;
 	struct machine *mc = p->mc;
 	/* A profiling timer's signal: Go >= 1.18 drops an SI_KERNEL SIGPROF
 	 * on a thread with its own timer_create timer. */

@@ -7,7 +7,8 @@
  * built (innermost first, a marker such as _ExternalCode as its own
  * frame), values [1 sample, one 10 ms period of CPU]: what SIGPROF at
  * that instruction would have put in the profile.  Labels say which
- * boundary and verdict ("verdict", "boundary", "row"), so -tagfocus picks
+ * boundary and verdict ("verdict", "boundary", its symbol+offset "at" and
+ * source line "source", "row"), so -tagfocus picks
  * them apart.  Functions are the symbols without their offsets, locations
  * the pcs with their source lines.  A sample whose handler faulted or
  * hung records nothing, as in a real process.
@@ -199,6 +200,14 @@ static void encode(struct buf *out, const struct report_row *rows, size_t n, str
 			snprintf(pc, sizeof pc, "0x%" PRIx64, s->pc);
 			label(&sample, &tmp, t, "verdict", verdict_name(s->verdict));
 			label(&sample, &tmp, t, "boundary", pc);
+			/* where the signal landed, by name and line: a vDSO boundary
+			 * is in no frame of its sample (vdsoPC/vdsoSP give the caller) */
+			label(&sample, &tmp, t, "at", s->at);
+			if (s->line && s->file < log->nfiles) {
+				char src[PROBE_SYM_MAX + 160];
+				snprintf(src, sizeof src, "%s:%u", log->files[s->file], s->line);
+				label(&sample, &tmp, t, "source", src);
+			}
 			label(&sample, &tmp, t, "row", rows[r].name);
 			field_msg(out, 2, &sample);
 		}
@@ -207,7 +216,9 @@ static void encode(struct buf *out, const struct report_row *rows, size_t n, str
 	field_u(&tmp, 1, 1);
 	field_u(&tmp, 2, 0);
 	field_u(&tmp, 3, UINT64_MAX >> 1);
-	field_u(&tmp, 5, str_id(t, "sigstep-guest"));
+	/* a real Go program by its name, as its own profile names it */
+	int go = n && !strcmp(rows[0].res->subject, "go");
+	field_u(&tmp, 5, str_id(t, go ? rows[0].res->variant : "sigstep-guest"));
 	field_u(&tmp, 7, 1);	/* has_functions */
 	field_u(&tmp, 8, 1);	/* has_filenames */
 	field_u(&tmp, 9, 1);	/* has_line_numbers */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dwarf_line.h"
+#include "code_lines.h"
 #include "json.h"
 #include "probe.h"
 #include "report.h"
@@ -73,27 +73,25 @@ void probe_print_summary(FILE *out, const struct probe_result *res)
 
 void report_locate_violations(struct probe_result *res, const char *image, const char *vdso)
 {
-	struct line_table img, vd = { 0 };
-	char err[200];
+	struct code_lines img, vd = { 0 };
 	if (!res->nviolations)
 		return;
-	if (line_table_load(image, &img, err, sizeof err))
-		memset(&img, 0, sizeof img);
-	if (vdso && res->vdso_base && line_table_load(vdso, &vd, err, sizeof err))
-		memset(&vd, 0, sizeof vd);
+	code_lines_load(image, &img);
+	if (vdso && res->vdso_base)
+		code_lines_load(vdso, &vd);
 	for (size_t i = 0; i < res->nviolations; i++) {
 		struct violation *v = &res->violations[i];
 		const char *file;
 		uint32_t line;
-		if (line_table_find(&img, v->pc, &file, &line) ||
+		if (code_lines_find(&img, v->pc, &file, &line) ||
 		    (vdso && res->vdso_base && v->pc >= res->vdso_base &&
-		     line_table_find(&vd, v->pc - res->vdso_base, &file, &line))) {
+		     code_lines_find(&vd, v->pc - res->vdso_base, &file, &line))) {
 			snprintf(v->file, sizeof v->file, "%.*s", (int)sizeof v->file - 1, file);
 			v->line = line;
 		}
 	}
-	line_table_free(&img);
-	line_table_free(&vd);
+	code_lines_free(&img);
+	code_lines_free(&vd);
 }
 
 const char *report_why_not_pass(const struct probe_result *res, char *buf, size_t n)

@@ -39,13 +39,19 @@ struct sample_log {
 	int failed;			/* out of memory: samples were lost */
 	char **files;			/* files[0] = "" */
 	size_t nfiles;
+	/* Every frame's pc is one past its instruction, the innermost too:
+	 * Go's pcbuf, where a signal PC is stored as pc+1 so that a reader
+	 * may always subtract one (runtime/traceback.go, Go issue 34123).
+	 * 0: the innermost frame is the pc itself (the guest images). */
+	int pcs_past;
 };
 
 /* The probe_config.on_sample of a run: appends to the sample_log ctx. */
 void sample_log_add(void *ctx, const struct probe_sample *s);
 /* Source lines for every frame, from the image's line table and the
  * vDSO's (vdso NULL or vdso_base 0: none); a return address is looked up
- * at pc - 1, the call, as Go's profiler tools do. */
+ * at pc - 1, the call, as Go's profiler tools do.  The image may be a Go
+ * program: its lines are then its pclntab's (code_lines.h). */
 void sample_log_locate(struct sample_log *log, const char *image, const char *vdso, uint64_t vdso_base);
 void sample_log_free(struct sample_log *log);
 
@@ -61,14 +67,22 @@ struct report_row {
 	int met;
 	const char *why;	/* why not met; "" when met */
 	const struct sample_log *samples;	/* --pprof: the row's samples; NULL none */
+	/* SARIF: the uriBaseId of the relative file names of violations at
+	 * pcs in [text_lo, text_hi), a Go program's text: its pclntab names
+	 * the standard library under -trimpath relative to GOROOT/src
+	 * ("runtime/sys_linux_amd64.s"), not to sigstep's tree.  NULL: every
+	 * relative name is the tree's (SRCROOT). */
+	const char *text_base;
+	uint64_t text_lo, text_hi;
 };
 
 /*
  * The source line of every violation of res, from the line tables of the
  * image and of the vDSO the harness mapped at res->vdso_base (by offset:
- * it is linked at 0; vdso NULL or the base 0: none).  A file without line
- * tables, or one the reader refuses, gives no lines: the verdicts do not
- * depend on them.
+ * it is linked at 0; vdso NULL or the base 0: none).  The image may be a
+ * Go program: its pclntab gives the lines.  A file without line tables,
+ * or one the reader refuses, gives no lines: the verdicts do not depend
+ * on them.
  */
 void report_locate_violations(struct probe_result *res, const char *image, const char *vdso);
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dwarf_line.h"
+#include "code_lines.h"
 #include "report.h"
 
 void sample_log_add(void *ctx, const struct probe_sample *in)
@@ -56,37 +56,33 @@ static uint32_t file_index(struct sample_log *log, const char *name)
 
 void sample_log_locate(struct sample_log *log, const char *image, const char *vdso, uint64_t vdso_base)
 {
-	struct line_table img = { 0 }, vd = { 0 };
-	char err[200];
+	struct code_lines img, vd = { 0 };
 	if (!log->nfiles)
 		file_index(log, "");
-	if (line_table_load(image, &img, err, sizeof err))
-		memset(&img, 0, sizeof img);
-	if (vdso && vdso_base && line_table_load(vdso, &vd, err, sizeof err))
-		memset(&vd, 0, sizeof vd);
+	code_lines_load(image, &img);
+	if (vdso && vdso_base)
+		code_lines_load(vdso, &vd);
 	for (size_t i = 0; i < log->n; i++) {
 		const char *file;
 		uint32_t line;
 		uint64_t pc = log->v[i].pc;
-		if (line_table_find(&img, pc, &file, &line) ||
-		    (vdso_base && pc >= vdso_base && line_table_find(&vd, pc - vdso_base, &file, &line))) {
+		if (code_lines_find(&img, pc, &file, &line) ||
+		    (vdso_base && pc >= vdso_base && code_lines_find(&vd, pc - vdso_base, &file, &line))) {
 			log->v[i].file = file_index(log, file);
 			log->v[i].line = line;
 		}
 		for (int k = 0; k < log->v[i].n; k++) {
 			struct logged_frame *f = &log->v[i].frame[k];
-			uint64_t at = k ? f->pc - 1 : f->pc;
-			const char *file;
-			uint32_t line;
-			if (line_table_find(&img, at, &file, &line) ||
-			    (vdso_base && at >= vdso_base && line_table_find(&vd, at - vdso_base, &file, &line))) {
+			uint64_t at = k || log->pcs_past ? f->pc - 1 : f->pc;
+			if (code_lines_find(&img, at, &file, &line) ||
+			    (vdso_base && at >= vdso_base && code_lines_find(&vd, at - vdso_base, &file, &line))) {
 				f->file = file_index(log, file);
 				f->line = line;
 			}
 		}
 	}
-	line_table_free(&img);
-	line_table_free(&vd);
+	code_lines_free(&img);
+	code_lines_free(&vd);
 }
 
 void sample_log_free(struct sample_log *log)

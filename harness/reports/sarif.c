@@ -75,8 +75,20 @@ void report_sarif(FILE *out, const struct report_row *rows, size_t n)
 	}
 	fputs("\n          ]\n        }\n      },\n"
 	      "      \"originalUriBaseIds\": {\"SRCROOT\": {\"description\": {\"text\": "
-	      "\"The top of the source tree (the current directory for sigstep check).\"}}},\n"
-	      "      \"results\": [", out);
+	      "\"The top of the source tree (the current directory for sigstep check).\"}}", out);
+	/* each other base once, as the rows name them */
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+		for (k = 0; k < i && !(rows[k].text_base && rows[i].text_base && !strcmp(rows[k].text_base, rows[i].text_base)); k++)
+			;
+		if (!rows[i].text_base || k < i)
+			continue;
+		fputs(", ", out);
+		json_str(out, rows[i].text_base);
+		fputs(": {\"description\": {\"text\": \"GOROOT/src of the Go toolchain that built the program: "
+		      "its pclntab names the standard library relative to it (-trimpath).\"}}", out);
+	}
+	fputs("},\n      \"results\": [", out);
 	size_t nres = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct probe_result *r = rows[i].res;
@@ -109,8 +121,12 @@ void report_sarif(FILE *out, const struct report_row *rows, size_t n)
 			if (v->line) {
 				fputs("\"physicalLocation\": {\"artifactLocation\": {\"uri\": ", out);
 				json_str(out, v->file);
-				if (v->file[0] != '/')
-					fputs(", \"uriBaseId\": \"SRCROOT\"", out);
+				if (v->file[0] != '/') {
+					const struct report_row *row = &rows[i];
+					int in_text = row->text_base && v->pc >= row->text_lo && v->pc < row->text_hi;
+					fputs(", \"uriBaseId\": ", out);
+					json_str(out, in_text ? row->text_base : "SRCROOT");
+				}
 				fprintf(out, "}, \"region\": {\"startLine\": %u}}, ", v->line);
 			}
 			fputs("\"logicalLocations\": [{\"fullyQualifiedName\": ", out);

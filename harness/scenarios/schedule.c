@@ -73,7 +73,7 @@ static int parse_event(char **w, int nw, struct probe_event *e, char *msg, size_
 {
 	memset(e, 0, sizeof *e);
 	if (nw < 2) {
-		snprintf(msg, msglen, "'at' needs a place and an event (sample, keep, nested-clock CLOCK)");
+		snprintf(msg, msglen, "'at' needs a place and an event (sample, keep, nested-clock CLOCK, nested-signal CLOCK N...)");
 		return -1;
 	}
 	if (parse_where(w[0], e, msg, msglen))
@@ -95,7 +95,26 @@ static int parse_event(char **w, int nw, struct probe_event *e, char *msg, size_
 		e->clock = strcmp(w[2], "walltime") ? PROBE_CLOCK_NANOTIME : PROBE_CLOCK_WALLTIME;
 		return 0;
 	}
-	snprintf(msg, msglen, "unknown event '%s' (sample, keep, nested-clock walltime|nanotime)", w[1]);
+	if (!strcmp(w[1], "nested-signal")) {
+		if (nw < 4 || nw > 3 + PROBE_MAX_DEPTH || (strcmp(w[2], "walltime") && strcmp(w[2], "nanotime"))) {
+			snprintf(msg, msglen, "nested-signal reads 'walltime' or 'nanotime', then 1 to %d boundaries "
+				 "of the clock calls (one per level)", PROBE_MAX_DEPTH);
+			return -1;
+		}
+		e->kind = PROBE_EV_NESTED_SIGNAL;
+		e->clock = strcmp(w[2], "walltime") ? PROBE_CLOCK_NANOTIME : PROBE_CLOCK_WALLTIME;
+		for (int k = 3; k < nw; k++) {
+			uint64_t v;
+			if (w[k][0] < '0' || w[k][0] > '9' || cli_parse_u64(w[k], 10, &v) || v > PROBE_MAX_INNER) {
+				snprintf(msg, msglen, "bad boundary '%s' of a clock call (0..%d)", w[k], PROBE_MAX_INNER);
+				return -1;
+			}
+			e->inner[e->depth++] = (uint32_t)v;
+		}
+		return 0;
+	}
+	snprintf(msg, msglen, "unknown event '%s' (sample, keep, nested-clock walltime|nanotime, "
+		 "nested-signal walltime|nanotime BOUNDARY...)", w[1]);
 	return -1;
 }
 
@@ -257,9 +276,14 @@ void schedule_event_text(const struct probe_event *e, char *buf, size_t n)
 		snprintf(where, sizeof where, "%s+0x%llx", e->sym, (unsigned long long)e->off);
 	else
 		snprintf(where, sizeof where, "%llu", (unsigned long long)e->index);
-	snprintf(buf, n, "%s %s%s", where,
-		 e->kind == PROBE_EV_SAMPLE ? "sample" : e->kind == PROBE_EV_KEEP ? "keep" : "nested-clock",
-		 e->kind != PROBE_EV_NESTED_CLOCK ? "" : e->clock == PROBE_CLOCK_WALLTIME ? " walltime" : " nanotime");
+	char inner[8 * PROBE_MAX_DEPTH + 1] = "";
+	for (int k = 0; e->kind == PROBE_EV_NESTED_SIGNAL && k < e->depth && k < PROBE_MAX_DEPTH; k++)
+		snprintf(inner + strlen(inner), sizeof inner - strlen(inner), " %u", e->inner[k] % 10000000u);
+	snprintf(buf, n, "%s %s%s%s", where,
+		 e->kind == PROBE_EV_SAMPLE ? "sample" : e->kind == PROBE_EV_KEEP ? "keep"
+		 : e->kind == PROBE_EV_NESTED_CLOCK ? "nested-clock" : "nested-signal",
+		 e->kind == PROBE_EV_SAMPLE || e->kind == PROBE_EV_KEEP ? ""
+		 : e->clock == PROBE_CLOCK_WALLTIME ? " walltime" : " nanotime", inner);
 }
 
 void schedule_write(FILE *f, const struct schedule *s)

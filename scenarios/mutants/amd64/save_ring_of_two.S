@@ -6,7 +6,8 @@
 // call and one clock read nested in it use different slots: every fixed shape, one nested read per trial included,
 // is master.  A second nested read in the same call takes the outer call's slot again and overwrites its saved
 // values with the outer call's own record; the outer call then "restores" vdsoSP to its own dead frame
-// (vdsoSP-changed in the guest's check of the call).  Only a schedule with two kept clock reads in one call sees it.
+// (vdsoSP-changed in the guest's check of the call).  Only a schedule sees it: two kept clock reads in one call, or a
+// nested-signal inside the handler's read (three calls in flight at once).
 /*
  * walltime and nanotime as Go master (2024) has them on linux/amd64:
  * re-entrant (the old vdsoPC/vdsoSP are saved in the frame and restored on
