@@ -63,7 +63,6 @@ struct engine {
 	csh cs;
 	uint64_t fn, fn_end, root, add;
 	uint64_t root_sp;		/* SP at the root's last entry; 0 none yet */
-	long stepped;			/* the thread whose call is stepped */
 	uint64_t mark_vdso, mark_external, mark_system, mark_gc;
 	uint64_t vdso_lo, vdso_hi;
 	struct shadow_frame shadow[MAX_SHADOW];
@@ -759,7 +758,6 @@ static int at_call(struct engine *e, long tid, uint64_t calls)
 {
 	if (bp_clear(e, BP_FUNCTION) || bp_clear(e, BP_ROOT) || bp_clear(e, BP_BOUNDARY))
 		return fail(e, "%s: %s", e->be->name, strerror(errno));
-	e->stepped = tid;
 	e->st->calls_seen = calls;
 	if (step_window(e, tid))
 		return fail(e, "%s failed while stepping: %s", e->be->name, strerror(errno));

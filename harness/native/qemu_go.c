@@ -373,10 +373,18 @@ static void q_wait(void *c, long tid, struct go_stop *st, double deadline)
 			/* The stub closes the connection when the program ends. */
 			int status;
 			*st = (struct go_stop){ .kind = GO_STOP_ERROR, .tid = tid };
-			if (q->pid > 0 && waitpid(q->pid, &status, 0) == q->pid) {
-				q->pid = 0;
-				st->kind = GO_STOP_EXITED;
-				st->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+			while (q->pid > 0 && go_engine_now() < deadline) {
+				pid_t got = waitpid(q->pid, &status, WNOHANG);
+				if (got == q->pid) {
+					q->pid = 0;
+					st->kind = GO_STOP_EXITED;
+					st->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+					break;
+				}
+				if (got < 0)
+					break;
+				struct timespec ts = { 0, 1000000 };
+				nanosleep(&ts, NULL);
 			}
 			return;
 		}
