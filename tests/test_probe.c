@@ -341,11 +341,11 @@ static void store_past_the_hook(uc_engine *uc, uint64_t addr, uint32_t size, voi
 	machine_write(p->mc, p->sample_addr, &seq, 4);
 }
 
-static int leaky_start(struct probe *p, char *err, size_t errlen)
+/* On the handler's engine, where every handler runs. */
+static int leaky_hook_handler(struct probe *p)
 {
-	int rc = probe_subject_image.start(p, err, errlen);
-	if (rc || !slip_store)
-		return rc;
+	if (!slip_store)
+		return 0;
 	for (size_t i = 0; i < p->g.image.syms.n; i++)
 		if (!strcmp(p->g.image.syms.v[i].name, "sighandler")) {
 			uint64_t a = p->g.image.syms.v[i].addr;
@@ -355,7 +355,7 @@ static int leaky_start(struct probe *p, char *err, size_t errlen)
 			return 0;
 		}
 	ck_abort_msg("no sighandler in the image");
-	return 2;
+	return -1;
 }
 
 /*
@@ -399,7 +399,7 @@ START_TEST(a_store_past_the_store_path_is_refused)
 	const struct arch_ops *ops = arch_ops_find(arch);
 	ck_assert_msg(ops, "arch %s not compiled in", arch);
 	struct probe_subject leaky = probe_subject_image;
-	leaky.start = leaky_start;
+	leaky.hook_handler = leaky_hook_handler;
 	struct probe_config cfg = {
 		.ops = ops, .build_dir = build_dir(), .variant = "master", .era = -1, .vdso = 1, .subject = &leaky,
 	};
@@ -419,6 +419,53 @@ START_TEST(a_store_past_the_store_path_is_refused)
 }
 END_TEST
 
+/*
+ * A handler that never returns: its first instruction jumps to itself.
+ * The handler's engine runs it uncounted until the watchdog stops it;
+ * then every boundary is counted, and each is a hang at the budget, the
+ * PC in the handler.
+ */
+static const struct { const char *arch; uint8_t loop[4]; unsigned len; } self_jump[] = {
+	{ "amd64", { 0xeb, 0xfe }, 2 },			/* jmp . */
+	{ "386", { 0xeb, 0xfe }, 2 },
+	{ "arm", { 0xfe, 0xff, 0xff, 0xea }, 4 },	/* b . (A32) */
+};
+
+static int looping_start(struct probe *p, char *err, size_t errlen)
+{
+	int rc = probe_subject_image.start(p, err, errlen);
+	for (size_t i = 0; !rc && i < p->g.image.syms.n; i++)
+		if (!strcmp(p->g.image.syms.v[i].name, "sighandler"))
+			for (size_t k = 0; k < sizeof self_jump / sizeof self_jump[0]; k++)
+				if (!strcmp(self_jump[k].arch, p->mc->ops->name))
+					ck_assert_int_eq(machine_write(p->mc, p->g.image.syms.v[i].addr, self_jump[k].loop,
+								       self_jump[k].len), 0);
+	return rc;
+}
+
+START_TEST(a_handler_that_never_returns_hangs_at_every_boundary)
+{
+	const char *arch = arches[_i];
+	const struct arch_ops *ops = arch_ops_find(arch);
+	ck_assert_msg(ops, "arch %s not compiled in", arch);
+	struct probe_subject looping = probe_subject_image;
+	looping.start = looping_start;
+	struct probe_config cfg = {
+		.ops = ops, .build_dir = build_dir(), .variant = "go119", .era = -1, .vdso = 1,
+		.handler_budget = 200000, .subject = &looping,
+	};
+	struct probe_result r;
+	char err[256] = "";
+	ck_assert_msg(probe_run(&cfg, &r, err, sizeof err) == 0, "%s: %s", arch, err);
+	ck_assert_uint_gt(r.boundaries, 20);
+	ck_assert_uint_eq(r.verdicts[VERDICT_HANG], r.boundaries);
+	for (size_t i = 0; i < r.nviolations; i++)
+		ck_assert_msg(strstr(r.violations[i].detail, "no rt_sigreturn within 200000 instructions, PC sighandler"),
+			      "%s: %s", arch, r.violations[i].detail);
+	probe_result_free(&r);
+}
+END_TEST
+
 static Suite *probe_suite(void)
 {
 	Suite *s = suite_create("probe");
@@ -432,6 +479,7 @@ static Suite *probe_suite(void)
 	t = tcase_create("oracle");
 	tcase_set_timeout(t, 120);
 	tcase_add_loop_test(t, budget_of_ten_hangs_and_shadow_stack_is_the_chain, 0, NARCHES);
+	tcase_add_loop_test(t, a_handler_that_never_returns_hangs_at_every_boundary, 0, NARCHES);
 	tcase_add_loop_test(t, probes_are_deterministic, 0, NARCHES);
 	tcase_add_loop_test(t, bad_configuration_is_status_2, 0, NARCHES);
 	tcase_add_loop_test(t, a_store_past_the_store_path_is_refused, 0, 2 * NARCHES);

@@ -31,14 +31,45 @@ struct machine *machine_create(const struct arch_ops *ops)
 		return NULL;
 	}
 	mc->mmap_next = ops->mmap_base;
+	mc->engine[mc->nengines++] = mc->uc;
 	return mc;
+}
+
+static int install_hooks_on(struct machine *mc, uc_engine *uc, uc_hook *hooks, int *n);
+
+uc_engine *machine_add_engine(struct machine *mc)
+{
+	const struct arch_ops *ops = mc->ops;
+	uc_engine *uc;
+	uc_hook hooks[4];
+	int n = 0;
+	if (mc->nengines == MACHINE_MAX_ENGINES || uc_open(ops->uc_arch, ops->uc_mode, &uc) != UC_ERR_OK)
+		return NULL;
+	int ok = ops->uc_cpu < 0 || uc_ctl_set_cpu_model(uc, ops->uc_cpu) == UC_ERR_OK;
+	for (size_t i = 0; ok && i < mc->nregions; i++) {
+		const struct region *r = &mc->regions[i];
+		ok = uc_mem_map_ptr(uc, r->begin, r->end - r->begin, r->perms, r->host) == UC_ERR_OK;
+	}
+	if (!ok || install_hooks_on(mc, uc, hooks, &n)) {
+		uc_close(uc);
+		return NULL;
+	}
+	mc->engine[mc->nengines++] = uc;
+	return uc;
+}
+
+void machine_drop_code(struct machine *mc, uint64_t begin, uint64_t end)
+{
+	for (int e = 0; e < mc->nengines; e++)
+		uc_ctl_remove_cache(mc->engine[e], begin, end);
 }
 
 void machine_destroy(struct machine *mc)
 {
 	if (!mc)
 		return;
-	uc_close(mc->uc);
+	for (int e = 0; e < mc->nengines; e++)
+		uc_close(mc->engine[e]);
 	for (struct host_block *b = mc->blocks, *next; b; b = next) {
 		next = b->next;
 		munmap(b->p, b->len);
@@ -81,11 +112,22 @@ static size_t region_index(const struct machine *mc, uint64_t addr)
 	return lo;
 }
 
+/*
+ * The last region found is tried first: the probe's store hook asks for
+ * every store, and a handler's stores run in streams (its stack, its
+ * sample).  The table is sorted and its regions never overlap, so a
+ * region that holds addr is the answer whatever changed since.
+ */
 const struct region *machine_region(const struct machine *mc, uint64_t addr)
 {
-	size_t i = region_index(mc, addr);
-	if (i < mc->nregions && mc->regions[i].begin <= addr)
+	size_t i = mc->last_region;
+	if (i < mc->nregions && mc->regions[i].begin <= addr && addr < mc->regions[i].end)
 		return &mc->regions[i];
+	i = region_index(mc, addr);
+	if (i < mc->nregions && mc->regions[i].begin <= addr) {
+		((struct machine *)mc)->last_region = i;
+		return &mc->regions[i];
+	}
 	return NULL;
 }
 
@@ -153,18 +195,22 @@ int machine_map(struct machine *mc, uint64_t begin, uint64_t end, uint32_t perms
 		return -1;
 	}
 	b->len = len;
-	if (uc_mem_map_ptr(mc->uc, begin, len, perms, b->p) != UC_ERR_OK) {
-		munmap(b->p, len);
-		free(b);
-		return -1;
-	}
+	for (int e = 0; e < mc->nengines; e++)
+		if (uc_mem_map_ptr(mc->engine[e], begin, len, perms, b->p) != UC_ERR_OK) {
+			while (e-- > 0)
+				uc_mem_unmap(mc->engine[e], begin, len);
+			munmap(b->p, len);
+			free(b);
+			return -1;
+		}
 	b->next = mc->blocks;
 	mc->blocks = b;
 
 	struct region r = { .begin = begin, .end = end, .perms = perms, .kind = kind, .host = b->p };
 	snprintf(r.name, sizeof r.name, "%s", name);
 	if (region_insert(mc, region_index(mc, begin), &r)) {
-		uc_mem_unmap(mc->uc, begin, len);
+		for (int e = 0; e < mc->nengines; e++)
+			uc_mem_unmap(mc->engine[e], begin, len);
 		return -1;
 	}
 	return 0;
@@ -179,8 +225,9 @@ int machine_unmap(struct machine *mc, uint64_t begin, uint64_t end)
 	size_t i = region_index(mc, begin);
 	while (i < mc->nregions && mc->regions[i].begin < end) {
 		struct region *r = &mc->regions[i];
-		if (uc_mem_unmap(mc->uc, r->begin, r->end - r->begin) != UC_ERR_OK)
-			return -1;
+		for (int e = 0; e < mc->nengines; e++)
+			if (uc_mem_unmap(mc->engine[e], r->begin, r->end - r->begin) != UC_ERR_OK)
+				return -1;
 		region_remove(mc, i);
 	}
 	return 0;
@@ -203,12 +250,13 @@ int machine_protect(struct machine *mc, uint64_t begin, uint64_t end, uint32_t p
 		return -1;
 	for (size_t i = region_index(mc, begin); i < mc->nregions && mc->regions[i].begin < end; i++) {
 		struct region *r = &mc->regions[i];
-		if (uc_mem_protect(mc->uc, r->begin, r->end - r->begin, perms) != UC_ERR_OK)
-			return -1;
+		for (int e = 0; e < mc->nengines; e++)
+			if (uc_mem_protect(mc->engine[e], r->begin, r->end - r->begin, perms) != UC_ERR_OK)
+				return -1;
 		/* Code that was readable-executable may now be written: drop
 		 * its translations either way. */
 		if ((r->perms | perms) & UC_PROT_EXEC)
-			uc_ctl_remove_cache(mc->uc, r->begin, r->end);
+			machine_drop_code(mc, r->begin, r->end);
 		r->perms = perms;
 	}
 	return 0;
@@ -235,7 +283,7 @@ static int access_guest(const struct machine *mc, uint64_t addr, void *buf, size
 		if (write) {
 			memcpy(host, p, n);
 			if (r->perms & UC_PROT_EXEC)
-				uc_ctl_remove_cache(mc->uc, addr, addr + n);
+				machine_drop_code((struct machine *)mc, addr, addr + n);
 		} else {
 			memcpy(p, host, n);
 		}
@@ -352,7 +400,7 @@ int machine_zero(struct machine *mc, uint64_t begin, uint64_t end)
 		if (madvise(r->host + (p - r->begin), e - p, MADV_DONTNEED))
 			memset(r->host + (p - r->begin), 0, e - p);
 		if (r->perms & UC_PROT_EXEC)
-			uc_ctl_remove_cache(mc->uc, p, e);
+			machine_drop_code(mc, p, e);
 		p = e;
 	}
 	return 0;
@@ -490,23 +538,27 @@ static void hook_syscall_insn(uc_engine *uc, void *user)
 	mc->on_syscall(mc);
 }
 
-static int install_hooks(struct machine *mc)
+static int install_hooks_on(struct machine *mc, uc_engine *uc, uc_hook *hooks, int *n)
 {
-	uc_engine *uc = mc->uc;
-	if (uc_hook_add(uc, &mc->hooks[mc->nhooks++], UC_HOOK_MEM_INVALID,
+	if (uc_hook_add(uc, &hooks[(*n)++], UC_HOOK_MEM_INVALID,
 			(void *)hook_mem_invalid, mc, 1, 0) != UC_ERR_OK)
 		return -1;
-	if (uc_hook_add(uc, &mc->hooks[mc->nhooks++], UC_HOOK_INSN_INVALID,
+	if (uc_hook_add(uc, &hooks[(*n)++], UC_HOOK_INSN_INVALID,
 			(void *)hook_insn_invalid, mc, 1, 0) != UC_ERR_OK)
 		return -1;
-	if (uc_hook_add(uc, &mc->hooks[mc->nhooks++], UC_HOOK_INTR,
+	if (uc_hook_add(uc, &hooks[(*n)++], UC_HOOK_INTR,
 			(void *)hook_intr, mc, 1, 0) != UC_ERR_OK)
 		return -1;
 	if (mc->ops->syscall_entry == SYSCALL_BY_INSN &&
-	    uc_hook_add(uc, &mc->hooks[mc->nhooks++], UC_HOOK_INSN,
+	    uc_hook_add(uc, &hooks[(*n)++], UC_HOOK_INSN,
 			(void *)hook_syscall_insn, mc, 1, 0, mc->ops->syscall_insn) != UC_ERR_OK)
 		return -1;
 	return 0;
+}
+
+static int install_hooks(struct machine *mc)
+{
+	return install_hooks_on(mc, mc->engine[0], mc->hooks, &mc->nhooks);
 }
 
 static enum fault_kind fault_from_uc_err(uc_err err)

@@ -72,6 +72,8 @@ struct outbuf {
 
 #define OUTBUF_MAX (16u << 20)
 
+#define MACHINE_MAX_ENGINES 4
+
 struct host_block;
 struct sys_state;
 struct thread_table;
@@ -82,6 +84,7 @@ struct machine {
 
 	struct region *regions;	/* sorted by begin, never overlapping */
 	size_t nregions, cap;
+	size_t last_region;	/* machine_region's last answer, tried first */
 	struct host_block *blocks;	/* host memory behind the regions */
 
 	uint64_t mmap_next;	/* next address the mmap arena hands out */
@@ -99,6 +102,7 @@ struct machine {
 
 	/* Called on the arch's syscall instruction, PC already past it. */
 	void (*on_syscall)(struct machine *mc);
+	void *owner;		/* the layer driving the machine, for its on_syscall */
 	/* Called on any other CPU exception; NULL: the run stops with
 	 * FAULT_TRAP.  (Signal delivery installs its own.) */
 	void (*on_trap)(struct machine *mc, uint32_t intno);
@@ -107,11 +111,32 @@ struct machine {
 	uc_hook arch_hooks[4];	/* the arch's own (CPUID...), see arch_ops.install_cpu_hooks */
 	int narch_hooks;
 	int nhooks;
+
+	/* More Unicorn instances over the same memory (machine_add_engine):
+	 * every map, unmap, protect and dropped translation applies to each.
+	 * `uc` is the one that runs; `engine[0]` the first, created with the
+	 * machine. */
+	uc_engine *engine[MACHINE_MAX_ENGINES];
+	int nengines;
 };
 
 /* A machine for `ops`, with no memory mapped.  NULL if Unicorn refuses. */
 struct machine *machine_create(const struct arch_ops *ops);
 void machine_destroy(struct machine *mc);
+
+/*
+ * Another Unicorn instance of the same CPU over the machine's memory as
+ * it is mapped now (the same host pages: a store made in one is seen by
+ * the others), with the machine's own fault, interrupt and syscall hooks
+ * and no translations.  Its CPU state is its own: copy a context in
+ * (uc_context_save on one, uc_context_restore on the other) and make it
+ * mc->uc to run it.  Unicorn's protection of every page is the guest's,
+ * as in a fresh machine.  NULL if Unicorn refuses.
+ */
+uc_engine *machine_add_engine(struct machine *mc);
+/* Drops the translations of [begin, end) in every engine (code that
+ * changed under them). */
+void machine_drop_code(struct machine *mc, uint64_t begin, uint64_t end);
 
 /*
  * Maps [begin, end) (page aligned) with fresh zeroed memory.  Fails

@@ -99,6 +99,24 @@ static int linux_process_setup(struct guest *g, char *err)
 	return 0;
 }
 
+uc_engine *guest_add_engine(struct guest *g)
+{
+	struct machine *mc = g->mc;
+	const struct arch_ops *ops = mc->ops;
+	uc_engine *uc = machine_add_engine(mc), *running = mc->uc;
+	if (!uc || !g->cfg.linux_process)
+		return uc;
+	/* The arch's hooks go on mc->uc: the new engine's, for the while. */
+	mc->uc = uc;
+	int bad = ops->install_cpu_hooks && ops->install_cpu_hooks(mc);
+	for (unsigned i = 0; !bad && ops->pin_timestamp_counter && i < g->image.nseg; i++) {
+		const struct segment *s = &g->image.seg[i];
+		bad = (s->flags & PF_X) && ops->pin_timestamp_counter(mc, s->vaddr, s->vaddr + s->filesz);
+	}
+	mc->uc = running;
+	return bad ? NULL : uc;
+}
+
 void guest_free(struct guest *g)
 {
 	machine_destroy(g->mc);

@@ -67,6 +67,13 @@ int guest_run(struct guest *g, unsigned timeout_s);
 
 void guest_free(struct guest *g);
 
+/*
+ * machine_add_engine for the guest's machine, with what a full Linux
+ * process's CPU shows it (the arch's CPU hooks and pinned time-stamp
+ * counter) on the new engine too.  NULL if Unicorn refuses.
+ */
+uc_engine *guest_add_engine(struct guest *g);
+
 /* "walltime+0x1c" from the image's or the vDSO's symbols, else "0x..." */
 void guest_symbolize(const struct guest *g, uint64_t pc, char *buf, size_t n);
 

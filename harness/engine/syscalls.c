@@ -418,7 +418,7 @@ int64_t sys_cacheflush(struct machine *mc, const uint64_t a[6])
 {
 	if (a[1] < a[0])
 		return -EINVAL;
-	uc_ctl_remove_cache(mc->uc, a[0], a[1]);
+	machine_drop_code(mc, a[0], a[1]);
 	return 0;
 }
 

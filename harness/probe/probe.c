@@ -1,20 +1,23 @@
 /*
  * The probe loop.  The guest runs at full speed up to the root of the
- * chosen chain (a one-instruction code hook), then one instruction at a
- * time until the chain is over.  At each boundary in between:
+ * chosen chain (a one-instruction code hook), then the chain runs in one
+ * uc_emu_start with a code hook on its instructions, and at each
+ * boundary, from that hook, before the instruction runs:
  *
  *   1. the shadow stack has taken the instruction that led here;
- *   2. registers go into a saved context and the emulated kernel's state
- *      is copied; every store the handler makes outside the signal stack is
- *      logged by UC_HOOK_MEM_WRITE hooks with the bytes it overwrites: in
- *      the image's data and bss (where the handler keeps its sample and its
- *      state) that is its right, anywhere else (the chain's stacks: the
- *      handler has no business there) it breaks the run's invariants;
- *   3. SIGPROF is delivered and the guest's handler runs to rt_sigreturn,
- *      within an instruction budget;
+ *   2. the CPU state goes into the handler's engine (a second Unicorn
+ *      instance over the same memory: "Engines" below) and the emulated
+ *      kernel's state is copied; every store the handler makes outside
+ *      the signal stack is logged by the store hook with the bytes it
+ *      overwrites: in the image's data and bss (where the handler keeps
+ *      its sample and its state) that is its right, anywhere else (the
+ *      chain's stacks: the handler has no business there) it breaks the
+ *      run's invariants;
+ *   3. SIGPROF is delivered there and the guest's handler runs to
+ *      rt_sigreturn, within an instruction budget ("The budget");
  *   4. its sample is judged against the shadow stack;
- *   5. the logged stores, the kernel state and the registers are put
- *      back, and the chain goes on as if nothing had happened.
+ *   5. the logged stores and the kernel state are put back; the chain's
+ *      engine, which never left its hook, runs the instruction.
  *      (The signal stack keeps what the handler left below its SP, as in
  *      a real process; nothing outside a handler reads it.)
  *
@@ -22,22 +25,19 @@
  * shadow stack: the root's jump to chain_return, however the callers
  * spell it, is the only way out of a chain that returned.
  *
- * Unicorn's per-instruction hooks stay out of the handler, which runs
- * thousands of instructions per boundary (its frame-table traceback is
- * most of the cost of a boundary).  Unicorn decides at translation time
- * whether an instruction calls the code hooks, by the hooks' address
- * ranges, so the code hook covers the chain's code only: the callers,
- * the trampolines, every executable mapping outside the image (the
- * vDSO).  It stops a single step at the next chain instruction and ends
- * a handler run at the first chain instruction after rt_sigreturn.
- * Unicorn's own instruction count is never used: its hook covers every
- * address, and when it goes away it takes the translation cache with it.
- * The handler's instruction budget is counted per translated block (a
- * block hook), so a budget is exact to the block.
+ * Unicorn decides at translation time whether an instruction calls the
+ * code hooks, by the hooks' address ranges, so the code hook covers the
+ * chain's code only: the callers, the trampolines, every executable
+ * mapping outside the image (the vDSO); a block hook in the chain's
+ * engine stops a chain that runs code outside them.  The handler's
+ * engine has no hook on the handler's code.  Unicorn's own instruction
+ * count is never used: its hook covers every address, and when it goes
+ * away it takes the translation cache with it.
  */
 #define _GNU_SOURCE	/* memmem */
 #include "probe.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,24 +222,36 @@ static void log_store(struct probe *p, const struct region *r, uint64_t addr, in
 	}
 }
 
-/* Every writable mapping read-only for Unicorn, and the store hook.  The
- * signal stack as it is now (the root's) is the handler's. */
-static int watch_memory(struct probe *p)
+/* One engine's store path: its writable mappings read-only, the hook. */
+static int watch_engine(struct probe *p, uc_engine *uc)
 {
 	struct machine *mc = p->mc;
-	const struct sys_state *s = mc->sys;
 	uc_hook h;
-	p->alt_lo = s->altstack_sp;
-	p->alt_hi = s->altstack_size ? s->altstack_sp + s->altstack_size : s->altstack_sp;
-	p->log_alt = p->cfg->inject == PROBE_NESTED && s->altstack_size;
-	if (uc_hook_add(mc->uc, &h, UC_HOOK_MEM_WRITE_PROT, (void *)hook_store, p, 1, 0) != UC_ERR_OK)
+	if (uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE_PROT, (void *)hook_store, p, 1, 0) != UC_ERR_OK)
 		return -1;
 	for (size_t i = 0; i < mc->nregions; i++) {
 		const struct region *r = &mc->regions[i];
 		if ((r->perms & UC_PROT_WRITE) &&
-		    uc_mem_protect(mc->uc, r->begin, r->end - r->begin, r->perms & ~UC_PROT_WRITE) != UC_ERR_OK)
+		    uc_mem_protect(uc, r->begin, r->end - r->begin, r->perms & ~UC_PROT_WRITE) != UC_ERR_OK)
 			return -1;
 	}
+	return 0;
+}
+
+/* Every writable mapping read-only for Unicorn, and the store hook, in
+ * every engine.  The signal stack as it is now (the root's) is the
+ * handler's. */
+static int watch_memory(struct probe *p)
+{
+	struct machine *mc = p->mc;
+	const struct sys_state *s = mc->sys;
+	p->alt_lo = s->altstack_sp;
+	p->alt_hi = s->altstack_size ? s->altstack_sp + s->altstack_size : s->altstack_sp;
+	p->log_alt = p->cfg->inject == PROBE_NESTED && s->altstack_size;
+	for (int e = 0; e < mc->nengines; e++)
+		if (watch_engine(p, mc->engine[e]))
+			return -1;
+	p->watching = 1;
 	return 0;
 }
 
@@ -319,6 +331,8 @@ static int misaligned_sse(struct probe *p, uint64_t addr, uint64_t *ea)
 	return bad;
 }
 
+static void hook_chain(struct probe *p, uint64_t addr);
+
 static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
 	struct probe *p = user;
@@ -328,8 +342,12 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		if (addr == p->root_lo && !p->root_skip--)
 			machine_stop(p->mc);
 		break;
+	case MODE_CHAIN:
+		hook_chain(p, addr);
+		break;
 	case MODE_STEP: {
-		/* The first call is the stepped instruction itself. */
+		/* probe_step in the stepping engine: the first call is the
+		 * stepped instruction itself. */
 		uint64_t ea;
 		if (p->step_seen)
 			machine_stop(p->mc);
@@ -339,9 +357,11 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		break;
 	}
 	case MODE_HANDLER:
-		/* Back in the chain with the frame's registers: the handler
-		 * is over.  (Before rt_sigreturn the handler may itself run
-		 * chain code, e.g. a clock read through the vDSO.) */
+		/* An engine with the chain's code hooked (the stepping
+		 * engine, probe_run_handler's one engine): back in the chain
+		 * with the frame's registers, the handler is over.  (Before
+		 * rt_sigreturn the handler may itself run chain code, e.g. a
+		 * clock read through the vDSO.) */
 		if (p->mc->sys->sigreturn_pending)
 			machine_stop(p->mc);
 		else if (addr == p->handler_stop_at)	/* nested_signal.c: its clock call starts */
@@ -406,7 +426,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 			p->over_budget = 1;
 			machine_stop(p->mc);
 		}
-	} else if (p->mode == MODE_STEP && !in_chain(p, addr)) {
+	} else if ((p->mode == MODE_CHAIN || p->mode == MODE_STEP) && !in_chain(p, addr)) {
 		/* Code outside the code hook's ranges: its instructions would
 		 * run unprobed, and the step would not end there. */
 		p->left_chain = addr;
@@ -414,7 +434,8 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	}
 }
 
-/* Adds [lo, hi) to the chain's code. */
+/* Adds [lo, hi) to the chain's code (in the chain's engine: the others
+ * are made later, with every range). */
 static int add_range(struct probe *p, uint64_t lo, uint64_t hi)
 {
 	uc_hook h;
@@ -462,38 +483,360 @@ int probe_install_block_hook(struct probe *p)
 	return install_block_hook(p);
 }
 
-/* One chain instruction.  machine_run's result, fault.kind FAULT_STOPPED
- * when the step ended as it should. */
-static int step(struct probe *p)
+/* --- Engines ------------------------------------------------------------------ */
+
+/*
+ * The chain runs in one uc_emu_start of its engine, the machine's first:
+ * its code hook (hook_chain) stops at no boundary, it probes it there and
+ * lets the instruction run.  A handler cannot run in the engine that is
+ * inside its hook, so it runs in a second engine over the same memory
+ * (machine_add_engine): the chain's CPU state is copied in
+ * (uc_context_save / restore, a copy of the CPU structure in Unicorn
+ * 2.0.1), the signal is delivered there, and the handler runs to its
+ * rt_sigreturn.  The chain's engine never stops or re-enters mid-block,
+ * so each of its blocks is translated once; the handler's engine has no
+ * code hook on the handler's code, and keeps its translations from one
+ * boundary to the next.
+ *
+ * The handler's run ends at rt_sigreturn: the syscall hook (handler_syscall)
+ * keeps the CPU state the frame gave and sends the PC to `pad`, a page
+ * mapped in the handler's engine only, whose one hooked instruction stops
+ * the run (Unicorn loses a uc_emu_stop made in a hook that also wrote the
+ * PC, as rt_sigreturn does).  The state is then put back as rt_sigreturn
+ * left it.  Translating a block at every boundary's PC, which a stop in
+ * the chain's code would cost, is what this avoids.
+ *
+ * A nested trial runs the rest of the chain from its boundary: in a third
+ * engine (trial_uc), while the chain's waits in its hook.
+ */
+static void hook_pad(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
-	p->mode = MODE_STEP;
-	p->step_seen = 0;
-	int r = machine_run(p->mc, 0, 0);
-	p->mode = MODE_FREE;
-	return r;
+	struct probe *p = user;
+	(void)uc, (void)addr, (void)size;
+	if (p->mode == MODE_HANDLER)
+		machine_stop(p->mc);
+}
+
+static void handler_syscall(struct machine *mc)
+{
+	struct probe *p = mc->owner;
+	const struct arch_ops *ops = mc->ops;
+	int before = mc->sys->sigreturn_pending;
+	p->guest_syscall(mc);
+	if (before || !mc->sys->sigreturn_pending || mc->fault.kind != FAULT_NONE)
+		return;
+	/* Where the syscall hook is called with PC at the instruction,
+	 * Unicorn adds its size afterwards. */
+	uint64_t past = ops->syscall_pc_past ? 0 : ops->syscall_insn_size;
+	p->resume_pc = machine_pc(mc) + past;
+	uc_context_save(mc->uc, p->sigreturn_ctx);
+	machine_set_reg(mc, ops->reg_pc, p->pad - past);
+}
+
+struct engine_switch {
+	uc_engine *uc;
+	int stopped;
+	uc_context *entry;	/* the CPU state the handler's run started from */
+};
+
+/* The engine that runs a handler (`target`) takes the running chain's CPU
+ * state (or the one a kept signal left, not yet the chain's:
+ * kept_pending) and becomes mc->uc. */
+static void to_handler_engine(struct probe *p, struct engine_switch *sw, uc_engine *target)
+{
+	struct machine *mc = p->mc;
+	sw->uc = mc->uc;
+	sw->stopped = mc->stopped;
+	if (p->kept_pending && mc->uc == p->running_uc) {
+		p->entry_ctx = p->kept_ctx;
+	} else {
+		uc_context_save(mc->uc, p->ctx);
+		p->entry_ctx = p->ctx;
+	}
+	uc_context_restore(target, p->entry_ctx);
+	sw->entry = p->entry_ctx;
+	mc->uc = target;
+}
+
+/*
+ * Back to the chain's engine; `keep`: with the CPU state the handler left
+ * (a kept signal's).  Not while that engine is inside its hook: its
+ * block goes on with what it knew of the CPU at translation (x86's lazy
+ * flags state), so a CPU state copied in there is taken only in part.
+ * The chain's run stops after this boundary instead (kept_pending) and
+ * goes on from the kept state (run_chain).
+ */
+static void from_handler_engine(struct probe *p, const struct engine_switch *sw, int keep)
+{
+	struct machine *mc = p->mc;
+	if (keep && sw->uc == p->running_uc) {
+		uc_context_save(mc->uc, p->kept_ctx);
+		p->kept_pending = 1;
+	} else if (keep && mc->uc != sw->uc) {
+		uc_context_save(mc->uc, p->ctx);
+		uc_context_restore(sw->uc, p->ctx);
+	} else if (!keep && mc->uc == sw->uc) {
+		/* A handler run in the engine it interrupted (a nested-signal
+		 * level inside a handler's clock call). */
+		uc_context_restore(mc->uc, sw->entry);
+	}
+	mc->uc = sw->uc;
+	mc->stopped = sw->stopped;
+}
+
+/* A range hook of the chain's code on engine uc (mc->uc). */
+static int hook_chain_code(struct probe *p, uc_engine *uc)
+{
+	uc_hook h;
+	for (int i = 0; i < p->nranges; i++)
+		if (uc_hook_add(uc, &h, UC_HOOK_CODE, (void *)hook_code, p, p->range[i].lo, p->range[i].hi - 1) != UC_ERR_OK)
+			return -1;
+	return uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)hook_block, p, 1, 0) == UC_ERR_OK ? 0 : -1;
+}
+
+static int watch_engine(struct probe *p, uc_engine *uc);
+static int watchdog_start(struct probe *p);
+
+/*
+ * The stepping engine: the chain's code hooked as in the chain's engine,
+ * the block hook counting a handler's budget, the subject's handler hooks
+ * (the one engine of the probe as it was).  It runs the rest of the chain
+ * of a nested trial while the chain's engine waits in its hook, and the
+ * handlers of a nested-signal event, whose clock calls nested_signal.c
+ * steps one instruction at a time (probe_step) to deliver the next level
+ * at a boundary inside them.  Made when first needed (the store path's
+ * protection and hook with it, when that is already in place).  NULL if
+ * Unicorn refuses.
+ */
+static uc_engine *stepping_engine(struct probe *p)
+{
+	struct machine *mc = p->mc;
+	if (p->trial_uc)
+		return p->trial_uc;
+	uc_engine *s = guest_add_engine(&p->g), *running = mc->uc;
+	if (!s || hook_chain_code(p, s) || (p->watching && watch_engine(p, s)))
+		return NULL;
+	if (p->subject->hook_handler) {
+		mc->uc = s;
+		int r = p->subject->hook_handler(p);
+		mc->uc = running;
+		if (r)
+			return NULL;
+	}
+	return p->trial_uc = s;
+}
+
+/* An engine for handler runs: the pad, the subject's hooks, and with
+ * `counting` the block hook that counts the budget.  NULL if Unicorn
+ * refuses. */
+static uc_engine *handler_engine(struct probe *p, int counting)
+{
+	struct machine *mc = p->mc;
+	uc_hook h;
+	uc_engine *b = guest_add_engine(&p->g), *running = mc->uc;
+	if (!b || uc_mem_map(b, p->pad, GUEST_PAGE, UC_PROT_READ | UC_PROT_EXEC) != UC_ERR_OK ||
+	    uc_hook_add(b, &h, UC_HOOK_CODE, (void *)hook_pad, p, p->pad, p->pad + GUEST_PAGE - 1) != UC_ERR_OK ||
+	    (counting && uc_hook_add(b, &h, UC_HOOK_BLOCK, (void *)hook_block, p, 1, 0) != UC_ERR_OK))
+		return NULL;
+	if (p->subject->hook_handler) {
+		mc->uc = b;
+		int r = p->subject->hook_handler(p);
+		mc->uc = running;
+		if (r)
+			return NULL;
+	}
+	return b;
+}
+
+/* The handler's engine (and a nested trial's), at the chain's root,
+ * before the store path is set up.  0 or -1. */
+static int make_engines(struct probe *p)
+{
+	struct machine *mc = p->mc;
+	const struct arch_ops *ops = mc->ops;
+	p->chain_uc = mc->uc;
+	if (uc_context_alloc(mc->uc, &p->sigreturn_ctx) != UC_ERR_OK ||
+	    uc_context_alloc(mc->uc, &p->kept_ctx) != UC_ERR_OK)
+		return -1;
+	/* The pad: the highest free page below the address limit, above
+	 * every stack the loader makes. */
+	for (p->pad = ops->address_limit - GUEST_PAGE; !machine_range_free(mc, p->pad, p->pad + GUEST_PAGE);)
+		if ((p->pad -= GUEST_PAGE) < GUEST_PAGE)
+			return -1;
+	if (!(p->handler_uc = handler_engine(p, 0)) || watchdog_start(p))
+		return -1;
+	if (p->cfg->inject == PROBE_NESTED &&
+	    (!stepping_engine(p) || uc_context_alloc(mc->uc, &p->trial_ctx) != UC_ERR_OK))
+		return -1;
+	return 0;
+}
+
+/* --- The budget ----------------------------------------------------------------- */
+
+/*
+ * A handler's instruction budget without a block hook in the engine that
+ * runs it: Unicorn calls a block hook at every block, a cost on every
+ * boundary for a limit no passing handler comes near.  The handler's
+ * engine runs it uncounted, and its outcome stands when the run took less
+ * wall time than `budget` instructions take on any host
+ * (HANDLER_PS_PER_INSN_MIN each): it ran fewer, so the counted run would
+ * have ended the same.  Any other run -- slower, or stopped by the
+ * watchdog, a thread that stops a handler run still going after the
+ * time its budget takes at 1 G instructions/s (two milliseconds at
+ * least: a handler that never returns) -- is undone and run
+ * again from the same state: uncounted once more (a first run of a path
+ * pays for its translation, a preempted one for the wait), then, if
+ * that does not settle it either, in an engine with the block hook,
+ * which counts exactly as before.  The outcome is the counted one either way:
+ * the time only chooses which engine finds it.  After a run the
+ * watchdog stopped, every later one of the probe is counted straight
+ * away (the handler is one that hangs).
+ */
+#define HANDLER_PS_PER_INSN_MIN 50	/* 20 G guest instructions/s: far more than any host core runs */
+#define WATCHDOG_TICK_NS 1000000
+
+struct watchdog {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	uc_engine *uc;
+	uint64_t gen;		/* odd while a handler run is under way */
+	uint64_t stopped_gen;	/* the run it stopped */
+	uint64_t limit_ticks;	/* how long a run may go on */
+	int quit;
+};
+
+static void *watchdog_main(void *arg)
+{
+	struct watchdog *w = arg;
+	uint64_t seen = 0, ticks = 0;
+	for (;;) {
+		struct timespec tick = { 0, WATCHDOG_TICK_NS };
+		nanosleep(&tick, NULL);
+		pthread_mutex_lock(&w->lock);
+		if (w->quit) {
+			pthread_mutex_unlock(&w->lock);
+			return NULL;
+		}
+		ticks = w->gen == seen ? ticks + 1 : 0;
+		if ((w->gen & 1) && ticks >= w->limit_ticks && w->stopped_gen != w->gen) {
+			w->stopped_gen = w->gen;
+			uc_emu_stop(w->uc);
+		}
+		seen = w->gen;
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+static int watchdog_start(struct probe *p)
+{
+	struct watchdog *w = calloc(1, sizeof *w);
+	if (!w)
+		return -1;
+	w->uc = p->handler_uc;
+	/* What the budget takes at 1 G instructions/s, two ticks at least. */
+	w->limit_ticks = p->budget / WATCHDOG_TICK_NS > 2 ? p->budget / WATCHDOG_TICK_NS : 2;
+	if (pthread_mutex_init(&w->lock, NULL)) {
+		free(w);
+		return -1;
+	}
+	if (pthread_create(&w->thread, NULL, watchdog_main, w)) {
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return -1;
+	}
+	p->watchdog = w;
+	return 0;
+}
+
+static void watchdog_end(struct probe *p)
+{
+	struct watchdog *w = p->watchdog;
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->quit = 1;
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+	p->watchdog = NULL;
+}
+
+/* A run begins (its generation) or ends (whether the watchdog stopped it). */
+static uint64_t watchdog_arm(struct watchdog *w)
+{
+	pthread_mutex_lock(&w->lock);
+	uint64_t g = ++w->gen;
+	pthread_mutex_unlock(&w->lock);
+	return g;
+}
+
+static int watchdog_disarm(struct watchdog *w, uint64_t g)
+{
+	pthread_mutex_lock(&w->lock);
+	w->gen++;
+	int stopped = w->stopped_gen == g;
+	pthread_mutex_unlock(&w->lock);
+	return stopped;
 }
 
 /* Not inlined: ci/bench.sh counts the host instructions under it
- * (callgrind --toggle-collect=run_handler), the handler's share. */
+ * (callgrind --toggle-collect=run_handler), the handler's share.  In the
+ * probe it runs in the handler's engine, and a handler that returns
+ * leaves the CPU as its rt_sigreturn made it; probe_run_handler has one
+ * engine, which stops at the first chain instruction after it. */
 static __attribute__((noinline)) enum handler_result run_handler(struct probe *p)
 {
 	struct machine *mc = p->mc;
 	struct sys_state *s = mc->sys;
+	enum mode was = p->mode;
+	int padded = p->handler_uc && (mc->uc == p->handler_uc || mc->uc == p->count_uc);
+	void (*guest_syscall)(struct machine *) = mc->on_syscall;
 	p->mode = MODE_HANDLER;
 	p->handler_insns = 0;
 	p->over_budget = 0;
 	s->sigreturn_pending = 0;
+	if (padded) {
+		p->guest_syscall = guest_syscall;
+		mc->owner = p;
+		mc->on_syscall = handler_syscall;
+	}
 	int r = machine_run(mc, 0, 0);
-	p->mode = MODE_FREE;
+	mc->on_syscall = guest_syscall;
+	p->mode = was;
 	int returned = s->sigreturn_pending;
 	s->sigreturn_pending = 0;
 	if (r == 0)
 		return HANDLER_EXITED;
 	if (mc->fault.kind != FAULT_STOPPED)
 		return HANDLER_FAULT;
+	if (returned && padded && machine_pc(mc) >= p->pad && machine_pc(mc) < p->pad + GUEST_PAGE) {
+		uc_context_restore(mc->uc, p->sigreturn_ctx);
+		if (machine_pc(mc) != p->resume_pc)
+			machine_set_reg(mc, mc->ops->reg_pc, p->resume_pc);
+	}
 	if (returned)
 		return HANDLER_RETURNED;
 	return p->over_budget ? HANDLER_BUDGET : HANDLER_FAULT;
+}
+
+static __attribute__((noinline)) enum handler_result run_handler(struct probe *p);
+
+/* The handler's run in the handler's engine, uncounted: 1 when its
+ * outcome (*hr) stands, 0 when only a counted run can tell it. */
+static int quick_handler_run(struct probe *p, enum handler_result *hr)
+{
+	if (p->exact_only || !p->watchdog)
+		return 0;
+	double t0 = now_s();
+	uint64_t g = watchdog_arm(p->watchdog);
+	*hr = run_handler(p);
+	int stopped = watchdog_disarm(p->watchdog, g);
+	double ps = (now_s() - t0) * 1e12;
+	if (stopped)
+		p->exact_only = 1;
+	p->quick_runs++;
+	return !stopped && ps < (double)p->budget * HANDLER_PS_PER_INSN_MIN;
 }
 
 /*
@@ -735,6 +1078,50 @@ static void check_nested_read(struct probe *p, uint32_t reads0, enum probe_clock
 	}
 }
 
+/*
+ * The handler's run again (quick_handler_run could not tell its outcome):
+ * what the last run did undone, the signal delivered again from the same
+ * state.  First uncounted once more in the handler's engine -- the first
+ * run of a handler path translates it, which its time then counts, and a
+ * thread preempted on a shared host takes long as well -- then, if that
+ * does not tell either, counted in the engine that counts.  HANDLER_FAULT
+ * with FAULT_ENGINE when that engine cannot be made.
+ */
+static void undo_handler_run(struct probe *p, size_t mark, const size_t outlen[3], const struct thread_marks *marks)
+{
+	struct machine *mc = p->mc;
+	undo_to(p, mark);
+	*mc->sys = p->sys_saved;
+	threads_unmark(mc, marks);
+	forget_run_effects(mc, outlen);
+	p->subject->arm_sample(p);
+}
+
+static enum handler_result handler_run_again(struct probe *p, size_t mark, const size_t outlen[3],
+					     const struct thread_marks *marks, enum deliver_result *dr)
+{
+	struct machine *mc = p->mc;
+	enum handler_result hr = HANDLER_FAULT;
+	if (!p->exact_only) {
+		undo_handler_run(p, mark, outlen, marks);
+		uc_context_restore(p->handler_uc, p->entry_ctx);
+		mc->uc = p->handler_uc;
+		if ((*dr = engine_deliver_signal(mc, L_SIGPROF)) != DELIVER_OK || quick_handler_run(p, &hr))
+			return hr;
+	}
+	undo_handler_run(p, mark, outlen, marks);
+	if (!p->count_uc && (!(p->count_uc = handler_engine(p, 1)) || watch_engine(p, p->count_uc))) {
+		p->count_uc = NULL;
+		mc->fault.kind = FAULT_ENGINE;
+		return HANDLER_FAULT;
+	}
+	uc_context_restore(p->count_uc, p->entry_ctx);
+	mc->uc = p->count_uc;
+	p->exact_runs++;
+	*dr = engine_deliver_signal(mc, L_SIGPROF);
+	return *dr == DELIVER_OK ? run_handler(p) : HANDLER_FAULT;
+}
+
 /* Delivers SIGPROF at the current boundary, judges the sample, puts
  * everything back -- unless `persist` (a nested trial's or a schedule's
  * kept signal: its handler's effects stay, in a trial logged in the
@@ -755,10 +1142,17 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 		ntruth = p->subject->outer_truth(p, truth, ntruth, PROBE_MAX_FRAMES);
 	struct thread_marks marks;
 
+	struct engine_switch sw;
+
 	memset(&v, 0, sizeof v);
 	v.nested_at = (int)(p->trial_k + 1);
 	v.depth = p->nest_level;	/* nested_signal.c */
-	uc_context_save(mc->uc, p->ctx);
+	/* A nested-signal event's handler is stepped in its clock call:
+	 * in the stepping engine. */
+	uc_engine *runs_it = p->nest ? stepping_engine(p) : p->handler_uc;
+	if (!runs_it)
+		return -1;
+	to_handler_engine(p, &sw, runs_it);
 	p->sys_saved = *mc->sys;
 	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
 	threads_mark(mc, &marks);
@@ -776,8 +1170,12 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	 * blocked there); a handler with a deeper level to come runs there. */
 	enum deliver_result dr = engine_deliver_signal(mc, p->nest_level ? L_SIGURG : L_SIGPROF);
 	enum handler_result hr = HANDLER_FAULT;
-	if (dr == DELIVER_OK)
-		hr = p->nest && p->nest_level < p->nest->depth ? nested_signal_handler(p) : run_handler(p);
+	if (dr == DELIVER_OK && p->nest && p->nest_level < p->nest->depth)
+		hr = nested_signal_handler(p);
+	else if (dr == DELIVER_OK && mc->uc == p->trial_uc)
+		hr = run_handler(p);	/* counted there */
+	else if (dr == DELIVER_OK && !quick_handler_run(p, &hr))
+		hr = handler_run_again(p, mark, outlen, &marks, &dr);
 	p->recording = 0;
 
 	if (dr != DELIVER_OK) {
@@ -802,7 +1200,10 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 		guest_fault_line(&p->g, line, sizeof line);
 		text(v.detail, sizeof v.detail, "%s", line);
 	} else if (machine_pc(mc) != pc) {
-		/* rt_sigreturn must resume exactly where the signal came in. */
+		/* rt_sigreturn must resume exactly where the signal came in.
+		 * (Not inside the chain: the handler's engine stops at the
+		 * rt_sigreturn and does not run on to the next chain
+		 * instruction.) */
 		verdict = VERDICT_FAULT;
 		char at[64];
 		guest_symbolize(&p->g, machine_pc(mc), at, sizeof at);
@@ -818,12 +1219,13 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 		machine_write(mc, p->nested_flag_addr, &zero, 4);
 	if (persist && clock && !broken)
 		check_nested_read(p, reads0, clock);
-	if (!persist || broken) {
+	int keep = persist && !broken;
+	if (!keep) {
 		undo_to(p, mark);
 		*mc->sys = p->sys_saved;
 		threads_unmark(mc, &marks);
-		uc_context_restore(mc->uc, p->ctx);
 	}
+	from_handler_engine(p, &sw, keep);
 	forget_run_effects(mc, outlen);
 
 	p->res->verdicts[verdict]++;
@@ -861,7 +1263,12 @@ enum handler_result probe_handler_run(struct probe *p)
 
 int probe_step(struct probe *p)
 {
-	return step(p);
+	enum mode was = p->mode;
+	p->mode = MODE_STEP;
+	p->step_seen = 0;
+	int r = machine_run(p->mc, 0, 0);
+	p->mode = was;
+	return r;
 }
 
 int probe_deliver(struct probe *p, int persist, enum probe_clock clock)
@@ -906,8 +1313,9 @@ static int warm_handler(struct probe *p)
 		struct thread_marks marks;
 		size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
 		uint64_t sp0 = machine_sp(mc);
+		struct engine_switch sw;
 		threads_mark(mc, &marks);
-		uc_context_save(mc->uc, p->ctx);
+		to_handler_engine(p, &sw, p->handler_uc);
 		/* The frame: from the handler's SP up to the stack it came
 		 * from, or to the top of the signal stack. */
 		uint64_t frame_lo = 0, frame_hi = 0;
@@ -915,7 +1323,8 @@ static int warm_handler(struct probe *p)
 		if (engine_deliver_signal(mc, L_SIGPROF) == DELIVER_OK) {
 			frame_lo = machine_sp(mc);
 			frame_hi = frame_lo >= p->alt_lo && frame_lo < p->alt_hi ? p->alt_hi : sp0;
-			run_handler(p);
+			enum handler_result hr;
+			quick_handler_run(p, &hr);	/* the watchdog ends one that never returns */
 		}
 		p->log_all = 0;
 		/* A handler that changed the memory map cannot be put back. */
@@ -957,7 +1366,7 @@ static int warm_handler(struct probe *p)
 				memcpy(map[i].host, copy[i], map[i].end - map[i].begin);
 		*mc->sys = saved;
 		threads_unmark(mc, &marks);
-		uc_context_restore(mc->uc, p->ctx);
+		from_handler_engine(p, &sw, 0);
 		forget_run_effects(mc, outlen);
 	}
 	for (size_t i = 0; copy && i < n; i++)
@@ -1094,36 +1503,42 @@ static int chain_over(const struct probe *p, uint64_t pc)
 	return p->o.n == 1 && (pc < p->root_lo || pc >= p->root_hi);
 }
 
-/* Runs the instruction at pc and follows it on the shadow stack.  0; 1
- * when the window cannot go on (the invariant failure is recorded). */
-static int advance(struct probe *p, uint64_t pc, int *broken_reported)
+/*
+ * One run of the chain from the current PC, in mc->uc, to its return: the
+ * window's (the chain's engine) or the rest of a nested trial's (the
+ * trial's engine).  The code hook on the chain's code calls hook_chain at
+ * every chain instruction before it runs: there the instruction before
+ * it is followed on the shadow stack, the boundary is probed (the
+ * handler in its own engine), and the one at this PC is noted to be
+ * followed at the next.  The run is never stopped between boundaries.
+ */
+struct chain_run {
+	int trial;		/* the rest of a nested trial's chain */
+	int stepped;		/* prev_pc ran (every boundary but the first) */
+	uint64_t prev_pc;
+	int prev_was_call;
+	uint64_t index;		/* the boundaries so far */
+	int broken_reported;
+	int resumed;		/* the run starts again at a boundary already probed */
+	enum { CHAIN_RUNNING, CHAIN_RETURNED, CHAIN_FAILED, CHAIN_NO_MEMORY, CHAIN_KEPT } outcome;
+	int tty;		/* the window: progress on stderr */
+	double t0, last;
+};
+
+static void chain_stop(struct probe *p, struct chain_run *c, int outcome)
 {
-	struct machine *mc = p->mc;
-	int was_call = oracle_is_call(&p->o, mc, pc);
-	int r = step(p);
-	if (r == 0) {
-		window_failed(p, "the guest exited inside the chain");
-		return 1;
-	}
-	if (p->left_chain) {
-		char at[96], what[200];
-		guest_symbolize(&p->g, p->left_chain, at, sizeof at);
-		snprintf(what, sizeof what, "the chain ran code outside the probed functions, at %s: "
-			 "its boundaries cannot be probed", at);
-		window_failed(p, what);
-		return 1;
-	}
-	if (mc->fault.kind != FAULT_STOPPED) {
-		char line[256];
-		guest_fault_line(&p->g, line, sizeof line);
-		window_failed(p, line);
-		return 1;
-	}
-	mc->fault = (struct fault){ 0 };
-	oracle_step(&p->o, mc, pc, was_call);
-	if (p->o.broken[0] && !*broken_reported) {
+	c->outcome = outcome;
+	machine_stop(p->mc);
+}
+
+/* The instruction at c->prev_pc ran: the shadow stack follows it.  0; 1
+ * when the chain cannot go on (the invariant failure is recorded). */
+static int followed(struct probe *p, struct chain_run *c)
+{
+	oracle_step(&p->o, p->mc, c->prev_pc, c->prev_was_call);
+	if (p->o.broken[0] && !c->broken_reported) {
 		window_failed(p, p->o.broken);
-		*broken_reported = 1;
+		c->broken_reported = 1;
 	}
 	if (p->o.overflow) {
 		window_failed(p, "the shadow stack overflowed");
@@ -1141,6 +1556,122 @@ static int advance(struct probe *p, uint64_t pc, int *broken_reported)
 	return 0;
 }
 
+static int window_boundary(struct probe *p, uint64_t index, uint64_t pc);
+
+static void hook_chain(struct probe *p, uint64_t addr)
+{
+	struct chain_run *c = p->run;
+	struct machine *mc = p->mc;
+	struct probe_result *res = p->res;
+	if (c->resumed) {
+		c->resumed = 0;
+		goto next;
+	}
+	if (c->stepped && followed(p, c)) {
+		chain_stop(p, c, CHAIN_FAILED);
+		return;
+	}
+	if (chain_over(p, addr)) {
+		chain_stop(p, c, CHAIN_RETURNED);
+		return;
+	}
+	int r;
+	if (c->trial) {
+		if (++c->index == p->max_boundaries) {
+			window_failed(p, "the chain did not return within the boundary limit");
+			chain_stop(p, c, CHAIN_FAILED);
+			return;
+		}
+		r = probe_boundary(p, 0, PROBE_CLOCK_NONE);
+	} else {
+		if (p->timed_out) {	/* in a nested trial */
+			chain_stop(p, c, CHAIN_FAILED);
+			return;
+		}
+		if (res->boundaries == p->max_boundaries) {
+			invariant_failed(res, "the chain did not return within the boundary limit");
+			chain_stop(p, c, CHAIN_FAILED);
+			return;
+		}
+		res->boundaries++;
+		r = window_boundary(p, c->index++, addr);
+	}
+	if (r < 0) {
+		chain_stop(p, c, CHAIN_NO_MEMORY);
+		return;
+	}
+	if (p->kept_pending) {
+		chain_stop(p, c, CHAIN_KEPT);
+		return;
+	}
+next:;
+	/* The instruction at addr runs next. */
+	uint64_t ea;
+	c->prev_was_call = oracle_is_call(&p->o, mc, addr);
+	c->prev_pc = addr;
+	c->stepped = 1;
+	if (misaligned_sse(p, addr, &ea))
+		machine_fault(mc, FAULT_TRAP, addr, ea, 13);	/* #GP */
+	if (c->tty) {		/* a clock read is nothing next to a boundary */
+		progress(p, c->t0, &c->last);
+		p->progress_shown |= c->last != c->t0;
+	}
+}
+
+/* Runs the chain c from the current PC.  0 when it returned; 1 when it
+ * cannot go on (the invariant failure is recorded); -1 when out of
+ * memory. */
+static int run_chain(struct probe *p, struct chain_run *c)
+{
+	struct machine *mc = p->mc;
+	struct chain_run *outer = p->run;
+	uc_engine *outer_uc = p->running_uc;
+	enum mode was = p->mode;
+	p->run = c;
+	p->mode = MODE_CHAIN;
+	p->left_chain = 0;
+	p->running_uc = mc->uc;
+	int r = machine_run(mc, 0, 0);
+	while (c->outcome == CHAIN_KEPT) {
+		/* A kept signal's CPU state, taken between runs; its boundary
+		 * is not probed again. */
+		uc_context_restore(mc->uc, p->kept_ctx);
+		p->kept_pending = 0;
+		mc->fault = (struct fault){ 0 };
+		c->outcome = CHAIN_RUNNING;
+		c->resumed = 1;
+		r = machine_run(mc, 0, 0);
+	}
+	p->running_uc = outer_uc;
+	p->mode = was;
+	p->run = outer;
+	switch (c->outcome) {
+	case CHAIN_RETURNED:
+		mc->fault = (struct fault){ 0 };
+		return 0;
+	case CHAIN_NO_MEMORY:
+		return -1;
+	case CHAIN_FAILED:
+		return 1;
+	default:
+		break;
+	}
+	if (r == 0) {
+		window_failed(p, "the guest exited inside the chain");
+	} else if (p->left_chain) {
+		char at[96], what[200];
+		guest_symbolize(&p->g, p->left_chain, at, sizeof at);
+		snprintf(what, sizeof what, "the chain ran code outside the probed functions, at %s: "
+			 "its boundaries cannot be probed", at);
+		window_failed(p, what);
+	} else {
+		char line[256];
+		guest_fault_line(&p->g, line, sizeof line);
+		window_failed(p, line);
+	}
+	return 1;
+}
+
 /*
  * The chain of a nested trial returned: the guest runs on, at full speed,
  * through its own checks of the call (the time it returned, m.vdsoSP and
@@ -1153,7 +1684,11 @@ static void end_of_call_checks(struct probe *p)
 {
 	struct machine *mc = p->mc;
 	size_t from = mc->out[1].len;
-	if (machine_run(mc, 0, remaining_us(p))) {
+	enum mode was = p->mode;
+	p->mode = MODE_FREE;
+	int r = machine_run(mc, 0, remaining_us(p));
+	p->mode = was;
+	if (r) {
 		char line[256];
 		if (mc->fault.kind == FAULT_STOPPED && now_s() >= p->deadline) {
 			snprintf(line, sizeof line, "the guest did not exit within the run's time limit (--timeout %llu s)",
@@ -1177,14 +1712,12 @@ static void end_of_call_checks(struct probe *p)
  * kernel state and the shadow stack are put back as they were at k.
  * 0, or -1 when out of memory.
  */
-static int nested_trial(struct probe *p, uint64_t k, uc_context *saved)
+static int nested_trial(struct probe *p, uint64_t k)
 {
 	struct machine *mc = p->mc;
 	struct sys_state sys = *mc->sys;
 	struct oracle o = p->o;
 	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
-	int broken_reported = o.broken[0] != 0;
-	uint64_t steps = 0;
 
 	/* The vvar page: the emulated kernel publishes the clock there at
 	 * every clock syscall (the guest's checks make some), beyond the
@@ -1192,28 +1725,23 @@ static int nested_trial(struct probe *p, uint64_t k, uc_context *saved)
 	uint8_t vvar[VVAR_PAGE_SIZE];
 	int vvar_saved = sys.vvar_addr && !machine_read(mc, sys.vvar_addr, vvar, sizeof vvar);
 
-	uc_context_save(mc->uc, saved);
+	/* The trial's engine goes on from here; the chain's stays in its
+	 * hook, as it was. */
+	uc_engine *chain = mc->uc;
+	int stopped = mc->stopped;
+	uc_context_save(chain, p->trial_ctx);
+	uc_context_restore(p->trial_uc, p->trial_ctx);
+	mc->uc = p->trial_uc;
 	p->trial = 1;
 	p->trial_k = (int64_t)k;
 	p->trial_bad = 0;
 	size_t mark = p->nundo;
 	int rc = probe_boundary(p, 1, PROBE_CLOCK_NANOTIME), returned = 0;
 	if (rc == 0) {
-		for (;;) {
-			uint64_t pc = machine_pc(mc);
-			if (chain_over(p, pc)) {
-				returned = 1;
-				break;
-			}
-			if (++steps == p->max_boundaries) {
-				window_failed(p, "the chain did not return within the boundary limit");
-				break;
-			}
-			if ((rc = probe_boundary(p, 0, PROBE_CLOCK_NONE)) < 0)
-				break;
-			if (advance(p, pc, &broken_reported))
-				break;
-		}
+		struct chain_run c = { .trial = 1, .broken_reported = o.broken[0] != 0 };
+		int r = run_chain(p, &c);
+		returned = r == 0;
+		rc = r < 0 ? -1 : 0;
 	}
 	if (returned && rc == 0)
 		end_of_call_checks(p);
@@ -1225,7 +1753,8 @@ static int nested_trial(struct probe *p, uint64_t k, uc_context *saved)
 		machine_write(mc, sys.vvar_addr, vvar, sizeof vvar);
 	p->o = o;
 	forget_run_effects(mc, outlen);
-	uc_context_restore(mc->uc, saved);
+	mc->uc = chain;
+	mc->stopped = stopped;
 	return rc < 0 ? -1 : 0;
 }
 
@@ -1285,70 +1814,37 @@ static int resolve_events(struct probe *p, char *err, size_t errlen)
 	return 0;
 }
 
+/* The boundary at index: what the schedule of the run does there.  0, or
+ * -1 when out of memory. */
+static int window_boundary(struct probe *p, uint64_t index, uint64_t pc)
+{
+	switch (p->cfg->inject) {
+	case PROBE_EVERY:
+		return probe_boundary(p, 0, PROBE_CLOCK_NONE) ? -1 : 0;
+	case PROBE_SAMPLE:
+		return chosen(p, index) && probe_boundary(p, 0, PROBE_CLOCK_NONE) ? -1 : 0;
+	case PROBE_SCHEDULE:
+		return schedule_events(p, index, pc) ? -1 : 0;
+	case PROBE_NESTED:
+		return nested_trial(p, index) ? -1 : 0;
+	case PROBE_COUNT_ONLY:
+		break;
+	}
+	return 0;
+}
+
 /* Not inlined: ci/bench.sh counts the host instructions under it
  * (callgrind --toggle-collect=probe_window), the window's cost. */
 static __attribute__((noinline)) int probe_window(struct probe *p)
 {
 	struct machine *mc = p->mc;
 	struct probe_result *res = p->res;
-	uint64_t root = p->root_lo;
-	double t0 = now_s(), last = t0;
-	int tty = p->cfg->progress && isatty(2);
-	int broken_reported = 0;
-	uc_context *saved = NULL;
+	struct chain_run c = { .tty = p->cfg->progress && isatty(2) };
 
-	if (p->cfg->inject == PROBE_NESTED && uc_context_alloc(mc->uc, &saved) != UC_ERR_OK)
-		return -1;
-	oracle_reset(&p->o, root, machine_sp(mc));
+	c.t0 = c.last = now_s();
+	oracle_reset(&p->o, p->root_lo, machine_sp(mc));
 	p->window_ticks = mc->sys->clock_ticks;
-	int rc = 0;
-	for (uint64_t index = 0;; index++) {
-		uint64_t pc = machine_pc(mc);
-		if (chain_over(p, pc))
-			break;
-		if (p->timed_out) {	/* in a nested trial */
-			rc = 1;
-			break;
-		}
-		if (res->boundaries == p->max_boundaries) {
-			invariant_failed(res, "the chain did not return within the boundary limit");
-			rc = 1;
-			break;
-		}
-		res->boundaries++;
-		int r = 0;
-		switch (p->cfg->inject) {
-		case PROBE_EVERY:
-			r = probe_boundary(p, 0, PROBE_CLOCK_NONE);
-			break;
-		case PROBE_SAMPLE:
-			if (chosen(p, index))
-				r = probe_boundary(p, 0, PROBE_CLOCK_NONE);
-			break;
-		case PROBE_SCHEDULE:
-			r = schedule_events(p, index, pc);
-			break;
-		case PROBE_NESTED:
-			r = nested_trial(p, index, saved);
-			break;
-		case PROBE_COUNT_ONLY:
-			break;
-		}
-		if (r) {
-			rc = -1;
-			break;
-		}
-		if (advance(p, pc, &broken_reported)) {
-			rc = 1;
-			break;
-		}
-		if (tty) {		/* a clock read is nothing next to a boundary */
-			progress(p, t0, &last);
-			p->progress_shown |= last != t0;
-		}
-	}
-	if (saved)
-		uc_context_free(saved);
+	int rc = run_chain(p, &c);
 	if (p->trials_failed && p->cfg->inject == PROBE_SCHEDULE) {
 		invariant_failed(res, p->trial_failure);
 	} else if (p->trials_failed) {
@@ -1706,7 +2202,7 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	}
 	mc->fault = (struct fault){ 0 };
 
-	if (watch_memory(&p)) {
+	if (make_engines(&p) || watch_memory(&p)) {
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
 		goto out;
 	}
@@ -1760,8 +2256,15 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	res->pass = all && res->invariants_ok;
 	rc = 0;
 out:
+	watchdog_end(&p);
 	if (p.ctx)
 		uc_context_free(p.ctx);
+	if (p.sigreturn_ctx)
+		uc_context_free(p.sigreturn_ctx);
+	if (p.trial_ctx)
+		uc_context_free(p.trial_ctx);
+	if (p.kept_ctx)
+		uc_context_free(p.kept_ctx);
 	if (p.o.cache)
 		oracle_free(&p.o);
 	if (p.cs_open)

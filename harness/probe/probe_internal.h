@@ -51,6 +51,9 @@ struct probe_subject {
 	void (*finish)(struct probe *p, int window_rc);
 	/* Frees what start allocated in p->subject_state. */
 	void (*cleanup)(struct probe *p);
+	/* The subject's hooks on the handler's engine (mc->uc while it is
+	 * called), where every handler runs.  0 or -1; NULL: none. */
+	int (*hook_handler)(struct probe *p);
 	/* Stores to the process's anonymous mappings are the handler's own
 	 * (a real runtime keeps its state and buffers on its heap). */
 	int heap_is_handlers;
@@ -70,7 +73,8 @@ enum { MARK_NONE, MARK_EXTERNAL, MARK_SYSTEM, MARK_VDSO, MARK_GC };
 enum mode {
 	MODE_FREE,		/* hooks do nothing */
 	MODE_TO_ROOT,		/* stop at the root's first instruction */
-	MODE_STEP,		/* stop at the second chain instruction */
+	MODE_CHAIN,		/* every chain instruction is a boundary (hook_chain) */
+	MODE_STEP,		/* probe_step: stop at the second chain instruction */
 	MODE_HANDLER,		/* stop after rt_sigreturn or past the budget */
 };
 
@@ -121,10 +125,35 @@ struct probe {
 	struct { uint64_t lo, hi; } range[MAX_RANGES];
 	int nranges;
 	enum mode mode;
+	uint64_t left_chain;	/* MODE_CHAIN, MODE_STEP: a block outside the chain ran, at */
 	int step_seen;		/* MODE_STEP: the stepped instruction started */
-	uint64_t left_chain;	/* MODE_STEP: a block outside the chain ran, at */
+	int watching;		/* the store path is set up (watch_memory) */
+
+	/*
+	 * The engines, over the same memory (probe.c, "Engines"): the chain's
+	 * (the machine's first, where the subject was loaded), the handler's,
+	 * and the stepping engine (trial_uc: a nested trial's rest of the
+	 * chain, a nested-signal event's handlers; probe.c, stepping_engine).  `pad`: where a handler's
+	 * rt_sigreturn goes in the handler's engine, so that its run ends
+	 * there; `resume_pc`: where the frame said to go.
+	 */
+	uc_engine *chain_uc, *handler_uc, *trial_uc;
+	uc_context *sigreturn_ctx, *trial_ctx;
+	uc_engine *running_uc;	/* the engine inside its hook, in run_chain */
+	uc_context *entry_ctx;	/* the CPU state the handler's engine took */
+	/* The budget (probe.c, "The budget"): the engine that counts, made
+	 * when first needed; whether every run goes there now. */
+	uc_engine *count_uc;
+	int exact_only;
+	struct watchdog *watchdog;
+	uc_context *kept_ctx;	/* a kept signal's CPU state, for the chain */
+	int kept_pending;	/* ... not yet taken (run_chain restarts with it) */
+	uint64_t pad, resume_pc;
+	void (*guest_syscall)(struct machine *mc);
+	struct chain_run *run;	/* MODE_CHAIN: the chain being run */
 	uint64_t budget, handler_insns;
 	int over_budget;
+	uint64_t quick_runs, exact_runs;	/* handler runs without and with the count */
 	/* Instructions per translated block, by block address. */
 	struct { uint64_t pc; uint32_t size, insns; } block[BLOCK_SLOTS];
 	csh cs;

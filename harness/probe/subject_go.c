@@ -241,14 +241,12 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 	if (knobs && machine_write(mc, p->g.vdso_base - VVAR_PAGE_SIZE + VVAR_clobber, &kv, sizeof kv))
 		return probe_fail(err, errlen, "cannot write the knobs into the vvar page%s%s", "", "");
 
-	/* Hooks before anything is translated: the root, the vDSO, the
-	 * sample point. */
-	uc_hook h;
+	/* Hooks before anything is translated: the root, the vDSO.  (The
+	 * sample point is the handler's engine's: go_hook_handler.) */
 	p->root_lo = s->root.entry;
 	p->root_hi = s->root.end;
 	if (probe_add_range(p, s->root.entry, s->root.end) || probe_add_foreign_code(p) ||
-	    probe_install_block_hook(p) ||
-	    uc_hook_add(mc->uc, &h, UC_HOOK_CODE, (void *)hook_add, p, s->add_entry, s->add_entry) != UC_ERR_OK)
+	    probe_install_block_hook(p))
 		return probe_fail(err, errlen, "cannot hook the program%s%s", "", "");
 
 	/* Full speed, every thread, to the call-th call of the root. */
@@ -286,8 +284,15 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 	struct go_func caller;
 	if (pclntab_func_at(s->tab, s->outer[0], &caller) || probe_add_range(p, caller.entry, caller.end))
 		return probe_fail(err, errlen, "cannot hook the caller of %s%s", name, "");
-	uc_ctl_remove_cache(mc->uc, caller.entry, caller.end);
+	machine_drop_code(mc, caller.entry, caller.end);
 	return 0;
+}
+
+static int go_hook_handler(struct probe *p)
+{
+	uc_hook h;
+	uint64_t a = st(p)->add_entry;
+	return uc_hook_add(p->mc->uc, &h, UC_HOOK_CODE, (void *)hook_add, p, a, a) == UC_ERR_OK ? 0 : -1;
 }
 
 static void go_arm_sample(struct probe *p)
@@ -401,5 +406,6 @@ const struct probe_subject probe_subject_go = {
 	.judge = go_judge,
 	.finish = go_finish,
 	.cleanup = go_cleanup,
+	.hook_handler = go_hook_handler,
 	.heap_is_handlers = 1,
 };
