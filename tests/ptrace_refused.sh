@@ -10,7 +10,7 @@ sigstep=$1 program=$2
 command -v strace >/dev/null || { echo "skipped: no strace (ci/bootstrap.sh installs it)"; exit 77; }
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
-strace -f -o /dev/null "$sigstep" native --go "$program" >/dev/null 2>"$err"
+strace -f -o /dev/null "$sigstep" native --go "$program" --emulator host >/dev/null 2>"$err"
 rc=$?
 cat "$err"
 [ "$rc" -eq 2 ] || { echo "ptrace_refused: exit $rc, not 2" >&2; exit 1; }

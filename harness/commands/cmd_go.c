@@ -4,7 +4,7 @@
  * Linux of harness/engine (threads, futexes, signals, timers, the files
  * Go opens at start).
  *
- *   sigstep go PROGRAM [--engine unicorn|ptrace] [--function nanotime1|walltime|time.now|NAME] [--call N]
+ *   sigstep go PROGRAM [--engine unicorn|ptrace|qemu] [--function nanotime1|walltime|time.now|NAME] [--call N]
  *              [--no-vdso] [--knobs LIST] [--vdso-base ADDR] [--handler-budget N]
  *              [--boundaries] [--json FILE|-] [--junit FILE] [--sarif FILE] [--pprof FILE]
  *              [--html FILE] [--build-dir DIR] [-- PROGRAM-ARGS...]
@@ -17,8 +17,9 @@
  * violation's source line is the Go file:line of the program's own
  * pclntab (runtime/sys_linux_amd64.s:299), a vDSO pc's the synthetic
  * vDSO's; --pprof's samples are the stacks the handler gave the profile
- * buffer.  --engine ptrace runs it on this machine's CPU instead (sigstep
- * native --go; --function, --call, --boundaries, --json, --junit,
+ * buffer.  --engine ptrace runs it on this machine's CPU instead,
+ * --engine qemu under qemu-user's gdbstub (sigstep native --go
+ * --emulator host|qemu; --function, --call, --boundaries, --json, --junit,
  * --sarif, --html).  Exit 0 if every boundary passes and the program exits 0,
  * 1 otherwise, 2 on unusable input.
  *
@@ -56,7 +57,7 @@
 #define GO_DEFAULT_CALL 200
 
 static const char go_usage[] =
-	"usage: sigstep go PROGRAM [--engine unicorn|ptrace] [--function nanotime1|walltime|time.now|NAME] [--call N]\n"
+	"usage: sigstep go PROGRAM [--engine unicorn|ptrace|qemu] [--function nanotime1|walltime|time.now|NAME] [--call N]\n"
 	"                  [--no-vdso] [--knobs LIST] [--vdso-base ADDR] [--handler-budget N]\n"
 	"                  [--boundaries] " CLI_OUTPUTS_USAGE "\n"
 	"                  [--build-dir DIR] [-- PROGRAM-ARGS...]\n"
@@ -215,13 +216,14 @@ static int go_exec(const char *program, const char *build_dir, int no_vdso, uint
 }
 
 /*
- * --engine ptrace: the same program on this machine's CPU with the
- * kernel's vDSO (harness/native/ptrace_go.c), as `sigstep native --go`
- * runs it; the options both engines have are passed on.
+ * --engine ptrace|qemu: the same program on the native Go engine
+ * (harness/native/go_engine.h): this machine's CPU with the kernel's
+ * vDSO, or qemu-user's gdbstub, as `sigstep native --go --emulator
+ * host|qemu` runs it; the options both engines have are passed on.
  */
 static int go_ptrace(int argc, char **argv)
 {
-	const char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
+	const char **nargv = calloc((size_t)argc + 3, sizeof *nargv);
 	int n = 0;
 	if (!nargv)
 		return cli_fail("out of memory%s%s", "", "");
@@ -229,6 +231,8 @@ static int go_ptrace(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--engine")) {
+			nargv[n++] = "--emulator";
+			nargv[n++] = i + 1 < argc && !strcmp(argv[i + 1], "qemu") ? "qemu" : "host";
 			i++;
 			continue;
 		}
@@ -249,7 +253,7 @@ static int go_ptrace(int argc, char **argv)
 			continue;
 		}
 		free(nargv);
-		return cli_fail("go: %s is the Unicorn engine's (not --engine ptrace)%s", a, "");
+		return cli_fail("go: %s is the Unicorn engine's (not --engine ptrace or qemu)%s", a, "");
 	}
 	nargv[n] = NULL;
 	int r = cmd_native_go(n, (char **)nargv);
@@ -261,10 +265,10 @@ int cmd_go(int argc, char **argv)
 {
 	for (int i = 1; i + 1 < argc; i++)
 		if (!strcmp(argv[i], "--engine")) {
-			if (!strcmp(argv[i + 1], "ptrace"))
+			if (!strcmp(argv[i + 1], "ptrace") || !strcmp(argv[i + 1], "qemu"))
 				return go_ptrace(argc, argv);
 			if (strcmp(argv[i + 1], "unicorn"))
-				return cli_fail("go: unknown --engine '%s' (unicorn or ptrace)%s", argv[i + 1], "");
+				return cli_fail("go: unknown --engine '%s' (unicorn, ptrace or qemu)%s", argv[i + 1], "");
 		}
 
 	const char *program = NULL, *build_dir = NULL, *exec_program = NULL;

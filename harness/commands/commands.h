@@ -27,8 +27,13 @@ int cmd_matrix(int argc, char **argv);
 int cmd_native(int argc, char **argv);
 
 /* sigstep native --go PROGRAM [--function F] [--root R] [--call N] [...]
- * (cmd_native_go.c): a real Go program on the ptrace engine. */
+ * (cmd_native_go.c): a real Go program on the native Go engine. */
 int cmd_native_go(int argc, char **argv);
+/* sigstep native --compare --go PROGRAM (cmd_native_go_compare.c): the
+ * native Go engine against the Unicorn one, boundary by boundary.
+ * `cfg` is a struct go_engine_config, `emulator` an enum go_emulator. */
+struct go_engine_config;
+int native_go_compare(const struct go_engine_config *cfg, int emulator);
 
 /* sigstep run --scenario FILE [--build-dir DIR] [--json FILE|-]
  * (cmd_scenario.c): every row of one scenario file, or of one mutant. */
