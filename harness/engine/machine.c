@@ -1,4 +1,5 @@
 #include "machine.h"
+#include "run_deadline.h"
 #include "syscalls.h"
 #include "threads.h"
 
@@ -119,6 +120,7 @@ void machine_destroy(struct machine *mc)
 {
 	if (!mc)
 		return;
+	run_deadline_free(mc->deadline);	/* before the engines it may stop */
 	for (int e = 0; e < mc->nengines; e++)
 		uc_close(mc->engine[e]);
 	for (struct host_block *b = mc->blocks, *next; b; b = next) {
@@ -633,13 +635,21 @@ int machine_run(struct machine *mc, uint64_t max_insns, uint64_t timeout_us)
 		return 1;
 	}
 	mc->stopped = 0;
+	mc->timed_out = 0;
+	/* Unicorn's own timeout only when the machine's thread cannot start. */
+	uint64_t uc_timeout_us = 0;
+	int watched = timeout_us && !run_deadline_begin(&mc->deadline, mc->uc, timeout_us);
+	if (timeout_us && !watched)
+		uc_timeout_us = timeout_us;
 	/*
 	 * `until` is the one address no guest instruction can sit at: the
 	 * top of the address space is never mapped (address_limit is below
 	 * it), and a jump there faults as a fetch before Unicorn compares.
 	 */
 	uint64_t until = mc->ops->word_size == 4 ? 0xffffffffull : ~0ull;
-	uc_err err = uc_emu_start(mc->uc, machine_pc(mc), until, timeout_us, max_insns);
+	uc_err err = uc_emu_start(mc->uc, machine_pc(mc), until, uc_timeout_us, max_insns);
+	if (watched)
+		mc->timed_out = run_deadline_end(mc->deadline);
 	if (mc->exited)
 		return 0;
 	if (mc->fault.kind != FAULT_NONE)

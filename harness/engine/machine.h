@@ -94,6 +94,8 @@ struct machine {
 	int exited;		/* exit_group was called */
 	int exit_status;
 	int stopped;		/* machine_stop was called: uc_emu_start returns */
+	int timed_out;		/* the last run was stopped by its time limit */
+	struct run_deadline *deadline;	/* the thread keeping it (run_deadline.c), from the first timed run */
 	struct fault fault;
 	struct outbuf out[3];	/* what the guest wrote to fd 1 and 2 */
 
@@ -206,7 +208,9 @@ void machine_capture(struct machine *mc, int fd, const void *buf, size_t len);
 /*
  * Runs from the current PC until exit_group, a fault, `max_insns`
  * instructions or `timeout_us` (0: no limit; an instruction limit makes
- * Unicorn count every instruction, which is slow).  Installs the
+ * Unicorn count every instruction, which is slow; the time limit is the
+ * machine's own thread's, not Unicorn's, and a run it stops ends as
+ * FAULT_STOPPED with `timed_out` set).  Installs the
  * memory-fault and interrupt hooks on first use.  Returns 0 if the guest
  * exited, 1 if not (mc->fault says why).
  */
