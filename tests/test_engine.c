@@ -195,6 +195,41 @@ START_TEST(tiny_futex_timeout_moves_the_clock)
 }
 END_TEST
 
+/*
+ * A guest that jumps to itself, run twice with a time limit on the same
+ * machine: the machine's deadline thread stops each run (timed_out, not
+ * some other stop), so the first run's stop neither is lost nor ends the
+ * second before its own deadline.
+ */
+static const struct { const char *arch; const uint8_t *code; size_t len; } tiny_loops[] = {
+	{ "amd64", B(0xeb, 0xfe) },			/* 1: jmp 1b */
+	{ "386", B(0xeb, 0xfe) },			/* 1: jmp 1b */
+	{ "arm", B(0xfe, 0xff, 0xff, 0xea) },		/* 1: b 1b */
+};
+
+START_TEST(tiny_loop_is_stopped_by_the_time_limit)
+{
+	const struct arch_ops *ops = ops_of(tiny_loops[_i].arch);
+	char *path = tiny_elf(ops, tiny_loops[_i].code, tiny_loops[_i].len);
+	const char *argv[] = { "tiny" };
+	struct guest_config cfg = { .ops = ops, .image_path = path, .argc = 1, .argv = argv };
+	char err[LOADER_ERR_MAX];
+	const char *bad;
+	struct guest g;
+	ck_assert_msg(guest_load(&g, &cfg, err, &bad) == 0, "tiny image rejected: %s", err);
+	for (int run = 0; run < 2; run++) {
+		ck_assert_int_eq(machine_run(g.mc, 0, 20000), 1);
+		ck_assert_int_eq(g.mc->fault.kind, FAULT_STOPPED);
+		ck_assert_int_eq(g.mc->timed_out, 1);
+		ck_assert_uint_eq(machine_pc(g.mc), TINY_BASE + TINY_CODE);
+	}
+	unlink(path);
+	free(path);
+	g.cfg.image_path = NULL;
+	guest_free(&g);
+}
+END_TEST
+
 START_TEST(tiny_futex_forever_is_a_deadlock)
 {
 	struct guest g;
@@ -972,6 +1007,7 @@ static Suite *engine_suite(void)
 	tcase_add_loop_test(t, tiny_unsupported_syscall_stops_with_status_2, 0, NTINY);
 	tcase_add_loop_test(t, tiny_futex_timeout_moves_the_clock, 0, 3);
 	tcase_add_loop_test(t, tiny_futex_forever_is_a_deadlock, 0, 3);
+	tcase_add_loop_test(t, tiny_loop_is_stopped_by_the_time_limit, 0, 3);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("guests");
