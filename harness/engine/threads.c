@@ -264,9 +264,9 @@ static void hook_count(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 				return;
 			}
 	}
-	/* A counting run's host time limit, checked here every 64K blocks:
-	 * Unicorn's own timeout starts a timer thread at every
-	 * uc_emu_start, which a run stopping at each switch pays for. */
+	/* A counting run's host time limit, checked here every 64K blocks
+	 * (the hook runs anyway); an uncounted run's is the machine's
+	 * deadline thread's (run_deadline.c). */
 	if (tt->deadline_s && !(++tt->blocks & 0xffff) && now_s() >= tt->deadline_s) {
 		machine_fault(mc, FAULT_TIMEOUT, addr, 0, 0);
 		return;
