@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RESTOP_NS 1000000ull
 /* A later deadline than the one the thread waits for needs no wake-up
@@ -32,6 +33,7 @@ struct run_deadline {
 	uint64_t waits_until_ns;	/* what the thread sleeps until; NEVER: no limit */
 	int stopped;		/* it stopped the run under way */
 	int quit;
+	pid_t pid;		/* the process the thread runs in */
 };
 
 static uint64_t now_ns(void)
@@ -81,6 +83,7 @@ static struct run_deadline *deadline_start(void)
 		return NULL;
 	rd->deadline_ns = NEVER;
 	rd->waits_until_ns = NEVER;
+	rd->pid = getpid();
 	pthread_condattr_t ca;
 	if (pthread_mutex_init(&rd->lock, NULL)) {
 		free(rd);
@@ -104,6 +107,10 @@ static struct run_deadline *deadline_start(void)
 
 int run_deadline_begin(struct run_deadline **rdp, uc_engine *uc, uint64_t timeout_us)
 {
+	/* A forked child has the machine but not the thread (nor perhaps a
+	 * usable lock): it starts its own, leaving the parent's untouched. */
+	if (*rdp && (*rdp)->pid != getpid())
+		*rdp = NULL;
 	if (!*rdp && !(*rdp = deadline_start()))
 		return -1;
 	struct run_deadline *rd = *rdp;
@@ -136,7 +143,7 @@ int run_deadline_end(struct run_deadline *rd)
 
 void run_deadline_free(struct run_deadline *rd)
 {
-	if (!rd)
+	if (!rd || rd->pid != getpid())
 		return;
 	pthread_mutex_lock(&rd->lock);
 	rd->quit = 1;
