@@ -17,6 +17,7 @@
 #include "machine.h"
 #include "syscalls.h"
 #include "threads.h"
+#include "../x86/x86_state.h"
 
 #define GDT_ADDR 0xbffff000u
 #define GDT_ENTRIES 32
@@ -151,46 +152,6 @@ static int i386_install_cpu_hooks(struct machine *mc)
 			   1, 0, UC_X86_INS_CPUID) == UC_ERR_OK ? 0 : -1;
 }
 
-/* RDTSC / RDTSCP read the emulated clock (1 GHz) plus the reads so far. */
-static void hook_rdtsc(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
-{
-	struct machine *mc = user;
-	uint8_t b[3];
-	(void)uc, (void)size;
-	if (machine_read(mc, addr, b, 3) || b[0] != 0x0f || (b[1] != 0x31 && !(b[1] == 0x01 && b[2] == 0xf9)))
-		return;
-	uint64_t tsc = threads_now_ns(mc) + 64 * ++mc->sys->tsc_reads;
-	machine_set_reg(mc, UC_X86_REG_EAX, tsc & 0xffffffffu);
-	machine_set_reg(mc, UC_X86_REG_EDX, tsc >> 32);
-	if (b[1] == 0x01)
-		machine_set_reg(mc, UC_X86_REG_ECX, 0);
-	machine_set_reg(mc, UC_X86_REG_EIP, addr + (b[1] == 0x31 ? 2 : 3));
-}
-
-/* A hook at every place with RDTSC's or RDTSCP's bytes: one that is not
- * an instruction's start is never reached. */
-static int i386_pin_timestamp_counter(struct machine *mc, uint64_t begin, uint64_t end)
-{
-	uint8_t *code;
-	size_t len = end - begin;
-	if (end <= begin || !(code = malloc(len)))
-		return -1;
-	if (machine_read(mc, begin, code, len)) {
-		free(code);
-		return -1;
-	}
-	int r = 0;
-	for (size_t i = 0; i + 1 < len && !r; i++) {
-		if (code[i] != 0x0f || (code[i + 1] != 0x31 && !(code[i + 1] == 0x01 && i + 2 < len && code[i + 2] == 0xf9)))
-			continue;
-		uc_hook h;
-		if (uc_hook_add(mc->uc, &h, UC_HOOK_CODE, (void *)hook_rdtsc, mc, begin + i, begin + i) != UC_ERR_OK)
-			r = -1;
-	}
-	free(code);
-	return r;
-}
-
 /*
  * Linux's flat user segments: __USER32_CS (entry 4) and __USER_DS (entry
  * 5), base 0, 4 GiB, 32-bit.  Loading any segment register makes the CPU
@@ -242,57 +203,8 @@ static int i386_init_cpu(struct machine *mc)
 	return 0;
 }
 
-/*
- * The FPU/SSE state in FXSAVE layout (what the kernel saves for a CPU
- * without XSAVE, and restores with FXRSTOR at rt_sigreturn): FCW 0, FSW 2,
- * the abridged tag 4, MXCSR 24, MXCSR_MASK 28, ST0-7 from 32 (16 bytes
- * each), XMM from 160.  A handler uses these registers (Go's does).
- */
-#define FXSAVE_SIZE 512
+/* The FPU/SSE state: FXSAVE layout (arch/x86/x86_state.h), 8 XMM registers. */
 #define FX_NXMM 8
-
-static void fxsave(struct machine *mc, uint8_t *fx)
-{
-	memset(fx, 0, FXSAVE_SIZE);
-	uint16_t cw = (uint16_t)machine_reg(mc, UC_X86_REG_FPCW), sw = (uint16_t)machine_reg(mc, UC_X86_REG_FPSW);
-	uint64_t tag = machine_reg(mc, UC_X86_REG_FPTAG);
-	uint32_t mxcsr = (uint32_t)machine_reg(mc, UC_X86_REG_MXCSR), mask = 0xffff;
-	uint8_t abridged = 0;
-	for (int i = 0; i < 8; i++)
-		if (((tag >> (2 * i)) & 3) != 3)	/* not empty */
-			abridged |= (uint8_t)(1u << i);
-	memcpy(fx, &cw, 2);
-	memcpy(fx + 2, &sw, 2);
-	fx[4] = abridged;
-	memcpy(fx + 24, &mxcsr, 4);
-	memcpy(fx + 28, &mask, 4);
-	int regs[8 + FX_NXMM];
-	void *vals[8 + FX_NXMM];
-	for (int i = 0; i < 8; i++)
-		regs[i] = UC_X86_REG_ST0 + i, vals[i] = fx + 32 + 16 * i;
-	for (int i = 0; i < FX_NXMM; i++)
-		regs[8 + i] = UC_X86_REG_XMM0 + i, vals[8 + i] = fx + 160 + 16 * i;
-	uc_reg_read_batch(mc->uc, regs, vals, 8 + FX_NXMM);
-}
-
-static void fxrstor(struct machine *mc, const uint8_t *fx)
-{
-	uint16_t cw, sw;
-	uint32_t mxcsr;
-	memcpy(&cw, fx, 2);
-	memcpy(&sw, fx + 2, 2);
-	memcpy(&mxcsr, fx + 24, 4);
-	machine_set_reg(mc, UC_X86_REG_FPCW, cw);
-	machine_set_reg(mc, UC_X86_REG_FPSW, sw);
-	machine_set_reg(mc, UC_X86_REG_MXCSR, mxcsr & 0xffff);
-	int regs[8 + FX_NXMM];
-	void *vals[8 + FX_NXMM];
-	for (int i = 0; i < 8; i++)
-		regs[i] = UC_X86_REG_ST0 + i, vals[i] = (void *)(fx + 32 + 16 * i);
-	for (int i = 0; i < FX_NXMM; i++)
-		regs[8 + i] = UC_X86_REG_XMM0 + i, vals[8 + i] = (void *)(fx + 160 + 16 * i);
-	uc_reg_write_batch(mc->uc, regs, vals, 8 + FX_NXMM);
-}
 
 /* --- Signal frames ----------------------------------------------------------- */
 
@@ -347,7 +259,7 @@ static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sig
 	uint32_t fp = (uint32_t)((sp - FPSTATE_SIZE) & ~63ull);
 	uint32_t frame = (uint32_t)((((fp - RT_SIZE) + 4) & ~15ull) - 4);
 	memset(fps, 0, FPSTATE_LEGACY);
-	fxsave(mc, fps + FPSTATE_LEGACY);
+	x86_fxsave(mc, fps + FPSTATE_LEGACY, FX_NXMM);
 	uint32_t legacy[3] = { (uint16_t)machine_reg(mc, UC_X86_REG_FPCW), (uint16_t)machine_reg(mc, UC_X86_REG_FPSW),
 			       (uint32_t)machine_reg(mc, UC_X86_REG_FPTAG) };
 	memcpy(fps, legacy, sizeof legacy);	/* cw, sw, tag; magic 0 at 110: the FXSAVE image follows */
@@ -415,7 +327,7 @@ static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask)
 	if (fp) {
 		if (machine_copy_in(mc, fp + FPSTATE_LEGACY, fx, sizeof fx))
 			return -1;
-		fxrstor(mc, fx);
+		x86_fxrstor(mc, fx, FX_NXMM);
 	}
 	return 0;
 }
@@ -587,7 +499,7 @@ const struct arch_ops arch_386_ops = {
 	.thread_state_save = i386_thread_state_save,
 	.thread_state_restore = i386_thread_state_restore,
 	.install_cpu_hooks = i386_install_cpu_hooks,
-	.pin_timestamp_counter = i386_pin_timestamp_counter,
+	.pin_timestamp_counter = x86_pin_timestamp_counter,
 	.qemu_user = "qemu-i386",
 	/* An x86-64 kernel runs it if its IA-32 emulation is on: tried,
 	 * not assumed (harness/native/host.c). */
