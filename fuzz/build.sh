@@ -23,6 +23,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 layers="engine image gobinary probe scenarios reports native commands"
+# fixtures/: the one guest header the probe reads (run_choice.h); after the
+# harness's own folders, as harness/CMakeLists.txt gives it to probe.c.
 inc="-I$root/emulated_vdso $(pkg-config --cflags unicorn capstone zlib)"
 srcs=""
 for l in $layers; do
@@ -32,6 +34,7 @@ for l in $layers; do
 		srcs="$srcs $f"
 	done
 done
+inc="$inc -I$root/fixtures"
 decls="" entries="" pdecls="" pentries=""
 for f in "$root"/arch/*/unicorn.c; do
 	a=$(basename "$(dirname "$f")")

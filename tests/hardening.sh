@@ -248,7 +248,7 @@ expectations-directory)
 	;;
 
 matrix-child-crash)
-	# A row whose child dies of a signal has no verdict: exit 2 naming
+	# A row whose process dies of a signal has no verdict: exit 2 naming
 	# the row and the signal, not 1 ("violation found").  Under ASan a
 	# SIGSEGV is the sanitizer's (it reports and exits 1): SIGABRT there.
 	sig=SEGV
@@ -260,9 +260,15 @@ matrix-child-crash)
 	pid=$!
 	killed=
 	n=0
+	# A row's process: the matrix's launcher forks workers, each worker a
+	# process per row (harness/commands/run_workers.c).
 	while [ -z "$killed" ] && [ $n -lt 20000 ] && kill -0 $pid 2>/dev/null; do
-		for k in $(children_of $pid); do
-			kill -"$sig" "$k" 2>/dev/null && killed=$k && break
+		for l in $(children_of $pid); do
+			for w in $(children_of $l); do
+				for k in $(children_of $w); do
+					kill -"$sig" "$k" 2>/dev/null && killed=$k && break 3
+				done
+			done
 		done
 		n=$((n + 1))
 	done

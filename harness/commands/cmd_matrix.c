@@ -12,10 +12,11 @@
  * --vdso-base ADDR puts the vDSO of every row (but a scenario's own
  * vdso_base) at ADDR instead, in one pass.
  *
- * Rows run in parallel, one forked child each (up to --jobs at a time,
- * default: the online CPUs): a child runs probe_run and writes its result
- * and violations down a pipe; the parent collects them and prints in row
- * order, so the report does not depend on which child finished first.
+ * Rows run in parallel (run_workers.h), up to --jobs at a time (default:
+ * the online CPUs): the rows of one image, vDSO and knobs in one worker,
+ * which boots the guest once and forks a child per row from the booted
+ * machine; the parent collects the results and prints in row order, so
+ * the report does not depend on which child finished first.
  * Exit 0 iff every row met its expectation; 1 otherwise; 2 on unusable
  * input (bad option, malformed expectations, a row the probe refused) or
  * when the harness itself failed (a child that crashed is no verdict).
@@ -41,6 +42,7 @@
 #include "machine.h"
 #include "probe.h"
 #include "report.h"
+#include "run_workers.h"
 #include "scenario.h"
 
 static const char usage[] =
@@ -258,140 +260,6 @@ static void judge(struct row *r)
 	r->met = 1;
 }
 
-/* --- the children -------------------------------------------------------- */
-
-/* What a child sends: this, then `res.nviolations` struct violation (plain
- * arrays, no pointers: the bytes mean the same in the parent). */
-struct wire {
-	int rc;			/* probe_run's */
-	char err[256];
-	struct probe_result res;	/* res.violations meaningless */
-};
-
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static void child(const struct row *r, const char *build_dir, int fd)
-{
-	struct wire w;
-	memset(&w, 0, sizeof w);
-	if (r->scn) {
-		/* A scenario row; a mutant is built as `sigstep check` builds it. */
-		char dir[PATH_MAX], image[PATH_MAX + 96];
-		int built = 0;
-		if (r->scn->mutant[0] && r->image) {
-			snprintf(image, sizeof image, "%s", r->image);
-			built = 2;	/* prebuilt: the parent removes it */
-		} else if (r->scn->mutant[0]) {
-			if (check_build_file(build_dir, r->scn->ops, r->scn->mutant, dir, sizeof dir, image, sizeof image)) {
-				w.rc = 2;
-				snprintf(w.err, sizeof w.err, "%.200s: the mutant did not build", r->scn->mutant);
-			} else {
-				built = 1;
-			}
-		}
-		if (!w.rc) {
-			struct probe_config cfg;
-			scn_row_config(r->scn, build_dir, built ? image : NULL, &cfg);
-			if (!cfg.vdso_base && cfg.vdso)	/* the scenario's own base wins over --vdso-base */
-				cfg.vdso_base = r->vdso_base;
-			cfg.process_ends = 1;
-			w.rc = probe_run(&cfg, &w.res, w.err, sizeof w.err);
-		}
-		if (built == 1)
-			check_cleanup(dir, image);
-	} else {
-		struct probe_config cfg = {
-			.ops = r->ops,
-			.build_dir = build_dir,
-			.variant = r->variant,
-			.image_path = NULL,
-			.function = r->function,
-			.context = "curg",
-			.era = r->era,
-			.vdso = 1,
-			.vdso_base = r->vdso_base,
-			.process_ends = 1,
-		};
-		w.rc = probe_run(&cfg, &w.res, w.err, sizeof w.err);
-	}
-	if (w.rc)
-		w.res.nviolations = 0;
-	int bad = write_all(fd, &w, sizeof w);
-	if (!bad && w.res.nviolations)
-		bad = write_all(fd, w.res.violations, w.res.nviolations * sizeof *w.res.violations);
-	_exit(bad ? 3 : 0);
-}
-
-struct slot {
-	pid_t pid;
-	int fd;
-	size_t row;
-	char *buf;
-	size_t len, cap;
-};
-
-static void collect(struct slot *s, struct row *r)
-{
-	int status;
-	while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
-		;
-	cleanup_forget_child(s->pid);
-	struct wire w;
-	if (s->len < sizeof w || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		r->state = 3;
-		if (WIFSIGNALED(status))
-			snprintf(r->err, sizeof r->err, "killed by signal %d (%s)", WTERMSIG(status),
-				 strsignal(WTERMSIG(status)));
-		else
-			snprintf(r->err, sizeof r->err, "exit status %d, %zu bytes of result",
-				 WIFEXITED(status) ? WEXITSTATUS(status) : -1, s->len);
-		goto done;
-	}
-	memcpy(&w, s->buf, sizeof w);
-	if (w.rc) {
-		r->state = 2;
-		snprintf(r->err, sizeof r->err, "%s", w.err);
-		goto done;
-	}
-	size_t vbytes = w.res.nviolations * sizeof(struct violation);
-	if (s->len != sizeof w + vbytes) {
-		r->state = 3;
-		snprintf(r->err, sizeof r->err, "truncated result (%zu bytes)", s->len);
-		goto done;
-	}
-	r->res = w.res;
-	r->res.violations = NULL;
-	if (vbytes) {
-		r->res.violations = malloc(vbytes);
-		if (!r->res.violations) {
-			r->state = 3;
-			snprintf(r->err, sizeof r->err, "out of memory");
-			r->res.nviolations = 0;
-			goto done;
-		}
-		memcpy(r->res.violations, s->buf + sizeof w, vbytes);
-	}
-	r->state = 1;
-done:
-	free(s->buf);
-	s->buf = NULL;
-	s->len = s->cap = 0;
-}
-
-/* Runs every row, `jobs` at a time.  0, or -1 if a child could not start. */
 /*
  * Every mutant has several rows (functions, eras, knobs); building it once
  * for all of them, up to `jobs` builds at a time, saves most of the
@@ -553,48 +421,52 @@ out:
 	return pb;
 }
 
-/*
- * Every row's child makes a chain engine and a handler engine; opening
- * two per arch here, initialised, before the first fork, leaves each
- * child only the mapping to do (machine_open_spares).  A row that needs
- * more (a nested trial's stepping engine) opens them itself.
- */
-static void open_spare_engines(const struct row *rows, size_t nrows)
+/* --- running the rows ------------------------------------------------------- */
+
+/* What a row runs: its probe configuration. */
+static void row_config(const struct row *r, const char *build_dir, struct probe_config *cfg, const char **build_file)
 {
-	const struct arch_ops *done[16];
-	int ndone = 0;
-	for (size_t i = 0; i < nrows && ndone < 16; i++) {
-		const struct arch_ops *ops = rows[i].scn ? rows[i].scn->ops : rows[i].ops;
-		int k = 0;
-		while (k < ndone && done[k] != ops)
-			k++;
-		if (k < ndone || !ops)
-			continue;
-		done[ndone++] = ops;
-		machine_open_spares(ops, 2);	/* if Unicorn refuses, the children open their own */
+	*build_file = NULL;
+	if (r->scn) {
+		/* A mutant is built once for all its rows (prebuild_mutants),
+		 * or else by the worker that runs them, as `sigstep check`
+		 * builds it. */
+		scn_row_config(r->scn, build_dir, r->scn->mutant[0] ? r->image : NULL, cfg);
+		if (r->scn->mutant[0] && !r->image)
+			*build_file = r->scn->mutant;
+		if (!cfg->vdso_base && cfg->vdso)	/* the scenario's own base wins over --vdso-base */
+			cfg->vdso_base = r->vdso_base;
+		return;
 	}
+	*cfg = (struct probe_config){
+		.ops = r->ops,
+		.build_dir = build_dir,
+		.variant = r->variant,
+		.function = r->function,
+		.context = "curg",
+		.era = r->era,
+		.vdso = 1,
+		.vdso_base = r->vdso_base,
+	};
 }
 
+/*
+ * Every row, `jobs` at a time (run_workers.h: the rows of one image, vDSO
+ * and knobs share a boot).  Longest rows first, so that no job is left
+ * finishing a long row alone at the end: nested injection (a trial per
+ * boundary), then the mutants, then the rest, in table order.  The report
+ * keeps the table's order whatever the order of the runs.  0, or -1 if a
+ * process could not start.
+ */
 static int run_rows(struct row *rows, size_t nrows, const char *build_dir, int jobs)
 {
-	struct slot *slots = calloc((size_t)jobs, sizeof *slots);
-	struct pollfd *pfd = calloc((size_t)jobs, sizeof *pfd);
-	if (!slots || !pfd)
+	struct worker_run *runs = calloc(nrows ? nrows : 1, sizeof *runs);
+	size_t *order = malloc((nrows ? nrows : 1) * sizeof *order), k = 0;
+	if (!runs || !order) {
+		free(runs);
+		free(order);
 		return -1;
-	for (int i = 0; i < jobs; i++)
-		slots[i].fd = -1;
-	size_t next = 0;
-	int active = 0, rc = 0;
-
-	/*
-	 * Longest rows first, so that no job is left finishing a long row
-	 * alone at the end: nested injection (a trial per boundary), then the
-	 * mutants (each is built first), then the rest, in table order.  The
-	 * report keeps the table's order whatever the order of the runs.
-	 */
-	size_t *order = malloc(nrows * sizeof *order), k = 0;
-	if (!order)
-		return -1;
+	}
 	for (int pass = 0; pass < 3; pass++)
 		for (size_t i = 0; i < nrows; i++) {
 			int nested = rows[i].scn && rows[i].scn->inject == PROBE_NESTED;
@@ -602,102 +474,16 @@ static int run_rows(struct row *rows, size_t nrows, const char *build_dir, int j
 			if ((pass == 0 && nested) || (pass == 1 && mutant) || (pass == 2 && !nested && !mutant))
 				order[k++] = i;
 		}
-
-	fflush(NULL);	/* no buffered output duplicated into the children */
-	while (next < nrows || active) {
-		for (int i = 0; i < jobs && next < nrows && rc == 0; i++) {
-			if (slots[i].fd >= 0)
-				continue;
-			int p[2];
-			if (pipe(p)) {
-				rc = -1;
-				break;
-			}
-			sigset_t held;
-			cleanup_hold(&held);	/* no interrupt between fork and cleanup_add_child */
-			pid_t pid = fork();
-			if (pid < 0) {
-				cleanup_release(&held);
-				close(p[0]);
-				close(p[1]);
-				rc = -1;
-				break;
-			}
-			if (pid == 0) {
-				cleanup_after_fork();
-				cleanup_release(&held);
-				close(p[0]);
-				for (int k = 0; k < jobs; k++)
-					if (slots[k].fd >= 0)
-						close(slots[k].fd);
-				child(&rows[order[next]], build_dir, p[1]);
-			}
-			close(p[1]);
-			cleanup_add_child(pid, 0);
-			cleanup_release(&held);
-			slots[i] = (struct slot){ .pid = pid, .fd = p[0], .row = order[next++] };
-			active++;
-		}
-		if (!active)
-			break;
-		int n = 0;
-		for (int i = 0; i < jobs; i++)
-			if (slots[i].fd >= 0)
-				pfd[n++] = (struct pollfd){ .fd = slots[i].fd, .events = POLLIN };
-		if (poll(pfd, (nfds_t)n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -1;
-			break;
-		}
-		for (int i = 0; i < jobs; i++) {
-			struct slot *s = &slots[i];
-			if (s->fd < 0)
-				continue;
-			int ready = 0;
-			for (int k = 0; k < n; k++)
-				if (pfd[k].fd == s->fd && pfd[k].revents)
-					ready = 1;
-			if (!ready)
-				continue;
-			if (s->cap - s->len < 65536) {
-				size_t cap = s->cap ? s->cap * 2 : 65536 * 2;
-				char *b = realloc(s->buf, cap);
-				if (!b) {
-					rc = -1;
-					break;
-				}
-				s->buf = b;
-				s->cap = cap;
-			}
-			ssize_t got = read(s->fd, s->buf + s->len, s->cap - s->len);
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got > 0) {
-				s->len += (size_t)got;
-				continue;
-			}
-			close(s->fd);
-			s->fd = -1;
-			active--;
-			collect(s, &rows[s->row]);
-		}
-		if (rc) {
-			/* stop the children still running, then reap them */
-			for (int i = 0; i < jobs; i++)
-				if (slots[i].fd >= 0) {
-					kill(slots[i].pid, SIGKILL);
-					close(slots[i].fd);
-					waitpid(slots[i].pid, NULL, 0);
-					cleanup_forget_child(slots[i].pid);
-					free(slots[i].buf);
-				}
-			break;
-		}
+	for (size_t i = 0; i < nrows; i++)
+		row_config(&rows[i], build_dir, &runs[i].cfg, &runs[i].build_file);
+	int rc = workers_run(runs, nrows, order, build_dir, jobs);
+	for (size_t i = 0; i < nrows; i++) {
+		rows[i].state = runs[i].state;
+		snprintf(rows[i].err, sizeof rows[i].err, "%s", runs[i].err);
+		rows[i].res = runs[i].res;
 	}
+	free(runs);
 	free(order);
-	free(slots);
-	free(pfd);
 	return rc;
 }
 
@@ -978,7 +764,6 @@ int cmd_matrix(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	size_t nprebuilt = 0;
 	struct prebuilt *prebuilt = prebuild_mutants(rows, nrows, build_dir, (int)jobs, &nprebuilt);
-	open_spare_engines(rows, nrows);
 	int run_failed = run_rows(rows, nrows, build_dir, (int)jobs);
 	for (size_t i = 0; prebuilt && i < nprebuilt; i++)
 		check_cleanup(prebuilt[i].dir, prebuilt[i].image);

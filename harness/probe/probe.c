@@ -51,6 +51,7 @@
 #include "machine.h"
 #include "oracle.h"
 #include "probe_internal.h"
+#include "run_choice.h"
 #include "report.h"
 #include "run.h"
 #include "spwrite.h"
@@ -250,7 +251,6 @@ static int watch_memory(struct probe *p)
 	const struct sys_state *s = mc->sys;
 	p->alt_lo = s->altstack_sp;
 	p->alt_hi = s->altstack_size ? s->altstack_sp + s->altstack_size : s->altstack_sp;
-	p->log_alt = p->cfg->inject == PROBE_NESTED && s->altstack_size;
 	for (int e = 0; e < mc->nengines; e++)
 		if (watch_engine(p, mc->engine[e]))
 			return -1;
@@ -342,7 +342,7 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	(void)uc, (void)size;
 	switch (p->mode) {
 	case MODE_TO_ROOT:
-		if (addr == p->root_lo && !p->root_skip--)
+		if (addr == p->stop_at && !p->root_skip--)
 			machine_stop(p->mc);
 		break;
 	case MODE_CHAIN:
@@ -651,8 +651,7 @@ static uc_engine *handler_engine(struct probe *p, int counting)
 	return b;
 }
 
-/* The handler's engine (and a nested trial's), at the chain's root,
- * before the store path is set up.  0 or -1. */
+/* The handler's engine, before the store path is set up.  0 or -1. */
 static int make_engines(struct probe *p)
 {
 	struct machine *mc = p->mc;
@@ -666,12 +665,7 @@ static int make_engines(struct probe *p)
 	for (p->pad = ops->address_limit - GUEST_PAGE; !machine_range_free(mc, p->pad, p->pad + GUEST_PAGE);)
 		if ((p->pad -= GUEST_PAGE) < GUEST_PAGE)
 			return -1;
-	if (!(p->handler_uc = handler_engine(p, 0)) || watchdog_start(p))
-		return -1;
-	if (p->cfg->inject == PROBE_NESTED &&
-	    (!stepping_engine(p) || uc_context_alloc(mc->uc, &p->trial_ctx) != UC_ERR_OK))
-		return -1;
-	return 0;
+	return (p->handler_uc = handler_engine(p, 0)) ? 0 : -1;
 }
 
 /* --- The budget ----------------------------------------------------------------- */
@@ -1988,13 +1982,69 @@ static int choose_sample(struct probe *p, char *err, size_t errlen)
 	return 0;
 }
 
-/* The sigstep guest image: everything probe_run did before it had subjects. */
-static int image_start(struct probe *pp, char *err, size_t errlen)
+/* --- The sigstep guest image (the model subject) ----------------------------- */
+
+/* The knobs as the guest's --vdso-knobs words (fallback runs), and as
+ * the vvar page holds them (the vDSO the harness maps). */
+static void image_knobs(const struct probe_config *cfg, struct vvar_knobs *kv, char *words, size_t n)
+{
+	char all[96] = "";
+	*kv = (struct vvar_knobs){ .clobber = cfg->knob_clobber, .use_callee_saved = cfg->knob_callee_saved,
+				   .stack_bytes = cfg->knob_stack_bytes, .sse_align = cfg->knob_sse_align };
+	if (kv->clobber)
+		strcat(all, ",clobber");
+	if (kv->use_callee_saved)
+		strcat(all, ",callee_saved");
+	if (kv->sse_align)
+		strcat(all, ",sse_align");
+	if (kv->stack_bytes)
+		snprintf(all + strlen(all), sizeof all - strlen(all), ",stack=%u", kv->stack_bytes);
+	snprintf(words, n, "%s", all[0] ? all + 1 : "");
+}
+
+/* Full speed to `at` (the root, or sigstep_ready on the way to it): 0,
+ * or 2 with why the guest never reached the root `root_name`. */
+static int image_run_to(struct probe *p, uint64_t at, const char *root_name, char *err, size_t errlen)
+{
+	struct machine *mc = p->mc;
+	p->mode = MODE_TO_ROOT;
+	p->stop_at = at;
+	p->root_skip = 0;
+	int r = machine_run(mc, 0, remaining_us(p));
+	p->mode = MODE_FREE;
+	if (r == 0 || mc->fault.kind != FAULT_STOPPED || machine_pc(mc) != at) {
+		char line[256] = "";
+		if (r && mc->fault.kind == FAULT_STOPPED && now_s() >= p->deadline)
+			snprintf(line, sizeof line, "it ran out of time (--timeout %llu s)",
+				 (unsigned long long)probe_run_timeout_s(p->cfg));
+		else if (r)
+			guest_fault_line(&p->g, line, sizeof line);
+		else if (mc->out[2].len)
+			first_line(&mc->out[2], line, sizeof line);
+		else
+			snprintf(line, sizeof line, "it exited with status %d", mc->exit_status);
+		fail2(err, errlen, "the guest never reached %s: %s", root_name, line);
+		return 2;
+	}
+	mc->fault = (struct fault){ 0 };
+	return 0;
+}
+
+/*
+ * The image's set-up, where no run differs from another of the same
+ * image, vDSO and knobs: loaded, hooked (before anything is translated)
+ * and run at full speed to sigstep_ready (fixtures/run_choice.h), where
+ * the guest has mapped its stacks and vDSO, read its frame tables and
+ * installed its handlers, and has yet to read what it calls.  The
+ * guest's arguments are this run's, as a guest run alone gets them;
+ * image_start writes the choice again at sigstep_ready, so that a copy
+ * of the booted machine serves any run that probe_boot_shares.
+ */
+static int image_boot(struct probe *pp, char *err, size_t errlen)
 {
 	struct probe *const p_ = pp;
 #define p (*p_)
 	const struct probe_config *cfg = p.cfg;
-	struct probe_result *res = p.res;
 	const struct arch_ops *ops = cfg->ops;
 	char image[4096], vdso[4096], lerr[LOADER_ERR_MAX];
 	const char *function = cfg->function ? cfg->function : "walltime";
@@ -2022,25 +2072,9 @@ static int image_start(struct probe *pp, char *err, size_t errlen)
 	snprintf(p.image_path, sizeof p.image_path, "%s", image);
 	snprintf(p.vdso_path, sizeof p.vdso_path, "%s", vdso);
 	const char *base = strrchr(image, '/') ? strrchr(image, '/') + 1 : image;
-	snprintf(res->arch, sizeof res->arch, "%s", ops->name);
-	text(res->variant, sizeof res->variant, "%s", cfg->variant ? cfg->variant : base);
-	snprintf(res->function, sizeof res->function, "%s", function);
-	snprintf(res->context, sizeof res->context, "%s", context);
-	/* The knobs as the guest's --vdso-knobs words (fallback runs), and
-	 * as the vvar page holds them (the vDSO the harness maps). */
-	char knobs[96] = "";
-	struct vvar_knobs kv = { .clobber = cfg->knob_clobber, .use_callee_saved = cfg->knob_callee_saved,
-				 .stack_bytes = cfg->knob_stack_bytes, .sse_align = cfg->knob_sse_align };
-	if (kv.clobber)
-		strcat(knobs, ",clobber");
-	if (kv.use_callee_saved)
-		strcat(knobs, ",callee_saved");
-	if (kv.sse_align)
-		strcat(knobs, ",sse_align");
-	if (kv.stack_bytes)
-		snprintf(knobs + strlen(knobs), sizeof knobs - strlen(knobs), ",stack=%u", kv.stack_bytes);
-
-	snprintf(res->knobs, sizeof res->knobs, "%s", knobs[0] ? knobs + 1 : "");
+	char knobs[96];
+	struct vvar_knobs kv;
+	image_knobs(cfg, &kv, knobs, sizeof knobs);
 
 	/*
 	 * Without a vDSO the guest must take its fallback path; it gets the
@@ -2062,7 +2096,7 @@ static int image_start(struct probe *pp, char *err, size_t errlen)
 		argv[argc++] = "--vdso", argv[argc++] = "synthetic";
 		argv[argc++] = "--hide-symbol", argv[argc++] = "__vdso_clock_gettime";
 		if (knobs[0])
-			argv[argc++] = "--vdso-knobs", argv[argc++] = knobs + 1;
+			argv[argc++] = "--vdso-knobs", argv[argc++] = knobs;
 	}
 	argv[argc] = NULL;
 	struct guest_config gc = { .ops = ops, .image_path = image, .vdso_path = cfg->vdso ? vdso : NULL,
@@ -2075,20 +2109,9 @@ static int image_start(struct probe *pp, char *err, size_t errlen)
 	}
 	p.mc = p.g.mc;
 	struct machine *mc = p.mc;
-	res->vdso_base = p.g.vdso_base;
 	if (cfg->vdso && knobs[0] &&
 	    machine_write(mc, p.g.vdso_base - VVAR_PAGE_SIZE + VVAR_clobber, &kv, sizeof kv)) {
 		fail2(err, errlen, "cannot write the knobs into the vvar page%s%s", "", "");
-		return 2;
-	}
-	int reads_clock = cfg->inject == PROBE_NESTED || cfg->inject == PROBE_SCHEDULE;
-	if (reads_clock && find_symbol(&p.g, "sigstep_nested_clock", &p.nested_flag_addr, NULL)) {
-		fail2(err, errlen, "%s: no sigstep_nested_clock: the image cannot read the clock in its handler%s",
-		      image, "");
-		return 2;
-	}
-	if (reads_clock && find_symbol(&p.g, "sigstep_nested_read", &p.nested_read_addr, NULL)) {
-		fail2(err, errlen, "%s: no sigstep_nested_read: the nested read cannot be checked%s", image, "");
 		return 2;
 	}
 
@@ -2105,15 +2128,22 @@ static int image_start(struct probe *pp, char *err, size_t errlen)
 		return 2;
 	}
 
-	uint64_t era_addr, size;
+	uint64_t size;
 	const char *root_name = strcmp(context, "curg") ? "mstart_root" : "goroutine_root";
 	if (find_symbol(&p.g, root_name, &p.root_lo, &size) || !size ||
 	    find_symbol(&p.g, "sigstep_sample", &p.sample_addr, NULL) ||
-	    find_symbol(&p.g, "sigstep_era", &era_addr, NULL)) {
+	    find_symbol(&p.g, "sigstep_era", &p.era_addr, NULL)) {
 		fail2(err, errlen, "%s: not a sigstep guest image (no %s, sigstep_sample or sigstep_era)", image, root_name);
 		return 2;
 	}
-	p.root_hi = p.root_lo + size;
+	uint64_t ready, ready_size;
+	if (find_symbol(&p.g, "sigstep_ready", &ready, &ready_size) || !ready_size ||
+	    find_symbol(&p.g, "sigstep_choice", &p.choice_addr, NULL) ||
+	    find_symbol(&p.g, "sigstep_variant_era", &p.variant_era_addr, NULL)) {
+		fail2(err, errlen, "%s: no sigstep_ready, sigstep_choice or sigstep_variant_era%s", image,
+		      " (an image built before fixtures/run_choice.h)");
+		return 2;
+	}
 	static const char *const drop_names[3] = { "walltime", "nanotime", "vdsoCall" };
 	uint64_t tramp_lo = UINT64_MAX, tramp_hi = 0;
 	for (int i = 0; i < 3; i++) {
@@ -2133,7 +2163,8 @@ static int image_start(struct probe *pp, char *err, size_t errlen)
 	/*
 	 * The chain's code: the callers (from the roots to chain_return, the
 	 * way out), the span of the trampoline functions (with whatever local
-	 * functions lie between them), and code mapped outside the image.
+	 * functions lie between them), and code mapped outside the image;
+	 * and sigstep_ready, where the boot stops (the chain never runs it).
 	 * The hooks go in before anything is translated.
 	 */
 	static const char *const callers[] = {
@@ -2146,30 +2177,72 @@ static int image_start(struct probe *pp, char *err, size_t errlen)
 			return 2;
 		}
 	}
-	if (add_range(&p, tramp_lo, tramp_hi) || add_foreign_code(&p) || install_block_hook(&p)) {
+	if (add_range(&p, tramp_lo, tramp_hi) || add_range(&p, ready, ready + ready_size) || add_foreign_code(&p) ||
+	    install_block_hook(&p)) {
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
 		return 2;
 	}
+	return image_run_to(&p, ready, root_name, err, errlen);
+#undef p
+}
 
-	/* Full speed to the root. */
-	p.mode = MODE_TO_ROOT;
-	p.root_skip = 0;
-	int r = machine_run(mc, 0, remaining_us(&p));
-	p.mode = MODE_FREE;
-	if (r == 0 || mc->fault.kind != FAULT_STOPPED || machine_pc(mc) != p.root_lo) {
-		char line[256] = "";
-		if (r && mc->fault.kind == FAULT_STOPPED && now_s() >= p.deadline)
-			snprintf(line, sizeof line, "it ran out of time (--timeout %llu s)",
-				 (unsigned long long)probe_run_timeout_s(cfg));
-		else if (r)
-			guest_fault_line(&p.g, line, sizeof line);
-		else if (mc->out[2].len)
-			first_line(&mc->out[2], line, sizeof line);
-		else
-			snprintf(line, sizeof line, "it exited with status %d", mc->exit_status);
-		fail2(err, errlen, "the guest never reached %s: %s", root_name, line);
+/*
+ * A run from the booted image (image_boot, perhaps in the process this
+ * one was forked from): its names, its choice and era written where the
+ * guest reads them next, then on to its root.
+ */
+static int image_start(struct probe *pp, char *err, size_t errlen)
+{
+	struct probe *const p_ = pp;
+#define p (*p_)
+	const struct probe_config *cfg = p.cfg;
+	struct probe_result *res = p.res;
+	const struct arch_ops *ops = cfg->ops;
+	const char *function = cfg->function ? cfg->function : "walltime";
+	const char *context = cfg->context ? cfg->context : "curg";
+	int on_gsignal = !strcmp(context, "gsignal");
+	const char *base = strrchr(p.image_path, '/') ? strrchr(p.image_path, '/') + 1 : p.image_path;
+	snprintf(res->arch, sizeof res->arch, "%s", ops->name);
+	text(res->variant, sizeof res->variant, "%s", cfg->variant ? cfg->variant : base);
+	snprintf(res->function, sizeof res->function, "%s", function);
+	snprintf(res->context, sizeof res->context, "%s", context);
+	struct vvar_knobs kv;
+	image_knobs(cfg, &kv, res->knobs, sizeof res->knobs);
+	struct machine *mc = p.mc;
+	res->vdso_base = p.g.vdso_base;
+
+	int reads_clock = cfg->inject == PROBE_NESTED || cfg->inject == PROBE_SCHEDULE;
+	if (reads_clock && find_symbol(&p.g, "sigstep_nested_clock", &p.nested_flag_addr, NULL)) {
+		fail2(err, errlen, "%s: no sigstep_nested_clock: the image cannot read the clock in its handler%s",
+		      p.image_path, "");
 		return 2;
 	}
+	if (reads_clock && find_symbol(&p.g, "sigstep_nested_read", &p.nested_read_addr, NULL)) {
+		fail2(err, errlen, "%s: no sigstep_nested_read: the nested read cannot be checked%s", p.image_path, "");
+		return 2;
+	}
+
+	/* What the guest calls, as its arguments would have said it. */
+	uint32_t era = 0;
+	struct run_choice choice = {
+		.contexts = strcmp(context, "curg") ? RUN_CHOICE_G0 : RUN_CHOICE_CURG,
+		.calls = strcmp(function, "walltime") ? RUN_CHOICE_NANOTIME : RUN_CHOICE_WALLTIME,
+		.iterations = (unsigned int)(cfg->iterations ? cfg->iterations : 1),
+	};
+	if (cfg->era >= 0)
+		era = (uint32_t)cfg->era;
+	else if (machine_read(mc, p.variant_era_addr, &era, 4))
+		return fail2(err, errlen, "%s: sigstep_variant_era cannot be read%s", p.image_path, "");
+	if (machine_write(mc, p.choice_addr, &choice, sizeof choice) || machine_write(mc, p.era_addr, &era, 4))
+		return fail2(err, errlen, "%s: sigstep_choice cannot be written%s", p.image_path, "");
+
+	uint64_t size;
+	const char *root_name = strcmp(context, "curg") ? "mstart_root" : "goroutine_root";
+	if (find_symbol(&p.g, root_name, &p.root_lo, &size) || !size)
+		return fail2(err, errlen, "%s: not a sigstep guest image (no %s)", p.image_path, root_name);
+	p.root_hi = p.root_lo + size;
+	if (image_run_to(&p, p.root_lo, root_name, err, errlen))
+		return 2;
 	if (on_gsignal && move_to_gsignal(&p, err, errlen))
 		return 2;
 	/* The vDSO the guest mapped itself (no vDSO from the harness). */
@@ -2178,10 +2251,8 @@ static int image_start(struct probe *pp, char *err, size_t errlen)
 		return 2;
 	}
 	mc->fault = (struct fault){ 0 };
-	uint32_t era = 0;
-	machine_read(mc, era_addr, &era, 4);
+	machine_read(mc, p.era_addr, &era, 4);
 	snprintf(res->era_name, sizeof res->era_name, "%s", era < 4 ? era_names[era] : "?");
-
 	return 0;
 #undef p
 }
@@ -2202,31 +2273,176 @@ static void image_finish(struct probe *p, int window_rc)
 
 const struct probe_subject probe_subject_image = {
 	.name = "image",
+	.boot = image_boot,
 	.start = image_start,
 	.arm_sample = image_arm_sample,
 	.judge = image_judge,
 	.finish = image_finish,
 };
 
+struct probe_boot {
+	struct probe p;
+	struct probe_result scratch;	/* what the subject's boot fills before a run has a result */
+	int engines_ready;		/* prepare_engines done at the boot */
+};
+
+/*
+ * The handler's engine over the machine's memory, the store path on
+ * every engine, and one handler run to translate the handler and prove
+ * the store path exact (warm_handler), with a watchdog of its own for a
+ * handler that never returns.  At the root (a subject without a boot
+ * step), or at the boot, where every run forked from it finds them done
+ * and the memory map does not change before its root.  0, or 2 with one
+ * line in err.
+ */
+static int prepare_engines(struct probe *p, char *err, size_t errlen)
+{
+	struct machine *mc = p->mc;
+	if (uc_context_alloc(mc->uc, &p->ctx) != UC_ERR_OK)
+		return fail2(err, errlen, "out of memory%s%s", "", "");
+	if (!p->budget)
+		p->budget = p->cfg->handler_budget ? p->cfg->handler_budget : DEFAULT_HANDLER_BUDGET;
+	if (make_engines(p) || watch_memory(p) || watchdog_start(p))
+		return fail2(err, errlen, "cannot hook the guest%s%s", "", "");
+	int warm = warm_handler(p);
+	watchdog_end(p);
+	if (warm)
+		return fail2(err, errlen, "cannot run the handler once before probing%s%s",
+			     " (out of memory, or it changed the memory map)", "");
+	if (p->missed_store) {
+		char at[64];
+		snprintf(at, sizeof at, "0x%llx", (unsigned long long)p->missed_store_at);
+		return fail2(err, errlen, "a store of the handler at %s landed past the store hook%s", at,
+			     " (this Unicorn lets stores past its write-protect path: the undo log is not exact)");
+	}
+	return 0;
+}
+
+static const struct probe_subject *subject_of(const struct probe_config *cfg)
+{
+	return cfg->subject ? cfg->subject : &probe_subject_image;
+}
+
+double probe_deadline_from_now(const struct probe_config *cfg)
+{
+	return cfg->deadline ? cfg->deadline : now_s() + (double)probe_run_timeout_s(cfg);
+}
+
+struct probe_boot *probe_boot(const struct probe_config *cfg, char *err, size_t errlen)
+{
+	struct probe_boot *b = calloc(1, sizeof *b);
+	if (!b) {
+		fail2(err, errlen, "out of memory%s%s", "", "");
+		return NULL;
+	}
+	struct probe *p = &b->p;
+	p->cfg = cfg;
+	p->res = &b->scratch;
+	p->trial_k = -1;
+	p->cur_event = -1;
+	p->subject = subject_of(cfg);
+	/* The run's time limit, from its start: loading the subject and
+	 * bringing it to the root count. */
+	p->deadline = probe_deadline_from_now(cfg);
+	if (!cfg->ops) {
+		fail2(err, errlen, "no architecture given%s%s", "", "");
+		goto fail;
+	}
+	if (oracle_init(&p->o, cfg->ops) || cs_open(cfg->ops->cs_arch, cfg->ops->cs_mode, &p->cs) != CS_ERR_OK) {
+		fail2(err, errlen, "out of memory%s%s", "", "");
+		goto fail;
+	}
+	p->cs_open = 1;
+	if (p->subject->boot) {
+		if (p->subject->boot(p, err, errlen) || prepare_engines(p, err, errlen))
+			goto fail;
+		b->engines_ready = 1;
+	}
+	return b;
+fail:
+	probe_boot_free(b, cfg);
+	return NULL;
+}
+
+static int same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+int probe_boot_shares(const struct probe_config *a, const struct probe_config *b)
+{
+	/* Everything image_boot reads of the run, but the choice it writes
+	 * again (function, context, era, iterations) and what only the
+	 * harness does (inject, budget, outputs). */
+	return subject_of(a) == &probe_subject_image && subject_of(b) == &probe_subject_image &&
+	       a->ops == b->ops && same_text(a->build_dir, b->build_dir) && same_text(a->variant, b->variant) &&
+	       same_text(a->image_path, b->image_path) && a->vdso == b->vdso && a->vdso_base == b->vdso_base &&
+	       a->knob_clobber == b->knob_clobber && a->knob_callee_saved == b->knob_callee_saved &&
+	       a->knob_stack_bytes == b->knob_stack_bytes && a->knob_sse_align == b->knob_sse_align;
+}
+
+void probe_boot_keep_lines(const struct probe_boot *b)
+{
+	if (b->p.image_path[0])
+		report_lines_keep(b->p.image_path, b->p.cfg->vdso ? b->p.vdso_path : NULL);
+}
+
+/* What probe_boot and probe_boot_run made, closed (the machine and guest
+ * memory only when the process does not end right after). */
+static void probe_close(struct probe *p, const struct probe_config *cfg)
+{
+	watchdog_end(p);
+	if (p->ctx)
+		uc_context_free(p->ctx);
+	if (p->sigreturn_ctx)
+		uc_context_free(p->sigreturn_ctx);
+	if (p->trial_ctx)
+		uc_context_free(p->trial_ctx);
+	if (p->kept_ctx)
+		uc_context_free(p->kept_ctx);
+	if (p->o.cache)
+		oracle_free(&p->o);
+	if (p->cs_open)
+		cs_close(&p->cs);
+	if (p->cs_detail_open)
+		cs_close(&p->cs_detail);
+	free(p->undo);
+	free(p->chosen);
+	if (p->subject && p->subject->cleanup)
+		p->subject->cleanup(p);
+	if (p->mc && !cfg->process_ends)
+		guest_free(&p->g);
+}
+
+void probe_boot_free(struct probe_boot *b, const struct probe_config *cfg)
+{
+	if (!b)
+		return;
+	probe_close(&b->p, cfg);
+	free(b);
+}
+
 int probe_run(const struct probe_config *cfg, struct probe_result *res, char *err, size_t errlen)
 {
+	memset(res, 0, sizeof *res);
+	struct probe_boot *b = probe_boot(cfg, err, errlen);
+	return b ? probe_boot_run(b, cfg, res, err, errlen) : 2;
+}
+
+int probe_boot_run(struct probe_boot *b, const struct probe_config *cfg, struct probe_result *res, char *err,
+		   size_t errlen)
+{
 	const struct arch_ops *ops = cfg->ops;
-	struct probe p;
+	struct probe *pp = &b->p;
+#define p (*pp)
 	int rc = 2;
 
 	memset(res, 0, sizeof *res);
-	memset(&p, 0, sizeof p);
 	p.cfg = cfg;
 	p.res = res;
-	p.trial_k = -1;
-	p.cur_event = -1;
-	p.subject = cfg->subject ? cfg->subject : &probe_subject_image;
-	/* The run's time limit and boundary limit, from its start: loading
-	 * the subject and bringing it to the root count. */
-	p.deadline = cfg->deadline ? cfg->deadline : now_s() + (double)probe_run_timeout_s(cfg);
+	if (cfg->deadline)
+		p.deadline = cfg->deadline;
 	p.max_boundaries = probe_boundary_limit(cfg->iterations);
-	if (!ops)
-		return fail2(err, errlen, "no architecture given%s%s", "", "");
 	res->invariants_ok = 1;
 	res->vdso = cfg->vdso;
 	snprintf(res->subject, sizeof res->subject, "%s", p.subject->name);
@@ -2242,38 +2458,24 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	if (cfg->inject == PROBE_SAMPLE && choose_sample(&p, err, errlen))
 		goto out;
 	p.budget = cfg->handler_budget ? cfg->handler_budget : DEFAULT_HANDLER_BUDGET;
-	if (oracle_init(&p.o, ops) || cs_open(ops->cs_arch, ops->cs_mode, &p.cs) != CS_ERR_OK) {
-		fail2(err, errlen, "out of memory%s%s", "", "");
-		goto out;
-	}
-	p.cs_open = 1;
+	(void)ops;
 	if (p.subject->start(&p, err, errlen))
 		goto out;
 	if (cfg->inject == PROBE_SCHEDULE && resolve_events(&p, err, errlen))
 		goto out;
 	struct machine *mc = p.mc;
-	if (uc_context_alloc(mc->uc, &p.ctx) != UC_ERR_OK) {
-		fail2(err, errlen, "out of memory%s%s", "", "");
-		goto out;
-	}
 	mc->fault = (struct fault){ 0 };
-
-	if (make_engines(&p) || watch_memory(&p)) {
+	if (!b->engines_ready && prepare_engines(&p, err, errlen))
+		goto out;
+	/* What is this run's own: the watchdog's thread (none survives a
+	 * fork) and limit, a nested trial's engine and whether it logs the
+	 * signal stack's stores. */
+	if (watchdog_start(&p) ||
+	    (cfg->inject == PROBE_NESTED && (!stepping_engine(&p) || uc_context_alloc(mc->uc, &p.trial_ctx) != UC_ERR_OK))) {
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
 		goto out;
 	}
-	if (warm_handler(&p)) {
-		fail2(err, errlen, "cannot run the handler once before probing%s%s",
-		      " (out of memory, or it changed the memory map)", "");
-		goto out;
-	}
-	if (p.missed_store) {
-		char at[64];
-		snprintf(at, sizeof at, "0x%llx", (unsigned long long)p.missed_store_at);
-		fail2(err, errlen, "a store of the handler at %s landed past the store hook%s", at,
-		      " (this Unicorn lets stores past its write-protect path: the undo log is not exact)");
-		goto out;
-	}
+	p.log_alt = cfg->inject == PROBE_NESTED && p.alt_hi > p.alt_lo;
 	res->handler_budget = p.budget;
 	double t0 = now_s();
 	int wr = probe_window(&p);
@@ -2312,33 +2514,15 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
 	res->pass = all && res->invariants_ok;
 	rc = 0;
 out:
-	watchdog_end(&p);
-	if (p.ctx)
-		uc_context_free(p.ctx);
-	if (p.sigreturn_ctx)
-		uc_context_free(p.sigreturn_ctx);
-	if (p.trial_ctx)
-		uc_context_free(p.trial_ctx);
-	if (p.kept_ctx)
-		uc_context_free(p.kept_ctx);
-	if (p.o.cache)
-		oracle_free(&p.o);
-	if (p.cs_open)
-		cs_close(&p.cs);
-	if (p.cs_detail_open)
-		cs_close(&p.cs_detail);
-	free(p.undo);
-	free(p.chosen);
-	if (p.subject && p.subject->cleanup)
-		p.subject->cleanup(&p);
-	if (p.mc && !cfg->process_ends)
-		guest_free(&p.g);
+	probe_close(&p, cfg);
+	free(b);
 	if (rc) {
 		free(res->violations);
 		res->violations = NULL;
 		res->nviolations = 0;
 	}
 	return rc;
+#undef p
 }
 
 void probe_result_free(struct probe_result *res)

@@ -243,6 +243,33 @@ uint64_t probe_boundary_limit(uint64_t iterations);
  * configuration gives the same result, byte for byte, except the timings.
  */
 int probe_run(const struct probe_config *cfg, struct probe_result *res, char *err, size_t errlen);
+
+/*
+ * probe_run in two steps, for runs that share their start: probe_boot
+ * loads the subject and runs it as far as no run's own settings matter
+ * (the image: to its sigstep_ready, fixtures/run_choice.h, set-up done);
+ * probe_boot_run goes on with one run's config from there, as probe_run
+ * would have, and consumes the boot: it is called once per process, in a
+ * fork of the process that booted it for each further run (sigstep
+ * matrix: the rows of one image, vDSO and knobs).  It takes cfg's
+ * deadline if it has one, else the boot's.  probe_boot_shares: a boot
+ * made with config a serves config b (a subject without a boot step
+ * shares nothing).  probe_boot: NULL, with one line in err, where
+ * probe_run would have returned 2.  probe_boot_free: a boot no run
+ * consumed.
+ */
+struct probe_boot;
+struct probe_boot *probe_boot(const struct probe_config *cfg, char *err, size_t errlen);
+int probe_boot_run(struct probe_boot *b, const struct probe_config *cfg, struct probe_result *res, char *err,
+		   size_t errlen);
+int probe_boot_shares(const struct probe_config *a, const struct probe_config *b);
+/* The source lines of the boot's files, read now for every run forked
+ * from it (report_lines_keep). */
+void probe_boot_keep_lines(const struct probe_boot *b);
+void probe_boot_free(struct probe_boot *b, const struct probe_config *cfg);
+/* The CLOCK_MONOTONIC second at which a run of cfg starting now ends
+ * (its timeout_s, or the default): a probe_boot_run's own deadline. */
+double probe_deadline_from_now(const struct probe_config *cfg);
 void probe_result_free(struct probe_result *res);
 
 /*

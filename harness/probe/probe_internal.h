@@ -28,10 +28,19 @@ struct probe;
 struct probe_subject {
 	const char *name;	/* "image" | "go": the JSON record's subject */
 	/*
-	 * Loads the process into p->g (p->mc set), adds the chain's code
-	 * ranges (add_range) and brings it to the root's first instruction
-	 * (p->root_lo, p->root_hi set; the mode MODE_FREE after).  Fills the
-	 * result's names.  0, or 2 with one line in err.
+	 * NULL, or the part of start that runs of one boot share
+	 * (probe_boot_shares): loads the process into p->g (p->mc set), adds
+	 * the chain's code ranges (add_range) and runs it as far as no run's
+	 * own settings matter.  p->res is scratch there.  0, or 2 with one
+	 * line in err.
+	 */
+	int (*boot)(struct probe *p, char *err, size_t errlen);
+	/*
+	 * Loads the process (or goes on from boot, perhaps in a forked copy
+	 * of the process that booted it), adds the chain's code ranges and
+	 * brings it to the root's first instruction (p->root_lo, p->root_hi
+	 * set; the mode MODE_FREE after).  Fills the result's names.  0, or
+	 * 2 with one line in err.
 	 */
 	int (*start)(struct probe *p, char *err, size_t errlen);
 	/* Just before a signal is delivered: note what the sample looks
@@ -196,8 +205,14 @@ struct probe {
 	struct oracle *truth_oracle;
 	uint64_t handler_stop_at;
 	int cur_event;
-	/* MODE_TO_ROOT: calls of the root to let pass first (the N-th stops). */
+	/* MODE_TO_ROOT: where to stop (the root, or the image's
+	 * sigstep_ready on the way), and how many times to let it pass
+	 * first (the N-th stops). */
+	uint64_t stop_at;
 	uint64_t root_skip;
+	/* The image's sigstep_choice, sigstep_era, sigstep_variant_era
+	 * (fixtures/run_choice.h). */
+	uint64_t choice_addr, era_addr, variant_era_addr;
 	uint32_t seq0;		/* the image's sample seq before the handler ran */
 };
 

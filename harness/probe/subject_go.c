@@ -252,6 +252,7 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 	/* Full speed, every thread, to the call-th call of the root. */
 	uint64_t call = cfg->call ? cfg->call : 1;
 	p->mode = MODE_TO_ROOT;
+	p->stop_at = p->root_lo;
 	p->root_skip = call - 1;
 	double t0 = now_s();
 	int r = threads_run(mc, GO_MAX_INSNS, remaining_us(p));

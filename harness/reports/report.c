@@ -71,27 +71,54 @@ void probe_print_summary(FILE *out, const struct probe_result *res)
 	fprintf(out, "result %s\n", res->pass ? "pass" : "FAIL");
 }
 
+/* Files whose lines report_lines_keep loaded: kept for the process's life
+ * (and its forks'). */
+static struct kept_lines {
+	char path[4096];
+	struct code_lines lines;
+} kept[2];
+
+void report_lines_keep(const char *image, const char *vdso)
+{
+	const char *paths[2] = { image, vdso };
+	for (int i = 0; i < 2; i++)
+		if (paths[i] && !kept[i].path[0] && strlen(paths[i]) < sizeof kept[i].path) {
+			code_lines_load(paths[i], &kept[i].lines);
+			snprintf(kept[i].path, sizeof kept[i].path, "%s", paths[i]);
+		}
+}
+
+/* The lines of path: kept ones, or loaded into *own (free it after). */
+static const struct code_lines *lines_of(const char *path, struct code_lines *own)
+{
+	for (int i = 0; i < 2; i++)
+		if (kept[i].path[0] && !strcmp(kept[i].path, path))
+			return &kept[i].lines;
+	code_lines_load(path, own);
+	return own;
+}
+
 void report_locate_violations(struct probe_result *res, const char *image, const char *vdso)
 {
-	struct code_lines img, vd = { 0 };
+	struct code_lines own_img = { 0 }, own_vd = { 0 };
 	if (!res->nviolations)
 		return;
-	code_lines_load(image, &img);
+	const struct code_lines *img = lines_of(image, &own_img), *vd = &own_vd;
 	if (vdso && res->vdso_base)
-		code_lines_load(vdso, &vd);
+		vd = lines_of(vdso, &own_vd);
 	for (size_t i = 0; i < res->nviolations; i++) {
 		struct violation *v = &res->violations[i];
 		const char *file;
 		uint32_t line;
-		if (code_lines_find(&img, v->pc, &file, &line) ||
+		if (code_lines_find(img, v->pc, &file, &line) ||
 		    (vdso && res->vdso_base && v->pc >= res->vdso_base &&
-		     code_lines_find(&vd, v->pc - res->vdso_base, &file, &line))) {
+		     code_lines_find(vd, v->pc - res->vdso_base, &file, &line))) {
 			snprintf(v->file, sizeof v->file, "%.*s", (int)sizeof v->file - 1, file);
 			v->line = line;
 		}
 	}
-	code_lines_free(&img);
-	code_lines_free(&vd);
+	code_lines_free(&own_img);
+	code_lines_free(&own_vd);
 }
 
 const char *report_why_not_pass(const struct probe_result *res, char *buf, size_t n)

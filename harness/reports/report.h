@@ -85,6 +85,11 @@ struct report_row {
  * on them.
  */
 void report_locate_violations(struct probe_result *res, const char *image, const char *vdso);
+/* Loads the lines of these files (either NULL: none) once, for every
+ * later report_locate_violations of this process and of its forks: a
+ * process that forks a run per row reads them once (the files must not
+ * change while it lives). */
+void report_lines_keep(const char *image, const char *vdso);
 
 /* Why a run held to "pass" (run, check, native) failed, into buf:
  * "59 violations" and/or "invariants: ..."; "" when it passed. */
