@@ -249,7 +249,7 @@ expectations-directory)
 
 matrix-child-crash)
 	# A row whose process dies of a signal has no verdict: exit 2 naming
-	# the row and the signal, not 1 ("violation found").  Under ASan a
+	# the rows and the signal, not 1 ("violation found").  Under ASan a
 	# SIGSEGV is the sanitizer's (it reports and exits 1): SIGABRT there.
 	sig=SEGV
 	if [ -n "${SIGSTEP_SANITIZED:-}" ]; then
@@ -260,14 +260,12 @@ matrix-child-crash)
 	pid=$!
 	killed=
 	n=0
-	# A row's process: the matrix's launcher forks workers, each worker a
-	# process per row (harness/commands/run_workers.c).
+	# A worker, which runs its rows in its own process: the matrix's
+	# launcher forks the workers (harness/commands/run_workers.c).
 	while [ -z "$killed" ] && [ $n -lt 20000 ] && kill -0 $pid 2>/dev/null; do
 		for l in $(children_of $pid); do
 			for w in $(children_of $l); do
-				for k in $(children_of $w); do
-					kill -"$sig" "$k" 2>/dev/null && killed=$k && break 3
-				done
+				kill -"$sig" "$w" 2>/dev/null && killed=$w && break 2
 			done
 		done
 		n=$((n + 1))
@@ -278,7 +276,7 @@ matrix-child-crash)
 		fail "no matrix child to kill"
 	else
 		[ "$got" -eq 2 ] || fail "matrix exited $got with a crashed child, not 2"
-		err_has "the harness failed, no verdict: killed by signal $(signum "$sig")" "crashed row"
+		err_has "the harness failed, no verdict: its worker ended before it: killed by signal $(signum "$sig")" "crashed row"
 		grep -q "^sigstep: matrix: row [a-z0-9]* [a-z0-9]* [a-z]* [a-z0-9.]*[^:]*: the harness failed" "$tmp/err" ||
 			{ fail "the crashed row is not named"; cat "$tmp/err" >&2; }
 	fi

@@ -215,6 +215,75 @@ START_TEST(probes_are_deterministic)
 }
 END_TEST
 
+/* Two results the same: counts, verdicts, violations, checks, names. */
+static void assert_same_result(const struct probe_result *a, const struct probe_result *b, const char *what)
+{
+	ck_assert_msg(a->boundaries == b->boundaries, "%s: %llu boundaries, alone %llu", what,
+		      (unsigned long long)b->boundaries, (unsigned long long)a->boundaries);
+	ck_assert_msg(!memcmp(a->verdicts, b->verdicts, sizeof a->verdicts), "%s: verdict counts differ", what);
+	ck_assert_msg(a->invariants_ok == b->invariants_ok && !strcmp(a->invariants, b->invariants),
+		      "%s: checks '%s', alone '%s'", what, b->invariants, a->invariants);
+	ck_assert_str_eq(a->era_name, b->era_name);
+	ck_assert_str_eq(a->function, b->function);
+	ck_assert_str_eq(a->context, b->context);
+	ck_assert_uint_eq(a->nviolations, b->nviolations);
+	for (size_t i = 0; i < a->nviolations; i++) {
+		const struct violation *x = &a->violations[i], *y = &b->violations[i];
+		ck_assert_uint_eq(x->pc, y->pc);
+		ck_assert_int_eq(x->verdict, y->verdict);
+		ck_assert_int_eq(x->nested_at, y->nested_at);
+		ck_assert_int_eq(x->ngot, y->ngot);
+		ck_assert(!memcmp(x->got, y->got, sizeof x->got));
+		ck_assert_int_eq(x->nexpected, y->nexpected);
+		ck_assert(!memcmp(x->expected, y->expected, sizeof x->expected));
+	}
+}
+
+/*
+ * Runs one after another on one kept boot, rewound before each
+ * (probe_boot_keep: what sigstep matrix's workers do), give what each
+ * gives alone -- whatever ran before it: other functions, contexts, eras,
+ * iteration counts, nested trials.  The seed variant, whose runs fail and
+ * whose nested reads clear vdsoSP, leaves the most behind to be undone.
+ */
+START_TEST(runs_on_a_kept_boot_are_runs_alone)
+{
+	const struct arch_ops *ops = arch_ops_find(arches[_i]);
+	struct probe_config cfg[5];
+	static const char *const fn[5] = { "walltime", "nanotime", "walltime", "nanotime", "walltime" };
+	static const char *const ctx[5] = { "curg", "g0", "gsignal", "curg", "curg" };
+	static const int era[5] = { -1, 2, 3, 0, -1 };
+	static const uint64_t iterations[5] = { 1, 1, 1, 3, 1 };
+	static const enum probe_inject inject[5] = { PROBE_NESTED, PROBE_EVERY, PROBE_EVERY, PROBE_EVERY, PROBE_EVERY };
+	struct probe_result alone[5], kept[5];
+	char err[256] = "";
+	for (int i = 0; i < 5; i++) {
+		cfg[i] = (struct probe_config){
+			.ops = ops, .build_dir = build_dir(), .variant = "seed", .function = fn[i], .context = ctx[i],
+			.era = era[i], .vdso = 1, .iterations = iterations[i], .inject = inject[i],
+		};
+		ck_assert_msg(!probe_run(&cfg[i], &alone[i], err, sizeof err), "run %d alone: %s", i, err);
+	}
+	struct probe_boot *b = probe_boot(&cfg[0], err, sizeof err);
+	ck_assert_msg(b, "boot: %s", err);
+	ck_assert_int_eq(probe_boot_keep(b), 0);
+	for (int i = 0; i < 5; i++) {
+		char what[32];
+		snprintf(what, sizeof what, "run %d after %d", i, i);
+		ck_assert_int_eq(probe_boot_rewind(b), 0);
+		struct probe_config c = cfg[i];
+		c.deadline = probe_deadline_from_now(&c);
+		ck_assert_msg(!probe_boot_run(b, &c, &kept[i], err, sizeof err), "%s: %s", what, err);
+		assert_same_result(&alone[i], &kept[i], what);
+	}
+	probe_boot_free(b, &cfg[0]);
+	for (int i = 0; i < 5; i++) {
+		probe_result_free(&alone[i]);
+		probe_result_free(&kept[i]);
+	}
+}
+END_TEST
+
 /* Unusable input is status 2 with a reason, never a crash. */
 START_TEST(bad_configuration_is_status_2)
 {
@@ -515,6 +584,7 @@ static Suite *probe_suite(void)
 	tcase_add_loop_test(t, budget_of_ten_hangs_and_shadow_stack_is_the_chain, 0, NARCHES);
 	tcase_add_loop_test(t, a_handler_that_never_returns_hangs_at_every_boundary, 0, NARCHES);
 	tcase_add_loop_test(t, probes_are_deterministic, 0, NARCHES);
+	tcase_add_loop_test(t, runs_on_a_kept_boot_are_runs_alone, 0, NARCHES);
 	tcase_add_loop_test(t, bad_configuration_is_status_2, 0, NARCHES);
 	tcase_add_loop_test(t, a_store_past_the_store_path_is_refused, 0, 3 * NARCHES);
 	tcase_add_loop_test(t, a_handler_store_outside_its_memory_fails_the_invariants, 0, NARCHES);

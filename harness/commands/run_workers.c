@@ -1,16 +1,19 @@
 /*
  * Probe runs in forked workers (run_workers.h).
  *
- * Three generations of processes: the caller; a worker per group of runs
- * that share a boot, `jobs` at a time; and under each worker a child per
- * run, forked from the booted machine one after the other.  A child sends
- * its wire (the probe's rc, err and result, then the violations: plain
- * arrays, the bytes mean the same in every process) to its worker, which
- * waits for it and passes it on to the caller as one record with what
- * became of the child, so that a child that crashed is that run's "died"
- * state, never a verdict, and a record is never half a result.  A worker
- * that dies leaves its remaining runs died.  A child dies with its worker
- * (PR_SET_PDEATHSIG), a worker with the caller's interrupt (cleanup.h).
+ * Three generations of processes: the caller; a launcher it forks before
+ * any result arrives; and the workers the launcher forks, `jobs` at a
+ * time, one per group of runs that share a boot.  A worker boots once
+ * and runs its group one run after another on that boot, rewound to where
+ * the boot left it before each (probe_boot_keep), so that no run pays for
+ * the boot, the engines or the translations of another.  It sends each
+ * result up as one record: the probe's rc, err and result, then the
+ * violations (plain arrays: the bytes mean the same in every process).
+ * The launcher passes the records on; for a worker that died it sends a
+ * "died" record for each run the worker had not finished, so that a crash
+ * is those runs' state, never a verdict, and a record is never half a
+ * result.  Workers die with the launcher, the launcher with the caller
+ * (cleanup_after_fork), and with the caller's interrupt (cleanup.h).
  */
 #include <errno.h>
 #include <limits.h>
@@ -37,7 +40,7 @@ struct wire {
 
 struct record {
 	size_t run;
-	int died;		/* 1: no wire follows; why says what became of the run's process */
+	int died;		/* 1: no wire follows; why says what became of the run's worker */
 	char why[256];
 	size_t len;		/* bytes of wire and violations that follow */
 };
@@ -57,29 +60,6 @@ int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* Appends what fd gives to *buf up to EOF.  0, or -1. */
-static int read_all(int fd, char **buf, size_t *len, size_t *cap)
-{
-	for (;;) {
-		if (*cap - *len < 65536) {
-			size_t ncap = *cap ? *cap * 2 : 65536 * 2;
-			char *b = realloc(*buf, ncap);
-			if (!b)
-				return -1;
-			*buf = b;
-			*cap = ncap;
-		}
-		ssize_t got = read(fd, *buf + *len, *cap - *len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -1;
-		if (got == 0)
-			return 0;
-		*len += (size_t)got;
-	}
-}
-
 static void how_it_ended(int status, size_t bytes, char *why, size_t n)
 {
 	if (WIFSIGNALED(status))
@@ -89,9 +69,11 @@ static void how_it_ended(int status, size_t bytes, char *why, size_t n)
 			 bytes);
 }
 
-/* --- A run's child -------------------------------------------------------- */
+/* --- A run ------------------------------------------------------------------- */
 
-static void child_run(struct probe_boot *boot, const struct probe_config *cfg, int fd)
+/* Runs cfg from the boot and sends its record (wire and violations) to
+ * `out`.  0, or -1 when the worker cannot go on (out is gone). */
+static int run_here(struct probe_boot *boot, const struct probe_config *cfg, size_t id, int out)
 {
 	struct probe_config c = *cfg;
 	if (!c.deadline)
@@ -101,58 +83,22 @@ static void child_run(struct probe_boot *boot, const struct probe_config *cfg, i
 	w.rc = probe_boot_run(boot, &c, &w.res, w.err, sizeof w.err);
 	if (w.rc)
 		w.res.nviolations = 0;
-	int bad = write_all(fd, &w, sizeof w);
-	if (!bad && w.res.nviolations)
-		bad = write_all(fd, w.res.violations, w.res.nviolations * sizeof *w.res.violations);
-	_exit(bad ? 3 : 0);
-}
-
-/* Runs cfg from the boot in a child; its record to `out`.  0, or -1 when
- * the worker cannot go on (out is gone). */
-static int run_in_child(struct probe_boot *boot, const struct probe_config *cfg, size_t id, int out)
-{
-	struct record rec = { .run = id, .died = 1 };
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int p[2];
-	if (pipe(p)) {
-		snprintf(rec.why, sizeof rec.why, "cannot make a pipe: %s", strerror(errno));
-		return write_all(out, &rec, sizeof rec);
-	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		snprintf(rec.why, sizeof rec.why, "cannot fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		return write_all(out, &rec, sizeof rec);
-	}
-	if (pid == 0) {
-		cleanup_after_fork();	/* and it dies with the worker */
-		close(p[0]);
-		close(out);
-		child_run(boot, cfg, p[1]);
-	}
-	close(p[1]);
-	int rr = read_all(p[0], &buf, &len, &cap);
-	close(p[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (rr) {
-		snprintf(rec.why, sizeof rec.why, "out of memory for its result");
-	} else if (!WIFEXITED(status) || WEXITSTATUS(status) || len < sizeof(struct wire)) {
-		how_it_ended(status, len, rec.why, sizeof rec.why);
-	} else {
-		rec.died = 0;
-		rec.len = len;
-	}
-	int bad = write_all(out, &rec, sizeof rec) || (!rec.died && write_all(out, buf, len));
-	free(buf);
+	size_t vbytes = w.res.nviolations * sizeof *w.res.violations;
+	struct record rec = { .run = id, .len = sizeof w + vbytes };
+	int bad = write_all(out, &rec, sizeof rec) || write_all(out, &w, sizeof w) ||
+		  (vbytes && write_all(out, w.res.violations, vbytes));
+	probe_result_free(&w.res);
 	return bad ? -1 : 0;
 }
 
-/* --- A worker --------------------------------------------------------------- */
+/* --- A worker ------------------------------------------------------------------ */
 
+/*
+ * The worker's runs, one after another on one boot it keeps and rewinds
+ * (probe_boot_keep); a run after which the boot cannot be rewound, or a
+ * subject whose boot cannot be kept (one run to a group), has the next run
+ * boot afresh.
+ */
 static void worker(const struct worker_run *runs, const size_t *ids, size_t n, const char *build_dir, int out)
 {
 	const struct worker_run *first = &runs[ids[0]];
@@ -169,18 +115,29 @@ static void worker(const struct worker_run *runs, const size_t *ids, size_t n, c
 		boot_cfg.image_path = image;
 	boot_cfg.process_ends = 1;
 	struct probe_boot *boot = NULL;
-	if (!refused[0] && !(boot = probe_boot(&boot_cfg, refused, sizeof refused)) && !refused[0])
-		snprintf(refused, sizeof refused, "the probe could not start");
-	if (boot)
-		probe_boot_keep_lines(boot);
+	int kept = 0;
 	for (size_t k = 0; k < n; k++) {
 		struct probe_config cfg = runs[ids[k]].cfg;
 		if (built)
 			cfg.image_path = image;
 		cfg.process_ends = 1;
+		if (boot && probe_boot_rewind(boot)) {
+			probe_boot_free(boot, &boot_cfg);
+			boot = NULL;
+		}
+		if (!boot && !refused[0]) {
+			if ((boot = probe_boot(&boot_cfg, refused, sizeof refused))) {
+				probe_boot_keep_lines(boot);
+				kept = probe_boot_keep(boot) == 0;	/* else it serves this run alone */
+			} else if (!refused[0]) {
+				snprintf(refused, sizeof refused, "the probe could not start");
+			}
+		}
 		if (boot) {
-			if (run_in_child(boot, &cfg, ids[k], out))
+			if (run_here(boot, &cfg, ids[k], out))
 				break;
+			if (!kept)
+				boot = NULL;	/* the run consumed it */
 			continue;
 		}
 		struct wire w;

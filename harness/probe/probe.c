@@ -49,6 +49,7 @@
 
 #include "host_pages.h"
 #include "machine.h"
+#include "memory_snapshot.h"
 #include "oracle.h"
 #include "probe_internal.h"
 #include "run_choice.h"
@@ -1292,7 +1293,8 @@ int probe_deliver(struct probe *p, int persist, enum probe_clock clock)
 }
 
 /*
- * One SIGPROF at the root, on the store path, everything put back
+ * One SIGPROF where the subject stands (its root, or where its boot
+ * stopped), on the store path, everything put back
  * afterwards; and the check that the store path sees every store the
  * handler makes: with every store logged, the log undone must give back
  * memory as it was (but for the signal frame the delivery wrote, and the
@@ -1307,122 +1309,49 @@ int probe_deliver(struct probe *p, int persist, enum probe_clock clock)
 static int warm_handler(struct probe *p)
 {
 	struct machine *mc = p->mc;
-	size_t n = mc->nregions;
-	struct region *map = malloc((n ? n : 1) * sizeof *map);
-	uint8_t **copy = calloc(n ? n : 1, sizeof *copy), **had = calloc(n ? n : 1, sizeof *had), *has = NULL;
-	size_t most = 0;
-	int rc = map && copy && had ? 0 : -1;
-	if (map)
-		memcpy(map, mc->regions, n * sizeof *map);
-	for (size_t i = 0; i < n && !rc; i++) {
-		/* What the handler cannot write needs no copy (a Go heap's
-		 * PROT_NONE reservations are hundreds of MiB). */
-		if (!map[i].host || (map[i].perms & UC_PROT_EXEC) || !(map[i].perms & UC_PROT_WRITE))
-			continue;
-		/* Of the rest, only the pages the host ever gave a frame: an
-		 * untouched page of machine_map's anonymous memory is zeros,
-		 * as is calloc's copy of it (most of a stack, a heap, a bss
-		 * is untouched, and touching it costs a page fault). */
-		size_t len = map[i].end - map[i].begin, pages = (len + HOST_PAGE - 1) / HOST_PAGE;
-		most = pages > most ? pages : most;
-		if (!(copy[i] = calloc(1, len)) || !(had[i] = malloc(pages))) {
-			rc = -1;
-			break;
-		}
-		host_pages_populated(map[i].host, len, had[i]);
-		for (size_t pg = 0; pg < pages; pg++)
-			if (had[i][pg])
-				memcpy(copy[i] + pg * HOST_PAGE, map[i].host + pg * HOST_PAGE,
-				       len - pg * HOST_PAGE < HOST_PAGE ? len - pg * HOST_PAGE : HOST_PAGE);
+	struct memory_snapshot before;
+	/* What the handler can write, as it is before it runs. */
+	if (memory_snapshot_take(mc, SNAPSHOT_WRITABLE, &before))
+		return -1;
+	struct sys_state saved = *mc->sys;
+	struct thread_marks marks;
+	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
+	uint64_t sp0 = machine_sp(mc);
+	struct engine_switch sw;
+	threads_mark(mc, &marks);
+	to_handler_engine(p, &sw, p->handler_uc);
+	/* The frame: from the handler's SP up to the stack it came from, or
+	 * to the top of the signal stack. */
+	uint64_t frame_lo = 0, frame_hi = 0;
+	p->log_all = 1;
+	if (engine_deliver_signal(mc, L_SIGPROF) == DELIVER_OK) {
+		frame_lo = machine_sp(mc);
+		frame_hi = frame_lo >= p->alt_lo && frame_lo < p->alt_hi ? p->alt_hi : sp0;
+		enum handler_result hr;
+		quick_handler_run(p, &hr);	/* the watchdog ends one that never returns */
 	}
-	if (!rc && !(has = malloc(most ? most : 1)))
-		rc = -1;
-	if (!rc) {
-		struct sys_state saved = *mc->sys;
-		struct thread_marks marks;
-		size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
-		uint64_t sp0 = machine_sp(mc);
-		struct engine_switch sw;
-		threads_mark(mc, &marks);
-		to_handler_engine(p, &sw, p->handler_uc);
-		/* The frame: from the handler's SP up to the stack it came
-		 * from, or to the top of the signal stack. */
-		uint64_t frame_lo = 0, frame_hi = 0;
-		p->log_all = 1;
-		if (engine_deliver_signal(mc, L_SIGPROF) == DELIVER_OK) {
-			frame_lo = machine_sp(mc);
-			frame_hi = frame_lo >= p->alt_lo && frame_lo < p->alt_hi ? p->alt_hi : sp0;
-			enum handler_result hr;
-			quick_handler_run(p, &hr);	/* the watchdog ends one that never returns */
+	p->log_all = 0;
+	/* A handler that changed the memory map cannot be put back. */
+	int rc = memory_snapshot_same_map(mc, &before) ? 0 : -1;
+	undo_to(p, 0);
+	if (!rc && !p->missed_store) {
+		/* Everything but the frame and the signal stack must be as it
+		 * was once the undo log is undone. */
+		uint64_t skip[2][2] = { { frame_lo, frame_hi }, { p->alt_lo, p->alt_hi } };
+		if (skip[0][0] > skip[1][0]) {
+			uint64_t t0 = skip[0][0], t1 = skip[0][1];
+			skip[0][0] = skip[1][0], skip[0][1] = skip[1][1], skip[1][0] = t0, skip[1][1] = t1;
 		}
-		p->log_all = 0;
-		/* A handler that changed the memory map cannot be put back. */
-		int same = mc->nregions == n;
-		for (size_t i = 0; i < n && same; i++)
-			same = mc->regions[i].begin == map[i].begin && mc->regions[i].end == map[i].end &&
-			       mc->regions[i].perms == map[i].perms && mc->regions[i].host == map[i].host;
-		if (!same)
-			rc = -1;
-		undo_to(p, 0);
-		for (size_t i = 0; i < n && same && !p->missed_store; i++) {
-			if (!copy[i])
-				continue;
-			/* [begin, end) less the frame and the signal stack, in
-			 * pieces, by memcmp (a Go heap is megabytes), page by
-			 * page: one untouched before and after is zeros in both. */
-			host_pages_populated(map[i].host, map[i].end - map[i].begin, has);
-			uint64_t skip[2][2] = { { frame_lo, frame_hi }, { p->alt_lo, p->alt_hi } };
-			if (skip[0][0] > skip[1][0]) {
-				uint64_t t0 = skip[0][0], t1 = skip[0][1];
-				skip[0][0] = skip[1][0], skip[0][1] = skip[1][1], skip[1][0] = t0, skip[1][1] = t1;
-			}
-			uint64_t at = map[i].begin;
-			for (int k = 0; k <= 2 && !p->missed_store; k++) {
-				uint64_t to = k < 2 ? skip[k][0] : map[i].end;
-				to = to > map[i].end ? map[i].end : to;
-				for (uint64_t a = at, b; a < to && !p->missed_store; a = b) {
-					uint64_t pg = (a - map[i].begin) / HOST_PAGE;
-					b = map[i].begin + (pg + 1) * HOST_PAGE;
-					b = b < to ? b : to;
-					if (!had[i][pg] && !has[pg])
-						continue;
-					const uint8_t *h = map[i].host + (a - map[i].begin),
-						      *c = copy[i] + (a - map[i].begin);
-					if (memcmp(h, c, b - a))
-						for (uint64_t j = 0; j < b - a; j++)
-							if (h[j] != c[j]) {
-								p->missed_store = 1;
-								p->missed_store_at = a + j;
-								break;
-							}
-				}
-				if (k < 2 && skip[k][1] > at)
-					at = skip[k][1];
-			}
-		}
-		for (size_t i = 0; i < n && same; i++) {
-			if (!copy[i])
-				continue;
-			size_t len = map[i].end - map[i].begin;
-			host_pages_populated(map[i].host, len, has);
-			for (size_t pg = 0; pg * HOST_PAGE < len; pg++)
-				if (had[i][pg] || has[pg])
-					memcpy(map[i].host + pg * HOST_PAGE, copy[i] + pg * HOST_PAGE,
-					       len - pg * HOST_PAGE < HOST_PAGE ? len - pg * HOST_PAGE : HOST_PAGE);
-		}
-		*mc->sys = saved;
-		threads_unmark(mc, &marks);
-		from_handler_engine(p, &sw, 0);
-		forget_run_effects(mc, outlen);
+		if (memory_snapshot_differs(mc, &before, (const uint64_t (*)[2])skip, 2, &p->missed_store_at))
+			p->missed_store = 1;
 	}
-	for (size_t i = 0; copy && had && i < n; i++) {
-		free(copy[i]);
-		free(had[i]);
-	}
-	free(copy);
-	free(had);
-	free(has);
-	free(map);
+	if (!rc)
+		memory_snapshot_restore(mc, &before);
+	*mc->sys = saved;
+	threads_unmark(mc, &marks);
+	from_handler_engine(p, &sw, 0);
+	forget_run_effects(mc, outlen);
+	memory_snapshot_free(&before);
 	return rc;
 }
 
@@ -2280,10 +2209,22 @@ const struct probe_subject probe_subject_image = {
 	.finish = image_finish,
 };
 
+/* Where a boot stood, for probe_boot_rewind. */
+struct boot_state {
+	struct probe probe;		/* the probe as the boot left it */
+	uc_context *cpu;		/* the chain's engine's registers */
+	struct memory_snapshot memory;
+	struct sys_state sys;
+	struct thread_table threads;
+	int has_threads;
+	size_t outlen[3];
+};
+
 struct probe_boot {
 	struct probe p;
 	struct probe_result scratch;	/* what the subject's boot fills before a run has a result */
 	int engines_ready;		/* prepare_engines done at the boot */
+	struct boot_state *kept;	/* probe_boot_keep: runs leave it open, to rewind */
 };
 
 /*
@@ -2381,6 +2322,88 @@ int probe_boot_shares(const struct probe_config *a, const struct probe_config *b
 	       a->knob_stack_bytes == b->knob_stack_bytes && a->knob_sse_align == b->knob_sse_align;
 }
 
+/*
+ * A boot's state kept, so that runs may follow each other in this
+ * process: everything a run changes is put back by probe_boot_rewind --
+ * guest data memory (memory_snapshot.h, the vvar page the emulated
+ * kernel writes included), the chain's registers, the emulated kernel's
+ * and threads' state, the output, and the probe's own fields -- while
+ * what only grows and stays true is kept: the engines' translations and
+ * hooks, engines a run added (the stepping and counting engines), the
+ * ranges hooked, the decode caches, the undo log's buffer.  Only a
+ * subject with a boot step, whose runs leave the memory map as they
+ * found it, can be kept.  0, or -1 (then the boot is as before).
+ */
+int probe_boot_keep(struct probe_boot *b)
+{
+	struct probe *p = &b->p;
+	struct machine *mc = p->mc;
+	if (!b->engines_ready || b->kept)
+		return b->kept ? 0 : -1;
+	struct boot_state *k = calloc(1, sizeof *k);
+	if (!k)
+		return -1;
+	if (uc_context_alloc(p->chain_uc, &k->cpu) != UC_ERR_OK) {
+		free(k);
+		return -1;
+	}
+	if (memory_snapshot_take(mc, SNAPSHOT_DATA, &k->memory)) {
+		uc_context_free(k->cpu);
+		free(k);
+		return -1;
+	}
+	uc_context_save(p->chain_uc, k->cpu);
+	k->sys = *mc->sys;
+	if ((k->has_threads = mc->threads != NULL))
+		k->threads = *mc->threads;
+	for (int i = 0; i < 3; i++)
+		k->outlen[i] = mc->out[i].len;
+	k->probe = *p;
+	b->kept = k;
+	return 0;
+}
+
+/* The fields of a run's probe that outlive it (probe_boot_keep). */
+static void keep_what_lasts(struct probe *to, const struct probe *from)
+{
+	memcpy(to->range, from->range, sizeof to->range);
+	to->nranges = from->nranges;	/* their hooks are in the engines */
+	to->trial_uc = from->trial_uc;
+	to->trial_ctx = from->trial_ctx;
+	to->count_uc = from->count_uc;
+	to->cs_detail = from->cs_detail;
+	to->cs_detail_open = from->cs_detail_open;
+	to->undo = from->undo;
+	to->capundo = from->capundo;
+	to->nundo = 0;
+	memcpy(to->block, from->block, sizeof to->block);
+	to->o.cache = from->o.cache;
+}
+
+int probe_boot_rewind(struct probe_boot *b)
+{
+	struct boot_state *k = b->kept;
+	struct probe *p = &b->p;
+	struct machine *mc = p->mc;
+	if (!k || !memory_snapshot_same_map(mc, &k->memory))
+		return -1;
+	memory_snapshot_restore(mc, &k->memory);
+	*mc->sys = k->sys;
+	if (k->has_threads && mc->threads)
+		*mc->threads = k->threads;
+	for (int i = 0; i < 3; i++)
+		mc->out[i].len = k->outlen[i];
+	mc->exited = mc->exit_status = mc->stopped = mc->timed_out = 0;
+	mc->fault = (struct fault){ 0 };
+	mc->uc = k->probe.chain_uc;
+	uc_context_restore(mc->uc, k->cpu);
+	static struct probe live;	/* large: not on the stack */
+	live = *p;
+	*p = k->probe;
+	keep_what_lasts(p, &live);
+	return 0;
+}
+
 void probe_boot_keep_lines(const struct probe_boot *b)
 {
 	if (b->p.image_path[0])
@@ -2419,6 +2442,11 @@ void probe_boot_free(struct probe_boot *b, const struct probe_config *cfg)
 	if (!b)
 		return;
 	probe_close(&b->p, cfg);
+	if (b->kept) {
+		uc_context_free(b->kept->cpu);
+		memory_snapshot_free(&b->kept->memory);
+		free(b->kept);
+	}
 	free(b);
 }
 
@@ -2471,7 +2499,8 @@ int probe_boot_run(struct probe_boot *b, const struct probe_config *cfg, struct 
 	 * fork) and limit, a nested trial's engine and whether it logs the
 	 * signal stack's stores. */
 	if (watchdog_start(&p) ||
-	    (cfg->inject == PROBE_NESTED && (!stepping_engine(&p) || uc_context_alloc(mc->uc, &p.trial_ctx) != UC_ERR_OK))) {
+	    (cfg->inject == PROBE_NESTED &&
+	     (!stepping_engine(&p) || (!p.trial_ctx && uc_context_alloc(mc->uc, &p.trial_ctx) != UC_ERR_OK)))) {
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
 		goto out;
 	}
@@ -2514,8 +2543,13 @@ int probe_boot_run(struct probe_boot *b, const struct probe_config *cfg, struct 
 	res->pass = all && res->invariants_ok;
 	rc = 0;
 out:
-	probe_close(&p, cfg);
-	free(b);
+	/* What was this run's alone; the rest with it, unless the boot is
+	 * kept for the next run (probe_boot_rewind). */
+	watchdog_end(&p);
+	free(p.chosen);
+	p.chosen = NULL;
+	if (!b->kept)
+		probe_boot_free(b, cfg);
 	if (rc) {
 		free(res->violations);
 		res->violations = NULL;

@@ -249,17 +249,26 @@ int probe_run(const struct probe_config *cfg, struct probe_result *res, char *er
  * loads the subject and runs it as far as no run's own settings matter
  * (the image: to its sigstep_ready, fixtures/run_choice.h, set-up done);
  * probe_boot_run goes on with one run's config from there, as probe_run
- * would have, and consumes the boot: it is called once per process, in a
- * fork of the process that booted it for each further run (sigstep
- * matrix: the rows of one image, vDSO and knobs).  It takes cfg's
- * deadline if it has one, else the boot's.  probe_boot_shares: a boot
- * made with config a serves config b (a subject without a boot step
- * shares nothing).  probe_boot: NULL, with one line in err, where
- * probe_run would have returned 2.  probe_boot_free: a boot no run
- * consumed.
+ * would have, and consumes the boot unless it is kept (probe_boot_keep);
+ * it takes cfg's deadline if it has one, else the boot's.
+ * probe_boot_shares: a boot made with config a serves config b (a subject
+ * without a boot step shares nothing).  probe_boot: NULL, with one line in
+ * err, where probe_run would have returned 2.  probe_boot_free: a boot no
+ * run consumed, or a kept one.
  */
 struct probe_boot;
 struct probe_boot *probe_boot(const struct probe_config *cfg, char *err, size_t errlen);
+/*
+ * Keeps the boot's state, so that probe_boot_run leaves the boot open
+ * and probe_boot_rewind puts it back as probe_boot left it: runs one
+ * after another in one process, each as if it ran alone, none paying
+ * for the translations of the one before.  0, or -1 (a subject without a
+ * boot step; out of memory): the boot is then as before, one run's.
+ * probe_boot_rewind: 0, or -1 if the run changed what cannot be put back
+ * (the memory map): free the boot and boot again.
+ */
+int probe_boot_keep(struct probe_boot *b);
+int probe_boot_rewind(struct probe_boot *b);
 int probe_boot_run(struct probe_boot *b, const struct probe_config *cfg, struct probe_result *res, char *err,
 		   size_t errlen);
 int probe_boot_shares(const struct probe_config *a, const struct probe_config *b);
