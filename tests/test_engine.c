@@ -629,6 +629,176 @@ START_TEST(regions_split_on_protect_and_unmap)
 }
 END_TEST
 
+/*
+ * A runtime's reservation (Go's heap arena): a large PROT_NONE mmap,
+ * pieces of it made accessible with mmap(MAP_FIXED) and mprotect, one
+ * made PROT_NONE again, one unmapped.  No engine maps what is PROT_NONE
+ * (each accessible piece is mapped at its own size), and every engine of
+ * the machine -- made before the pieces or after -- sees the same thing:
+ * the pieces' memory, the protection fault on a PROT_NONE page (as when
+ * Unicorn mapped it PROT_NONE), the unmapped fault past the unmap.
+ */
+static const struct {
+	const char *arch;
+	const uint8_t *code; size_t code_len;	/* store arg1 to [arg0] at +0, load [arg0] to arg1 at +4 */
+} tiny_access[] = {
+	{ "amd64", B(0x89, 0x37, 0x90, 0x90, 0x8b, 0x37) },		/* mov %esi,(%rdi); nops; mov (%rdi),%esi */
+	{ "386", B(0x89, 0x0b, 0x90, 0x90, 0x8b, 0x0b) },		/* mov %ecx,(%ebx); nops; mov (%ebx),%ecx */
+	{ "arm", B(0x00, 0x10, 0x80, 0xe5, 0x00, 0x10, 0x90, 0xe5) },	/* str r1,[r0]; ldr r1,[r0] */
+};
+
+#define RESERVE_SIZE (256ull << 20)
+#define PIECE_SIZE (64ull << 10)
+
+/* One instruction of tiny_access at +at on engine e, arg0 = addr and
+ * arg1 = value: 0 if it ran, else the fault's kind; *value what arg1 is after. */
+static enum fault_kind access_on(struct guest *g, int e, unsigned at, uint64_t addr, uint64_t *value)
+{
+	struct machine *mc = g->mc;
+	const struct arch_ops *ops = mc->ops;
+	uc_engine *running = mc->uc;
+	mc->uc = mc->engine[e];
+	memset(&mc->fault, 0, sizeof mc->fault);
+	machine_set_reg(mc, ops->reg_pc, TINY_BASE + TINY_CODE + at);
+	machine_set_reg(mc, ops->reg_arg[0], addr);
+	machine_set_reg(mc, ops->reg_arg[1], *value);
+	int r = machine_run(mc, 1, 0);
+	*value = machine_reg(mc, ops->reg_arg[1]);
+	mc->uc = running;
+	if (r && mc->fault.kind == FAULT_STOPPED)
+		return FAULT_NONE;	/* the one instruction ran */
+	ck_assert_msg(r, "the guest exited");
+	return mc->fault.kind;
+}
+
+static enum fault_kind fetch_on(struct guest *g, int e, uint64_t addr)
+{
+	struct machine *mc = g->mc;
+	uc_engine *running = mc->uc;
+	mc->uc = mc->engine[e];
+	memset(&mc->fault, 0, sizeof mc->fault);
+	machine_set_reg(mc, mc->ops->reg_pc, addr);
+	ck_assert_int_eq(machine_run(mc, 1, 0), 1);
+	mc->uc = running;
+	ck_assert_uint_eq(mc->fault.addr, addr);
+	ck_assert_uint_eq(mc->fault.pc, addr);
+	return mc->fault.kind;
+}
+
+static int64_t mm(struct guest *g, sys_handler *call, uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags)
+{
+	const uint64_t a[6] = { addr, len, prot, flags, (uint64_t)-1, 0 };
+	return call(g->mc, a);
+}
+
+/* Bytes of [begin, end) that engine uc maps. */
+static uint64_t engine_maps(uc_engine *uc, uint64_t begin, uint64_t end)
+{
+	uc_mem_region *rs;
+	uint32_t n;
+	uint64_t bytes = 0;
+	ck_assert_int_eq(uc_mem_regions(uc, &rs, &n), UC_ERR_OK);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t lo = rs[i].begin > begin ? rs[i].begin : begin;
+		uint64_t hi = rs[i].end + 1 < end ? rs[i].end + 1 : end;	/* Unicorn's end is inclusive */
+		if (lo < hi)
+			bytes += hi - lo;
+	}
+	uc_free(rs);
+	return bytes;
+}
+
+/* Every engine: a store and a load in `piece` work and agree, a store, a
+ * load and a fetch at `none` are protection faults, and the line says so. */
+static void expect_pieces(struct guest *g, uint64_t piece, uint64_t none, uint32_t stamp)
+{
+	struct machine *mc = g->mc;
+	char line[512];
+	for (int e = 0; e < mc->nengines; e++) {
+		uint64_t v = stamp + e, got = 0;
+		ck_assert_int_eq(access_on(g, e, 0, piece + 8 * e, &v), FAULT_NONE);
+		uint32_t host = 0;
+		ck_assert_int_eq(machine_read(mc, piece + 8 * e, &host, 4), 0);
+		ck_assert_uint_eq(host, stamp + e);
+		for (int other = 0; other < mc->nengines; other++) {
+			got = 0;
+			ck_assert_int_eq(access_on(g, other, 4, piece + 8 * e, &got), FAULT_NONE);
+			ck_assert_uint_eq(got, stamp + e);
+		}
+		v = 1;
+		ck_assert_int_eq(access_on(g, e, 0, none, &v), FAULT_WRITE_PROT);
+		ck_assert_uint_eq(mc->fault.addr, none);
+		ck_assert_int_eq(guest_fault_line(g, line, sizeof line), 1);
+		ck_assert_msg(strstr(line, "guest fault: write to protected memory (address ") && strstr(line, ", mmap)"),
+			      "%s", line);
+		ck_assert_int_eq(access_on(g, e, 4, none, &v), FAULT_READ_PROT);
+		ck_assert_uint_eq(mc->fault.addr, none);
+		ck_assert_int_eq(fetch_on(g, e, none), FAULT_FETCH_PROT);
+		ck_assert_int_eq(guest_fault_line(g, line, sizeof line), 1);
+		ck_assert_msg(strstr(line, "guest fault: fetch from non-executable memory (mmap) at PC"), "%s", line);
+		ck_assert_int_eq(access_on(g, e, 0, 16 * 4096 - 8, &v), FAULT_WRITE_UNMAPPED);
+	}
+}
+
+START_TEST(reservation_pieces_agree_in_every_engine)
+{
+	const struct arch_ops *ops = ops_of(tiny_access[_i].arch);
+	char *path = tiny_elf(ops, tiny_access[_i].code, tiny_access[_i].code_len);
+	const char *argv[] = { "tiny" };
+	struct guest_config cfg = { .ops = ops, .image_path = path, .argc = 1, .argv = argv };
+	char err[LOADER_ERR_MAX];
+	const char *bad;
+	struct guest g;
+	ck_assert_msg(guest_load(&g, &cfg, err, &bad) == 0, "tiny image rejected: %s", err);
+	struct machine *mc = g.mc;
+	const uint64_t none = 0, rw = 3, priv = 0x22, fixed = 0x10;
+
+	/* Reserved at a hint, then a piece by mmap(MAP_FIXED), one by mprotect. */
+	uint64_t res = ops->mmap_base + RESERVE_SIZE;
+	ck_assert_int_eq(mm(&g, sys_mmap, res, RESERVE_SIZE, none, priv), (int64_t)res);
+	ck_assert(guest_add_engine(&g));	/* before the pieces */
+	uint64_t a = res + (1 << 20), b = res + (2 << 20), hole = res + RESERVE_SIZE / 2;
+	ck_assert_int_eq(mm(&g, sys_mmap, a, PIECE_SIZE, rw, priv | fixed), (int64_t)a);
+	ck_assert_int_eq(mm(&g, sys_mprotect, b, PIECE_SIZE, rw, 0), 0);
+	ck_assert(guest_add_engine(&g));	/* after them */
+	ck_assert_int_eq(mc->nengines, 3);
+	uc_context *ctx;
+	ck_assert_int_eq(uc_context_alloc(mc->engine[0], &ctx), UC_ERR_OK);
+	ck_assert_int_eq(uc_context_save(mc->engine[0], ctx), UC_ERR_OK);
+	for (int e = 1; e < mc->nengines; e++)
+		ck_assert_int_eq(uc_context_restore(mc->engine[e], ctx), UC_ERR_OK);
+	uc_context_free(ctx);
+
+	for (int e = 0; e < mc->nengines; e++)
+		ck_assert_uint_eq(engine_maps(mc->engine[e], res, res + RESERVE_SIZE), 2 * PIECE_SIZE);
+	expect_pieces(&g, a, hole, 0x5a000000);
+	expect_pieces(&g, b, hole, 0x6b000000);
+
+	/* a PROT_NONE again: a protection fault there, in every engine. */
+	ck_assert_int_eq(mm(&g, sys_mprotect, a, PIECE_SIZE, none, 0), 0);
+	expect_pieces(&g, b, a + 8, 0x7c000000);
+	/* b unmapped: past the reservation's table entry, unmapped. */
+	ck_assert_int_eq(mm(&g, sys_munmap, b, PIECE_SIZE, 0, 0), 0);
+	for (int e = 0; e < mc->nengines; e++) {
+		uint64_t v = 1;
+		ck_assert_uint_eq(engine_maps(mc->engine[e], res, res + RESERVE_SIZE), 0);
+		ck_assert_int_eq(access_on(&g, e, 0, b, &v), FAULT_WRITE_UNMAPPED);
+	}
+	/* a mapped again with MAP_FIXED: fresh zeros, in every engine. */
+	ck_assert_int_eq(mm(&g, sys_mmap, a, PIECE_SIZE, rw, priv | fixed), (int64_t)a);
+	for (int e = 0; e < mc->nengines; e++) {
+		uint64_t v = 1;
+		ck_assert_int_eq(access_on(&g, e, 4, a + 8 * e, &v), FAULT_NONE);
+		ck_assert_uint_eq(v, 0);
+	}
+	expect_pieces(&g, a, hole, 0x8d000000);
+	unlink(path);
+	free(path);
+	g.cfg.image_path = NULL;
+	guest_free(&g);
+}
+END_TEST
+
 /* --- Real guests ----------------------------------------------------------------- */
 
 struct combo {
@@ -1001,6 +1171,7 @@ static Suite *engine_suite(void)
 
 	t = tcase_create("machine");
 	tcase_add_test(t, regions_split_on_protect_and_unmap);
+	tcase_add_loop_test(t, reservation_pieces_agree_in_every_engine, 0, 3);
 	tcase_add_loop_test(t, tiny_exit_group_status, 0, NTINY);
 	tcase_add_loop_test(t, tiny_null_store_is_a_fault, 0, NTINY);
 	tcase_add_loop_test(t, tiny_undefined_instruction_is_a_fault, 0, NTINY);

@@ -89,6 +89,23 @@ struct machine *machine_create(const struct arch_ops *ops)
 
 static int install_hooks_on(struct machine *mc, uc_engine *uc, uc_hook *hooks, int *n);
 
+/*
+ * A PROT_NONE range is in the region table and has its host memory, but
+ * is mapped in no engine: Unicorn 2.0.1 changes the protection of part of
+ * one of its mappings by unmapping all of it and mapping the pieces back,
+ * and an unmap drops the TLB page by page (1 KiB pages on arm) over the
+ * whole mapping.  A Go runtime reserves hundreds of MiB PROT_NONE (its
+ * arena) and commits it piece by piece with mmap(MAP_FIXED) or mprotect:
+ * with the reservation in the engines each piece cost a walk of all of
+ * it; now a piece is mapped into the engines when it becomes accessible,
+ * at its own size.  A guest access to such a range is Unicorn's "unmapped"
+ * and the fault hook reports it as the protection fault it is.
+ */
+static int in_engines(uint32_t perms)
+{
+	return perms != UC_PROT_NONE;
+}
+
 uc_engine *machine_add_engine(struct machine *mc)
 {
 	const struct arch_ops *ops = mc->ops;
@@ -100,7 +117,8 @@ uc_engine *machine_add_engine(struct machine *mc)
 	int ok = 1;
 	for (size_t i = 0; ok && i < mc->nregions; i++) {
 		const struct region *r = &mc->regions[i];
-		ok = uc_mem_map_ptr(uc, r->begin, r->end - r->begin, r->perms, r->host) == UC_ERR_OK;
+		ok = !in_engines(r->perms) ||
+		     uc_mem_map_ptr(uc, r->begin, r->end - r->begin, r->perms, r->host) == UC_ERR_OK;
 	}
 	if (!ok || install_hooks_on(mc, uc, hooks, &n)) {
 		uc_close(uc);
@@ -248,7 +266,7 @@ int machine_map(struct machine *mc, uint64_t begin, uint64_t end, uint32_t perms
 		return -1;
 	}
 	b->len = len;
-	for (int e = 0; e < mc->nengines; e++)
+	for (int e = 0; in_engines(perms) && e < mc->nengines; e++)
 		if (uc_mem_map_ptr(mc->engine[e], begin, len, perms, b->p) != UC_ERR_OK) {
 			while (e-- > 0)
 				uc_mem_unmap(mc->engine[e], begin, len);
@@ -262,7 +280,7 @@ int machine_map(struct machine *mc, uint64_t begin, uint64_t end, uint32_t perms
 	struct region r = { .begin = begin, .end = end, .perms = perms, .kind = kind, .host = b->p };
 	snprintf(r.name, sizeof r.name, "%s", name);
 	if (region_insert(mc, region_index(mc, begin), &r)) {
-		for (int e = 0; e < mc->nengines; e++)
+		for (int e = 0; in_engines(perms) && e < mc->nengines; e++)
 			uc_mem_unmap(mc->engine[e], begin, len);
 		return -1;
 	}
@@ -278,11 +296,46 @@ int machine_unmap(struct machine *mc, uint64_t begin, uint64_t end)
 	size_t i = region_index(mc, begin);
 	while (i < mc->nregions && mc->regions[i].begin < end) {
 		struct region *r = &mc->regions[i];
-		for (int e = 0; e < mc->nengines; e++)
+		for (int e = 0; in_engines(r->perms) && e < mc->nengines; e++)
 			if (uc_mem_unmap(mc->engine[e], r->begin, r->end - r->begin) != UC_ERR_OK)
 				return -1;
 		region_remove(mc, i);
 	}
+	return 0;
+}
+
+/* r's protection becomes perms in every engine (r->perms is still the
+ * old one): mapped in when it becomes accessible, out when it becomes
+ * PROT_NONE, else protected.  0 or -1. */
+static int engines_protect(struct machine *mc, const struct region *r, uint32_t perms)
+{
+	uint64_t len = r->end - r->begin;
+	/* Code that was readable-executable may now be written: drop its
+	 * translations either way (while the engines still map it). */
+	int code = ((r->perms | perms) & UC_PROT_EXEC) != 0;
+	if (!in_engines(r->perms)) {
+		if (!in_engines(perms))
+			return 0;
+		for (int e = 0; e < mc->nengines; e++)
+			if (uc_mem_map_ptr(mc->engine[e], r->begin, len, perms, r->host) != UC_ERR_OK) {
+				while (e-- > 0)
+					uc_mem_unmap(mc->engine[e], r->begin, len);
+				return -1;
+			}
+	} else if (!in_engines(perms)) {
+		if (code)
+			machine_drop_code(mc, r->begin, r->end);
+		for (int e = 0; e < mc->nengines; e++)
+			if (uc_mem_unmap(mc->engine[e], r->begin, len) != UC_ERR_OK)
+				return -1;
+		return 0;
+	} else {
+		for (int e = 0; e < mc->nengines; e++)
+			if (uc_mem_protect(mc->engine[e], r->begin, len, perms) != UC_ERR_OK)
+				return -1;
+	}
+	if (code)
+		machine_drop_code(mc, r->begin, r->end);
 	return 0;
 }
 
@@ -303,13 +356,8 @@ int machine_protect(struct machine *mc, uint64_t begin, uint64_t end, uint32_t p
 		return -1;
 	for (size_t i = region_index(mc, begin); i < mc->nregions && mc->regions[i].begin < end; i++) {
 		struct region *r = &mc->regions[i];
-		for (int e = 0; e < mc->nengines; e++)
-			if (uc_mem_protect(mc->engine[e], r->begin, r->end - r->begin, perms) != UC_ERR_OK)
-				return -1;
-		/* Code that was readable-executable may now be written: drop
-		 * its translations either way. */
-		if ((r->perms | perms) & UC_PROT_EXEC)
-			machine_drop_code(mc, r->begin, r->end);
+		if (engines_protect(mc, r, perms))
+			return -1;
 		r->perms = perms;
 	}
 	return 0;
@@ -542,11 +590,19 @@ static bool hook_mem_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int
 	case UC_MEM_FETCH_PROT: kind = FAULT_FETCH_PROT; break;
 	default: kind = FAULT_ENGINE; break;
 	}
+	/* A PROT_NONE region is in no engine (in_engines): Unicorn calls an
+	 * access to it unmapped; the guest sees the protection fault. */
+	const struct region *r = machine_region(mc, addr);
+	if (r && kind == FAULT_READ_UNMAPPED)
+		kind = FAULT_READ_PROT;
+	else if (r && kind == FAULT_WRITE_UNMAPPED)
+		kind = FAULT_WRITE_PROT;
+	else if (r && kind == FAULT_FETCH_UNMAPPED)
+		kind = FAULT_FETCH_PROT;
 	/* A store to a page the guest has writable that Unicorn has
 	 * read-only: a later UC_HOOK_MEM_WRITE_PROT hook makes that store
 	 * (the probe's store path), it is no fault. */
-	const struct region *r;
-	if (kind == FAULT_WRITE_PROT && (r = machine_region(mc, addr)) && (r->perms & UC_PROT_WRITE))
+	if (kind == FAULT_WRITE_PROT && r && (r->perms & UC_PROT_WRITE))
 		return false;
 	int fetch = kind == FAULT_FETCH_UNMAPPED || kind == FAULT_FETCH_PROT;
 	if (mc->fault.kind == FAULT_NONE) {

@@ -8,7 +8,10 @@
  * later layers can snapshot writable regions by copying them.  The region
  * table is the harness's own record of the address space: what each range
  * is (image text, vDSO, stack, guard page...) and its protection, kept in
- * step with Unicorn's on every map/unmap/protect.
+ * step with Unicorn's on every map/unmap/protect -- except that a
+ * PROT_NONE range (a guard page, a runtime's reservation) is mapped in no
+ * engine until it becomes accessible, and an access to it is reported as
+ * the protection fault it is (machine.c, in_engines).
  */
 #ifndef SIGSTEP_MACHINE_H
 #define SIGSTEP_MACHINE_H
