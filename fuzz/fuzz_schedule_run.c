@@ -5,7 +5,8 @@
  * kind -- sample, keep, nested-clock nanotime or walltime; with bit 2 set a
  * nested-signal, its clock bit 0, one or two levels bit 3, each level at
  * the boundary of the bits 4-7 in its clock call), run through
- * the probe as sigstep run --schedule does.  The coverage libFuzzer sees
+ * the probe as sigstep run --schedule does (on a kept boot per arch and
+ * variant, rewound before each input: probe_run_on_boots).  The coverage libFuzzer sees
  * is the subject's as sigstep fuzz defines it (cmd_fuzz.c): each judged
  * sample's (boundary, verdict, kept signals before it, frame count) and
  * each failed check, fed through libFuzzer's extra counters -- not the
@@ -103,7 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	current = &s.events;
 	struct probe_result res;
 	char err[512];
-	if (probe_run(&cfg, &res, err, sizeof err)) {
+	static struct probe_boots boots;	/* one per arch x variant, rewound before each input */
+	if (probe_run_on_boots(&boots, &cfg, &res, err, sizeof err)) {
 		fprintf(stderr, "sigstep: %s\n", err);	/* the images are missing: nothing can run */
 		abort();
 	}

@@ -170,41 +170,10 @@ static void entry_schedule(const struct fuzz *f, const struct entry *e, struct s
 	s->events = e->ev;
 }
 
-/*
- * A run of setting `set`'s config on that setting's boot, kept
- * (probe_boot_keep) and rewound before each run: the guest's load and
- * set-up, the engines and the translations are made once per setting, and
- * each run is still as if alone (tests/test_probe.c,
- * runs_on_a_kept_boot_are_runs_alone).  The boots are made by the process
- * that runs first, the fuzzer itself while it learns the settings, so the
- * round's workers inherit them.  As probe_run: 0 with *res, or 2 with err.
- */
-static struct probe_boot *kept_boot[FUZZ_SETTINGS];
-static struct probe_config kept_cfg[FUZZ_SETTINGS];
-
-static int run_on_boot(int set, const struct probe_config *cfg, struct probe_result *res, char *err, size_t errlen)
-{
-	struct probe_boot **b = &kept_boot[set];
-	if (*b && (!probe_boot_shares(&kept_cfg[set], cfg) || probe_boot_rewind(*b))) {
-		probe_boot_free(*b, &kept_cfg[set]);
-		*b = NULL;
-	}
-	int kept = 1;
-	if (!*b) {
-		kept_cfg[set] = *cfg;
-		if (!(*b = probe_boot(&kept_cfg[set], err, errlen))) {
-			memset(res, 0, sizeof *res);
-			return 2;
-		}
-		kept = probe_boot_keep(*b) == 0;
-	}
-	struct probe_config c = *cfg;
-	c.deadline = probe_deadline_from_now(&c);
-	int rc = probe_boot_run(*b, &c, res, err, errlen);
-	if (!kept)
-		*b = NULL;	/* the run consumed it */
-	return rc;
-}
+/* Each setting's boot, kept and rewound before each of its runs
+ * (probe_run_on_boots): made while the settings are learned, so the
+ * round's workers inherit them. */
+static struct probe_boots boots;
 
 /* One run of an entry: 0 with *res (free it), or 2 with err. */
 static int run_one(struct fuzz *f, const struct entry *e, struct probe_result *res, char *err, size_t errlen)
@@ -218,7 +187,7 @@ static int run_one(struct fuzz *f, const struct entry *e, struct probe_result *r
 	current = &e->ev;
 	f->nrun = 0;
 	f->execs++;
-	int rc = run_on_boot(e->set, &cfg, res, err, errlen);
+	int rc = probe_run_on_boots(&boots, &cfg, res, err, errlen);
 	if (rc)
 		return rc;
 	/* The run's failed checks: the kind of each (up to its first blank
@@ -285,7 +254,7 @@ static int learn_nested(struct fuzz *f, struct setting *st, char *err, size_t er
 		struct probe_config cfg;
 		struct probe_result r;
 		schedule_config(&s, f->build_dir, f->image, &cfg);
-		if (run_on_boot((int)(st - f->set), &cfg, &r, err, errlen))
+		if (probe_run_on_boots(&boots, &cfg, &r, err, errlen))
 			return 2;
 		if (r.clock_call_boundaries > st->clock_call)
 			st->clock_call = r.clock_call_boundaries;
@@ -309,7 +278,7 @@ static int learn_setting(struct fuzz *f, int k, char *err, size_t errlen)
 	schedule_config(&s, f->build_dir, f->image, &cfg);
 	cfg.inject = PROBE_EVERY;
 	cfg.schedule = NULL;
-	int rc = run_on_boot(k, &cfg, &r, err, errlen);
+	int rc = probe_run_on_boots(&boots, &cfg, &r, err, errlen);
 	if (rc)
 		return rc;
 	st->boundaries = r.boundaries;

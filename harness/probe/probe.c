@@ -2404,6 +2404,55 @@ int probe_boot_rewind(struct probe_boot *b)
 	return 0;
 }
 
+/* A slot's copy of cfg, owning the strings a later probe_boot_shares reads. */
+static void slot_config(struct probe_boots *bs, unsigned i, const struct probe_config *cfg)
+{
+	struct probe_config *c = &bs->slot[i].cfg;
+	*c = *cfg;
+	c->schedule = NULL;
+	c->on_sample = NULL;
+	if (cfg->variant)
+		c->variant = strncpy(bs->slot[i].variant, cfg->variant, sizeof bs->slot[i].variant - 1);
+	if (cfg->build_dir)
+		c->build_dir = strncpy(bs->slot[i].build_dir, cfg->build_dir, sizeof bs->slot[i].build_dir - 1);
+	if (cfg->image_path)
+		c->image_path = strncpy(bs->slot[i].image_path, cfg->image_path, sizeof bs->slot[i].image_path - 1);
+}
+
+int probe_run_on_boots(struct probe_boots *bs, const struct probe_config *cfg, struct probe_result *res, char *err,
+		       size_t errlen)
+{
+	unsigned i;
+	for (i = 0; i < PROBE_BOOTS_MAX; i++)
+		if (bs->slot[i].boot && probe_boot_shares(&bs->slot[i].cfg, cfg))
+			break;
+	if (i < PROBE_BOOTS_MAX && probe_boot_rewind(bs->slot[i].boot)) {
+		probe_boot_free(bs->slot[i].boot, &bs->slot[i].cfg);
+		bs->slot[i].boot = NULL;
+	}
+	if (i == PROBE_BOOTS_MAX || !bs->slot[i].boot) {
+		if (i == PROBE_BOOTS_MAX) {
+			i = bs->next++ % PROBE_BOOTS_MAX;
+			probe_boot_free(bs->slot[i].boot, &bs->slot[i].cfg);
+			bs->slot[i].boot = NULL;
+		}
+		slot_config(bs, i, cfg);
+		if (!(bs->slot[i].boot = probe_boot(&bs->slot[i].cfg, err, errlen))) {
+			memset(res, 0, sizeof *res);
+			return 2;
+		}
+		if (probe_boot_keep(bs->slot[i].boot)) {
+			struct probe_boot *once = bs->slot[i].boot;	/* a boot that cannot be kept serves one run */
+			bs->slot[i].boot = NULL;
+			return probe_boot_run(once, cfg, res, err, errlen);
+		}
+	}
+	struct probe_config c = *cfg;
+	if (!c.deadline)
+		c.deadline = probe_deadline_from_now(&c);
+	return probe_boot_run(bs->slot[i].boot, &c, res, err, errlen);
+}
+
 void probe_boot_keep_lines(const struct probe_boot *b)
 {
 	if (b->p.image_path[0])

@@ -275,6 +275,26 @@ int probe_boot_shares(const struct probe_config *a, const struct probe_config *b
 /* The source lines of the boot's files, read now for every run forked
  * from it (report_lines_keep). */
 void probe_boot_keep_lines(const struct probe_boot *b);
+
+/*
+ * probe_run for many runs of a few images in one process (sigstep fuzz,
+ * the libFuzzer schedule target): a kept boot per distinct boot
+ * (probe_boot_shares), made when first needed, rewound before each run;
+ * with all PROBE_BOOTS_MAX in use the oldest gives way.  The boots are
+ * made by the process that runs first: a fork inherits them.  As
+ * probe_run: 0 with *res, or 2 with err.
+ */
+#define PROBE_BOOTS_MAX 12
+struct probe_boots {
+	struct {
+		struct probe_boot *boot;
+		struct probe_config cfg;	/* its strings copied below */
+		char variant[64], build_dir[4096], image_path[4096];
+	} slot[PROBE_BOOTS_MAX];
+	unsigned next;
+};
+int probe_run_on_boots(struct probe_boots *bs, const struct probe_config *cfg, struct probe_result *res, char *err,
+		       size_t errlen);
 void probe_boot_free(struct probe_boot *b, const struct probe_config *cfg);
 /* The CLOCK_MONOTONIC second at which a run of cfg starting now ends
  * (its timeout_s, or the default): a probe_boot_run's own deadline. */
