@@ -10,7 +10,8 @@
 #  - real Go (sigstep go on the fixture): boot cost to the probed call in
 #    instructions and time, the window's boundaries/s, the whole run;
 #  - sigstep fuzz's schedules/s per arch, the libFuzzer targets' execs/s;
-#  - the whole `sigstep matrix` wall time on this machine's cores;
+#  - the whole `sigstep matrix` wall time on this machine's cores, and
+#    its rows' windows at one iteration (on their workers' kept boots);
 #  - ns per walltime/nanotime call of each variant natively, vDSO and
 #    fallback paths, for each arch the host runs (the seed's own table).
 set -eu
@@ -120,7 +121,31 @@ else
 fi
 
 echo "== sigstep matrix ($(nproc) cores)"
-"$b/sigstep" matrix 2>&1 >/dev/null | grep '^sigstep matrix:' || true
+mjson=$(mktemp)
+"$b/sigstep" matrix --json "$mjson" 2>&1 >/dev/null | grep '^sigstep matrix:' || true
+# One iteration as the matrix runs it: each row's window on its worker's
+# kept boot (after the first row, the chain and the handler are translated
+# already), boundaries over the windows' seconds, per arch and injection.
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$mjson" <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1]))
+agg = {}
+for r in rows:
+    if r.get("subject") == "go" or r.get("iterations") != 1:
+        continue
+    k = (r["arch"], r["inject"].split(":")[0])
+    a = agg.setdefault(k, [0, 0.0, 0])
+    a[0] += r["probed"]	# samples judged: the boundaries, and a nested row's trials' too
+    a[1] += r["elapsed_s"]
+    a[2] += 1
+for (arch, inject), (n, secs, rows_) in sorted(agg.items()):
+    if inject in ("every", "nested"):
+        print("%-6s %-7s one iteration, the matrix's windows: %8.0f samples/s (%d rows, %d samples)"
+              % (arch, inject, n / secs if secs else 0, rows_, n))
+PY
+fi
+rm -f "$mjson"
 
 if [ -x "$b/bench-clock-cost" ]; then
 	echo "== ns per call natively (kernel vDSO; fallback: clock_gettime hidden), 10 runs each"
