@@ -240,3 +240,31 @@ void cleanup_exec_defaults(void)
 			signal(signals[i], SIG_DFL);
 	}
 }
+
+pid_t cleanup_fork_piped(int *fd)
+{
+	int p[2];
+	if (pipe(p))
+		return -1;
+	sigset_t held;
+	cleanup_hold(&held);	/* no interrupt between fork and cleanup_add_child */
+	pid_t pid = fork();
+	if (pid < 0) {
+		cleanup_release(&held);
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		cleanup_after_fork();
+		cleanup_release(&held);
+		close(p[0]);
+		*fd = p[1];
+		return 0;
+	}
+	close(p[1]);
+	cleanup_add_child(pid, 0);
+	cleanup_release(&held);
+	*fd = p[0];
+	return pid;
+}

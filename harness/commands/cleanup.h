@@ -38,6 +38,14 @@ void cleanup_forget_child(pid_t pid);
 void cleanup_after_fork(void);
 
 /*
+ * A child forked and registered with no interrupt in between
+ * (cleanup_hold), with a pipe from it: in the child 0 (*fd the write end;
+ * cleanup_after_fork done), in the parent its pid (*fd the read end), -1
+ * if it could not start.
+ */
+pid_t cleanup_fork_piped(int *fd);
+
+/*
  * Holds SIGINT/SIGTERM/SIGHUP while a thing is made and registered
  * (mkdtemp then cleanup_add_path, fork then cleanup_add_child), so that no
  * interrupt falls between the two; one that came meanwhile is handled at

@@ -306,30 +306,17 @@ static struct prebuilt *prebuild_mutants(struct row *rows, size_t nrows, const c
 		jobs = 64;
 	while (done < n) {
 		while (active < jobs && next < n) {
-			int p[2], ack[2];
-			if (pipe(p))
+			int fd, ack[2];
+			if (pipe(ack))
 				goto out;
-			if (pipe(ack)) {
-				close(p[0]);
-				close(p[1]);
-				goto out;
-			}
 			fflush(NULL);
-			sigset_t held;
-			cleanup_hold(&held);	/* no interrupt between fork and cleanup_add_child */
-			pid_t pid = fork();
+			pid_t pid = cleanup_fork_piped(&fd);
 			if (pid < 0) {
-				cleanup_release(&held);
-				close(p[0]);
-				close(p[1]);
 				close(ack[0]);
 				close(ack[1]);
 				goto out;
 			}
 			if (pid == 0) {
-				cleanup_after_fork();
-				cleanup_release(&held);
-				close(p[0]);
 				close(ack[1]);
 				/* the other builds' ends: each ack must reach EOF
 				 * when the parent alone closes it */
@@ -347,19 +334,16 @@ static struct prebuilt *prebuild_mutants(struct row *rows, size_t nrows, const c
 				if (check_build_file(build_dir, sr->ops, sr->mutant, b.dir, sizeof b.dir, b.image,
 						     sizeof b.image))
 					_exit(1);
-				if (write_all(p[1], &b, sizeof b))
+				if (write_all(fd, &b, sizeof b))
 					_exit(1);
 				char c;
 				while (read(ack[0], &c, 1) < 0 && errno == EINTR)
 					;
 				_exit(0);
 			}
-			close(p[1]);
 			close(ack[0]);
-			cleanup_add_child(pid, 0);
-			cleanup_release(&held);
 			run[active].pid = pid;
-			run[active].fd = p[0];
+			run[active].fd = fd;
 			run[active].ack = ack[1];
 			run[active].k = next++;
 			active++;

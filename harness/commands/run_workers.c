@@ -336,32 +336,14 @@ static void worker_ended(struct launcher *l, struct slot *s)
 static pid_t start_worker(const struct worker_run *runs, const struct group *g, const char *build_dir,
 			  const struct slot *slots, int jobs, int out, int *fd)
 {
-	int p[2];
-	if (pipe(p))
-		return -1;
-	sigset_t held;
-	cleanup_hold(&held);	/* no interrupt between fork and cleanup_add_child */
-	pid_t pid = fork();
-	if (pid < 0) {
-		cleanup_release(&held);
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
+	pid_t pid = cleanup_fork_piped(fd);
 	if (pid == 0) {
-		cleanup_after_fork();
-		cleanup_release(&held);
-		close(p[0]);
 		close(out);
 		for (int k = 0; k < jobs; k++)
 			if (slots[k].in.fd >= 0)
 				close(slots[k].in.fd);
-		worker(runs, g->ids, g->n, build_dir, p[1]);
+		worker(runs, g->ids, g->n, build_dir, *fd);
 	}
-	close(p[1]);
-	cleanup_add_child(pid, 0);
-	cleanup_release(&held);
-	*fd = p[0];
 	return pid;
 }
 
@@ -454,34 +436,17 @@ int workers_run(struct worker_run *runs, size_t n, const size_t *order, const ch
 	struct group *groups = make_groups(runs, n, order, &ngroups, &ids);
 	if (!groups)
 		return -1;
-	int p[2];
-	if (pipe(p)) {
-		free(groups);
-		free(ids);
-		return -1;
-	}
 	fflush(NULL);	/* no buffered output duplicated into the launcher */
-	sigset_t held;
-	cleanup_hold(&held);
-	pid_t pid = fork();
+	int fd;
+	pid_t pid = cleanup_fork_piped(&fd);
 	if (pid < 0) {
-		cleanup_release(&held);
-		close(p[0]);
-		close(p[1]);
 		free(groups);
 		free(ids);
 		return -1;
 	}
-	if (pid == 0) {
-		cleanup_after_fork();
-		cleanup_release(&held);
-		close(p[0]);
-		launcher(runs, n, groups, ngroups, build_dir, jobs, p[1]);
-	}
-	close(p[1]);
-	cleanup_add_child(pid, 0);
-	cleanup_release(&held);
-	struct stream in = { .fd = p[0] };
+	if (pid == 0)
+		launcher(runs, n, groups, ngroups, build_dir, jobs, fd);
+	struct stream in = { .fd = fd };
 	struct take_ctx t = { runs, n };
 	int got, rc = 0;
 	while ((got = stream_read(&in)) > 0)
