@@ -1261,6 +1261,10 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	int rc = persist && broken;
 	if (verdict_passes(verdict))
 		return rc;
+	if (p->res->nviolations == PROBE_MAX_VIOLATIONS) {
+		p->res->violations_dropped++;	/* counted, not kept: nothing to name (add_violation's count) */
+		return rc;
+	}
 	v.pc = pc;
 	v.verdict = verdict;
 	guest_symbolize(&p->g, pc, v.symbol, sizeof v.symbol);
