@@ -888,5 +888,8 @@ void scn_row_config(const struct scn_row *r, const char *build_dir, const char *
 		cfg->program = r->program;
 		cfg->variant = NULL;
 		cfg->call = SCN_GO_CALL;
+		static const char *const args[] = { "-iterations", SCN_GO_ITERATIONS };
+		cfg->program_args = args;
+		cfg->nprogram_args = 2;
 	}
 }

@@ -59,6 +59,11 @@ struct scn_row {
  * SCN_GO_CALL-th call as `sigstep go` does. */
 #define SCN_GO_FIXTURE "go-fixture"
 #define SCN_GO_CALL 200
+/* ... run for SCN_GO_ITERATIONS loop iterations (its -iterations): one
+ * time.Now and one time.Since each, so the 200th call of any of its
+ * clock functions comes by iteration 200, and the rest of the run after
+ * the probed call is short (the fixture's default is 1000). */
+#define SCN_GO_ITERATIONS "300"
 
 struct scn_rows {
 	struct scn_row *v;
