@@ -228,6 +228,7 @@ static void region_remove(struct machine *mc, size_t at)
 {
 	memmove(&mc->regions[at], &mc->regions[at + 1], (mc->nregions - at - 1) * sizeof mc->regions[0]);
 	mc->nregions--;
+	mc->removals++;
 }
 
 /* Makes addr a region boundary (Unicorn splits its own map as needed). */

@@ -89,6 +89,10 @@ struct machine {
 	size_t nregions, cap;
 	size_t last_region;	/* machine_region's last answer, tried first */
 	struct host_block *blocks;	/* host memory behind the regions */
+	/* Regions removed so far: a host pointer into a region taken when
+	 * this was n stays valid while it is n (splits and protection keep
+	 * the host memory; only a removal may free it). */
+	uint64_t removals;
 
 	uint64_t mmap_next;	/* next address the mmap arena hands out */
 	uint64_t brk;		/* the program break (brk never moves it) */

@@ -218,10 +218,16 @@ static void log_store(struct probe *p, const struct region *r, uint64_t addr, in
 		struct undo *u = &p->undo[p->nundo];
 		u->addr = addr + done;
 		u->size = (uint32_t)((uint64_t)size - done > sizeof u->old ? sizeof u->old : (uint64_t)size - done);
-		if (u->addr + u->size <= r->end)
+		u->host = NULL;
+		if (u->addr + u->size <= r->end) {
 			memcpy(u->old, r->host + (u->addr - r->begin), u->size);
-		else if (machine_read(mc, u->addr, u->old, u->size))
+			if (!(r->perms & UC_PROT_EXEC)) {	/* code's translations go with machine_write */
+				u->host = r->host + (u->addr - r->begin);
+				u->removals = mc->removals;
+			}
+		} else if (machine_read(mc, u->addr, u->old, u->size)) {
 			return;
+		}
 		p->nundo++;
 		done += u->size;
 	}
@@ -276,8 +282,13 @@ static void undo_to(struct probe *p, size_t mark)
 	while (p->nundo > mark) {
 		const struct undo *u = &p->undo[--p->nundo];
 		/* Host-side: the store may have been to a page the guest has
-		 * read-only now; the bytes go back regardless. */
-		machine_write(p->mc, u->addr, u->old, u->size);
+		 * read-only now; the bytes go back regardless.  Straight to the
+		 * host memory the store was made in while no region has gone
+		 * since (this runs for every store a handler makes). */
+		if (u->host && u->removals == p->mc->removals)
+			memcpy(u->host, u->old, u->size);
+		else
+			machine_write(p->mc, u->addr, u->old, u->size);
 	}
 }
 

@@ -95,6 +95,8 @@ struct undo {
 	uint64_t addr;
 	uint32_t size;
 	uint8_t old[32];
+	uint8_t *host;		/* where addr lives on the host (not code), NULL: put back by machine_write */
+	uint64_t removals;	/* machine.removals when host was taken */
 };
 
 struct probe {
