@@ -8,16 +8,9 @@
 # Skipped (77), saying why, as qemu_go.sh skips, or without `sigstep go`.
 set -u
 sigstep=$1 build=$2 arch=$3 qemu=$4
-fixture=$build/go/$arch/sigstep-go-fixture
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-[ -x "$fixture" ] || { echo "skipped: no Go fixture $fixture (no Go toolchain at build time)"; exit 77; }
-command -v "$qemu" >/dev/null || { echo "skipped: no $qemu (ci/bootstrap.sh installs qemu-user)"; exit 77; }
-# Does this qemu-user run the program at all, without the engine?
-if ! "$qemu" "$fixture" -iterations 1 >/dev/null 2>"$tmp/plain.err"; then
-	echo "skipped: $qemu does not run $fixture at all ($(grep -m1 -i 'fatal\|error\|panic' "$tmp/plain.err"))"
-	exit 77
-fi
+. "$(dirname "$0")/qemu_go_skip.sh"
 "$sigstep" go --help >/dev/null 2>&1 || { echo "skipped: no sigstep go (the Unicorn engine for Go programs) in this build"; exit 77; }
 for try in 1 2 3; do	# as qemu_go.sh: a stop lost before the threads are held is tried again
 	"$sigstep" native --go "$fixture" --emulator qemu --function nanotime1 --boundaries >"$tmp/q" 2>"$tmp/q.err"

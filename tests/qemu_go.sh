@@ -17,16 +17,9 @@
 # programs: "fatal error: runtime·unlock: lock count").
 set -u
 sigstep=$1 build=$2 arch=$3 qemu=$4
-fixture=$build/go/$arch/sigstep-go-fixture
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-[ -x "$fixture" ] || { echo "skipped: no Go fixture $fixture (no Go toolchain at build time)"; exit 77; }
-command -v "$qemu" >/dev/null || { echo "skipped: no $qemu (ci/bootstrap.sh installs qemu-user)"; exit 77; }
-# Does this qemu-user run the program at all, without the engine?
-if ! "$qemu" "$fixture" -iterations 1 >/dev/null 2>"$tmp/plain.err"; then
-	echo "skipped: $qemu does not run $fixture at all ($(grep -m1 -i 'fatal\|error\|panic' "$tmp/plain.err"))"
-	exit 77
-fi
+. "$(dirname "$0")/qemu_go_skip.sh"
 failures=0
 fail() {
 	echo "qemu_go: FAIL $*" >&2

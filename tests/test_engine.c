@@ -140,14 +140,21 @@ static const struct tiny_progs tiny[] = {
 };
 #define NTINY (int)(sizeof tiny / sizeof tiny[0])
 
-static int run_tiny(const struct arch_ops *ops, const uint8_t *code, size_t len, struct guest *g)
+/* The tiny image of code loaded into g; its file's path (free it). */
+static char *load_tiny(const struct arch_ops *ops, const uint8_t *code, size_t len, struct guest *g)
 {
 	char *path = tiny_elf(ops, code, len);
-	const char *argv[] = { "tiny" };
+	static const char *argv[] = { "tiny" };	/* g keeps its config, for a replay */
 	struct guest_config cfg = { .ops = ops, .image_path = path, .argc = 1, .argv = argv };
 	char err[LOADER_ERR_MAX];
 	const char *bad;
 	ck_assert_msg(guest_load(g, &cfg, err, &bad) == 0, "tiny image rejected: %s", err);
+	return path;
+}
+
+static int run_tiny(const struct arch_ops *ops, const uint8_t *code, size_t len, struct guest *g)
+{
+	char *path = load_tiny(ops, code, len, g);
 	int r = guest_run(g, 30);	/* may replay from the file */
 	unlink(path);
 	free(path);
@@ -210,13 +217,8 @@ static const struct { const char *arch; const uint8_t *code; size_t len; } tiny_
 START_TEST(tiny_loop_is_stopped_by_the_time_limit)
 {
 	const struct arch_ops *ops = ops_of(tiny_loops[_i].arch);
-	char *path = tiny_elf(ops, tiny_loops[_i].code, tiny_loops[_i].len);
-	const char *argv[] = { "tiny" };
-	struct guest_config cfg = { .ops = ops, .image_path = path, .argc = 1, .argv = argv };
-	char err[LOADER_ERR_MAX];
-	const char *bad;
 	struct guest g;
-	ck_assert_msg(guest_load(&g, &cfg, err, &bad) == 0, "tiny image rejected: %s", err);
+	char *path = load_tiny(ops, tiny_loops[_i].code, tiny_loops[_i].len, &g);
 	for (int run = 0; run < 2; run++) {
 		ck_assert_int_eq(machine_run(g.mc, 0, 20000), 1);
 		ck_assert_int_eq(g.mc->fault.kind, FAULT_STOPPED);
@@ -743,13 +745,8 @@ static void expect_pieces(struct guest *g, uint64_t piece, uint64_t none, uint32
 START_TEST(reservation_pieces_agree_in_every_engine)
 {
 	const struct arch_ops *ops = ops_of(tiny_access[_i].arch);
-	char *path = tiny_elf(ops, tiny_access[_i].code, tiny_access[_i].code_len);
-	const char *argv[] = { "tiny" };
-	struct guest_config cfg = { .ops = ops, .image_path = path, .argc = 1, .argv = argv };
-	char err[LOADER_ERR_MAX];
-	const char *bad;
 	struct guest g;
-	ck_assert_msg(guest_load(&g, &cfg, err, &bad) == 0, "tiny image rejected: %s", err);
+	char *path = load_tiny(ops, tiny_access[_i].code, tiny_access[_i].code_len, &g);
 	struct machine *mc = g.mc;
 	const uint64_t none = 0, rw = 3, priv = 0x22, fixed = 0x10;
 

@@ -16,22 +16,7 @@ struct host_block {
 	struct host_block *next;
 };
 
-/*
- * Engines opened ahead (machine_open_spares), each with its CPU model set
- * and Unicorn's own initialisation done: that initialisation is most of
- * an engine's cost before it maps anything (some 13 M host instructions
- * for an ARM CPU, 2 M for x86), and a process that forks one child per
- * run (the matrix) pays it once in the parent instead of in every child.
- * Taken by arch_ops, first come; none left, an engine is opened as ever.
- */
-#define MAX_SPARE_ENGINES 16
-static struct {
-	const struct arch_ops *ops;
-	uc_engine *uc;
-} spare[MAX_SPARE_ENGINES];
-static int nspare;
-
-static uc_engine *fresh_engine(const struct arch_ops *ops)
+static uc_engine *open_engine(const struct arch_ops *ops)
 {
 	uc_engine *uc;
 	if (uc_open(ops->uc_arch, ops->uc_mode, &uc) != UC_ERR_OK)
@@ -41,35 +26,6 @@ static uc_engine *fresh_engine(const struct arch_ops *ops)
 		return NULL;
 	}
 	return uc;
-}
-
-static uc_engine *open_engine(const struct arch_ops *ops)
-{
-	for (int i = nspare; i-- > 0;)
-		if (spare[i].ops == ops) {
-			uc_engine *uc = spare[i].uc;
-			spare[i] = spare[--nspare];
-			return uc;
-		}
-	return fresh_engine(ops);
-}
-
-int machine_open_spares(const struct arch_ops *ops, int n)
-{
-	for (int k = 0; k < n; k++) {
-		uc_engine *uc = nspare < MAX_SPARE_ENGINES ? fresh_engine(ops) : NULL;
-		/* The first map initialises the engine; the page goes again at
-		 * once, and the engine is as unmapped as a fresh one. */
-		if (!uc || uc_mem_map(uc, ops->mmap_base, GUEST_PAGE, UC_PROT_READ) != UC_ERR_OK ||
-		    uc_mem_unmap(uc, ops->mmap_base, GUEST_PAGE) != UC_ERR_OK) {
-			if (uc)
-				uc_close(uc);
-			return -1;
-		}
-		spare[nspare].ops = ops;
-		spare[nspare++].uc = uc;
-	}
-	return 0;
 }
 
 struct machine *machine_create(const struct arch_ops *ops)

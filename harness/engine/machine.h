@@ -131,11 +131,6 @@ struct machine {
 
 /* A machine for `ops`, with no memory mapped.  NULL if Unicorn refuses. */
 struct machine *machine_create(const struct arch_ops *ops);
-/* Opens and initialises `n` engines for `ops` now, for the machines and
- * engines made later in this process or in its forked children (which
- * then skip Unicorn's initialisation; an engine behaves the same either
- * way).  0, or -1 if Unicorn refuses. */
-int machine_open_spares(const struct arch_ops *ops, int n);
 void machine_destroy(struct machine *mc);
 
 /*
