@@ -796,6 +796,79 @@ START_TEST(reservation_pieces_agree_in_every_engine)
 }
 END_TEST
 
+/*
+ * machine_set_store: a store to a page the guest has writable and the
+ * engine read-only reaches the store path, in every engine, with its
+ * region, address, size and value, and is made by it; one it refuses is
+ * the write protection fault; a store to a page the guest has read-only
+ * is the guest's fault and never reaches it.
+ */
+static struct {
+	int calls;
+	bool accept;
+	const struct region *r;
+	uint64_t addr, value;
+	int size;
+} seen_store;
+
+static bool record_store(void *ctx, const struct region *r, uint64_t addr, int size, uint64_t value)
+{
+	(void)ctx;
+	seen_store.calls++;
+	seen_store.r = r;
+	seen_store.addr = addr;
+	seen_store.size = size;
+	seen_store.value = value;
+	if (seen_store.accept)
+		memcpy(r->host + (addr - r->begin), &value, (size_t)size);
+	return seen_store.accept;
+}
+
+START_TEST(stores_to_read_only_pages_go_to_the_store_path)
+{
+	const struct arch_ops *ops = ops_of(tiny_access[_i].arch);
+	struct guest g;
+	char *path = load_tiny(ops, tiny_access[_i].code, tiny_access[_i].code_len, &g);
+	struct machine *mc = g.mc;
+	ck_assert(guest_add_engine(&g));
+	machine_set_store(mc, record_store, NULL);
+	uint64_t at = machine_sp(mc) - 64;
+	const struct region *stack = machine_region(mc, at);
+	ck_assert(stack && (stack->perms & UC_PROT_WRITE));
+	for (int e = 0; e < mc->nengines; e++) {
+		ck_assert_int_eq(uc_mem_protect(mc->engine[e], stack->begin, stack->end - stack->begin,
+						stack->perms & ~UC_PROT_WRITE), UC_ERR_OK);
+		uint64_t v = 0x5a5a0010u + (uint64_t)e;
+		seen_store.calls = 0;
+		seen_store.accept = true;
+		ck_assert_int_eq(access_on(&g, e, 0, at, &v), FAULT_NONE);
+		ck_assert_int_eq(seen_store.calls, 1);
+		ck_assert_ptr_eq(seen_store.r, stack);
+		ck_assert_uint_eq(seen_store.addr, at);
+		ck_assert_int_eq(seen_store.size, 4);
+		ck_assert_uint_eq(seen_store.value & 0xffffffffu, 0x5a5a0010u + (uint64_t)e);
+		uint32_t got = 0;
+		ck_assert_int_eq(machine_read(mc, at, &got, 4), 0);
+		ck_assert_uint_eq(got, 0x5a5a0010u + (uint64_t)e);
+
+		seen_store.calls = 0;
+		seen_store.accept = false;
+		ck_assert_int_eq(access_on(&g, e, 0, at + 8, &v), FAULT_WRITE_PROT);
+		ck_assert_int_eq(seen_store.calls, 1);
+
+		seen_store.calls = 0;
+		seen_store.accept = true;
+		ck_assert_int_eq(access_on(&g, e, 0, TINY_BASE, &v), FAULT_WRITE_PROT);
+		ck_assert_int_eq(seen_store.calls, 0);
+		ck_assert_uint_eq(mc->fault.addr, TINY_BASE);
+	}
+	unlink(path);
+	free(path);
+	g.cfg.image_path = NULL;
+	guest_free(&g);
+}
+END_TEST
+
 /* --- Real guests ----------------------------------------------------------------- */
 
 struct combo {
@@ -1169,6 +1242,7 @@ static Suite *engine_suite(void)
 	t = tcase_create("machine");
 	tcase_add_test(t, regions_split_on_protect_and_unmap);
 	tcase_add_loop_test(t, reservation_pieces_agree_in_every_engine, 0, 3);
+	tcase_add_loop_test(t, stores_to_read_only_pages_go_to_the_store_path, 0, 3);
 	tcase_add_loop_test(t, tiny_exit_group_status, 0, NTINY);
 	tcase_add_loop_test(t, tiny_null_store_is_a_fault, 0, NTINY);
 	tcase_add_loop_test(t, tiny_undefined_instruction_is_a_fault, 0, NTINY);

@@ -84,6 +84,12 @@ uc_engine *machine_add_engine(struct machine *mc)
 	return uc;
 }
 
+void machine_set_store(struct machine *mc, machine_store_fn store, void *ctx)
+{
+	mc->store = store;
+	mc->store_ctx = ctx;
+}
+
 void machine_drop_code(struct machine *mc, uint64_t begin, uint64_t end)
 {
 	for (int e = 0; e < mc->nengines; e++)
@@ -140,22 +146,35 @@ static size_t region_index(const struct machine *mc, uint64_t addr)
 }
 
 /*
- * The last region found is tried first: the probe's store hook asks for
- * every store, and a handler's stores run in streams (its stack, its
- * sample).  The table is sorted and its regions never overlap, so a
- * region that holds addr is the answer whatever changed since.
+ * The two last regions found are tried first: the store path asks for
+ * every store (machine_set_store), and a handler's stores alternate
+ * between two regions (its signal stack, its sample).  The table is
+ * sorted and its regions never overlap, so a region that holds addr is
+ * the answer whatever changed since.
  */
-const struct region *machine_region(const struct machine *mc, uint64_t addr)
+static inline int region_holds(const struct machine *mc, size_t i, uint64_t addr)
 {
-	size_t i = mc->last_region;
-	if (i < mc->nregions && mc->regions[i].begin <= addr && addr < mc->regions[i].end)
-		return &mc->regions[i];
-	i = region_index(mc, addr);
+	return i < mc->nregions && mc->regions[i].begin <= addr && addr < mc->regions[i].end;
+}
+
+static inline const struct region *find_region(struct machine *mc, uint64_t addr)
+{
+	if (region_holds(mc, mc->recent[0], addr))
+		return &mc->regions[mc->recent[0]];
+	if (region_holds(mc, mc->recent[1], addr))
+		return &mc->regions[mc->recent[1]];
+	size_t i = region_index(mc, addr);
 	if (i < mc->nregions && mc->regions[i].begin <= addr) {
-		((struct machine *)mc)->last_region = i;
+		mc->recent[1] = mc->recent[0];
+		mc->recent[0] = i;
 		return &mc->regions[i];
 	}
 	return NULL;
+}
+
+const struct region *machine_region(const struct machine *mc, uint64_t addr)
+{
+	return find_region((struct machine *)mc, addr);
 }
 
 int machine_range_free(const struct machine *mc, uint64_t begin, uint64_t end)
@@ -532,12 +551,11 @@ const char *fault_kind_name(enum fault_kind kind)
 	return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
-static bool hook_mem_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
-			     int64_t value, void *user)
+/* An access Unicorn faulted, recorded as the guest's fault (r: the
+ * region holding addr, NULL if none). */
+static __attribute__((noinline)) bool record_mem_fault(struct machine *mc, uc_mem_type type, const struct region *r, uint64_t addr)
 {
-	struct machine *mc = user;
 	enum fault_kind kind;
-	(void)uc, (void)size, (void)value;
 	switch (type) {
 	case UC_MEM_READ_UNMAPPED: kind = FAULT_READ_UNMAPPED; break;
 	case UC_MEM_WRITE_UNMAPPED: kind = FAULT_WRITE_UNMAPPED; break;
@@ -549,18 +567,12 @@ static bool hook_mem_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int
 	}
 	/* A PROT_NONE region is in no engine (in_engines): Unicorn calls an
 	 * access to it unmapped; the guest sees the protection fault. */
-	const struct region *r = machine_region(mc, addr);
 	if (r && kind == FAULT_READ_UNMAPPED)
 		kind = FAULT_READ_PROT;
 	else if (r && kind == FAULT_WRITE_UNMAPPED)
 		kind = FAULT_WRITE_PROT;
 	else if (r && kind == FAULT_FETCH_UNMAPPED)
 		kind = FAULT_FETCH_PROT;
-	/* A store to a page the guest has writable that Unicorn has
-	 * read-only: a later UC_HOOK_MEM_WRITE_PROT hook makes that store
-	 * (the probe's store path), it is no fault. */
-	if (kind == FAULT_WRITE_PROT && r && (r->perms & UC_PROT_WRITE))
-		return false;
 	int fetch = kind == FAULT_FETCH_UNMAPPED || kind == FAULT_FETCH_PROT;
 	if (mc->fault.kind == FAULT_NONE) {
 		mc->fault.kind = kind;
@@ -571,6 +583,24 @@ static bool hook_mem_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int
 		mc->fault.addr = addr;
 	}
 	return false;	/* Unicorn ends the run with the matching UC_ERR_* */
+}
+
+/*
+ * Every store of a layer's store path comes here (machine_set_store): a
+ * store to a page the guest has writable that Unicorn has read-only is no
+ * fault, the store path makes it.  This hook is the only one Unicorn
+ * calls for it, and its region lookup the only one: the store runs for
+ * every store a signal handler makes.
+ */
+static bool hook_mem_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+			     int64_t value, void *user)
+{
+	struct machine *mc = user;
+	const struct region *r = find_region(mc, addr);
+	(void)uc;
+	if (type == UC_MEM_WRITE_PROT && r && (r->perms & UC_PROT_WRITE))
+		return mc->store && mc->store(mc->store_ctx, r, addr, size, (uint64_t)value);
+	return record_mem_fault(mc, type, r, addr);
 }
 
 static bool hook_insn_invalid(uc_engine *uc, void *user)

@@ -81,13 +81,21 @@ struct host_block;
 struct sys_state;
 struct thread_table;
 
+/*
+ * A store path (machine_set_store): makes one guest store of `size` bytes
+ * of `value` (little-endian) at addr, on a page the guest has writable and
+ * the engines have read-only; r is the region holding addr.  true: made;
+ * false: the guest's protection fault.
+ */
+typedef bool (*machine_store_fn)(void *ctx, const struct region *r, uint64_t addr, int size, uint64_t value);
+
 struct machine {
 	const struct arch_ops *ops;
 	uc_engine *uc;
 
 	struct region *regions;	/* sorted by begin, never overlapping */
 	size_t nregions, cap;
-	size_t last_region;	/* machine_region's last answer, tried first */
+	size_t recent[2];	/* machine_region's two last answers, tried first */
 	struct host_block *blocks;	/* host memory behind the regions */
 	/* Regions removed so far: a host pointer into a region taken when
 	 * this was n stays valid while it is n (splits and protection keep
@@ -116,6 +124,10 @@ struct machine {
 	 * FAULT_TRAP.  (Signal delivery installs its own.) */
 	void (*on_trap)(struct machine *mc, uint32_t intno);
 
+	/* machine_set_store's store path, NULL: none. */
+	machine_store_fn store;
+	void *store_ctx;
+
 	uc_hook hooks[4];
 	uc_hook arch_hooks[4];	/* the arch's own (CPUID...), see arch_ops.install_cpu_hooks */
 	int narch_hooks;
@@ -143,6 +155,17 @@ void machine_destroy(struct machine *mc);
  * as in a fresh machine.  NULL if Unicorn refuses.
  */
 uc_engine *machine_add_engine(struct machine *mc);
+/*
+ * A layer that keeps the guest's writable pages read-only in the engines
+ * (uc_mem_protect; the region table keeps the guest's protection) so as
+ * to see every store (the probe, to log them) gets each store to such a
+ * page here, in every engine, from the machine's one memory-fault hook
+ * with the region already found: `store` must make it on host memory
+ * (Unicorn 2.0.1 drops a store whose TLB entry was filled while the page
+ * was read-only).  A store it refuses ends the run as Unicorn's write
+ * protection fault.  NULL: no store path (such a store is that fault).
+ */
+void machine_set_store(struct machine *mc, machine_store_fn store, void *ctx);
 /* Drops the translations of [begin, end) in every engine (code that
  * changed under them). */
 void machine_drop_code(struct machine *mc, uint64_t begin, uint64_t end);

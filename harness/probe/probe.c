@@ -125,17 +125,17 @@ static int find_symbol(const struct guest *g, const char *name, uint64_t *addr, 
 
 /*
  * Every writable page is read-only for Unicorn (the region table keeps
- * the guest's protection), and one UC_HOOK_MEM_WRITE_PROT hook makes each
- * store on host memory, logging it first when a handler runs.  Unicorn
- * 2.0.1 sends every store to writable RAM through QEMU's notdirty and
- * softmmu slow paths (~1.3 k host instructions each, hook or not); a
- * store made by this hook costs ~234, and with no UC_HOOK_MEM_WRITE hook
- * anywhere every load keeps its TLB fast path.  The hook must make the
- * store itself: Unicorn drops a store whose TLB entry was filled while the
- * page was read-only.  (machine.c's fault hook, which comes first, leaves
- * such a store to this one.)  Lock-prefixed x86 stores and arm strex take
- * the same path in this Unicorn; warm_handler checks on the handler's own
- * code that no store lands past it.
+ * the guest's protection), and the machine's store path (machine.h,
+ * machine_set_store) hands each store there to make_store, which makes it
+ * on host memory, logging it first when a handler runs.  Unicorn 2.0.1
+ * sends every store to writable RAM through QEMU's notdirty and softmmu
+ * slow paths (~1.3 k host instructions each, hook or not); a store made
+ * here costs ~234, and with no UC_HOOK_MEM_WRITE hook anywhere every load
+ * keeps its TLB fast path.  The store must be made here: Unicorn drops a
+ * store whose TLB entry was filled while the page was read-only.  Lock-
+ * prefixed x86 stores and arm strex take the same path in this Unicorn;
+ * warm_handler checks on the handler's own code that no store lands past
+ * it.
  *
  * While a handler runs, a store is logged with the bytes it replaces:
  *   - in the image's data and bss (and a real runtime's heap), where the
@@ -147,99 +147,149 @@ static int find_symbol(const struct guest *g, const char *name, uint64_t *addr, 
  *     there): it breaks the run's invariants, and is undone.
  * A nested trial logs every store, the chain's too, so that it can be
  * undone.
+ *
+ * This runs for every store a handler makes (tens per boundary): a store
+ * of 1, 2, 4 or 8 bytes inside one region that is not code -- every
+ * store but the odd one -- is made and logged by fixed-size copies on
+ * the region's host memory, and put back the same way; any other goes
+ * through machine_read and machine_write.
  */
-static void log_store(struct probe *p, const struct region *r, uint64_t addr, int size);
 
-static int handlers_own(const struct probe *p, const struct region *r)
+/* An undo record put back by machine_write: no machine's removals
+ * count reaches it. */
+#define UNDO_BY_MACHINE UINT64_MAX
+
+/* `size` (1, 2, 4 or 8) bytes from `from` to `to`, by one fixed-size copy
+ * (undo_to: an undo record's size is its store's). */
+static inline void copy_sized(uint8_t *to, const uint8_t *from, uint32_t size)
 {
-	return r->kind == REGION_IMAGE_DATA || (p->subject->heap_is_handlers && r->kind == REGION_MMAP);
+	switch (size) {
+	case 1: memcpy(to, from, 1); break;
+	case 2: memcpy(to, from, 2); break;
+	case 4: memcpy(to, from, 4); break;
+	default: memcpy(to, from, 8); break;
+	}
 }
 
-static void note_store(struct probe *p, const struct region *r, uint64_t addr, int size)
+/* A store where the handler may not write: the first one is named. */
+static __attribute__((noinline)) int bad_store(struct probe *p, const struct region *r, uint64_t addr, int size)
 {
-	if (p->log_all) {
-		log_store(p, r, addr, size);
-		return;
-	}
-	if (!p->recording && !p->trial)
-		return;
-	if (handlers_own(p, r)) {
-		log_store(p, r, addr, size);
-		return;
-	}
-	if (addr >= p->alt_lo && addr < p->alt_hi) {
-		if (p->trial && p->log_alt)
-			log_store(p, r, addr, size);
-		return;
-	}
 	if (p->recording && !p->bad_writes++) {
 		char at[96];
 		guest_symbolize(&p->g, machine_pc(p->mc), at, sizeof at);
 		text(p->bad_write, sizeof p->bad_write, "the handler wrote %d bytes at 0x%llx (%s) from %s",
 		     size, (unsigned long long)addr, r->name, at);
 	}
-	log_store(p, r, addr, size);
+	return 1;
 }
 
-static bool hook_store(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
+/* Whether a store of the guest's, in region r, is logged (see above). */
+static inline int store_logged(struct probe *p, const struct region *r, uint64_t addr, int size)
 {
-	struct probe *p = user;
-	(void)uc, (void)type;
-	const struct region *r = machine_region(p->mc, addr);
-	if (!r || !(r->perms & UC_PROT_WRITE) || size <= 0 || size > 8)
-		return false;	/* the guest's own protection fault */
-	note_store(p, r, addr, size);
-	uint8_t bytes[8];
-	uint64_t v = (uint64_t)value;
-	for (int i = 0; i < size; i++, v >>= 8)
-		bytes[i] = (uint8_t)v;	/* the guests are little-endian */
-	if (addr + (uint64_t)size <= r->end && !(r->perms & UC_PROT_EXEC))
-		memcpy(r->host + (addr - r->begin), bytes, (size_t)size);
-	else
-		machine_write(p->mc, addr, bytes, (size_t)size);	/* across regions, or code */
+	if (p->log_all)
+		return 1;
+	if (!p->recording && !p->trial)
+		return 0;
+	if ((p->handlers_kinds >> r->kind) & 1)
+		return 1;
+	if (addr - p->alt_lo < p->alt_hi - p->alt_lo)
+		return p->trial && p->log_alt;
+	return bad_store(p, r, addr, size);
+}
+
+/* Room for one more undo record: the log doubles.  0, or -1 when out of
+ * memory (the store goes unlogged). */
+static __attribute__((noinline)) int undo_grow(struct probe *p)
+{
+	size_t cap = p->capundo ? 2 * p->capundo : 1024;
+	struct undo *n = realloc(p->undo, cap * sizeof *n);
+	if (!n)
+		return -1;
+	p->undo = n;
+	p->capundo = cap;
+	return 0;
+}
+
+/* The undo log's next record (not yet counted), NULL if there is no room. */
+static inline struct undo *undo_next(struct probe *p)
+{
+	if (p->nundo == p->capundo && undo_grow(p))
+		return NULL;
+	return &p->undo[p->nundo];
+}
+
+/* A plain store's old bytes, at `host` (size a constant: one copy). */
+static inline __attribute__((always_inline)) void log_plain(struct probe *p, uint8_t *host, uint64_t addr,
+							     const int size)
+{
+	if (p->nundo == p->capundo && undo_grow(p))
+		return;
+	struct undo *u = &p->undo[p->nundo];
+	u->addr = addr;
+	u->size = (uint32_t)size;
+	u->host = host;
+	u->removals = p->mc->removals;
+	memcpy(u->old, host, (size_t)size);
+	p->nundo++;
+}
+
+/* Any other store's old bytes (size 1 to 8): a store that runs into the
+ * next region, or into code (whose translations go with machine_write). */
+static void log_other(struct probe *p, uint64_t addr, int size)
+{
+	struct undo *u = undo_next(p);
+	if (!u || machine_read(p->mc, addr, u->old, (size_t)size))
+		return;
+	u->addr = addr;
+	u->size = (uint32_t)size;
+	u->host = NULL;
+	u->removals = UNDO_BY_MACHINE;
+	p->nundo++;
+}
+
+static __attribute__((noinline)) bool other_store(struct probe *p, const struct region *r, uint64_t addr, int size,
+						  uint64_t value)
+{
+	if (size <= 0 || size > 8)
+		return false;	/* no store Unicorn makes: the guest's fault */
+	if (store_logged(p, r, addr, size))
+		log_other(p, addr, size);
+	machine_write(p->mc, addr, &value, (size_t)size);	/* the guests are little-endian, as is the host */
 	return true;
 }
 
-/* r: the region of addr.  A store within it takes its old bytes from the
- * region's host memory directly (this runs for every store the handler
- * makes); one that runs into the next region goes through machine_read. */
-static void log_store(struct probe *p, const struct region *r, uint64_t addr, int size)
+/* A store of a constant size: inside r and not code, made (and logged)
+ * by one copy each; else other_store's. */
+static inline __attribute__((always_inline)) bool store_sized(struct probe *p, const struct region *r, uint64_t addr,
+							       uint64_t value, const int size)
 {
-	struct machine *mc = p->mc;
-	for (uint64_t done = 0; done < (uint64_t)size;) {
-		if (p->nundo == p->capundo) {
-			size_t cap = p->capundo ? 2 * p->capundo : 1024;
-			struct undo *n = realloc(p->undo, cap * sizeof *n);
-			if (!n)
-				return;
-			p->undo = n;
-			p->capundo = cap;
-		}
-		struct undo *u = &p->undo[p->nundo];
-		u->addr = addr + done;
-		u->size = (uint32_t)((uint64_t)size - done > sizeof u->old ? sizeof u->old : (uint64_t)size - done);
-		u->host = NULL;
-		if (u->addr + u->size <= r->end) {
-			memcpy(u->old, r->host + (u->addr - r->begin), u->size);
-			if (!(r->perms & UC_PROT_EXEC)) {	/* code's translations go with machine_write */
-				u->host = r->host + (u->addr - r->begin);
-				u->removals = mc->removals;
-			}
-		} else if (machine_read(mc, u->addr, u->old, u->size)) {
-			return;
-		}
-		p->nundo++;
-		done += u->size;
+	if (addr + (uint64_t)size > r->end || (r->perms & UC_PROT_EXEC))
+		return other_store(p, r, addr, size, value);
+	uint8_t *host = r->host + (addr - r->begin);
+	if (store_logged(p, r, addr, size))
+		log_plain(p, host, addr, size);
+	memcpy(host, &value, (size_t)size);	/* little-endian, as the guests */
+	return true;
+}
+
+/* The machine's store path (machine_set_store): every guest store to a
+ * writable page. */
+static bool make_store(void *ctx, const struct region *r, uint64_t addr, int size, uint64_t value)
+{
+	struct probe *p = ctx;
+	switch (size) {
+	case 1: return store_sized(p, r, addr, value, 1);
+	case 2: return store_sized(p, r, addr, value, 2);
+	case 4: return store_sized(p, r, addr, value, 4);
+	case 8: return store_sized(p, r, addr, value, 8);
+	default: return other_store(p, r, addr, size, value);
 	}
 }
 
-/* One engine's store path: its writable mappings read-only, the hook. */
+/* One engine's part of the store path: its writable mappings read-only. */
 static int watch_engine(struct probe *p, uc_engine *uc)
 {
 	struct machine *mc = p->mc;
-	uc_hook h;
-	if (uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE_PROT, (void *)hook_store, p, 1, 0) != UC_ERR_OK)
-		return -1;
 	for (size_t i = 0; i < mc->nregions; i++) {
 		const struct region *r = &mc->regions[i];
 		if ((r->perms & UC_PROT_WRITE) &&
@@ -249,15 +299,17 @@ static int watch_engine(struct probe *p, uc_engine *uc)
 	return 0;
 }
 
-/* Every writable mapping read-only for Unicorn, and the store hook, in
- * every engine.  The signal stack as it is now (the root's) is the
- * handler's. */
+/* Every writable mapping read-only for Unicorn in every engine, and the
+ * machine's store path.  The signal stack as it is now (the root's) is
+ * the handler's. */
 static int watch_memory(struct probe *p)
 {
 	struct machine *mc = p->mc;
 	const struct sys_state *s = mc->sys;
 	p->alt_lo = s->altstack_sp;
 	p->alt_hi = s->altstack_size ? s->altstack_sp + s->altstack_size : s->altstack_sp;
+	p->handlers_kinds = 1u << REGION_IMAGE_DATA | (p->subject->heap_is_handlers ? 1u << REGION_MMAP : 0);
+	machine_set_store(mc, make_store, p);
 	for (int e = 0; e < mc->nengines; e++)
 		if (watch_engine(p, mc->engine[e]))
 			return -1;
@@ -279,14 +331,15 @@ static void forget_run_effects(struct machine *mc, const size_t outlen[3])
 
 static void undo_to(struct probe *p, size_t mark)
 {
+	const uint64_t removals = p->mc->removals;
 	while (p->nundo > mark) {
 		const struct undo *u = &p->undo[--p->nundo];
 		/* Host-side: the store may have been to a page the guest has
 		 * read-only now; the bytes go back regardless.  Straight to the
 		 * host memory the store was made in while no region has gone
-		 * since (this runs for every store a handler makes). */
-		if (u->host && u->removals == p->mc->removals)
-			memcpy(u->host, u->old, u->size);
+		 * since. */
+		if (u->removals == removals)
+			copy_sized(u->host, u->old, u->size);
 		else
 			machine_write(p->mc, u->addr, u->old, u->size);
 	}

@@ -90,13 +90,16 @@ enum mode {
 #define MAX_RANGES 32
 #define BLOCK_SLOTS 4096	/* a power of two */
 
-/* One store the handler made, with the bytes it replaced. */
+/* One store the handler made (1 to 8 bytes), with the bytes it replaced. */
 struct undo {
 	uint64_t addr;
+	uint8_t *host;		/* where addr lives on the host (not code) */
+	/* machine.removals when host was taken: while it is the same, the
+	 * old bytes go back to host; UNDO_BY_MACHINE (or any other count):
+	 * by machine_write. */
+	uint64_t removals;
+	uint8_t old[8];
 	uint32_t size;
-	uint8_t old[32];
-	uint8_t *host;		/* where addr lives on the host (not code), NULL: put back by machine_write */
-	uint64_t removals;	/* machine.removals when host was taken */
 };
 
 struct probe {
@@ -130,6 +133,7 @@ struct probe {
 	uint64_t missed_store_at;	/* warm_handler: the first byte that differed */
 	int log_all;		/* warm_handler: every store logged, wherever it lands */
 	uint64_t alt_lo, alt_hi;	/* the signal stack at the root */
+	uint32_t handlers_kinds;	/* bit per region_kind: the handler's own stores (see probe.c) */
 	int log_alt;		/* a nested trial logs the signal stack's stores too */
 
 	/* The chain's code, where the code hook is. */
