@@ -345,6 +345,16 @@ static void undo_to(struct probe *p, size_t mark)
 	}
 }
 
+int probe_watch_memory(struct probe *p)
+{
+	return watch_memory(p);
+}
+
+void probe_undo_to(struct probe *p, size_t mark)
+{
+	undo_to(p, mark);
+}
+
 /* --- Hooks: stepping and running the handler ------------------------------------ */
 
 /*

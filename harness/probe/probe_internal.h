@@ -230,6 +230,13 @@ int probe_install_block_hook(struct probe *p);
 void probe_invariant_failed(struct probe_result *res, const char *what);
 int probe_fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b);
 
+/* probe.c's store path (its "store path and undo log"), for its test:
+ * every writable page read-only in every engine and the machine's store
+ * path set to log stores (watch_memory); the undo log put back to `mark`,
+ * a count of its records (undo_to). */
+int probe_watch_memory(struct probe *p);
+void probe_undo_to(struct probe *p, size_t mark);
+
 /* probe.c's delivery, for nested_signal.c: the handler run to its
  * rt_sigreturn (or to handler_stop_at), one chain instruction (MODE_STEP),
  * and a signal delivered and judged at the current boundary
