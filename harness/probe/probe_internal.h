@@ -89,6 +89,7 @@ enum mode {
 
 #define MAX_RANGES 32
 #define BLOCK_SLOTS 4096	/* a power of two */
+#define STRIP_SLOTS 1024	/* a power of two, twice PROBE_STRIP_MAX */
 
 /* One store the handler made, with the bytes it replaced. */
 struct undo {
@@ -149,7 +150,7 @@ struct probe {
 	 * there; `resume_pc`: where the frame said to go.
 	 */
 	uc_engine *chain_uc, *handler_uc, *trial_uc;
-	uc_context *sigreturn_ctx, *trial_ctx;
+	uc_context *trial_ctx;
 	uc_engine *running_uc;	/* the engine inside its hook, in run_chain */
 	uc_context *entry_ctx;	/* the CPU state the handler's engine took */
 	/* The budget (probe.c, "The budget"): the engine that counts, made
@@ -165,8 +166,12 @@ struct probe {
 	uint64_t budget, handler_insns;
 	int over_budget;
 	uint64_t quick_runs, exact_runs;	/* handler runs without and with the count */
+	double handler_end_s;	/* now_s() as the last uncounted run ended; 0 once the deadline check took it */
 	/* Instructions per translated block, by block address. */
 	struct { uint64_t pc; uint32_t size, insns; } block[BLOCK_SLOTS];
+	/* Where each pc is in the result's strip (probe.c, strip_add): its
+	 * index + 1, 0 for none; emptied when a result's strip begins. */
+	uint16_t strip_slot[STRIP_SLOTS];
 	csh cs;
 	int cs_open;
 	csh cs_detail;		/* x86, with operand details: the SSE alignment check */
