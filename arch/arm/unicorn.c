@@ -147,7 +147,9 @@ static int arm_restore_rt_frame(struct machine *mc, uint64_t *mask)
 		return -1;
 	const uint32_t *sc = uc + UC_MCONTEXT / 4;
 	uint32_t scpsr = sc[SC_R0 / 4 + 16];
-	/* CPSR first, then r0..pc, in one Unicorn call. */
+	/* CPSR first, then r0..pc, in one Unicorn call.  (Unicorn's PC
+	 * write takes the Thumb state from the value's bit 0, which a
+	 * frame's PC does not carry: code resumes in ARM state.) */
 	static const int back[SC_NREGS] = {
 		UC_ARM_REG_CPSR,
 		UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R4,

@@ -958,10 +958,63 @@ static int add_violation(struct probe *p, const struct violation *v)
 	return 0;
 }
 
+/*
+ * guest_symbolize and oracle_insn_text, each made once per pc and run: a
+ * violation names its pc, instruction and stacks, and the same
+ * boundaries fail at every iteration (about one in five on master).
+ * One cell per hash of the pc; the text is made for the longest buffer
+ * (both are snprintf's, so a shorter buffer gets the text's head).  An
+ * instruction's text stands while the 16 bytes at pc are the ones it was
+ * decoded from.
+ */
+static unsigned text_slot(uint64_t pc)
+{
+	return (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 56) & (TEXT_SLOTS - 1);
+}
+
+static void copy_text(char *buf, size_t n, const char *text)
+{
+	size_t len = strnlen(text, n - 1);
+	memcpy(buf, text, len);
+	buf[len] = 0;
+}
+
+static void symbolize_pc(struct probe *p, uint64_t pc, char *buf, size_t n)
+{
+	unsigned i = text_slot(pc);
+	if (p->sym_cache[i].pc != pc || !p->sym_cache[i].text[0]) {
+		guest_symbolize(&p->g, pc, p->sym_cache[i].text, sizeof p->sym_cache[i].text);
+		p->sym_cache[i].pc = pc;
+	}
+	copy_text(buf, n, p->sym_cache[i].text);
+}
+
+static void insn_text_at(struct probe *p, uint64_t pc, char *buf, size_t n)
+{
+	uint8_t code[16];
+	unsigned i = text_slot(pc);
+	if (machine_read(p->mc, pc, code, sizeof code)) {	/* the end of a mapping: the oracle's own way */
+		oracle_insn_text(&p->o, p->mc, pc, buf, n);
+		return;
+	}
+	if (p->insn_cache[i].pc != pc || !p->insn_cache[i].text[0] || memcmp(p->insn_cache[i].code, code, sizeof code)) {
+		oracle_insn_text(&p->o, p->mc, pc, p->insn_cache[i].text, sizeof p->insn_cache[i].text);
+		p->insn_cache[i].pc = pc;
+		memcpy(p->insn_cache[i].code, code, sizeof code);
+	}
+	copy_text(buf, n, p->insn_cache[i].text);
+}
+
+static void forget_texts(struct probe *p)
+{
+	memset(p->sym_cache, 0, sizeof p->sym_cache);
+	memset(p->insn_cache, 0, sizeof p->insn_cache);
+}
+
 static void symbolize_stack(struct probe *p, const uint64_t *pcs, int n, char (*out)[PROBE_SYM_MAX])
 {
 	for (int i = 0; i < n; i++)
-		guest_symbolize(&p->g, pcs[i], out[i], PROBE_SYM_MAX);
+		symbolize_pc(p, pcs[i], out[i], PROBE_SYM_MAX);
 }
 
 /* The line of probe_config.boundary_log: vDSO pcs by offset, since the
@@ -1202,6 +1255,8 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	struct thread_marks marks;
 
 	struct engine_switch sw;
+	if (!p->res->probed)
+		forget_texts(p);	/* a run's first: the texts of the last run's pcs go */
 
 	memset(&v, 0, sizeof v);
 	v.nested_at = (int)(p->trial_k + 1);
@@ -1295,8 +1350,8 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	if (p->cfg->on_sample) {
 		char at[PROBE_SYM_MAX], insn[64];
 		symbolize_stack(p, v.got, v.ngot, v.got_sym);
-		guest_symbolize(&p->g, pc, at, sizeof at);
-		oracle_insn_text(&p->o, mc, pc, insn, sizeof insn);
+		symbolize_pc(p, pc, at, sizeof at);
+		insn_text_at(p, pc, insn, sizeof insn);
 		struct probe_sample s = { .pc = pc, .at = at, .insn = insn, .verdict = verdict, .n = v.ngot,
 					  .pcs = v.got, .sym = v.got_sym, .depth = p->nest_level, .event = p->cur_event };
 		p->cfg->on_sample(p->cfg->sample_ctx, &s);
@@ -1311,8 +1366,8 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	}
 	v.pc = pc;
 	v.verdict = verdict;
-	guest_symbolize(&p->g, pc, v.symbol, sizeof v.symbol);
-	oracle_insn_text(&p->o, mc, pc, v.insn, sizeof v.insn);
+	symbolize_pc(p, pc, v.symbol, sizeof v.symbol);
+	insn_text_at(p, pc, v.insn, sizeof v.insn);
 	v.nexpected = ntruth;
 	memcpy(v.expected, truth, (size_t)ntruth * sizeof *truth);
 	symbolize_stack(p, v.expected, v.nexpected, v.expected_sym);

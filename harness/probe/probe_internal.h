@@ -90,6 +90,7 @@ enum mode {
 #define MAX_RANGES 32
 #define BLOCK_SLOTS 4096	/* a power of two */
 #define STRIP_SLOTS 1024	/* a power of two, twice PROBE_STRIP_MAX */
+#define TEXT_SLOTS 256		/* a power of two */
 
 /* One store the handler made, with the bytes it replaced. */
 struct undo {
@@ -172,6 +173,11 @@ struct probe {
 	/* Where each pc is in the result's strip (probe.c, strip_add): its
 	 * index + 1, 0 for none; emptied when a result's strip begins. */
 	uint16_t strip_slot[STRIP_SLOTS];
+	/* A violation's text by pc (probe.c, symbolize_pc, insn_text_at):
+	 * the same boundaries fail at every iteration.  Emptied as a run
+	 * probes its first boundary. */
+	struct { uint64_t pc; char text[64]; } sym_cache[TEXT_SLOTS];
+	struct { uint64_t pc; uint8_t code[16]; char text[64]; } insn_cache[TEXT_SLOTS];
 	csh cs;
 	int cs_open;
 	csh cs_detail;		/* x86, with operand details: the SSE alignment check */
