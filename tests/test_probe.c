@@ -226,11 +226,19 @@ static void assert_same_result(const struct probe_result *a, const struct probe_
 	ck_assert_str_eq(a->era_name, b->era_name);
 	ck_assert_str_eq(a->function, b->function);
 	ck_assert_str_eq(a->context, b->context);
+	ck_assert_msg(a->nstrip == b->nstrip, "%s: %u pcs in the strip, alone %u", what, b->nstrip, a->nstrip);
+	for (uint32_t i = 0; i < a->nstrip; i++) {
+		ck_assert_uint_eq(a->strip[i].pc, b->strip[i].pc);
+		ck_assert_uint_eq(a->strip[i].verdict, b->strip[i].verdict);
+		ck_assert_str_eq(a->strip[i].at, b->strip[i].at);
+	}
 	ck_assert_uint_eq(a->nviolations, b->nviolations);
 	for (size_t i = 0; i < a->nviolations; i++) {
 		const struct violation *x = &a->violations[i], *y = &b->violations[i];
 		ck_assert_uint_eq(x->pc, y->pc);
 		ck_assert_int_eq(x->verdict, y->verdict);
+		ck_assert_str_eq(x->symbol, y->symbol);
+		ck_assert_str_eq(x->insn, y->insn);
 		ck_assert_int_eq(x->nested_at, y->nested_at);
 		ck_assert_int_eq(x->ngot, y->ngot);
 		ck_assert(!memcmp(x->got, y->got, sizeof x->got));
@@ -281,6 +289,112 @@ START_TEST(runs_on_a_kept_boot_are_runs_alone)
 		probe_result_free(&alone[i]);
 		probe_result_free(&kept[i]);
 	}
+}
+END_TEST
+
+/* The strip, rebuilt from the samples one by one: each pc once, in the
+ * order first probed, with its first verdict -- or the first failing
+ * one after a passing start. */
+struct strip_log {
+	uint32_t n;
+	uint64_t pc[PROBE_STRIP_MAX];
+	enum verdict verdict[PROBE_STRIP_MAX];
+};
+
+static void log_strip(void *ctx, const struct probe_sample *s)
+{
+	struct strip_log *l = ctx;
+	for (uint32_t i = 0; i < l->n; i++)
+		if (l->pc[i] == s->pc) {
+			if (verdict_passes(l->verdict[i]) && !verdict_passes(s->verdict))
+				l->verdict[i] = s->verdict;
+			return;
+		}
+	ck_assert_uint_lt(l->n, PROBE_STRIP_MAX);
+	l->pc[l->n] = s->pc;
+	l->verdict[l->n++] = s->verdict;
+}
+
+/* Three iterations of a call whose samples fail in part: every pc is
+ * probed again, and the strip (found by a hash of the pc) is what the
+ * samples make of it. */
+START_TEST(the_strip_has_each_pc_once_with_its_worst_verdict)
+{
+	const struct arch_ops *ops = arch_ops_find(arches[_i]);
+	static struct strip_log l;
+	memset(&l, 0, sizeof l);
+	struct probe_config cfg = {
+		.ops = ops, .build_dir = build_dir(), .variant = "seed", .function = "walltime", .context = "curg",
+		.era = -1, .vdso = 1, .iterations = 3, .on_sample = log_strip, .sample_ctx = &l,
+	};
+	struct probe_result r;
+	char err[256] = "";
+	ck_assert_msg(!probe_run(&cfg, &r, err, sizeof err), "%s", err);
+	ck_assert_msg(r.boundaries > l.n && l.n > 20, "%s: %llu boundaries, %u pcs", arches[_i],
+		      (unsigned long long)r.boundaries, l.n);
+	ck_assert_uint_eq(r.nstrip, l.n);
+	int failing = 0;
+	for (uint32_t i = 0; i < l.n; i++) {
+		ck_assert_uint_eq(r.strip[i].pc, l.pc[i]);
+		ck_assert_uint_eq(r.strip[i].verdict, l.verdict[i]);
+		failing += !verdict_passes(l.verdict[i]);
+	}
+	ck_assert_msg(failing > 0, "%s: no failing pc in the seed's strip", arches[_i]);
+	probe_result_free(&r);
+}
+END_TEST
+
+/* Every (pc, text) a run's violations name, in one table. */
+struct pc_texts {
+	size_t n;
+	uint64_t pc[4096];
+	const char *text[4096];
+};
+
+/* A pc has one text and a text one pc (symbol+offset names a pc). */
+static void same_pc_same_text(struct pc_texts *t, uint64_t pc, const char *text, const char *arch)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->pc[i] == pc)
+			ck_assert_msg(!strcmp(t->text[i], text), "%s: 0x%llx is %s and %s", arch,
+				      (unsigned long long)pc, t->text[i], text);
+		else
+			ck_assert_msg(strcmp(t->text[i], text), "%s: %s names 0x%llx and 0x%llx", arch, text,
+				      (unsigned long long)t->pc[i], (unsigned long long)pc);
+	}
+	if (t->n < sizeof t->pc / sizeof t->pc[0])
+		t->pc[t->n] = pc, t->text[t->n++] = text;
+}
+
+/* The symbols of a violation's pc and stacks (made once per pc and run)
+ * are each pc's own, and its instruction's text is the same wherever
+ * the pc fails again. */
+START_TEST(a_violations_texts_are_its_pcs_own)
+{
+	const struct arch_ops *ops = arch_ops_find(arches[_i]);
+	static struct pc_texts syms, insns;
+	memset(&syms, 0, sizeof syms);
+	memset(&insns, 0, sizeof insns);
+	struct probe_config cfg = {
+		.ops = ops, .build_dir = build_dir(), .variant = "seed", .function = "nanotime", .context = "curg",
+		.era = -1, .vdso = 1, .iterations = 3,
+	};
+	struct probe_result r;
+	char err[256] = "";
+	ck_assert_msg(!probe_run(&cfg, &r, err, sizeof err), "%s", err);
+	ck_assert_msg(r.nviolations > 10, "%s: %zu violations", arches[_i], r.nviolations);
+	for (size_t i = 0; i < r.nviolations; i++) {
+		const struct violation *v = &r.violations[i];
+		same_pc_same_text(&syms, v->pc, v->symbol, arches[_i]);
+		for (size_t j = 0; j < insns.n; j++)
+			if (insns.pc[j] == v->pc)
+				ck_assert_str_eq(insns.text[j], v->insn);
+		if (insns.n < 4096)
+			insns.pc[insns.n] = v->pc, insns.text[insns.n++] = v->insn;
+		for (int k = 0; k < v->nexpected; k++)
+			same_pc_same_text(&syms, v->expected[k], v->expected_sym[k], arches[_i]);
+	}
+	probe_result_free(&r);
 }
 END_TEST
 
@@ -676,6 +790,8 @@ static Suite *probe_suite(void)
 	tcase_add_loop_test(t, budget_of_ten_hangs_and_shadow_stack_is_the_chain, 0, NARCHES);
 	tcase_add_loop_test(t, a_handler_that_never_returns_hangs_at_every_boundary, 0, NARCHES);
 	tcase_add_loop_test(t, probes_are_deterministic, 0, NARCHES);
+	tcase_add_loop_test(t, the_strip_has_each_pc_once_with_its_worst_verdict, 0, NARCHES);
+	tcase_add_loop_test(t, a_violations_texts_are_its_pcs_own, 0, NARCHES);
 	tcase_add_loop_test(t, runs_on_a_kept_boot_are_runs_alone, 0, NARCHES);
 	tcase_add_loop_test(t, bad_configuration_is_status_2, 0, NARCHES);
 	tcase_add_loop_test(t, a_store_past_the_store_path_is_refused, 0, 3 * NARCHES);

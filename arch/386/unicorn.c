@@ -240,6 +240,21 @@ static const int sc_regs[] = {
 	-1, -1, UC_X86_REG_EIP, UC_X86_REG_CS, UC_X86_REG_EFLAGS, -1, UC_X86_REG_SS,
 };
 #define SC_NREGS (sizeof sc_regs / sizeof sc_regs[0])
+#define SC_EFLAGS	64
+/* The registers sc_regs saves, in its order: one Unicorn call reads them
+ * all at a frame's set-up (at every probed boundary). */
+static const int sc_saved[] = {
+	UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_ES, UC_X86_REG_DS,
+	UC_X86_REG_EDI, UC_X86_REG_ESI, UC_X86_REG_EBP, UC_X86_REG_ESP,
+	UC_X86_REG_EBX, UC_X86_REG_EDX, UC_X86_REG_ECX, UC_X86_REG_EAX,
+	UC_X86_REG_EIP, UC_X86_REG_CS, UC_X86_REG_EFLAGS, UC_X86_REG_SS,
+};
+#define SC_NSAVED (sizeof sc_saved / sizeof sc_saved[0])
+/* The selectors among them, read before rt_sigreturn writes any. */
+static const int sc_segments[] = {
+	UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_ES, UC_X86_REG_DS, UC_X86_REG_CS, UC_X86_REG_SS,
+};
+#define SC_NSEGMENTS (sizeof sc_segments / sizeof sc_segments[0])
 
 static int is_segment(int reg)
 {
@@ -259,9 +274,10 @@ static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sig
 	uint32_t fp = (uint32_t)((sp - FPSTATE_SIZE) & ~63ull);
 	uint32_t frame = (uint32_t)((((fp - RT_SIZE) + 4) & ~15ull) - 4);
 	memset(fps, 0, FPSTATE_LEGACY);
-	x86_fxsave(mc, fps + FPSTATE_LEGACY, FX_NXMM);
-	uint32_t legacy[3] = { (uint16_t)machine_reg(mc, UC_X86_REG_FPCW), (uint16_t)machine_reg(mc, UC_X86_REG_FPSW),
-			       (uint32_t)machine_reg(mc, UC_X86_REG_FPTAG) };
+	uint16_t tag = x86_fxsave(mc, fps + FPSTATE_LEGACY, FX_NXMM), cw, sw;
+	memcpy(&cw, fps + FPSTATE_LEGACY, 2);
+	memcpy(&sw, fps + FPSTATE_LEGACY + 2, 2);
+	uint32_t legacy[3] = { cw, sw, tag };
 	memcpy(fps, legacy, sizeof legacy);	/* cw, sw, tag; magic 0 at 110: the FXSAVE image follows */
 	if (machine_copy_out(mc, fp, fps, sizeof fps))
 		return -1;
@@ -277,9 +293,11 @@ static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sig
 	uc[UC_STACK / 4 + 1] = (uint32_t)ctx->ss_flags;
 	uc[UC_STACK / 4 + 2] = (uint32_t)ctx->ss_size;
 	uint32_t *sc = uc + UC_MCONTEXT / 4;
-	for (unsigned i = 0; i < SC_NREGS; i++)
+	uint64_t v[SC_NSAVED];
+	machine_regs(mc, sc_saved, v, SC_NSAVED);
+	for (unsigned i = 0, k = 0; i < SC_NREGS; i++)
 		if (sc_regs[i] >= 0)
-			sc[i] = (uint32_t)machine_reg(mc, sc_regs[i]);
+			sc[i] = (uint32_t)v[k++];
 	sc[68 / 4] = sc[28 / 4];			/* esp_at_signal */
 	sc[SC_OLDMASK / 4] = (uint32_t)ctx->oldmask;
 	sc[SC_FPSTATE / 4] = fp;
@@ -289,24 +307,47 @@ static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sig
 
 	/* Arguments on the stack (above the return address) and, for
 	 * regparm(3) handlers, in EAX EDX ECX as Linux also sets them. */
-	machine_set_reg(mc, UC_X86_REG_EAX, (uint64_t)ctx->sig);
-	machine_set_reg(mc, UC_X86_REG_EDX, frame + RT_INFO);
-	machine_set_reg(mc, UC_X86_REG_ECX, frame + RT_UC);
-	machine_set_reg(mc, UC_X86_REG_ESP, frame);
-	machine_set_reg(mc, UC_X86_REG_EIP, act->handler);
-	machine_set_reg(mc, UC_X86_REG_EFLAGS, machine_reg(mc, UC_X86_REG_EFLAGS) & ~0x500ull);	/* DF, TF */
+	static const int call[] = {
+		UC_X86_REG_EAX, UC_X86_REG_EDX, UC_X86_REG_ECX, UC_X86_REG_ESP, UC_X86_REG_EIP, UC_X86_REG_EFLAGS,
+	};
+	const uint64_t cv[] = {
+		(uint64_t)ctx->sig, frame + RT_INFO, frame + RT_UC, frame, act->handler,
+		sc[SC_EFLAGS / 4] & ~0x500ull,	/* DF, TF clear */
+	};
+	machine_set_regs(mc, call, cv, sizeof call / sizeof call[0]);
+	return 0;
+}
+
+/* The selector `reg` had before rt_sigreturn (`cur`: sc_segments' values). */
+static uint64_t segment_now(const uint64_t *cur, int reg)
+{
+	for (unsigned i = 0; i < SC_NSEGMENTS; i++)
+		if (sc_segments[i] == reg)
+			return cur[i];
 	return 0;
 }
 
 static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask)
 {
+	/* SP, EFLAGS and the selectors as they are, in one Unicorn call. */
+	static const int now[2 + SC_NSEGMENTS] = {
+		UC_X86_REG_ESP, UC_X86_REG_EFLAGS,
+		UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_ES, UC_X86_REG_DS, UC_X86_REG_CS, UC_X86_REG_SS,
+	};
+	uint64_t cur[2 + SC_NSEGMENTS];
+	machine_regs(mc, now, cur, 2 + SC_NSEGMENTS);
 	/* The handler's `ret` popped pretcode: the frame is one word below. */
-	uint64_t frame = machine_sp(mc) - 4;
+	uint64_t frame = cur[0] - 4, eflags = cur[1];
 	uint32_t uc[(UC_SIGMASK + 8) / 4];
 	if (machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))
 		return -1;
 	const uint32_t *sc = uc + UC_MCONTEXT / 4;
-	uint64_t eflags = machine_reg(mc, UC_X86_REG_EFLAGS);
+	/* The words in sc_regs' order, a batch at a time: a changed selector
+	 * is written on its own, in its place (Unicorn refuses a bad one, and
+	 * a refused register must not cost the ones after it). */
+	int regs[SC_NREGS];
+	uint64_t v[SC_NREGS];
+	int n = 0;
 	for (unsigned i = 0; i < SC_NREGS; i++) {
 		int reg = sc_regs[i];
 		uint64_t w = sc[i];
@@ -314,12 +355,19 @@ static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask)
 			continue;
 		if (reg == UC_X86_REG_EFLAGS)
 			w = (eflags & ~(uint64_t)FIX_EFLAGS) | (w & FIX_EFLAGS);
+		if (!is_segment(reg)) {
+			regs[n] = reg, v[n++] = w;
+			continue;
+		}
 		/* Loading a selector reloads its descriptor (and SS is the
 		 * harness's ring-0 twin): only a changed one is written. */
-		if (is_segment(reg) && (w & 0xffff) == machine_reg(mc, reg))
+		if ((w & 0xffff) == segment_now(cur + 2, reg))
 			continue;
-		machine_set_reg(mc, reg, is_segment(reg) ? (w & 0xffff) : w);
+		machine_set_regs(mc, regs, v, n);
+		n = 0;
+		machine_set_reg(mc, reg, w & 0xffff);
 	}
+	machine_set_regs(mc, regs, v, n);
 	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
 	/* The FPU state the frame points at (NULL: none, left as it is). */
 	uint32_t fp = sc[SC_FPSTATE / 4];

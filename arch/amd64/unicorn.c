@@ -45,8 +45,11 @@ static int64_t sys_arch_prctl(struct machine *mc, const uint64_t a[6])
  * still at the instruction while the hook runs.) */
 static void amd64_after_syscall(struct machine *mc)
 {
-	machine_set_reg(mc, UC_X86_REG_RCX, machine_reg(mc, UC_X86_REG_RIP) + 2);
-	machine_set_reg(mc, UC_X86_REG_R11, machine_reg(mc, UC_X86_REG_EFLAGS));
+	static const int from[2] = { UC_X86_REG_RIP, UC_X86_REG_EFLAGS }, to[2] = { UC_X86_REG_RCX, UC_X86_REG_R11 };
+	uint64_t v[2];
+	machine_regs(mc, from, v, 2);
+	v[0] += 2;
+	machine_set_regs(mc, to, v, 2);
 }
 
 static int amd64_init_cpu(struct machine *mc)
@@ -155,15 +158,19 @@ static int amd64_clone_set_tls(struct machine *mc, uint64_t tls)
 #define UC_STRICT_RESTORE_SS	0x4
 
 /* struct sigcontext in order, one word each from r8 (offset 0) to eflags
- * (offset 136); cs/gs/fs/ss are four u16 at 144; fpstate at 184. */
+ * (offset 136); cs/gs/fs/ss are four u16 at 144 (read with the words, in
+ * one Unicorn call; rt_sigreturn writes back the words only); fpstate at
+ * 184. */
 static const int sc_regs[] = {
 	UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11,
 	UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
 	UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RBP, UC_X86_REG_RBX,
 	UC_X86_REG_RDX, UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RSP,
 	UC_X86_REG_RIP, UC_X86_REG_EFLAGS,
+	UC_X86_REG_CS, UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_SS,
 };
-#define SC_NREGS (sizeof sc_regs / sizeof sc_regs[0])
+#define SC_NREGS 18		/* the words */
+#define SC_NSEGS 4
 #define SC_SEGS		144
 #define SC_FPSTATE	184
 /* RFLAGS bits sigreturn takes from the frame (FIX_EFLAGS: AC OF DF TF SF
@@ -193,11 +200,10 @@ static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct si
 	uint8_t *sc = f + RT_UC + UC_MCONTEXT;
 	/* A batch per Unicorn call, not a call per register: this runs at
 	 * every probed boundary. */
-	static const int seg_regs[4] = { UC_X86_REG_CS, UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_SS };
-	uint64_t v[SC_NREGS], sv[4];
-	machine_regs(mc, sc_regs, v, SC_NREGS);
-	machine_regs(mc, seg_regs, sv, 4);
-	memcpy(sc, v, sizeof v);
+	uint64_t v[SC_NREGS + SC_NSEGS];
+	machine_regs(mc, sc_regs, v, SC_NREGS + SC_NSEGS);
+	memcpy(sc, v, SC_NREGS * 8);
+	const uint64_t *sv = v + SC_NREGS;
 	uint16_t segs[4] = { (uint16_t)sv[0], (uint16_t)sv[1], (uint16_t)sv[2], (uint16_t)sv[3] };
 	memcpy(sc + SC_SEGS, segs, sizeof segs);
 	memcpy(sc + SC_SEGS + 8 + 16, &ctx->oldmask, 8);	/* sigcontext.oldmask, after err, trapno */
@@ -217,7 +223,7 @@ static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct si
 		(uint64_t)ctx->sig, frame + RT_INFO, frame + RT_UC,
 		0,		/* RAX: no vector registers in the call */
 		frame, act->handler,
-		/* eflags (the last of sc_regs): the handler starts with DF
+		/* eflags (the last word of sc_regs): the handler starts with DF
 		 * and TF clear, as the ABI wants */
 		v[SC_NREGS - 1] & ~0x500ull,
 	};
@@ -228,12 +234,14 @@ static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct si
 static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask)
 {
 	/* The handler's `ret` popped pretcode: the frame is one word below. */
-	uint64_t frame = machine_sp(mc) - 8;
+	static const int now[2] = { UC_X86_REG_RSP, UC_X86_REG_EFLAGS };
+	uint64_t cur[2];
+	machine_regs(mc, now, cur, 2);
+	uint64_t frame = cur[0] - 8, eflags = cur[1];
 	uint8_t uc[UC_SIGMASK + 8];
 	if (machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))
 		return -1;
 	const uint8_t *sc = uc + UC_MCONTEXT;
-	uint64_t eflags = machine_reg(mc, UC_X86_REG_EFLAGS);
 	uint64_t v[SC_NREGS];
 	memcpy(v, sc, sizeof v);
 	for (unsigned i = 0; i < SC_NREGS; i++)

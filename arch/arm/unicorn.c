@@ -118,16 +118,19 @@ static int arm_setup_rt_frame(struct machine *mc, uint64_t sp, const struct siga
 	if (machine_copy_out(mc, frame, f, sizeof f))
 		return -1;
 
-	/* handler(sig, &info, &uc) by AAPCS, returning to the restorer. */
-	machine_set_reg(mc, UC_ARM_REG_R0, (uint64_t)ctx->sig);
-	machine_set_reg(mc, UC_ARM_REG_R1, frame);
-	machine_set_reg(mc, UC_ARM_REG_R2, frame + RT_UC);
-	machine_set_reg(mc, UC_ARM_REG_SP, frame);
-	machine_set_reg(mc, UC_ARM_REG_LR, act->restorer);
-	/* Bit 0 of the handler picks Thumb, as for a BX. */
-	uint64_t cpsr = machine_reg(mc, UC_ARM_REG_CPSR);
-	machine_set_reg(mc, UC_ARM_REG_CPSR, act->handler & 1 ? cpsr | CPSR_T : cpsr & ~(uint64_t)CPSR_T);
-	machine_set_reg(mc, UC_ARM_REG_PC, act->handler & ~1ull);
+	/* handler(sig, &info, &uc) by AAPCS, returning to the restorer, in
+	 * one Unicorn call.  Bit 0 of the handler picks Thumb, as for a BX
+	 * (CPSR before PC, in this order; cpsr: the last of sc_regs). */
+	static const int call[] = {
+		UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_CPSR, UC_ARM_REG_PC,
+	};
+	uint64_t cpsr = v[SC_NREGS - 1];
+	const uint64_t cv[] = {
+		(uint64_t)ctx->sig, frame, frame + RT_UC, frame, act->restorer,
+		act->handler & 1 ? cpsr | CPSR_T : cpsr & ~(uint64_t)CPSR_T,
+		act->handler & ~1ull,
+	};
+	machine_set_regs(mc, call, cv, sizeof call / sizeof call[0]);
 	return 0;
 }
 
@@ -135,20 +138,30 @@ static int arm_restore_rt_frame(struct machine *mc, uint64_t *mask)
 {
 	/* The restorer is reached by LR, SP untouched: the frame is at SP.
 	 * Linux refuses a misaligned one. */
-	uint64_t frame = machine_sp(mc);
+	static const int now[2] = { UC_ARM_REG_SP, UC_ARM_REG_CPSR };
+	uint64_t cur[2];
+	machine_regs(mc, now, cur, 2);
+	uint64_t frame = cur[0], cpsr = cur[1];
 	uint32_t uc[(UC_SIGMASK + 8) / 4];
 	if (frame & 7 || machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))
 		return -1;
 	const uint32_t *sc = uc + UC_MCONTEXT / 4;
-	uint64_t cpsr = machine_reg(mc, UC_ARM_REG_CPSR);
 	uint32_t scpsr = sc[SC_R0 / 4 + 16];
-	/* CPSR first: a Thumb bit there decides how the PC write lands. */
-	machine_set_reg(mc, UC_ARM_REG_CPSR, (cpsr & ~(uint64_t)(CPSR_USER_FLAGS | CPSR_T)) |
-						     (scpsr & (CPSR_USER_FLAGS | CPSR_T)));
-	uint64_t v[SC_NREGS - 1];
+	/* CPSR first, then r0..pc, in one Unicorn call.  (Unicorn's PC
+	 * write takes the Thumb state from the value's bit 0, which a
+	 * frame's PC does not carry: code resumes in ARM state.) */
+	static const int back[SC_NREGS] = {
+		UC_ARM_REG_CPSR,
+		UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R4,
+		UC_ARM_REG_R5, UC_ARM_REG_R6, UC_ARM_REG_R7, UC_ARM_REG_R8, UC_ARM_REG_R9,
+		UC_ARM_REG_R10, UC_ARM_REG_R11, UC_ARM_REG_R12,
+		UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_PC,
+	};
+	uint64_t v[SC_NREGS];
+	v[0] = (cpsr & ~(uint64_t)(CPSR_USER_FLAGS | CPSR_T)) | (scpsr & (CPSR_USER_FLAGS | CPSR_T));
 	for (unsigned i = 0; i < SC_NREGS - 1; i++)
-		v[i] = sc[SC_R0 / 4 + i];
-	machine_set_regs(mc, sc_regs, v, SC_NREGS - 1);
+		v[1 + i] = sc[SC_R0 / 4 + i];
+	machine_set_regs(mc, back, v, SC_NREGS);
 	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
 	/* The VFP block, if the regspace holds one (Linux refuses a bad
 	 * size; an empty list leaves the registers as they are). */

@@ -20,17 +20,41 @@
  * without XSAVE, and restores with FXRSTOR at rt_sigreturn): FCW 0, FSW 2,
  * the abridged tag 4, MXCSR 24, MXCSR_MASK 28, ST0-7 from 32 (16 bytes
  * each), XMM from 160.  A handler uses these registers (Go's does).
- * nxmm: 8 XMM registers in 32-bit mode, 16 in 64-bit mode.
+ * nxmm: 8 XMM registers in 32-bit mode, 16 in 64-bit mode.  Each of the
+ * two runs at every probed boundary (the frame's set-up, rt_sigreturn),
+ * so each is one Unicorn call for the whole state.
  */
 #define FXSAVE_SIZE 512
 #define FX_MAX_XMM 16
+#define FX_CONTROL_MAX 4
 
-static void x86_fxsave(struct machine *mc, uint8_t *fx, int nxmm)
+/* A batch of the control words `control` (their values in `ctl`,
+ * zero-extended), then ST0-7 and XMM, which land in the FXSAVE image. */
+static int x86_fx_batch(uint8_t *fx, int nxmm, const int *control, int ncontrol, uint64_t *ctl, int *regs,
+			void **vals)
 {
+	int n = 0;
+	for (int i = 0; i < ncontrol; i++)
+		regs[n] = control[i], vals[n++] = &ctl[i];
+	for (int i = 0; i < 8; i++)
+		regs[n] = UC_X86_REG_ST0 + i, vals[n++] = fx + 32 + 16 * i;
+	for (int i = 0; i < nxmm; i++)
+		regs[n] = UC_X86_REG_XMM0 + i, vals[n++] = fx + 160 + 16 * i;
+	return n;
+}
+
+/* The FXSAVE image of the CPU's state; returns the full x87 tag word
+ * (the image holds only its abridged form). */
+static uint16_t x86_fxsave(struct machine *mc, uint8_t *fx, int nxmm)
+{
+	static const int control[] = { UC_X86_REG_FPCW, UC_X86_REG_FPSW, UC_X86_REG_FPTAG, UC_X86_REG_MXCSR };
+	int regs[FX_CONTROL_MAX + 8 + FX_MAX_XMM];
+	void *vals[FX_CONTROL_MAX + 8 + FX_MAX_XMM];
+	uint64_t ctl[FX_CONTROL_MAX] = { 0 };
 	memset(fx, 0, FXSAVE_SIZE);
-	uint16_t cw = (uint16_t)machine_reg(mc, UC_X86_REG_FPCW), sw = (uint16_t)machine_reg(mc, UC_X86_REG_FPSW);
-	uint64_t tag = machine_reg(mc, UC_X86_REG_FPTAG);
-	uint32_t mxcsr = (uint32_t)machine_reg(mc, UC_X86_REG_MXCSR), mask = 0xffff;
+	uc_reg_read_batch(mc->uc, regs, vals, x86_fx_batch(fx, nxmm, control, 4, ctl, regs, vals));
+	uint16_t cw = (uint16_t)ctl[0], sw = (uint16_t)ctl[1], tag = (uint16_t)ctl[2];
+	uint32_t mxcsr = (uint32_t)ctl[3], mask = 0xffff;
 	uint8_t abridged = 0;
 	for (int i = 0; i < 8; i++)
 		if (((tag >> (2 * i)) & 3) != 3)	/* not empty */
@@ -40,32 +64,24 @@ static void x86_fxsave(struct machine *mc, uint8_t *fx, int nxmm)
 	fx[4] = abridged;
 	memcpy(fx + 24, &mxcsr, 4);
 	memcpy(fx + 28, &mask, 4);
-	int regs[8 + FX_MAX_XMM];
-	void *vals[8 + FX_MAX_XMM];
-	for (int i = 0; i < 8; i++)
-		regs[i] = UC_X86_REG_ST0 + i, vals[i] = fx + 32 + 16 * i;
-	for (int i = 0; i < nxmm; i++)
-		regs[8 + i] = UC_X86_REG_XMM0 + i, vals[8 + i] = fx + 160 + 16 * i;
-	uc_reg_read_batch(mc->uc, regs, vals, 8 + nxmm);
+	return tag;
 }
 
+/* What rt_sigreturn takes back from an FXSAVE image, in this order: FCW,
+ * FSW, MXCSR, ST0-7, XMM (the tag word is not restored). */
 static void x86_fxrstor(struct machine *mc, const uint8_t *fx, int nxmm)
 {
+	static const int control[] = { UC_X86_REG_FPCW, UC_X86_REG_FPSW, UC_X86_REG_MXCSR };
+	int regs[FX_CONTROL_MAX + 8 + FX_MAX_XMM];
+	void *vals[FX_CONTROL_MAX + 8 + FX_MAX_XMM];
+	uint64_t ctl[FX_CONTROL_MAX] = { 0 };
 	uint16_t cw, sw;
 	uint32_t mxcsr;
 	memcpy(&cw, fx, 2);
 	memcpy(&sw, fx + 2, 2);
 	memcpy(&mxcsr, fx + 24, 4);
-	machine_set_reg(mc, UC_X86_REG_FPCW, cw);
-	machine_set_reg(mc, UC_X86_REG_FPSW, sw);
-	machine_set_reg(mc, UC_X86_REG_MXCSR, mxcsr & 0xffff);
-	int regs[8 + FX_MAX_XMM];
-	void *vals[8 + FX_MAX_XMM];
-	for (int i = 0; i < 8; i++)
-		regs[i] = UC_X86_REG_ST0 + i, vals[i] = (void *)(fx + 32 + 16 * i);
-	for (int i = 0; i < nxmm; i++)
-		regs[8 + i] = UC_X86_REG_XMM0 + i, vals[8 + i] = (void *)(fx + 160 + 16 * i);
-	uc_reg_write_batch(mc->uc, regs, vals, 8 + nxmm);
+	ctl[0] = cw, ctl[1] = sw, ctl[2] = mxcsr & 0xffff;
+	uc_reg_write_batch(mc->uc, regs, vals, x86_fx_batch((uint8_t *)fx, nxmm, control, 3, ctl, regs, vals));
 }
 
 /*

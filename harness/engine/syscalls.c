@@ -442,9 +442,13 @@ const struct sysent *arch_syscall_lookup(const struct arch_ops *ops, uint64_t nr
 static void on_syscall(struct machine *mc)
 {
 	const struct arch_ops *ops = mc->ops;
-	uint64_t nr = machine_reg(mc, ops->reg_sysno), arg[6];
-	for (int i = 0; i < 6; i++)
-		arg[i] = machine_reg(mc, ops->reg_arg[i]);
+	/* The number and the arguments in one Unicorn call (a handler's
+	 * rt_sigreturn comes here at every probed boundary). */
+	int regs[7] = { ops->reg_sysno };
+	uint64_t v[7];
+	memcpy(regs + 1, ops->reg_arg, sizeof ops->reg_arg);
+	machine_regs(mc, regs, v, 7);
+	uint64_t nr = v[0], *arg = v + 1;
 	mc->sys->nsyscalls++;
 
 	const struct sysent *e = arch_syscall_lookup(ops, nr);

@@ -40,7 +40,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -580,9 +582,15 @@ int probe_install_block_hook(struct probe *p)
  * keeps the CPU state the frame gave and sends the PC to `pad`, a page
  * mapped in the handler's engine only, whose one hooked instruction stops
  * the run (Unicorn loses a uc_emu_stop made in a hook that also wrote the
- * PC, as rt_sigreturn does).  The state is then put back as rt_sigreturn
- * left it.  Translating a block at every boundary's PC, which a stop in
- * the chain's code would cost, is what this avoids.
+ * PC, as rt_sigreturn does).  The PC is then put back where the frame
+ * said: the trip to the pad runs no instruction (the pad's hook stops
+ * before its first), so the PC is all it changed, and a copy of the
+ * whole CPU state (5.5 KB on x86) taken at rt_sigreturn and put back
+ * after would only cost two more copies per boundary.  (On arm a PC
+ * write also sets the Thumb state from its bit 0, as the frame's PC
+ * write in rt_sigreturn did already.)  Translating a block at every
+ * boundary's PC, which a stop in the chain's code would cost, is what
+ * this avoids.
  *
  * A nested trial runs the rest of the chain from its boundary: in a third
  * engine (trial_uc), while the chain's waits in its hook.
@@ -607,7 +615,6 @@ static void handler_syscall(struct machine *mc)
 	 * Unicorn adds its size afterwards. */
 	uint64_t past = ops->syscall_pc_past ? 0 : ops->syscall_insn_size;
 	p->resume_pc = machine_pc(mc) + past;
-	uc_context_save(mc->uc, p->sigreturn_ctx);
 	machine_set_reg(mc, ops->reg_pc, p->pad - past);
 }
 
@@ -732,8 +739,7 @@ static int make_engines(struct probe *p)
 	struct machine *mc = p->mc;
 	const struct arch_ops *ops = mc->ops;
 	p->chain_uc = mc->uc;
-	if (uc_context_alloc(mc->uc, &p->sigreturn_ctx) != UC_ERR_OK ||
-	    uc_context_alloc(mc->uc, &p->kept_ctx) != UC_ERR_OK)
+	if (uc_context_alloc(mc->uc, &p->kept_ctx) != UC_ERR_OK)
 		return -1;
 	/* The pad: the highest free page below the address limit, above
 	 * every stack the loader makes. */
@@ -767,13 +773,23 @@ static int make_engines(struct probe *p)
 #define HANDLER_PS_PER_INSN_MIN 50	/* 20 G guest instructions/s: far more than any host core runs */
 #define WATCHDOG_TICK_NS 1000000
 
+/*
+ * A run's generation is odd while it is under way.  The probe's thread
+ * starts and ends runs with one atomic operation each, never a lock (it
+ * does so at every boundary); the watchdog claims a run before it stops
+ * it (WATCHDOG_CLAIM set on the generation, with a compare-and-swap
+ * that fails once the run has ended), so a stop always lands on the run
+ * it was meant for, and the run's end waits for the claim to be let go.
+ */
+#define WATCHDOG_CLAIM (1ull << 63)
+
 struct watchdog {
 	pthread_t thread;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;	/* the tick's wait and `quit` */
 	pthread_cond_t wake;	/* signalled at the end: the thread leaves without finishing its tick */
 	uc_engine *uc;
-	uint64_t gen;		/* odd while a handler run is under way */
-	uint64_t stopped_gen;	/* the run it stopped */
+	_Atomic uint64_t gen;		/* odd while a handler run is under way; WATCHDOG_CLAIM while it is stopped */
+	_Atomic uint64_t stopped_gen;	/* the run it stopped */
 	uint64_t limit_ticks;	/* how long a run may go on */
 	int quit;
 };
@@ -797,12 +813,15 @@ static void *watchdog_main(void *arg)
 			return NULL;
 		}
 		/* Only a whole tick counts: a wake-up before it is no time. */
-		ticks = w->gen == seen ? ticks + 1 : 0;
-		if ((w->gen & 1) && ticks >= w->limit_ticks && w->stopped_gen != w->gen) {
-			w->stopped_gen = w->gen;
+		uint64_t g = atomic_load(&w->gen);
+		ticks = g == seen ? ticks + 1 : 0;
+		if ((g & 1) && ticks >= w->limit_ticks && atomic_load(&w->stopped_gen) != g &&
+		    atomic_compare_exchange_strong(&w->gen, &g, g | WATCHDOG_CLAIM)) {
 			uc_emu_stop(w->uc);
+			atomic_store(&w->stopped_gen, g);
+			atomic_store(&w->gen, g);
 		}
-		seen = w->gen;
+		seen = g;
 	}
 }
 
@@ -855,19 +874,17 @@ static void watchdog_end(struct probe *p)
 /* A run begins (its generation) or ends (whether the watchdog stopped it). */
 static uint64_t watchdog_arm(struct watchdog *w)
 {
-	pthread_mutex_lock(&w->lock);
-	uint64_t g = ++w->gen;
-	pthread_mutex_unlock(&w->lock);
-	return g;
+	return atomic_fetch_add(&w->gen, 1) + 1;
 }
 
 static int watchdog_disarm(struct watchdog *w, uint64_t g)
 {
-	pthread_mutex_lock(&w->lock);
-	w->gen++;
-	int stopped = w->stopped_gen == g;
-	pthread_mutex_unlock(&w->lock);
-	return stopped;
+	uint64_t expect = g;
+	while (!atomic_compare_exchange_weak(&w->gen, &expect, g + 1)) {
+		expect = g;	/* claimed: the watchdog is stopping this run */
+		sched_yield();
+	}
+	return atomic_load(&w->stopped_gen) == g;
 }
 
 /* Not inlined: ci/bench.sh counts the host instructions under it
@@ -900,9 +917,9 @@ static __attribute__((noinline)) enum handler_result run_handler(struct probe *p
 		return HANDLER_EXITED;
 	if (mc->fault.kind != FAULT_STOPPED)
 		return HANDLER_FAULT;
-	if (returned && padded && machine_pc(mc) >= p->pad && machine_pc(mc) < p->pad + GUEST_PAGE) {
-		uc_context_restore(mc->uc, p->sigreturn_ctx);
-		if (machine_pc(mc) != p->resume_pc)
+	if (returned && padded) {
+		uint64_t pc = machine_pc(mc);
+		if (pc >= p->pad && pc < p->pad + GUEST_PAGE)
 			machine_set_reg(mc, mc->ops->reg_pc, p->resume_pc);
 	}
 	if (returned)
@@ -922,7 +939,8 @@ static int quick_handler_run(struct probe *p, enum handler_result *hr)
 	uint64_t g = watchdog_arm(p->watchdog);
 	*hr = run_handler(p);
 	int stopped = watchdog_disarm(p->watchdog, g);
-	double ps = (now_s() - t0) * 1e12;
+	double t1 = now_s(), ps = (t1 - t0) * 1e12;
+	p->handler_end_s = t1;
 	if (stopped)
 		p->exact_only = 1;
 	p->quick_runs++;
@@ -1003,10 +1021,63 @@ static int add_violation(struct probe *p, const struct violation *v)
 	return 0;
 }
 
+/*
+ * guest_symbolize and oracle_insn_text, each made once per pc and run: a
+ * violation names its pc, instruction and stacks, and the same
+ * boundaries fail at every iteration (about one in five on master).
+ * One cell per hash of the pc; the text is made for the longest buffer
+ * (both are snprintf's, so a shorter buffer gets the text's head).  An
+ * instruction's text stands while the 16 bytes at pc are the ones it was
+ * decoded from.
+ */
+static unsigned text_slot(uint64_t pc)
+{
+	return (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 56) & (TEXT_SLOTS - 1);
+}
+
+static void copy_text(char *buf, size_t n, const char *text)
+{
+	size_t len = strnlen(text, n - 1);
+	memcpy(buf, text, len);
+	buf[len] = 0;
+}
+
+static void symbolize_pc(struct probe *p, uint64_t pc, char *buf, size_t n)
+{
+	unsigned i = text_slot(pc);
+	if (p->sym_cache[i].pc != pc || !p->sym_cache[i].text[0]) {
+		guest_symbolize(&p->g, pc, p->sym_cache[i].text, sizeof p->sym_cache[i].text);
+		p->sym_cache[i].pc = pc;
+	}
+	copy_text(buf, n, p->sym_cache[i].text);
+}
+
+static void insn_text_at(struct probe *p, uint64_t pc, char *buf, size_t n)
+{
+	uint8_t code[16];
+	unsigned i = text_slot(pc);
+	if (machine_read(p->mc, pc, code, sizeof code)) {	/* the end of a mapping: the oracle's own way */
+		oracle_insn_text(&p->o, p->mc, pc, buf, n);
+		return;
+	}
+	if (p->insn_cache[i].pc != pc || !p->insn_cache[i].text[0] || memcmp(p->insn_cache[i].code, code, sizeof code)) {
+		oracle_insn_text(&p->o, p->mc, pc, p->insn_cache[i].text, sizeof p->insn_cache[i].text);
+		p->insn_cache[i].pc = pc;
+		memcpy(p->insn_cache[i].code, code, sizeof code);
+	}
+	copy_text(buf, n, p->insn_cache[i].text);
+}
+
+static void forget_texts(struct probe *p)
+{
+	memset(p->sym_cache, 0, sizeof p->sym_cache);
+	memset(p->insn_cache, 0, sizeof p->insn_cache);
+}
+
 static void symbolize_stack(struct probe *p, const uint64_t *pcs, int n, char (*out)[PROBE_SYM_MAX])
 {
 	for (int i = 0; i < n; i++)
-		guest_symbolize(&p->g, pcs[i], out[i], PROBE_SYM_MAX);
+		symbolize_pc(p, pcs[i], out[i], PROBE_SYM_MAX);
 }
 
 /* The line of probe_config.boundary_log: vDSO pcs by offset, since the
@@ -1023,20 +1094,34 @@ static void log_boundary(struct probe *p, uint64_t pc, enum verdict verdict)
 		verdict_name(verdict));
 }
 
-/* The strip of the run (probe_result.strip): pc's cell, its worst verdict. */
+/* The strip of the run (probe_result.strip): pc's cell, its worst
+ * verdict.  The cell is found by a hash of the pc (this runs at every
+ * boundary; a chain has ~150 pcs): open addressing, a slot holds the
+ * cell's index + 1. */
+static unsigned strip_hash(uint64_t pc)
+{
+	return (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 54) & (STRIP_SLOTS - 1);
+}
+
 static void strip_add(struct probe *p, uint64_t pc, enum verdict verdict)
 {
 	struct probe_result *r = p->res;
-	for (uint32_t i = r->nstrip; i-- > 0;)
-		if (r->strip[i].pc == pc) {
-			if (verdict_passes((enum verdict)r->strip[i].verdict) && !verdict_passes(verdict))
-				r->strip[i].verdict = verdict;
+	if (!r->nstrip)
+		memset(p->strip_slot, 0, sizeof p->strip_slot);
+	unsigned i = strip_hash(pc);
+	for (; p->strip_slot[i]; i = (i + 1) & (STRIP_SLOTS - 1)) {
+		struct strip_cell *c = &r->strip[p->strip_slot[i] - 1];
+		if (c->pc == pc) {
+			if (verdict_passes((enum verdict)c->verdict) && !verdict_passes(verdict))
+				c->verdict = verdict;
 			return;
 		}
+	}
 	if (r->nstrip == PROBE_STRIP_MAX) {
 		r->strip_dropped++;
 		return;
 	}
+	p->strip_slot[i] = (uint16_t)(r->nstrip + 1);
 	struct strip_cell *c = &r->strip[r->nstrip++];
 	c->pc = pc;
 	c->verdict = verdict;
@@ -1233,6 +1318,8 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	struct thread_marks marks;
 
 	struct engine_switch sw;
+	if (!p->res->probed)
+		forget_texts(p);	/* a run's first: the texts of the last run's pcs go */
 
 	memset(&v, 0, sizeof v);
 	v.nested_at = (int)(p->trial_k + 1);
@@ -1267,6 +1354,7 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	else if (dr == DELIVER_OK && !quick_handler_run(p, &hr))
 		hr = handler_run_again(p, mark, outlen, &marks, &dr);
 	p->recording = 0;
+	uint64_t resumed = machine_pc(mc);	/* where rt_sigreturn left the handler's engine */
 
 	if (dr != DELIVER_OK) {
 		static const char *const why[] = {
@@ -1289,14 +1377,14 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 		char line[256];
 		guest_fault_line(&p->g, line, sizeof line);
 		text(v.detail, sizeof v.detail, "%s", line);
-	} else if (machine_pc(mc) != pc) {
+	} else if (resumed != pc) {
 		/* rt_sigreturn must resume exactly where the signal came in.
 		 * (Not inside the chain: the handler's engine stops at the
 		 * rt_sigreturn and does not run on to the next chain
 		 * instruction.) */
 		verdict = VERDICT_FAULT;
 		char at[64];
-		guest_symbolize(&p->g, machine_pc(mc), at, sizeof at);
+		guest_symbolize(&p->g, resumed, at, sizeof at);
 		text(v.detail, sizeof v.detail, "rt_sigreturn resumed at %s, not at the interrupted PC", at);
 	} else {
 		verdict = p->subject->judge(p, truth, ntruth, &v, mark);
@@ -1304,7 +1392,7 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 
 	/* Put back what the handler changed (a nested signal's effects stay,
 	 * unless it never came back). */
-	int broken = dr != DELIVER_OK || hr != HANDLER_RETURNED || machine_pc(mc) != pc;
+	int broken = dr != DELIVER_OK || hr != HANDLER_RETURNED || resumed != pc;
 	if (persist && clock)
 		machine_write(mc, p->nested_flag_addr, &zero, 4);
 	if (persist && clock && !broken)
@@ -1325,8 +1413,8 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	if (p->cfg->on_sample) {
 		char at[PROBE_SYM_MAX], insn[64];
 		symbolize_stack(p, v.got, v.ngot, v.got_sym);
-		guest_symbolize(&p->g, pc, at, sizeof at);
-		oracle_insn_text(&p->o, mc, pc, insn, sizeof insn);
+		symbolize_pc(p, pc, at, sizeof at);
+		insn_text_at(p, pc, insn, sizeof insn);
 		struct probe_sample s = { .pc = pc, .at = at, .insn = insn, .verdict = verdict, .n = v.ngot,
 					  .pcs = v.got, .sym = v.got_sym, .depth = p->nest_level, .event = p->cur_event };
 		p->cfg->on_sample(p->cfg->sample_ctx, &s);
@@ -1341,8 +1429,8 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	}
 	v.pc = pc;
 	v.verdict = verdict;
-	guest_symbolize(&p->g, pc, v.symbol, sizeof v.symbol);
-	oracle_insn_text(&p->o, mc, pc, v.insn, sizeof v.insn);
+	symbolize_pc(p, pc, v.symbol, sizeof v.symbol);
+	insn_text_at(p, pc, v.insn, sizeof v.insn);
 	v.nexpected = ntruth;
 	memcpy(v.expected, truth, (size_t)ntruth * sizeof *truth);
 	symbolize_stack(p, v.expected, v.nexpected, v.expected_sym);
@@ -1601,7 +1689,11 @@ static int followed(struct probe *p, struct chain_run *c)
 		window_failed(p, "the shadow stack overflowed");
 		return 1;
 	}
-	if (now_s() >= p->deadline) {
+	/* The clock as the last handler run ended, if one ran since the
+	 * last look (a clock read costs as much as a tenth of a boundary). */
+	double now = p->handler_end_s ? p->handler_end_s : now_s();
+	p->handler_end_s = 0;
+	if (now >= p->deadline) {
 		char what[160];
 		snprintf(what, sizeof what, "the run reached its time limit (--timeout %llu s) after %llu boundaries: "
 			 "the chain did not return in time", (unsigned long long)probe_run_timeout_s(p->cfg),
@@ -2544,8 +2636,6 @@ static void probe_close(struct probe *p, const struct probe_config *cfg)
 	watchdog_end(p);
 	if (p->ctx)
 		uc_context_free(p->ctx);
-	if (p->sigreturn_ctx)
-		uc_context_free(p->sigreturn_ctx);
 	if (p->trial_ctx)
 		uc_context_free(p->trial_ctx);
 	if (p->kept_ctx)

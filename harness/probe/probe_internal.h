@@ -89,6 +89,8 @@ enum mode {
 
 #define MAX_RANGES 32
 #define BLOCK_SLOTS 4096	/* a power of two */
+#define STRIP_SLOTS 1024	/* a power of two, twice PROBE_STRIP_MAX */
+#define TEXT_SLOTS 256		/* a power of two */
 
 /* One store the handler made (1 to 8 bytes), with the bytes it replaced. */
 struct undo {
@@ -153,7 +155,7 @@ struct probe {
 	 * there; `resume_pc`: where the frame said to go.
 	 */
 	uc_engine *chain_uc, *handler_uc, *trial_uc;
-	uc_context *sigreturn_ctx, *trial_ctx;
+	uc_context *trial_ctx;
 	uc_engine *running_uc;	/* the engine inside its hook, in run_chain */
 	uc_context *entry_ctx;	/* the CPU state the handler's engine took */
 	/* The budget (probe.c, "The budget"): the engine that counts, made
@@ -169,8 +171,17 @@ struct probe {
 	uint64_t budget, handler_insns;
 	int over_budget;
 	uint64_t quick_runs, exact_runs;	/* handler runs without and with the count */
+	double handler_end_s;	/* now_s() as the last uncounted run ended; 0 once the deadline check took it */
 	/* Instructions per translated block, by block address. */
 	struct { uint64_t pc; uint32_t size, insns; } block[BLOCK_SLOTS];
+	/* Where each pc is in the result's strip (probe.c, strip_add): its
+	 * index + 1, 0 for none; emptied when a result's strip begins. */
+	uint16_t strip_slot[STRIP_SLOTS];
+	/* A violation's text by pc (probe.c, symbolize_pc, insn_text_at):
+	 * the same boundaries fail at every iteration.  Emptied as a run
+	 * probes its first boundary. */
+	struct { uint64_t pc; char text[64]; } sym_cache[TEXT_SLOTS];
+	struct { uint64_t pc; uint8_t code[16]; char text[64]; } insn_cache[TEXT_SLOTS];
 	csh cs;
 	int cs_open;
 	csh cs_detail;		/* x86, with operand details: the SSE alignment check */
