@@ -256,12 +256,6 @@ static const int sc_segments[] = {
 };
 #define SC_NSEGMENTS (sizeof sc_segments / sizeof sc_segments[0])
 
-static int is_segment(int reg)
-{
-	return reg == UC_X86_REG_GS || reg == UC_X86_REG_FS || reg == UC_X86_REG_ES ||
-	       reg == UC_X86_REG_DS || reg == UC_X86_REG_CS || reg == UC_X86_REG_SS;
-}
-
 static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
 			       const struct sigframe_ctx *ctx)
 {
@@ -318,18 +312,20 @@ static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sig
 	return 0;
 }
 
-/* The selector `reg` had before rt_sigreturn (`cur`: sc_segments' values). */
-static uint64_t segment_now(const uint64_t *cur, int reg)
+/* Where `reg` is in sc_segments (and so in rt_sigreturn's reading of the
+ * selectors as they are), -1 for a register that is no selector. */
+static int segment_index(int reg)
 {
 	for (unsigned i = 0; i < SC_NSEGMENTS; i++)
 		if (sc_segments[i] == reg)
-			return cur[i];
-	return 0;
+			return (int)i;
+	return -1;
 }
 
 static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask)
 {
-	/* SP, EFLAGS and the selectors as they are, in one Unicorn call. */
+	/* SP, EFLAGS and the selectors as they are (in sc_segments' order), in
+	 * one Unicorn call. */
 	static const int now[2 + SC_NSEGMENTS] = {
 		UC_X86_REG_ESP, UC_X86_REG_EFLAGS,
 		UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_ES, UC_X86_REG_DS, UC_X86_REG_CS, UC_X86_REG_SS,
@@ -355,13 +351,14 @@ static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask)
 			continue;
 		if (reg == UC_X86_REG_EFLAGS)
 			w = (eflags & ~(uint64_t)FIX_EFLAGS) | (w & FIX_EFLAGS);
-		if (!is_segment(reg)) {
+		int seg = segment_index(reg);
+		if (seg < 0) {
 			regs[n] = reg, v[n++] = w;
 			continue;
 		}
 		/* Loading a selector reloads its descriptor (and SS is the
 		 * harness's ring-0 twin): only a changed one is written. */
-		if ((w & 0xffff) == segment_now(cur + 2, reg))
+		if ((w & 0xffff) == cur[2 + seg])
 			continue;
 		machine_set_regs(mc, regs, v, n);
 		n = 0;
