@@ -810,6 +810,61 @@ START_TEST(corrupted_tables_never_crash)
 }
 END_TEST
 
+/* --- the last program opened, kept -------------------------------------------- */
+
+static void write_file(const char *path, const uint8_t *b, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	ck_assert_msg(f && fwrite(b, 1, len, f) == len && fclose(f) == 0, "cannot write %s", path);
+}
+
+/*
+ * A second open of the same bytes shares the first's parse (each open
+ * closed on its own); a file changed in place between opens -- another
+ * arch's program, then a truncated copy -- is read as it is now, while a
+ * parse still held stays whole.
+ */
+START_TEST(a_second_open_shares_the_parse_until_the_file_changes)
+{
+	char path[] = "/tmp/test_gobinary_reopen_XXXXXX", err[GOBINARY_ERR_MAX];
+	int fd = mkstemp(path);
+	ck_assert(fd >= 0);
+	close(fd);
+	size_t len, other_len;
+	uint8_t *b = edited(arches[_i], &len), *other = edited(arches[(_i + 1) % NARCH], &other_len);
+	struct gobinary *first, *second, *changed;
+
+	write_file(path, b, len);
+	ck_assert_msg(gobinary_open(path, &first, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(gobinary_open(path, &second, err, sizeof err) == 0, "%s", err);
+	ck_assert_ptr_eq(first, second);
+	gobinary_close(first);
+	ck_assert_str_eq(gobinary_arch(second)->name, arches[_i]);
+
+	write_file(path, other, other_len);
+	ck_assert_msg(gobinary_open(path, &changed, err, sizeof err) == 0, "%s", err);
+	ck_assert_ptr_ne(changed, second);
+	ck_assert_str_eq(gobinary_arch(changed)->name, arches[(_i + 1) % NARCH]);
+	ck_assert_str_eq(gobinary_arch(second)->name, arches[_i]);
+	ck_assert_str_eq(gobinary_version(second), SIGSTEP_GO_VERSION);
+	gobinary_close(changed);
+
+	write_file(path, other, other_len / 2);
+	ck_assert_int_eq(gobinary_open(path, &changed, err, sizeof err), 2);
+	ck_assert_ptr_null(changed);
+	ck_assert_msg(strstr(err, path) == err, "%s", err);
+
+	write_file(path, b, len);
+	ck_assert_msg(gobinary_open(path, &first, err, sizeof err) == 0, "%s", err);
+	ck_assert_str_eq(gobinary_arch(first)->name, arches[_i]);
+	gobinary_close(first);
+	gobinary_close(second);
+	unlink(path);
+	free(b);
+	free(other);
+}
+END_TEST
+
 static Suite *gobinary_suite(void)
 {
 	Suite *s = suite_create("gobinary");
@@ -830,6 +885,7 @@ static Suite *gobinary_suite(void)
 	tcase_add_loop_test(t, truncated_copies_are_refused_in_one_line, 0, NARCH);
 	tcase_add_loop_test(t, corrupted_copies_never_crash, 0, NARCH);
 	tcase_add_loop_test(t, corrupted_tables_never_crash, 0, NARCH);
+	tcase_add_loop_test(t, a_second_open_shares_the_parse_until_the_file_changes, 0, NARCH);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -25,6 +25,7 @@
 struct gobinary {
 	uint8_t *file;
 	size_t len;
+	unsigned refs;		/* gobinary_open's callers and the last-opened cache */
 	int is64;
 	const struct arch_ops *arch;
 	uint64_t entry, text, etext;
@@ -406,6 +407,7 @@ static int open_owned(const char *name, uint8_t *file, size_t len, struct gobina
 	}
 	gb->file = file;
 	gb->len = len;
+	gb->refs = 1;
 	if ((rc = check_elf(gb, name, err, errlen)) || (rc = check_sections(gb, name, err, errlen)) ||
 	    (rc = open_pclntab(gb, name, err, errlen)) || (rc = read_version(gb, name, err, errlen)) ||
 	    (rc = read_layout(gb, name, err, errlen))) {
@@ -415,6 +417,17 @@ static int open_owned(const char *name, uint8_t *file, size_t len, struct gobina
 	*out = gb;
 	return 0;
 }
+
+/*
+ * The last program gobinary_open parsed, kept (one reference of its own)
+ * so that opening it again -- every row of a matrix opens the same Go
+ * program -- costs a read and a compare, not a parse (~100 M host
+ * instructions of DWARF and pclntab).  Keyed by the file's whole content,
+ * so a file changed between opens is parsed again; nothing in a parsed
+ * program changes after open.  gobinary_open_bytes parses its bytes
+ * every time.
+ */
+static struct gobinary *last_opened;
 
 int gobinary_open_bytes(const char *name, const uint8_t *buf, size_t len, struct gobinary **out, char *err,
 			size_t errlen)
@@ -464,12 +477,24 @@ int gobinary_open(const char *path, struct gobinary **out, char *err, size_t err
 		free(buf);
 		return fail(err, errlen, path, "read error");
 	}
-	return open_owned(path, buf, len, out, err, errlen);
+	if (last_opened && last_opened->len == len && !memcmp(last_opened->file, buf, len)) {
+		free(buf);
+		last_opened->refs++;
+		*out = last_opened;
+		return 0;
+	}
+	int rc = open_owned(path, buf, len, out, err, errlen);
+	if (!rc) {
+		gobinary_close(last_opened);
+		last_opened = *out;
+		last_opened->refs++;
+	}
+	return rc;
 }
 
 void gobinary_close(struct gobinary *gb)
 {
-	if (!gb)
+	if (!gb || --gb->refs)
 		return;
 	pclntab_close(gb->pcln);
 	dwarf_info_close(gb->dwarf);

@@ -24,7 +24,9 @@
 
 struct gobinary;
 
-/* 0, or 2 with one line in err ("PATH: problem"). */
+/* 0, or 2 with one line in err ("PATH: problem").  A file whose bytes are
+ * those of the last program opened gets that program's parse again (each
+ * open still wants its gobinary_close). */
 int gobinary_open(const char *path, struct gobinary **out, char *err, size_t errlen);
 /* The same from bytes in memory (copied); name stands for the path in
  * messages. */
