@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arch_ops.h"
 #include "host_pages.h"
@@ -775,6 +776,83 @@ START_TEST(every_store_size_is_made_logged_and_undone)
 }
 END_TEST
 
+/*
+ * Runs of the real Go fixture on one kept boot follow each other in one
+ * execution of the program (probe_subject.follow: each run's window, then
+ * on to the next run's root, its finish in a copy of the process) and
+ * give what each gives alone, to the instruction counts: the two
+ * trampolines' 200th calls in the order they come, then a call already
+ * passed (a boot of its own), then a later call again on the shared
+ * execution.
+ */
+static void assert_same_go_result(const struct probe_result *a, const struct probe_result *b, const char *what)
+{
+	assert_same_result(a, b, what);
+	ck_assert_msg(a->boot_insns == b->boot_insns, "%s: %llu instructions to the call, alone %llu", what,
+		      (unsigned long long)b->boot_insns, (unsigned long long)a->boot_insns);
+	ck_assert_str_eq(a->arch, b->arch);
+	ck_assert_str_eq(a->variant, b->variant);
+	ck_assert_str_eq(a->go_version, b->go_version);
+	ck_assert_uint_eq(a->vdso_base, b->vdso_base);
+	ck_assert_uint_eq(a->probed, b->probed);
+	ck_assert_int_eq(a->pass, b->pass);
+	for (size_t i = 0; i < a->nviolations; i++) {
+		const struct violation *x = &a->violations[i], *y = &b->violations[i];
+		ck_assert_str_eq(x->detail, y->detail);
+		for (int k = 0; k < x->nexpected; k++)
+			ck_assert_str_eq(x->expected_sym[k], y->expected_sym[k]);
+		for (int k = 0; k < x->ngot; k++)
+			ck_assert_str_eq(x->got_sym[k], y->got_sym[k]);
+	}
+}
+
+START_TEST(go_runs_on_a_kept_boot_are_runs_alone)
+{
+	const struct arch_ops *ops = arch_ops_find(arches[_i]);
+	char program[4096], err[256] = "";
+	snprintf(program, sizeof program, "%s/go/%s/sigstep-go-fixture", build_dir(), arches[_i]);
+	if (access(program, X_OK)) {
+		printf("go_runs_on_a_kept_boot_are_runs_alone: %s: no Go fixture built, skipped\n", arches[_i]);
+		return;
+	}
+	/* amd64's time.Now reads the wall clock in its own assembly, time.now. */
+	const char *wall = strcmp(arches[_i], "amd64") ? "walltime" : "time.now";
+	static const char *const args[] = { "-iterations", "300" };
+	const char *fn[4] = { "nanotime1", wall, "nanotime1", wall };
+	static const uint64_t call[4] = { 200, 200, 150, 250 };
+	struct probe_config cfg[4];
+	struct probe_result alone[4], kept[4];
+	for (int i = 0; i < 4; i++) {
+		cfg[i] = (struct probe_config){
+			.ops = ops, .build_dir = build_dir(), .subject = &probe_subject_go, .program = program,
+			.program_args = args, .nprogram_args = 2, .function = fn[i], .call = call[i], .vdso = 1,
+		};
+		ck_assert_msg(!probe_run(&cfg[i], &alone[i], err, sizeof err), "run %d alone: %s", i, err);
+		ck_assert_msg(alone[i].boundaries > 0 && alone[i].invariants_ok, "run %d alone: %s", i,
+			      alone[i].invariants);
+	}
+	for (int i = 1; i < 4; i++)
+		ck_assert(probe_boot_shares(&cfg[0], &cfg[i]));
+	struct probe_boot *b = probe_boot(&cfg[0], err, sizeof err);
+	ck_assert_msg(b, "boot: %s", err);
+	ck_assert_int_eq(probe_boot_keep(b), 0);
+	for (int i = 0; i < 4; i++) {
+		char what[48];
+		snprintf(what, sizeof what, "%s run %d (%s call %llu)", arches[_i], i, fn[i], (unsigned long long)call[i]);
+		ck_assert_msg(probe_boot_rewind(b) == 0, "%s: the execution cannot be followed", what);
+		struct probe_config c = cfg[i];
+		c.deadline = probe_deadline_from_now(&c);
+		ck_assert_msg(!probe_boot_run(b, &c, &kept[i], err, sizeof err), "%s: %s", what, err);
+		assert_same_go_result(&alone[i], &kept[i], what);
+	}
+	probe_boot_free(b, &cfg[0]);
+	for (int i = 0; i < 4; i++) {
+		probe_result_free(&alone[i]);
+		probe_result_free(&kept[i]);
+	}
+}
+END_TEST
+
 static Suite *probe_suite(void)
 {
 	Suite *s = suite_create("probe");
@@ -800,6 +878,7 @@ static Suite *probe_suite(void)
 	tcase_add_test(t, verdict_names_round_trip);
 	tcase_add_test(t, judge_tells_truncated_from_wrong);
 	tcase_add_loop_test(t, every_accepted_iteration_count_fits_the_boundary_limit, 0, NARCHES);
+	tcase_add_loop_test(t, go_runs_on_a_kept_boot_are_runs_alone, 0, NARCHES);
 	suite_add_tcase(s, t);
 	return s;
 }

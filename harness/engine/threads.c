@@ -88,6 +88,20 @@ uint64_t threads_insns(const struct machine *mc)
 	return mc->threads ? mc->threads->insns : 0;
 }
 
+uint32_t threads_last_block_insns(const struct machine *mc)
+{
+	return mc->threads ? mc->threads->last_block_insns : 0;
+}
+
+void threads_uncount(struct machine *mc, uint64_t n)
+{
+	struct thread_table *tt = table(mc);
+	if (!tt)
+		return;
+	tt->insns -= n;
+	tt->t[tt->cur].insns -= n;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -274,6 +288,7 @@ static void hook_count(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	uint32_t n = block_insns(mc, addr, size);
 	tt->insns += n;
 	tt->t[tt->cur].insns += n;
+	tt->last_block_insns = n;
 }
 
 static void deliver_pending(struct machine *mc);

@@ -69,6 +69,7 @@ struct thread_table {
 	uint64_t switches;
 	/* Counting runs: instructions so far and the limit (0: none). */
 	uint64_t insns, insn_limit, slice_start;
+	uint32_t last_block_insns;	/* the count of the block counted last */
 	uc_hook count_hook;
 	int counting;
 	double deadline_s;		/* counting runs: the host time limit (0: none) */
@@ -100,6 +101,15 @@ int threads_run(struct machine *mc, uint64_t max_insns, uint64_t timeout_us);
 
 /* Instructions the run has counted (0 unless it counts). */
 uint64_t threads_insns(const struct machine *mc);
+/*
+ * A run stopped at the first instruction of a block (a probe's stop at a
+ * function's entry or at a return address) has counted that block, and
+ * the next run counts it again as it starts there.  The last block's
+ * count, and the count taken back, for a caller whose stop is to leave
+ * the count as an unstopped run's.
+ */
+uint32_t threads_last_block_insns(const struct machine *mc);
+void threads_uncount(struct machine *mc, uint64_t n);
 
 /* The syscalls a multi-threaded Linux process needs, for the arch tables. */
 sys_handler sys_clone, sys_exit, sys_futex, sys_nanosleep, sys_sched_yield, sys_gettid,

@@ -46,6 +46,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -2379,9 +2381,14 @@ const struct probe_subject probe_subject_image = {
 	.finish = image_finish,
 };
 
-/* Where a boot stood, for probe_boot_rewind. */
+/* Where a boot stood, for probe_boot_rewind; or, for a subject whose
+ * runs follow each other in one execution (`follow`), the probe as the
+ * first run's engines left it, for the runs after it. */
 struct boot_state {
 	struct probe probe;		/* the probe as the boot left it */
+	int follow;			/* runs follow each other (probe_subject.follow) */
+	int started;			/* ... the first has made the engines: probe holds them */
+	int broken;			/* ... a run did not end at its root's return: no run follows it */
 	uc_context *cpu;		/* the chain's engine's registers */
 	struct memory_snapshot memory;
 	struct sys_state sys;
@@ -2480,8 +2487,31 @@ static int same_text(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
+/* Runs of one Go program that can follow each other in one execution
+ * of it: everything go_start reads of the run but the function and its
+ * call, which each run counts from the exec; an injection that needs no
+ * engine of its own (the stepping engine would lack a later run's
+ * ranges). */
+static int go_runs_share(const struct probe_config *a, const struct probe_config *b)
+{
+	if (subject_of(a) != &probe_subject_go || subject_of(b) != &probe_subject_go)
+		return 0;
+	for (int i = 0; i < a->nprogram_args && a->nprogram_args == b->nprogram_args; i++)
+		if (!same_text(a->program_args[i], b->program_args[i]))
+			return 0;
+	int plain_a = a->inject == PROBE_EVERY || a->inject == PROBE_SAMPLE;
+	int plain_b = b->inject == PROBE_EVERY || b->inject == PROBE_SAMPLE;
+	return plain_a && plain_b && a->ops == b->ops && same_text(a->build_dir, b->build_dir) &&
+	       same_text(a->program, b->program) && a->nprogram_args == b->nprogram_args && a->vdso == b->vdso &&
+	       a->vdso_base == b->vdso_base && a->handler_budget == b->handler_budget &&
+	       a->knob_clobber == b->knob_clobber && a->knob_callee_saved == b->knob_callee_saved &&
+	       a->knob_stack_bytes == b->knob_stack_bytes && a->knob_sse_align == b->knob_sse_align;
+}
+
 int probe_boot_shares(const struct probe_config *a, const struct probe_config *b)
 {
+	if (subject_of(a)->follow)
+		return go_runs_share(a, b);
 	/* Everything image_boot reads of the run, but the choice it writes
 	 * again (function, context, era, iterations) and what only the
 	 * harness does (inject, budget, outputs). */
@@ -2508,6 +2538,15 @@ int probe_boot_keep(struct probe_boot *b)
 {
 	struct probe *p = &b->p;
 	struct machine *mc = p->mc;
+	if (!b->engines_ready && !b->kept && p->subject->follow) {
+		/* Nothing runs yet: the first run starts the execution the
+		 * others follow. */
+		if (!(b->kept = calloc(1, sizeof *b->kept)))
+			return -1;
+		b->kept->follow = 1;
+		p->follows = 1;
+		return 0;
+	}
 	if (!b->engines_ready || b->kept)
 		return b->kept ? 0 : -1;
 	struct boot_state *k = calloc(1, sizeof *k);
@@ -2555,6 +2594,8 @@ int probe_boot_rewind(struct probe_boot *b)
 	struct boot_state *k = b->kept;
 	struct probe *p = &b->p;
 	struct machine *mc = p->mc;
+	if (k && k->follow)
+		return k->broken ? -1 : 0;	/* the next run goes on from here (follow_from_last_run) */
 	if (!k || !memory_snapshot_same_map(mc, &k->memory))
 		return -1;
 	memory_snapshot_restore(mc, &k->memory);
@@ -2660,11 +2701,102 @@ void probe_boot_free(struct probe_boot *b, const struct probe_config *cfg)
 		return;
 	probe_close(&b->p, cfg);
 	if (b->kept) {
-		uc_context_free(b->kept->cpu);
+		if (b->kept->cpu)
+			uc_context_free(b->kept->cpu);
 		memory_snapshot_free(&b->kept->memory);
 		free(b->kept);
 	}
 	free(b);
+}
+
+/* A run that follows the last in its execution starts from the probe as
+ * the first run's engines left it, with what lasts (keep_what_lasts) and
+ * the process as it is now. */
+static void follow_from_last_run(struct probe_boot *b)
+{
+	static struct probe live;	/* large: not on the stack */
+	struct probe *p = &b->p;
+	live = *p;
+	*p = b->kept->probe;
+	keep_what_lasts(p, &live);
+	p->g = live.g;
+}
+
+/* What the first run of a followed execution leaves for the others: the
+ * probe with its engines made (the run's own allocations not in it). */
+static void keep_for_followers(struct probe_boot *b)
+{
+	b->engines_ready = 1;
+	b->kept->probe = b->p;
+	b->kept->probe.chosen = NULL;
+	b->kept->started = 1;
+}
+
+struct finish_record {
+	int invariants_ok;
+	char invariants[sizeof ((struct probe_result *)0)->invariants];
+};
+
+static int read_record(int fd, struct finish_record *r)
+{
+	size_t got = 0;
+	while (got < sizeof *r) {
+		ssize_t n = read(fd, (char *)r + got, sizeof *r - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The finish of a run that later runs follow: the process run on to its
+ * exit in a copy of this process (fork), whose invariants come back down
+ * a pipe, so that this one stays at the root's return for the next run.
+ * Without a copy, here, and nothing follows it.
+ */
+static void finish_aside(struct probe_boot *b, struct probe *p, int wr)
+{
+	int fd[2];
+	pid_t pid = -1;
+	if (pipe(fd) == 0 && (pid = fork()) == 0) {
+		close(fd[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		p->subject->finish(p, wr);
+		struct finish_record r = { .invariants_ok = p->res->invariants_ok };
+		memcpy(r.invariants, p->res->invariants, sizeof r.invariants);
+		const char *c = (const char *)&r;
+		for (size_t left = sizeof r; left;) {
+			ssize_t n = write(fd[1], c, left);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				_exit(1);
+			c += n, left -= (size_t)n;
+		}
+		_exit(0);
+	}
+	struct finish_record r;
+	int got = -1, status = 0;
+	if (pid > 0) {
+		close(fd[1]);
+		got = read_record(fd[0], &r);
+		close(fd[0]);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	} else if (pid < 0 && fd[0] >= 0) {
+		close(fd[0]);
+		close(fd[1]);
+	}
+	if (got || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		p->subject->finish(p, wr);
+		b->kept->broken = 1;
+		return;
+	}
+	p->res->invariants_ok = r.invariants_ok;
+	memcpy(p->res->invariants, r.invariants, sizeof r.invariants);
 }
 
 int probe_run(const struct probe_config *cfg, struct probe_result *res, char *err, size_t errlen)
@@ -2680,9 +2812,12 @@ int probe_boot_run(struct probe_boot *b, const struct probe_config *cfg, struct 
 	const struct arch_ops *ops = cfg->ops;
 	struct probe *pp = &b->p;
 #define p (*pp)
-	int rc = 2;
+	int rc = 2, wr = 1;
+	struct boot_state *follow = b->kept && b->kept->follow ? b->kept : NULL;
 
 	memset(res, 0, sizeof *res);
+	if (follow && follow->started)
+		follow_from_last_run(b);
 	p.cfg = cfg;
 	p.res = res;
 	if (cfg->deadline)
@@ -2704,14 +2839,33 @@ int probe_boot_run(struct probe_boot *b, const struct probe_config *cfg, struct 
 		goto out;
 	p.budget = cfg->handler_budget ? cfg->handler_budget : DEFAULT_HANDLER_BUDGET;
 	(void)ops;
-	if (p.subject->start(&p, err, errlen))
+	if (follow && follow->started) {
+		int f = p.subject->follow(&p, err, errlen);
+		if (f == 1) {
+			/* Its root has passed: a boot of its own, consumed by
+			 * the run; this one waits for the next. */
+			free(p.chosen);
+			p.chosen = NULL;
+			struct probe_config own = *cfg;
+			own.process_ends = 0;
+			struct probe_boot *fresh = probe_boot(&own, err, errlen);
+			return fresh ? probe_boot_run(fresh, &own, res, err, errlen) : 2;
+		}
+		if (f)
+			goto out;
+	} else if (p.subject->start(&p, err, errlen)) {
 		goto out;
+	}
 	if (cfg->inject == PROBE_SCHEDULE && resolve_events(&p, err, errlen))
 		goto out;
 	struct machine *mc = p.mc;
 	mc->fault = (struct fault){ 0 };
-	if (!b->engines_ready && prepare_engines(&p, err, errlen))
-		goto out;
+	if (!b->engines_ready) {
+		if (prepare_engines(&p, err, errlen))
+			goto out;
+		if (follow)
+			keep_for_followers(b);
+	}
 	/* What is this run's own: the watchdog's thread (none survives a
 	 * fork) and limit, a nested trial's engine and whether it logs the
 	 * signal stack's stores. */
@@ -2724,7 +2878,7 @@ int probe_boot_run(struct probe_boot *b, const struct probe_config *cfg, struct 
 	p.log_alt = cfg->inject == PROBE_NESTED && p.alt_hi > p.alt_lo;
 	res->handler_budget = p.budget;
 	double t0 = now_s();
-	int wr = probe_window(&p);
+	wr = probe_window(&p);
 	if (p.progress_shown)
 		fputs("\r\033[K", stderr);	/* the progress line goes */
 	res->elapsed_s = now_s() - t0;
@@ -2745,7 +2899,9 @@ int probe_boot_run(struct probe_boot *b, const struct probe_config *cfg, struct 
 		invariant_failed(res, what);
 	}
 	/* The rest of the run: the guest's own checks of the call. */
-	if (wr == 0)
+	if (wr == 0 && follow)
+		finish_aside(b, &p, wr);
+	else if (wr == 0)
 		p.subject->finish(&p, wr);
 	if (res->boundaries == 0)
 		invariant_failed(res, "no boundary was probed");
@@ -2765,6 +2921,8 @@ out:
 	watchdog_end(&p);
 	free(p.chosen);
 	p.chosen = NULL;
+	if (follow && (rc || wr || !follow->started))
+		follow->broken = 1;	/* not at its root's return */
 	if (!b->kept)
 		probe_boot_free(b, cfg);
 	if (rc) {

@@ -58,6 +58,18 @@ struct probe_subject {
 	/* After the window: runs the process on and records what its own
 	 * checks say (invariant_failed).  faulted_window: the window failed. */
 	void (*finish)(struct probe *p, int window_rc);
+	/*
+	 * NULL, or runs that follow each other in one execution of the
+	 * process (probe_boot_keep of a subject without a boot step; start
+	 * then finds p->follows set and prepares for them): the process
+	 * brought on from where the last run's window left it to this run's
+	 * root, as start brings it there from its exec (the result's names
+	 * filled, p->root_lo/hi set).  0; 1 when this run's root cannot be
+	 * reached from here (its call has passed, or it is not a function
+	 * the execution counted): the run needs a boot of its own; 2 with
+	 * one line in err.
+	 */
+	int (*follow)(struct probe *p, char *err, size_t errlen);
 	/* Frees what start allocated in p->subject_state. */
 	void (*cleanup)(struct probe *p);
 	/* The subject's hooks on the handler's engine (mc->uc while it is
@@ -109,6 +121,7 @@ struct probe {
 	struct probe_result *res;
 	const struct probe_subject *subject;
 	void *subject_state;
+	int follows;		/* later runs follow this one in its execution (probe_subject.follow) */
 	struct guest g;
 	struct machine *mc;
 	struct oracle o;

@@ -59,6 +59,19 @@ struct go_state {
 	uint64_t marker[4];			/* _VDSO, _ExternalCode, _System, _GC entries (0: none) */
 	const char **argv;
 	char vdso[4096];
+	/*
+	 * p->follows: the functions a later run may probe (probe_subject.
+	 * follow), with their calls so far in the chain's engine -- the
+	 * program's own execution, not a handler's -- counted by a hook on
+	 * each entry; the run's root among them, the call it stops at, and
+	 * the counts the window's stops added twice (taken back before the
+	 * next run goes on, so that its counts are an unprobed run's).
+	 */
+	struct { uint64_t entry; uint64_t calls; } cand[4];
+	int ncand, want, stopping;
+	uint64_t want_call;
+	uint64_t recount;		/* the root's block, counted at the stop and at the window's start */
+	int window_stops;		/* ... and the return's, not yet taken back */
 };
 
 static struct go_state *st(struct probe *p)
@@ -164,6 +177,110 @@ static const char *root_name(const struct probe_config *cfg, char *buf, size_t n
 	return buf;
 }
 
+/* A candidate's entry ran: one more call; a following run stops at its call. */
+static void hook_candidate(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct probe *p = user;
+	struct go_state *s = st(p);
+	(void)uc, (void)size;
+	for (int i = 0; i < s->ncand; i++)
+		if (s->cand[i].entry == addr && ++s->cand[i].calls == s->want_call && i == s->want && s->stopping)
+			machine_stop(p->mc);
+}
+
+/* The functions a following run may probe: the trampolines `sigstep go`
+ * knows, and the root; each entry hooked before anything is translated. */
+static int hook_candidates(struct probe *p, const char *root)
+{
+	static const char *const names[] = { "runtime.nanotime1", "runtime.walltime", "time.now" };
+	struct go_state *s = st(p);
+	s->want = -1;
+	for (int k = -1; k < (int)(sizeof names / sizeof names[0]); k++) {
+		struct go_func f;
+		if (pclntab_func_named(s->tab, k < 0 ? root : names[k], &f))
+			continue;
+		int seen = 0;
+		for (int i = 0; i < s->ncand; i++)
+			seen |= s->cand[i].entry == f.entry;
+		if (seen)
+			continue;
+		uc_hook h;
+		if (uc_hook_add(p->mc->uc, &h, UC_HOOK_CODE, (void *)hook_candidate, p, f.entry, f.entry) != UC_ERR_OK)
+			return -1;
+		if (k < 0)
+			s->want = s->ncand;
+		s->cand[s->ncand++].entry = f.entry;
+	}
+	return 0;
+}
+
+static void name_result(struct probe *p, const char *name)
+{
+	const struct probe_config *cfg = p->cfg;
+	struct probe_result *res = p->res;
+	struct go_state *s = st(p);
+	const char *base = strrchr(cfg->program, '/') ? strrchr(cfg->program, '/') + 1 : cfg->program;
+	snprintf(res->arch, sizeof res->arch, "%s", gobinary_arch(s->gb)->name);
+	snprintf(res->variant, sizeof res->variant, "%.63s", base);
+	snprintf(res->function, sizeof res->function, "%.47s", name);
+	snprintf(res->context, sizeof res->context, "call");
+	snprintf(res->era_name, sizeof res->era_name, "own");
+	snprintf(res->go_version, sizeof res->go_version, "%.23s", gobinary_version(s->gb));
+	res->vdso_base = p->g.vdso_base;
+}
+
+/*
+ * The run to the root has ended (r: threads_run's): at the call-th call's
+ * first instruction, or not.  There: the callers, and the code the
+ * return lands in hooked (its translations dropped so that they get the
+ * code hook; `hook_caller`: unless a run before this one hooked it).
+ */
+static int at_root(struct probe *p, int r, uint64_t call, const char *name, int hook_caller, char *err,
+		   size_t errlen)
+{
+	const struct probe_config *cfg = p->cfg;
+	struct go_state *s = st(p);
+	struct machine *mc = p->mc;
+	if (r == 0 || mc->fault.kind != FAULT_STOPPED || machine_pc(mc) != p->root_lo) {
+		char line[320];
+		if (r == 0) {
+			uint64_t seen = p->follows ? s->cand[s->want].calls : call - 1 - p->root_skip;
+			snprintf(line, sizeof line, "it exited with status %d after %llu calls", mc->exit_status,
+				 (unsigned long long)seen);
+		} else if (now_s() >= p->deadline) {
+			snprintf(line, sizeof line, "it ran out of time (--timeout %llu s)",
+				 (unsigned long long)probe_run_timeout_s(cfg));
+		} else {
+			guest_fault_line(&p->g, line, sizeof line);
+		}
+		char what[160];
+		snprintf(what, sizeof what, "call %llu of %.127s", (unsigned long long)call, name);
+		return probe_fail(err, errlen, "the program never reached %s: %s", what, line);
+	}
+	mc->fault = (struct fault){ 0 };
+	if (p->follows) {
+		/* The window starts at this instruction: its entry and its
+		 * block are counted again there. */
+		s->cand[s->want].calls--;
+		s->recount = threads_last_block_insns(mc);
+		s->window_stops = 1;
+	}
+
+	s->nouter = unwind_callers(p, machine_pc(mc), machine_sp(mc), s->outer, PROBE_MAX_FRAMES);
+	if (s->nouter == 0)
+		return probe_fail(err, errlen, "%s: the caller of %s cannot be found from its pcsp table",
+				  cfg->program, name);
+	struct go_func caller;
+	if (pclntab_func_at(s->tab, s->outer[0], &caller))
+		return probe_fail(err, errlen, "cannot hook the caller of %s%s", name, "");
+	if (hook_caller) {
+		if (probe_add_range(p, caller.entry, caller.end))
+			return probe_fail(err, errlen, "cannot hook the caller of %s%s", name, "");
+		machine_drop_code(mc, caller.entry, caller.end);
+	}
+	return 0;
+}
+
 static int go_start(struct probe *p, char *err, size_t errlen)
 {
 	const struct probe_config *cfg = p->cfg;
@@ -200,12 +317,6 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 	}
 
 	const char *base = strrchr(cfg->program, '/') ? strrchr(cfg->program, '/') + 1 : cfg->program;
-	snprintf(res->arch, sizeof res->arch, "%s", ops->name);
-	snprintf(res->variant, sizeof res->variant, "%.63s", base);
-	snprintf(res->function, sizeof res->function, "%.47s", name);
-	snprintf(res->context, sizeof res->context, "call");
-	snprintf(res->era_name, sizeof res->era_name, "own");
-	snprintf(res->go_version, sizeof res->go_version, "%.23s", gobinary_version(s->gb));
 
 	const char *bdir = cfg->build_dir ? cfg->build_dir : ".";
 	snprintf(s->vdso, sizeof s->vdso, "%s/guest/%s/vdso.so", bdir, ops->name);
@@ -228,7 +339,7 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 	p->mc = p->g.mc;
 	p->g.symbolize = symbolize;
 	p->g.symbolize_ctx = p;
-	res->vdso_base = p->g.vdso_base;
+	name_result(p, name);
 	struct machine *mc = p->mc;
 	/* A profiling timer's signal: Go >= 1.18 drops an SI_KERNEL SIGPROF
 	 * on a thread with its own timer_create timer. */
@@ -246,7 +357,7 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 	p->root_lo = s->root.entry;
 	p->root_hi = s->root.end;
 	if (probe_add_range(p, s->root.entry, s->root.end) || probe_add_foreign_code(p) ||
-	    probe_install_block_hook(p))
+	    probe_install_block_hook(p) || (p->follows && hook_candidates(p, name)))
 		return probe_fail(err, errlen, "cannot hook the program%s%s", "", "");
 
 	/* Full speed, every thread, to the call-th call of the root. */
@@ -254,38 +365,89 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 	p->mode = MODE_TO_ROOT;
 	p->stop_at = p->root_lo;
 	p->root_skip = call - 1;
+	s->want_call = call;
 	double t0 = now_s();
 	int r = threads_run(mc, GO_MAX_INSNS, remaining_us(p));
 	res->boot_s = now_s() - t0;
 	res->boot_insns = threads_insns(mc);
 	p->mode = MODE_FREE;
-	if (r == 0 || mc->fault.kind != FAULT_STOPPED || machine_pc(mc) != p->root_lo) {
-		char line[320];
-		if (r == 0) {
-			snprintf(line, sizeof line, "it exited with status %d after %llu calls", mc->exit_status,
-				 (unsigned long long)(call - 1 - p->root_skip));
-		} else if (now_s() >= p->deadline) {
-			snprintf(line, sizeof line, "it ran out of time (--timeout %llu s)",
-				 (unsigned long long)probe_run_timeout_s(cfg));
-		} else {
-			guest_fault_line(&p->g, line, sizeof line);
-		}
-		char what[160];
-		snprintf(what, sizeof what, "call %llu of %.127s", (unsigned long long)call, name);
-		return probe_fail(err, errlen, "the program never reached %s: %s", what, line);
-	}
-	mc->fault = (struct fault){ 0 };
+	return at_root(p, r, call, name, 1, err, errlen);
+}
 
-	/* The callers, and the code the return lands in (its translations
-	 * dropped so that they get the code hook). */
-	s->nouter = unwind_callers(p, machine_pc(mc), machine_sp(mc), s->outer, PROBE_MAX_FRAMES);
-	if (s->nouter == 0)
-		return probe_fail(err, errlen, "%s: the caller of %s cannot be found from its pcsp table",
-				  cfg->program, name);
+/* [lo, hi) in the chain's code: 0 when hooked now (its translations
+ * dropped, to be made again with the hook), 1 when a run before hooked
+ * it, -1 when it overlaps a range that differs (probing it would call
+ * the chain's hook twice) or cannot be hooked. */
+static int hook_range_once(struct probe *p, uint64_t lo, uint64_t hi)
+{
+	for (int i = 0; i < p->nranges; i++) {
+		if (p->range[i].lo == lo && p->range[i].hi == hi)
+			return 1;
+		if (lo < p->range[i].hi && p->range[i].lo < hi)
+			return -1;
+	}
+	if (probe_add_range(p, lo, hi))
+		return -1;
+	machine_drop_code(p->mc, lo, hi);
+	return 0;
+}
+
+/*
+ * The next run in the same execution (probe_subject.follow): the counts
+ * the last window's stops added twice taken back, then on at full speed
+ * to this run's call of its root, counted since the exec, where go_start
+ * would have stopped a boot of its own.
+ */
+static int go_follow(struct probe *p, char *err, size_t errlen)
+{
+	const struct probe_config *cfg = p->cfg;
+	struct probe_result *res = p->res;
+	struct go_state *s = st(p);
+	struct machine *mc = p->mc;
+	char name[128];
+	/* The window ended at the return address, counted as it stopped
+	 * there and again as this run starts there. */
+	if (s->window_stops) {
+		threads_uncount(mc, s->recount + threads_last_block_insns(mc));
+		s->window_stops = 0;
+	}
+	root_name(cfg, name, sizeof name);
+	uint64_t call = cfg->call ? cfg->call : 1;
+	struct go_func root;
+	int want = -1;
+	if (!pclntab_func_named(s->tab, name, &root))
+		for (int i = 0; i < s->ncand; i++)
+			if (s->cand[i].entry == root.entry)
+				want = i;
+	if (want < 0 || s->cand[want].calls >= call)
+		return 1;
+	s->root = root;
+	p->root_lo = root.entry;
+	p->root_hi = root.end;
+	int hooked = hook_range_once(p, root.entry, root.end);
+	if (hooked < 0)
+		return 1;
+	name_result(p, name);
+
+	s->want = want;
+	s->want_call = call;
+	s->stopping = 1;
+	p->mode = MODE_FREE;
+	double t0 = now_s();
+	int r = threads_run(mc, GO_MAX_INSNS, remaining_us(p));
+	res->boot_s = now_s() - t0;
+	res->boot_insns = threads_insns(mc);
+	s->stopping = 0;
+	if (at_root(p, r, call, name, 0, err, errlen))
+		return 2;
+	/* The signal stack of the thread at this root is the handler's, as
+	 * it is for a run that starts here (probe.c, watch_memory). */
+	const struct sys_state *ss = mc->sys;
+	p->alt_lo = ss->altstack_sp;
+	p->alt_hi = ss->altstack_size ? ss->altstack_sp + ss->altstack_size : ss->altstack_sp;
 	struct go_func caller;
-	if (pclntab_func_at(s->tab, s->outer[0], &caller) || probe_add_range(p, caller.entry, caller.end))
+	if (pclntab_func_at(s->tab, s->outer[0], &caller) || hook_range_once(p, caller.entry, caller.end) < 0)
 		return probe_fail(err, errlen, "cannot hook the caller of %s%s", name, "");
-	machine_drop_code(mc, caller.entry, caller.end);
 	return 0;
 }
 
@@ -406,6 +568,7 @@ const struct probe_subject probe_subject_go = {
 	.outer_truth = go_outer_truth,
 	.judge = go_judge,
 	.finish = go_finish,
+	.follow = go_follow,
 	.cleanup = go_cleanup,
 	.hook_handler = go_hook_handler,
 	.heap_is_handlers = 1,
