@@ -83,6 +83,21 @@ if command -v valgrind >/dev/null 2>&1; then
 	done
 	echo "   (the handler-alone limit measured for this design: 14.8-21.9 k Ir per sample on read-only pages with hook-made stores;"
 	echo "    8.6-14.3 k with the smaller handler: ../shared/reference/unicorn-2.0.1-performance.md, \"Limits\")"
+	echo "== host instructions (callgrind Ir) per sample of a nested row (master nanotime, inject nested: a trial per boundary,"
+	echo "   each a kept signal reading the clock, then every later boundary probed, then the guest's checks to its exit)"
+	scn=$(mktemp)
+	for arch in amd64 386 arm; do
+		printf '[bench-nested]\nvariant master\narch %s\nfunction nanotime\ninject nested\nexpect fail truncated !fault !hang\n' \
+			"$arch" >"$scn"
+		n=$("$b/sigstep" run --scenario "$scn" --handler-budget 1000000000 2>/dev/null |
+			sed -n 's/^inject *nested: \([0-9]*\) samples judged$/\1/p')
+		w=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect=probe_window \
+			"$b/sigstep" run --scenario "$scn" --handler-budget 1000000000 2>&1 >/dev/null |
+			sed -n 's/^==[0-9]*== Collected : *//p')
+		awk -v a="$arch" -v n="$n" -v w="$w" 'BEGIN {
+			if (n > 0) printf "%-6s nested row: %d samples, %.1f k Ir/sample\n", a, n, w / n / 1000 }'
+	done
+	rm -f "$scn"
 fi
 
 echo "== real Go: boot to the probed call, then every boundary of it (sigstep go, one core)"

@@ -120,3 +120,10 @@ sigstep_check_suite(dwarf_line
   SOURCES ${CMAKE_SOURCE_DIR}/tests/test_dwarf_line.c
   DEPENDS guest-386 guest-amd64 guest-arm)
 target_link_libraries(test_dwarf_line PRIVATE sigstep_engine)
+
+# The matrix's workers: results in their slots whatever the order, a
+# killed worker's group alone without verdict, counts without violations.
+sigstep_check_suite(workers
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/test_workers.c
+  DEPENDS guest-amd64)
+target_link_libraries(test_workers PRIVATE sigstep_engine)

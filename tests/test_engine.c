@@ -1199,6 +1199,76 @@ START_TEST(sigreturn_restores_the_fp_state)
 }
 END_TEST
 
+/* A field of the ucontext, from &uc, that rt_sigreturn refuses when it
+ * holds `bad` -- or, for a pointer, an address no region holds: the FPU
+ * state pointer (x86), the VFP block's size (arm). */
+static const struct {
+	const char *arch;
+	unsigned off, bad;
+	int pointer;
+} uc_refused_at[] = {
+	{ "amd64", 40 + 184, 0, 1 },
+	{ "386", 20 + 76, 0, 1 },
+	{ "arm", 232 + 4, 1, 0 },
+};
+
+/* The handler's engine of a probe, a frame edited as `edit` says (0: the
+ * PC to nanotime's entry; 1: the refused field), run with or without
+ * machine.sigreturn_pc_only.  The handler's result; *pc, *sp after it. */
+static enum handler_result sigreturn_of_edited_frame(const struct combo *c, int edit, int pc_only, uint64_t *pc,
+						    uint64_t *sp, uint64_t *target, uint64_t *lo, uint64_t *hi)
+{
+	struct guest g;
+	stop_at_walltime_with_sigprof(c, &g, lo, hi);
+	struct machine *mc = g.mc;
+	ck_assert_int_eq(engine_deliver_signal(mc, L_SIGPROF), DELIVER_OK);
+	size_t k = 0, r = 0;
+	while (strcmp(uc_pc_at[k].arch, c->arch))
+		k++;
+	while (strcmp(uc_refused_at[r].arch, c->arch))
+		r++;
+	uint64_t uc = machine_reg(mc, uc_pc_at[k].uc_reg);
+	uint32_t bad = uc_refused_at[r].bad;
+	if (uc_refused_at[r].pointer)	/* the 386 machine maps page 0 */
+		for (bad = 0x1000; !machine_range_free(mc, bad, bad + 0x2000); bad += 0x100000)
+			;
+	*target = symbol_addr(&g, "nanotime");
+	if (edit == 0)
+		ck_assert(machine_write_word(mc, uc + uc_pc_at[k].pc_off, *target) == 0);
+	else
+		ck_assert((uc_refused_at[r].pointer ? machine_write_word(mc, uc + uc_refused_at[r].off, bad)
+						    : machine_write(mc, uc + uc_refused_at[r].off, &bad, 4)) == 0);
+	mc->sigreturn_pc_only = pc_only;
+	enum handler_result hr = probe_run_handler(mc, 2000000);
+	*pc = machine_pc(mc);
+	*sp = machine_sp(mc);
+	guest_free(&g);
+	return hr;
+}
+
+/* rt_sigreturn for a handler whose CPU state the probe throws away
+ * (machine.sigreturn_pc_only): the PC the frame holds, edits included,
+ * and nothing else -- SP stays the handler's, on the signal stack -- and
+ * a frame the full rt_sigreturn refuses is refused the same. */
+START_TEST(sigreturn_pc_only_writes_the_pc_alone)
+{
+	const struct combo *c = &combos[_i];
+	uint64_t pc, sp, target, lo, hi;
+	ck_assert_int_eq(sigreturn_of_edited_frame(c, 0, 1, &pc, &sp, &target, &lo, &hi), HANDLER_RETURNED);
+	ck_assert_uint_eq(pc, target);
+	ck_assert_msg(sp >= lo && sp < hi, "%s: sp %#llx restored: more than the PC was written", c->arch,
+		      (unsigned long long)sp);
+	ck_assert_int_eq(sigreturn_of_edited_frame(c, 0, 0, &pc, &sp, &target, &lo, &hi), HANDLER_RETURNED);
+	ck_assert_uint_eq(pc, target);
+	ck_assert_msg(!(sp >= lo && sp < hi), "%s: the full rt_sigreturn left sp on the signal stack", c->arch);
+	for (int pc_only = 0; pc_only < 2; pc_only++) {
+		enum handler_result hr = sigreturn_of_edited_frame(c, 1, pc_only, &pc, &sp, &target, &lo, &hi);
+		ck_assert_msg(hr == HANDLER_FAULT, "%s: a refused frame: handler result %d, pc %#llx (pc_only %d)",
+			      c->arch, hr, (unsigned long long)pc, pc_only);
+	}
+}
+END_TEST
+
 /* No handler: nothing delivered; a run that never reaches rt_sigreturn
  * within its budget says so. */
 START_TEST(handler_budget_is_reported)
@@ -1265,6 +1335,7 @@ static Suite *engine_suite(void)
 	tcase_add_loop_test(t, sigprof_at_walltime_entry_returns_every_register, 0, NCOMBOS);
 	tcase_add_loop_test(t, sigreturn_takes_the_handlers_edits, 0, NCOMBOS);
 	tcase_add_loop_test(t, sigreturn_restores_the_fp_state, 0, NCOMBOS);
+	tcase_add_loop_test(t, sigreturn_pc_only_writes_the_pc_alone, 0, NCOMBOS);
 	tcase_add_loop_test(t, handler_budget_is_reported, 0, NCOMBOS);
 	suite_add_tcase(s, t);
 	return s;

@@ -241,6 +241,7 @@ static const int sc_regs[] = {
 };
 #define SC_NREGS (sizeof sc_regs / sizeof sc_regs[0])
 #define SC_EFLAGS	64
+#define SC_EIP		56
 /* The registers sc_regs saves, in its order: one Unicorn call reads them
  * all at a frame's set-up (at every probed boundary). */
 static const int sc_saved[] = {
@@ -322,25 +323,13 @@ static int segment_index(int reg)
 	return -1;
 }
 
-static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask)
+/* The sigcontext's words back into the registers, in sc_regs' order, a
+ * batch at a time: a changed selector is written on its own, in its
+ * place (Unicorn refuses a bad one, and a refused register must not
+ * cost the ones after it).  cur: SP, EFLAGS and the selectors as they
+ * are (in sc_segments' order). */
+static void write_sigcontext(struct machine *mc, const uint32_t *sc, const uint64_t *cur)
 {
-	/* SP, EFLAGS and the selectors as they are (in sc_segments' order), in
-	 * one Unicorn call. */
-	static const int now[2 + SC_NSEGMENTS] = {
-		UC_X86_REG_ESP, UC_X86_REG_EFLAGS,
-		UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_ES, UC_X86_REG_DS, UC_X86_REG_CS, UC_X86_REG_SS,
-	};
-	uint64_t cur[2 + SC_NSEGMENTS];
-	machine_regs(mc, now, cur, 2 + SC_NSEGMENTS);
-	/* The handler's `ret` popped pretcode: the frame is one word below. */
-	uint64_t frame = cur[0] - 4, eflags = cur[1];
-	uint32_t uc[(UC_SIGMASK + 8) / 4];
-	if (machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))
-		return -1;
-	const uint32_t *sc = uc + UC_MCONTEXT / 4;
-	/* The words in sc_regs' order, a batch at a time: a changed selector
-	 * is written on its own, in its place (Unicorn refuses a bad one, and
-	 * a refused register must not cost the ones after it). */
 	int regs[SC_NREGS];
 	uint64_t v[SC_NREGS];
 	int n = 0;
@@ -350,7 +339,7 @@ static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask)
 		if (reg < 0)
 			continue;
 		if (reg == UC_X86_REG_EFLAGS)
-			w = (eflags & ~(uint64_t)FIX_EFLAGS) | (w & FIX_EFLAGS);
+			w = (cur[1] & ~(uint64_t)FIX_EFLAGS) | (w & FIX_EFLAGS);
 		int seg = segment_index(reg);
 		if (seg < 0) {
 			regs[n] = reg, v[n++] = w;
@@ -365,15 +354,39 @@ static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask)
 		machine_set_reg(mc, reg, w & 0xffff);
 	}
 	machine_set_regs(mc, regs, v, n);
-	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
-	/* The FPU state the frame points at (NULL: none, left as it is). */
+}
+
+static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_only)
+{
+	/* SP, EFLAGS and the selectors as they are (in sc_segments' order), in
+	 * one Unicorn call. */
+	static const int now[2 + SC_NSEGMENTS] = {
+		UC_X86_REG_ESP, UC_X86_REG_EFLAGS,
+		UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_ES, UC_X86_REG_DS, UC_X86_REG_CS, UC_X86_REG_SS,
+	};
+	uint64_t cur[2 + SC_NSEGMENTS];
+	machine_regs(mc, now, cur, 2 + SC_NSEGMENTS);
+	/* The handler's `ret` popped pretcode: the frame is one word below. */
+	uint64_t frame = cur[0] - 4;
+	uint32_t uc[(UC_SIGMASK + 8) / 4];
+	if (machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))
+		return -1;
+	const uint32_t *sc = uc + UC_MCONTEXT / 4;
+	/* The FPU state the frame points at (NULL: none, left as it is),
+	 * read before any register is written: a refused frame changes
+	 * nothing, and its fault's stop is not lost to a PC write. */
 	uint32_t fp = sc[SC_FPSTATE / 4];
 	uint8_t fx[FXSAVE_SIZE];
-	if (fp) {
-		if (machine_copy_in(mc, fp + FPSTATE_LEGACY, fx, sizeof fx))
-			return -1;
-		x86_fxrstor(mc, fx, FX_NXMM);
+	if (fp && machine_copy_in(mc, fp + FPSTATE_LEGACY, fx, sizeof fx))
+		return -1;
+	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
+	if (pc_only) {
+		machine_set_reg(mc, UC_X86_REG_EIP, sc[SC_EIP / 4]);
+		return 0;
 	}
+	write_sigcontext(mc, sc, cur);
+	if (fp)
+		x86_fxrstor(mc, fx, FX_NXMM);
 	return 0;
 }
 

@@ -170,6 +170,7 @@ static const int sc_regs[] = {
 	UC_X86_REG_CS, UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_SS,
 };
 #define SC_NREGS 18		/* the words */
+#define SC_RIP 16		/* RIP's place among them */
 #define SC_NSEGS 4
 #define SC_SEGS		144
 #define SC_FPSTATE	184
@@ -231,7 +232,7 @@ static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct si
 	return 0;
 }
 
-static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask)
+static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_only)
 {
 	/* The handler's `ret` popped pretcode: the frame is one word below. */
 	static const int now[2] = { UC_X86_REG_RSP, UC_X86_REG_EFLAGS };
@@ -242,24 +243,29 @@ static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask)
 	if (machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))
 		return -1;
 	const uint8_t *sc = uc + UC_MCONTEXT;
+	/* The FPU state the frame points at (NULL: none, left as it is),
+	 * read before any register is written: a refused frame changes
+	 * nothing, and its fault's stop is not lost to a PC write. */
+	uint64_t fp;
+	uint8_t fx[FXSAVE_SIZE];
+	memcpy(&fp, sc + SC_FPSTATE, 8);
+	if (fp && machine_copy_in(mc, fp, fx, sizeof fx))
+		return -1;
 	uint64_t v[SC_NREGS];
 	memcpy(v, sc, sizeof v);
 	for (unsigned i = 0; i < SC_NREGS; i++)
 		if (sc_regs[i] == UC_X86_REG_EFLAGS)
 			v[i] = (eflags & ~(uint64_t)FIX_EFLAGS) | (v[i] & FIX_EFLAGS);
-	machine_set_regs(mc, sc_regs, v, SC_NREGS);
 	/* CS and SS stay the flat user segments; FS/GS selectors are not
 	 * restored by 64-bit sigreturn (their bases are the thread's). */
 	memcpy(mask, uc + UC_SIGMASK, 8);
-	/* The FPU state the frame points at (NULL: none, left as it is). */
-	uint64_t fp;
-	uint8_t fx[FXSAVE_SIZE];
-	memcpy(&fp, sc + SC_FPSTATE, 8);
-	if (fp) {
-		if (machine_copy_in(mc, fp, fx, sizeof fx))
-			return -1;
-		x86_fxrstor(mc, fx, FX_NXMM);
+	if (pc_only) {
+		machine_set_reg(mc, UC_X86_REG_RIP, v[SC_RIP]);
+		return 0;
 	}
+	machine_set_regs(mc, sc_regs, v, SC_NREGS);
+	if (fp)
+		x86_fxrstor(mc, fx, FX_NXMM);
 	return 0;
 }
 

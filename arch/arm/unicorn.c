@@ -134,7 +134,28 @@ static int arm_setup_rt_frame(struct machine *mc, uint64_t sp, const struct siga
 	return 0;
 }
 
-static int arm_restore_rt_frame(struct machine *mc, uint64_t *mask)
+/* The VFP block of the frame's regspace into d (d0-d31, fpscr): 1 if
+ * there is one, 0 if the list is empty (the registers stay as they are),
+ * -1 if Linux would refuse it (unreadable, a bad size). */
+static int read_vfp_block(struct machine *mc, uint64_t frame, uint64_t d[33])
+{
+	uint8_t vfp[VFP_STORAGE_SIZE];
+	uint32_t magic, size, fpscr;
+	if (machine_copy_in(mc, frame + RT_UC + UC_REGSPACE, vfp, sizeof vfp))
+		return -1;
+	memcpy(&magic, vfp, 4);
+	memcpy(&size, vfp + 4, 4);
+	if (magic != VFP_MAGIC)
+		return 0;
+	if (size != VFP_STORAGE_SIZE)
+		return -1;
+	memcpy(d, vfp + 8, 32 * 8);
+	memcpy(&fpscr, vfp + 8 + 256, 4);
+	d[32] = fpscr;
+	return 1;
+}
+
+static int arm_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_only)
 {
 	/* The restorer is reached by LR, SP untouched: the frame is at SP.
 	 * Linux refuses a misaligned one. */
@@ -144,6 +165,12 @@ static int arm_restore_rt_frame(struct machine *mc, uint64_t *mask)
 	uint64_t frame = cur[0], cpsr = cur[1];
 	uint32_t uc[(UC_SIGMASK + 8) / 4];
 	if (frame & 7 || machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))
+		return -1;
+	/* Everything read before any register is written: a refused frame
+	 * changes nothing, and its fault's stop is not lost to a PC write. */
+	uint64_t d[33];
+	int vfp = read_vfp_block(mc, frame, d);
+	if (vfp < 0)
 		return -1;
 	const uint32_t *sc = uc + UC_MCONTEXT / 4;
 	uint32_t scpsr = sc[SC_R0 / 4 + 16];
@@ -161,26 +188,14 @@ static int arm_restore_rt_frame(struct machine *mc, uint64_t *mask)
 	v[0] = (cpsr & ~(uint64_t)(CPSR_USER_FLAGS | CPSR_T)) | (scpsr & (CPSR_USER_FLAGS | CPSR_T));
 	for (unsigned i = 0; i < SC_NREGS - 1; i++)
 		v[1 + i] = sc[SC_R0 / 4 + i];
-	machine_set_regs(mc, back, v, SC_NREGS);
 	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
-	/* The VFP block, if the regspace holds one (Linux refuses a bad
-	 * size; an empty list leaves the registers as they are). */
-	uint8_t vfp[VFP_STORAGE_SIZE];
-	uint32_t magic, size;
-	if (machine_copy_in(mc, frame + RT_UC + UC_REGSPACE, vfp, sizeof vfp))
-		return -1;
-	memcpy(&magic, vfp, 4);
-	memcpy(&size, vfp + 4, 4);
-	if (magic == VFP_MAGIC) {
-		if (size != VFP_STORAGE_SIZE)
-			return -1;
-		uint64_t d[33];
-		uint32_t fpscr;
-		memcpy(d, vfp + 8, 32 * 8);
-		memcpy(&fpscr, vfp + 8 + 256, 4);
-		d[32] = fpscr;
-		machine_set_regs(mc, vfp_regs, d, 33);
+	if (pc_only) {
+		machine_set_reg(mc, UC_ARM_REG_PC, v[SC_NREGS - 1]);
+		return 0;
 	}
+	machine_set_regs(mc, back, v, SC_NREGS);
+	if (vfp)
+		machine_set_regs(mc, vfp_regs, d, 33);
 	return 0;
 }
 

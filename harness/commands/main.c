@@ -48,7 +48,7 @@ static const char usage[] =
 	"                   [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--iterations N]\n"
 	"                   [--timeout SECONDS] [--boundaries] [--build-dir DIR]\n"
 	"                   " CLI_OUTPUTS_USAGE "\n"
-	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] " CLI_ROWS_OUTPUTS_USAGE "\n"
+	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--handler-budget N] " CLI_ROWS_OUTPUTS_USAGE "\n"
 	"       sigstep run --schedule FILE [--build-dir DIR] [--boundaries] " CLI_ROWS_OUTPUTS_USAGE "\n"
 	"       sigstep fuzz --arch A (--variant V | FILE.S) [--function F] [--context C] [--sigprof ERA]\n"
 	"                    [--seed S] [--runs N | --max-time SECONDS] [--corpus DIR] [--json FILE|-]\n"
@@ -85,7 +85,7 @@ static const char run_usage[] =
 	"                   [--context curg|g0|gsignal] [--sigprof go1.10|go1.11|go1.19|modern]\n"
 	"                   [--no-vdso | --vdso-base ADDR] [--handler-budget N] [--iterations N]\n"
 	"                   [--boundaries] [--build-dir DIR] " CLI_OUTPUTS_USAGE "\n"
-	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] " CLI_ROWS_OUTPUTS_USAGE "\n"
+	"       sigstep run --scenario FILE [--arch A] [--build-dir DIR] [--handler-budget N] " CLI_ROWS_OUTPUTS_USAGE "\n"
 	"       sigstep run --schedule FILE [--build-dir DIR] [--boundaries] " CLI_ROWS_OUTPUTS_USAGE "\n";
 
 /* Is `name` listed in the build's variants.txt (when there is one)? */

@@ -2,21 +2,30 @@
  * Probe runs in forked workers (run_workers.h).
  *
  * Three generations of processes: the caller; a launcher it forks before
- * any result arrives; and the workers the launcher forks, `jobs` at a
- * time, one per group of runs that share a boot.  A worker boots once
- * and runs its group one run after another on that boot, rewound to where
- * the boot left it before each (probe_boot_keep), so that no run pays for
- * the boot, the engines or the translations of another.  It sends each
- * result up as one record: the probe's rc, err and result, then the
- * violations (plain arrays: the bytes mean the same in every process).
- * The launcher passes the records on; for a worker that died it sends a
- * "died" record for each run the worker had not finished, so that a crash
- * is those runs' state, never a verdict, and a record is never half a
- * result.  Workers die with the launcher, the launcher with the caller
- * (cleanup_after_fork), and with the caller's interrupt (cleanup.h).
+ * any result arrives; and `jobs` workers the launcher forks once.  Each
+ * worker waits on its own queue, a pipe from the launcher, for the index
+ * of a group of runs that share a boot; it boots once, runs the group one
+ * run after another on that boot, rewound to where the boot left it
+ * before each (probe_boot_keep), frees the boot (engines and guest memory
+ * closed) and the line tables it kept, says the group is done, and waits
+ * for the next.  The launcher hands a worker its next group only once the
+ * last is done, so it always knows which group a worker is running.
+ *
+ * A worker sends each result up as one record: the probe's rc, err and
+ * result, then the violations (plain arrays: the bytes mean the same in
+ * every process), or none when only their count is wanted.  The launcher
+ * passes the records on; for a worker that died it sends a "died" record
+ * for each run of its group it had not finished, so that a crash is those
+ * runs' state, never a verdict, and a record is never half a result; then
+ * it starts another worker for the groups left.  Workers die with the
+ * launcher, the launcher with the caller (cleanup_after_fork), and with
+ * the caller's interrupt (cleanup.h).
  */
+#define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,21 +37,33 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "machine.h"
+#include "report.h"
 #include "run_workers.h"
 
-#define MAX_GROUP 12	/* runs per worker: more boots, but no core left alone with one long group */
+#define MAX_GROUP 12	/* runs per group: more boots, but no core left alone with one long group */
+/* A worker's heap: what a group frees is kept for the next one's boot
+ * (mallopt), not unmapped and faulted in again. */
+#define WORKER_TRIM_THRESHOLD (512 << 20)
+#define WORKER_MMAP_THRESHOLD (32 << 20)
 
 struct wire {
 	int rc;
 	char err[256];
+	size_t nsent;			/* violations that follow: res.nviolations, or 0 (counted only) */
 	struct probe_result res;	/* res.violations meaningless */
+};
+
+enum record_kind {
+	RECORD_RESULT,		/* a wire and its violations follow */
+	RECORD_DIED,		/* nothing follows; why says what became of the run's worker */
+	RECORD_GROUP_DONE,	/* worker to launcher: `run` is the group it finished */
 };
 
 struct record {
 	size_t run;
-	int died;		/* 1: no wire follows; why says what became of the run's worker */
+	int kind;
 	char why[256];
-	size_t len;		/* bytes of wire and violations that follow */
+	size_t len;		/* bytes that follow */
 };
 
 int write_all(int fd, const void *p, size_t n)
@@ -69,11 +90,16 @@ static void how_it_ended(int status, size_t bytes, char *why, size_t n)
 			 bytes);
 }
 
+struct group {
+	size_t *ids, n;
+};
+
 /* --- A run ------------------------------------------------------------------- */
 
-/* Runs cfg from the boot and sends its record (wire and violations) to
- * `out`.  0, or -1 when the worker cannot go on (out is gone). */
-static int run_here(struct probe_boot *boot, const struct probe_config *cfg, size_t id, int out)
+/* Runs cfg from the boot and sends its record (wire, and violations unless
+ * only counted) to `out`.  0, or -1 when the worker cannot go on (out is
+ * gone). */
+static int run_here(struct probe_boot *boot, const struct probe_config *cfg, size_t id, int count_only, int out)
 {
 	struct probe_config c = *cfg;
 	if (!c.deadline)
@@ -83,8 +109,9 @@ static int run_here(struct probe_boot *boot, const struct probe_config *cfg, siz
 	w.rc = probe_boot_run(boot, &c, &w.res, w.err, sizeof w.err);
 	if (w.rc)
 		w.res.nviolations = 0;
-	size_t vbytes = w.res.nviolations * sizeof *w.res.violations;
-	struct record rec = { .run = id, .len = sizeof w + vbytes };
+	w.nsent = count_only ? 0 : w.res.nviolations;
+	size_t vbytes = w.nsent * sizeof *w.res.violations;
+	struct record rec = { .run = id, .kind = RECORD_RESULT, .len = sizeof w + vbytes };
 	int bad = write_all(out, &rec, sizeof rec) || write_all(out, &w, sizeof w) ||
 		  (vbytes && write_all(out, w.res.violations, vbytes));
 	probe_result_free(&w.res);
@@ -94,16 +121,19 @@ static int run_here(struct probe_boot *boot, const struct probe_config *cfg, siz
 /* --- A worker ------------------------------------------------------------------ */
 
 /*
- * The worker's runs, one after another on one boot it keeps and rewinds
+ * A group's runs, one after another on one boot it keeps and rewinds
  * (probe_boot_keep); a run after which the boot cannot be rewound, or a
- * subject whose boot cannot be kept (one run to a group), has the next run
- * boot afresh.
+ * subject whose boot cannot be kept (one run to a boot), has the next run
+ * boot afresh.  Then everything the group made goes -- its boot, the line
+ * tables kept for its image, a file it built -- so that the next group
+ * starts from what a fresh process would have.  0, or -1 when the worker
+ * cannot go on (out is gone).
  */
-static void worker(const struct worker_run *runs, const size_t *ids, size_t n, const char *build_dir, int out)
+static int run_group(const struct worker_run *runs, const struct group *g, const char *build_dir, int out)
 {
-	const struct worker_run *first = &runs[ids[0]];
+	const struct worker_run *first = &runs[g->ids[0]];
 	char dir[PATH_MAX], image[PATH_MAX + 96], refused[256] = "";
-	int built = 0;
+	int built = 0, bad = 0;
 	if (first->build_file) {
 		if (check_build_file(build_dir, first->cfg.ops, first->build_file, dir, sizeof dir, image, sizeof image))
 			snprintf(refused, sizeof refused, "%.200s: the mutant did not build", first->build_file);
@@ -113,14 +143,15 @@ static void worker(const struct worker_run *runs, const size_t *ids, size_t n, c
 	struct probe_config boot_cfg = first->cfg;
 	if (built)
 		boot_cfg.image_path = image;
-	boot_cfg.process_ends = 1;
+	boot_cfg.process_ends = 0;	/* the worker goes on to another group */
 	struct probe_boot *boot = NULL;
 	int kept = 0;
-	for (size_t k = 0; k < n; k++) {
-		struct probe_config cfg = runs[ids[k]].cfg;
+	for (size_t k = 0; k < g->n && !bad; k++) {
+		const struct worker_run *r = &runs[g->ids[k]];
+		struct probe_config cfg = r->cfg;
 		if (built)
 			cfg.image_path = image;
-		cfg.process_ends = 1;
+		cfg.process_ends = 0;
 		if (boot && probe_boot_rewind(boot)) {
 			probe_boot_free(boot, &boot_cfg);
 			boot = NULL;
@@ -134,8 +165,7 @@ static void worker(const struct worker_run *runs, const size_t *ids, size_t n, c
 			}
 		}
 		if (boot) {
-			if (run_here(boot, &cfg, ids[k], out))
-				break;
+			bad = run_here(boot, &cfg, g->ids[k], r->count_violations_only, out);
 			if (!kept)
 				boot = NULL;	/* the run consumed it */
 			continue;
@@ -144,16 +174,54 @@ static void worker(const struct worker_run *runs, const size_t *ids, size_t n, c
 		memset(&w, 0, sizeof w);
 		w.rc = 2;
 		snprintf(w.err, sizeof w.err, "%s", refused);
-		struct record rec = { .run = ids[k], .len = sizeof w };
-		if (write_all(out, &rec, sizeof rec) || write_all(out, &w, sizeof w))
-			break;
+		struct record rec = { .run = g->ids[k], .kind = RECORD_RESULT, .len = sizeof w };
+		bad = write_all(out, &rec, sizeof rec) || write_all(out, &w, sizeof w);
 	}
+	probe_boot_free(boot, &boot_cfg);
+	report_lines_forget();
 	if (built)
 		check_cleanup(dir, image);
+	return bad ? -1 : 0;
+}
+
+/* The next group index from the queue: 0, or -1 at its end. */
+static int next_group(int queue, size_t *g)
+{
+	size_t got = 0;
+	while (got < sizeof *g) {
+		ssize_t r = read(queue, (char *)g + got, sizeof *g - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * A worker's life: the groups its queue names, until the queue ends.
+ * Freed memory stays in the heap for the next group's boot rather than
+ * going back to the kernel and being faulted in again: every group's boot
+ * allocates much the same.
+ */
+static void worker(const struct worker_run *runs, const struct group *groups, size_t ngroups,
+		   const char *build_dir, int queue, int out)
+{
+	mallopt(M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD);
+	mallopt(M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD);
+	size_t g;
+	while (!next_group(queue, &g) && g < ngroups) {
+		if (run_group(runs, &groups[g], build_dir, out))
+			break;
+		struct record done = { .run = g, .kind = RECORD_GROUP_DONE };
+		if (write_all(out, &done, sizeof done))
+			break;
+	}
 	_exit(0);
 }
 
-/* --- The caller --------------------------------------------------------------- */
+/* --- The groups ----------------------------------------------------------------- */
 
 static int same_boot(const struct worker_run *a, const struct worker_run *b)
 {
@@ -165,10 +233,6 @@ static int same_boot(const struct worker_run *a, const struct worker_run *b)
 	ca.image_path = cb.image_path = NULL;
 	return !strcmp(a->build_file, b->build_file) && probe_boot_shares(&ca, &cb);
 }
-
-struct group {
-	size_t *ids, n;
-};
 
 /* The groups, in `order`'s order of their first runs; ids point into one array. */
 static struct group *make_groups(const struct worker_run *runs, size_t n, const size_t *order, size_t *ngroups,
@@ -205,6 +269,8 @@ static struct group *make_groups(const struct worker_run *runs, size_t n, const 
 	return g;
 }
 
+/* --- Records ------------------------------------------------------------------- */
+
 static void take_wire(struct worker_run *r, const char *buf, size_t len)
 {
 	struct wire w;
@@ -219,8 +285,8 @@ static void take_wire(struct worker_run *r, const char *buf, size_t len)
 		snprintf(r->err, sizeof r->err, "%s", w.err);
 		return;
 	}
-	size_t vbytes = w.res.nviolations * sizeof(struct violation);
-	if (len != sizeof w + vbytes) {
+	size_t vbytes = w.nsent * sizeof(struct violation);
+	if (w.nsent > w.res.nviolations || len != sizeof w + vbytes) {
 		r->state = 3;
 		snprintf(r->err, sizeof r->err, "truncated result (%zu bytes)", len);
 		return;
@@ -289,119 +355,167 @@ static void stream_records(struct stream *s, void (*take)(void *, const struct r
  * arrives: a fork copies the page tables of everything its parent holds,
  * and the caller ends up holding every run's violations (tens of MiB
  * over a matrix), the launcher nothing but the records in transit.  It
- * passes each record on to the caller as it comes, and, for a worker that
- * ended before passing on all its runs, a died record for each of them.
+ * passes each record on to the caller as it comes, hands each worker that
+ * finished a group the next one, and, for a worker that ended before
+ * passing on all the runs of its group, a died record for each of them.
  */
 struct slot {
 	pid_t pid;
-	const struct group *group;
-	struct stream in;
+	int queue;			/* write end of the worker's queue; -1: closed */
+	const struct group *group;	/* the group it runs; NULL: none */
+	struct stream in;		/* in.fd -1: no worker */
 };
 
 struct launcher {
-	int out;
-	char *passed;		/* by run: its record went to the caller */
+	const struct worker_run *runs;
 	size_t n;
-	int failed;		/* the caller is gone */
+	const struct group *groups;
+	size_t ngroups, next;		/* groups[next]: the first not handed out */
+	const char *build_dir;
+	struct slot *slots;
+	int jobs;
+	int out;
+	char *passed;			/* by run: its record went to the caller */
+	int failed;			/* the caller is gone */
 };
 
-static void pass_on(void *ctx, const struct record *rec, const char *payload)
+static void pass_on(struct launcher *l, const struct record *rec, const char *payload)
 {
-	struct launcher *l = ctx;
 	if (rec->run < l->n)
 		l->passed[rec->run] = 1;
 	if (!l->failed && (write_all(l->out, rec, sizeof *rec) || write_all(l->out, payload, rec->len)))
 		l->failed = 1;
 }
 
-static void worker_ended(struct launcher *l, struct slot *s)
+/* The slot's worker gets the next group, or the end of its queue when
+ * none is left (then it leaves).  A worker already gone gets neither: its
+ * end is seen on its stream. */
+static void hand_next(struct launcher *l, struct slot *s)
+{
+	s->group = NULL;
+	if (s->queue < 0)
+		return;
+	if (l->next < l->ngroups && !write_all(s->queue, &l->next, sizeof l->next)) {
+		s->group = &l->groups[l->next++];
+		return;
+	}
+	close(s->queue);
+	s->queue = -1;
+}
+
+struct from_worker {
+	struct launcher *l;
+	struct slot *s;
+};
+
+static void take_from_worker(void *ctx, const struct record *rec, const char *payload)
+{
+	struct from_worker *f = ctx;
+	if (rec->kind == RECORD_GROUP_DONE)
+		hand_next(f->l, f->s);
+	else
+		pass_on(f->l, rec, payload);
+}
+
+/* A worker into the slot, with the next group: 0, or -1 if it could not start. */
+static int start_worker(struct launcher *l, struct slot *s)
+{
+	int queue[2], fd;
+	if (pipe2(queue, O_CLOEXEC))
+		return -1;
+	pid_t pid = cleanup_fork_piped(&fd);
+	if (pid < 0) {
+		close(queue[0]);
+		close(queue[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		close(l->out);
+		close(queue[1]);
+		for (int k = 0; k < l->jobs; k++) {	/* the other workers' ends: theirs alone */
+			if (l->slots[k].in.fd >= 0)
+				close(l->slots[k].in.fd);
+			if (l->slots[k].queue >= 0)
+				close(l->slots[k].queue);
+		}
+		worker(l->runs, l->groups, l->ngroups, l->build_dir, queue[0], fd);
+	}
+	close(queue[0]);
+	*s = (struct slot){ .pid = pid, .queue = queue[1], .in = { .fd = fd } };
+	hand_next(l, s);
+	return 0;
+}
+
+/* The slot's worker has ended: the runs of its group it did not pass on
+ * are "died", and another worker takes its place while groups are left.
+ * 0, or -1 if that one could not start. */
+static int worker_ended(struct launcher *l, struct slot *s)
 {
 	int status;
 	while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	cleanup_forget_child(s->pid);
-	struct record rec = { .died = 1 };
+	struct record rec = { .kind = RECORD_DIED };
 	char why[200];
 	how_it_ended(status, s->in.len, why, sizeof why);
 	snprintf(rec.why, sizeof rec.why, "its worker ended before it: %s", why);
-	for (size_t k = 0; k < s->group->n; k++)
+	for (size_t k = 0; s->group && k < s->group->n; k++)
 		if (!l->passed[s->group->ids[k]]) {
 			rec.run = s->group->ids[k];
 			pass_on(l, &rec, NULL);
 		}
+	close(s->in.fd);
 	free(s->in.buf);
-	s->in = (struct stream){ .fd = -1 };
+	if (s->queue >= 0)
+		close(s->queue);
+	*s = (struct slot){ .queue = -1, .in = { .fd = -1 } };
+	return l->next < l->ngroups ? start_worker(l, s) : 0;
 }
 
-static pid_t start_worker(const struct worker_run *runs, const struct group *g, const char *build_dir,
-			  const struct slot *slots, int jobs, int out, int *fd)
-{
-	pid_t pid = cleanup_fork_piped(fd);
-	if (pid == 0) {
-		close(out);
-		for (int k = 0; k < jobs; k++)
-			if (slots[k].in.fd >= 0)
-				close(slots[k].in.fd);
-		worker(runs, g->ids, g->n, build_dir, *fd);
-	}
-	return pid;
-}
-
-/* The launcher's life: every group through a worker, `jobs` at a time.
+/* The launcher's life: every group through the workers, `jobs` of them.
  * Exits 0, or 4 if a worker could not start. */
-static void launcher(const struct worker_run *runs, size_t n, const struct group *groups, size_t ngroups,
-		     const char *build_dir, int jobs, int out)
+static void launcher(struct launcher *l)
 {
-	struct slot *slots = calloc((size_t)jobs, sizeof *slots);
-	struct pollfd *pfd = calloc((size_t)jobs, sizeof *pfd);
-	struct launcher l = { .out = out, .passed = calloc(n ? n : 1, 1), .n = n };
-	if (!slots || !pfd || !l.passed)
+	struct pollfd *pfd = calloc((size_t)l->jobs, sizeof *pfd);
+	struct slot **of = calloc((size_t)l->jobs, sizeof *of);	/* by pfd entry: its slot */
+	l->slots = calloc((size_t)l->jobs, sizeof *l->slots);
+	l->passed = calloc(l->n ? l->n : 1, 1);
+	if (!pfd || !of || !l->slots || !l->passed)
 		_exit(4);
-	for (int i = 0; i < jobs; i++)
-		slots[i].in.fd = -1;
-	size_t next = 0;
-	int active = 0, rc = 0;
-	while (!rc && !l.failed && (next < ngroups || active)) {
-		for (int i = 0; i < jobs && next < ngroups; i++) {
-			if (slots[i].in.fd >= 0)
-				continue;
-			int fd;
-			pid_t pid = start_worker(runs, &groups[next], build_dir, slots, jobs, out, &fd);
-			if (pid < 0) {
-				rc = 4;
-				break;
-			}
-			slots[i] = (struct slot){ .pid = pid, .group = &groups[next++], .in = { .fd = fd } };
-			active++;
-		}
-		if (rc || !active)
-			break;
+	signal(SIGPIPE, SIG_IGN);	/* a worker gone while handed a group: seen at its stream's end */
+	for (int i = 0; i < l->jobs; i++)
+		l->slots[i] = (struct slot){ .queue = -1, .in = { .fd = -1 } };
+	int rc = 0;
+	for (int i = 0; i < l->jobs && l->next < l->ngroups && !rc; i++)
+		if (start_worker(l, &l->slots[i]))
+			rc = 4;
+	while (!rc && !l->failed) {
 		int np = 0;
-		for (int i = 0; i < jobs; i++)
-			if (slots[i].in.fd >= 0)
-				pfd[np++] = (struct pollfd){ .fd = slots[i].in.fd, .events = POLLIN };
+		for (int i = 0; i < l->jobs; i++)
+			if (l->slots[i].in.fd >= 0) {
+				of[np] = &l->slots[i];
+				pfd[np++] = (struct pollfd){ .fd = l->slots[i].in.fd, .events = POLLIN };
+			}
+		if (!np)
+			break;
 		if (poll(pfd, (nfds_t)np, -1) < 0) {
 			if (errno != EINTR)
 				rc = 4;
 			continue;
 		}
-		for (int i = 0; i < jobs && !rc; i++) {
-			struct slot *s = &slots[i];
-			int ready = 0;
-			for (int k = 0; k < np && s->in.fd >= 0; k++)
-				ready |= pfd[k].fd == s->in.fd && pfd[k].revents;
-			if (!ready)
+		for (int k = 0; k < np && !rc; k++) {
+			if (!pfd[k].revents)
 				continue;
+			struct slot *s = of[k];
 			int got = stream_read(&s->in);
 			if (got > 0) {
-				stream_records(&s->in, pass_on, &l);
+				struct from_worker f = { l, s };
+				stream_records(&s->in, take_from_worker, &f);
 				continue;
 			}
-			if (got < 0)
+			if (got < 0 || worker_ended(l, s))
 				rc = 4;
-			close(s->in.fd);
-			active--;
-			worker_ended(&l, s);
 		}
 	}
 	_exit(rc);	/* the workers still running die with it (cleanup_after_fork) */
@@ -422,7 +536,7 @@ static void take_record(void *ctx, const struct record *rec, const char *payload
 	struct worker_run *r = &t->runs[rec->run];
 	if (r->state)
 		return;
-	if (rec->died) {
+	if (rec->kind == RECORD_DIED) {
 		r->state = 3;
 		snprintf(r->err, sizeof r->err, "%s", rec->why);
 	} else {
@@ -444,8 +558,11 @@ int workers_run(struct worker_run *runs, size_t n, const size_t *order, const ch
 		free(ids);
 		return -1;
 	}
-	if (pid == 0)
-		launcher(runs, n, groups, ngroups, build_dir, jobs, fd);
+	if (pid == 0) {
+		struct launcher l = { .runs = runs, .n = n, .groups = groups, .ngroups = ngroups,
+				      .build_dir = build_dir, .jobs = jobs < 1 ? 1 : jobs, .out = fd };
+		launcher(&l);
+	}
 	struct stream in = { .fd = fd };
 	struct take_ctx t = { runs, n };
 	int got, rc = 0;

@@ -125,8 +125,12 @@ struct arch_ops {
 	 * as the restorer left it, restores every register from its
 	 * ucontext (PC as the frame holds it; the generic syscall code
 	 * accounts for syscall_pc_past) and gives uc_sigmask.  0, or -1 on an unreadable frame.
+	 * With `pc_only` (machine.sigreturn_pc_only: the caller discards the
+	 * CPU state the handler leaves, all but where it resumes) the frame
+	 * is read and refused exactly as without, and the PC alone is
+	 * written: the rest would be register writes no one reads.
 	 */
-	int (*restore_rt_frame)(struct machine *mc, uint64_t *mask);
+	int (*restore_rt_frame)(struct machine *mc, uint64_t *mask, int pc_only);
 
 	/*
 	 * Go's rule for the instruction `insn` (decoded with detail on) of a

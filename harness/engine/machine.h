@@ -124,6 +124,11 @@ struct machine {
 	 * FAULT_TRAP.  (Signal delivery installs its own.) */
 	void (*on_trap)(struct machine *mc, uint32_t intno);
 
+	/* Set by the layer whose handler runs end with their CPU state
+	 * thrown away: rt_sigreturn writes only the PC (arch_ops.h,
+	 * restore_rt_frame). */
+	int sigreturn_pc_only;
+
 	/* machine_set_store's store path, NULL: none. */
 	machine_store_fn store;
 	void *store_ctx;

@@ -357,7 +357,7 @@ int64_t sys_rt_sigreturn(struct machine *mc, const uint64_t a[6])
 		return 0;
 	}
 	uint64_t at = machine_pc(mc);
-	if (ops->restore_rt_frame(mc, &mask)) {
+	if (ops->restore_rt_frame(mc, &mask, mc->sigreturn_pc_only)) {
 		machine_fault(mc, FAULT_WRITE_UNMAPPED, at, machine_sp(mc), 0);
 		return 0;
 	}

@@ -1345,6 +1345,11 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 		machine_read(mc, p->nested_read_addr + NESTED_READS, &reads0, 4);
 	}
 	p->recording = 1;
+	/* A sample's handler state goes (its CPU state with the handler's
+	 * engine's, its memory by the undo log): its rt_sigreturn need only
+	 * say where it resumes.  A kept signal's is the chain's from then on. */
+	int pc_only_was = mc->sigreturn_pc_only;
+	mc->sigreturn_pc_only = !persist;
 	/* nested_signal.c: SIGURG inside a handler's clock call (SIGPROF is
 	 * blocked there); a handler with a deeper level to come runs there. */
 	enum deliver_result dr = engine_deliver_signal(mc, p->nest_level ? L_SIGURG : L_SIGPROF);
@@ -1355,6 +1360,7 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 		hr = run_handler(p);	/* counted there */
 	else if (dr == DELIVER_OK && !quick_handler_run(p, &hr))
 		hr = handler_run_again(p, mark, outlen, &marks, &dr);
+	mc->sigreturn_pc_only = pc_only_was;
 	p->recording = 0;
 	uint64_t resumed = machine_pc(mc);	/* where rt_sigreturn left the handler's engine */
 

@@ -71,8 +71,8 @@ void probe_print_summary(FILE *out, const struct probe_result *res)
 	fprintf(out, "result %s\n", res->pass ? "pass" : "FAIL");
 }
 
-/* Files whose lines report_lines_keep loaded: kept for the process's life
- * (and its forks'). */
+/* Files whose lines report_lines_keep loaded: kept until
+ * report_lines_forget (in forks too). */
 static struct kept_lines {
 	char path[4096];
 	struct code_lines lines;
@@ -85,6 +85,15 @@ void report_lines_keep(const char *image, const char *vdso)
 		if (paths[i] && !kept[i].path[0] && strlen(paths[i]) < sizeof kept[i].path) {
 			code_lines_load(paths[i], &kept[i].lines);
 			snprintf(kept[i].path, sizeof kept[i].path, "%s", paths[i]);
+		}
+}
+
+void report_lines_forget(void)
+{
+	for (int i = 0; i < 2; i++)
+		if (kept[i].path[0]) {
+			code_lines_free(&kept[i].lines);
+			memset(&kept[i], 0, sizeof kept[i]);
 		}
 }
 

@@ -87,9 +87,12 @@ struct report_row {
 void report_locate_violations(struct probe_result *res, const char *image, const char *vdso);
 /* Loads the lines of these files (either NULL: none) once, for every
  * later report_locate_violations of this process and of its forks: a
- * process that forks a run per row reads them once (the files must not
- * change while it lives). */
+ * process that runs many rows of one image reads them once (the files
+ * must not change until report_lines_forget). */
 void report_lines_keep(const char *image, const char *vdso);
+/* The kept lines go: a later report_lines_keep loads its files again
+ * (another image, or a file built again at the same path). */
+void report_lines_forget(void);
 
 /* Why a run held to "pass" (run, check, native) failed, into buf:
  * "59 violations" and/or "invariants: ..."; "" when it passed. */
