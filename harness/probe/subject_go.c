@@ -226,7 +226,6 @@ static void name_result(struct probe *p, const char *name)
 	snprintf(res->context, sizeof res->context, "call");
 	snprintf(res->era_name, sizeof res->era_name, "own");
 	snprintf(res->go_version, sizeof res->go_version, "%.23s", gobinary_version(s->gb));
-	res->vdso_base = p->g.vdso_base;
 }
 
 /*
@@ -317,6 +316,7 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 	}
 
 	const char *base = strrchr(cfg->program, '/') ? strrchr(cfg->program, '/') + 1 : cfg->program;
+	name_result(p, name);
 
 	const char *bdir = cfg->build_dir ? cfg->build_dir : ".";
 	snprintf(s->vdso, sizeof s->vdso, "%s/guest/%s/vdso.so", bdir, ops->name);
@@ -339,7 +339,7 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 	p->mc = p->g.mc;
 	p->g.symbolize = symbolize;
 	p->g.symbolize_ctx = p;
-	name_result(p, name);
+	res->vdso_base = p->g.vdso_base;
 	struct machine *mc = p->mc;
 	/* A profiling timer's signal: Go >= 1.18 drops an SI_KERNEL SIGPROF
 	 * on a thread with its own timer_create timer. */
@@ -428,6 +428,7 @@ static int go_follow(struct probe *p, char *err, size_t errlen)
 	if (hooked < 0)
 		return 1;
 	name_result(p, name);
+	res->vdso_base = p->g.vdso_base;
 
 	s->want = want;
 	s->want_call = call;
