@@ -19,8 +19,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/ci/build.sh" >/dev/null
 b="$root/build"
 
-# Rate of a run: "boundaries N" (stdout) over the window's seconds (the
-# "speed ... (T s)" line on stderr), summed over `reps` runs.
+# Rate of a run: "boundaries N" (stdout) over the window's seconds of
+# CPU on the probing thread (the "speed ... (C s of CPU)" line on
+# stderr: on a shared machine the wall clock also counts the others'
+# load), summed over `reps` runs.
 rate() {	# reps args...
 	reps=$1
 	shift
@@ -28,7 +30,7 @@ rate() {	# reps args...
 	while [ "$i" -lt "$reps" ]; do
 		o=$("$b/sigstep" run "$@" 2>&1 || true)
 		nb=$((nb + $(printf '%s\n' "$o" | sed -n 's/^boundaries *//p')))
-		secs=$(printf '%s\n' "$o" | sed -n 's/^speed .*(\(.*\) s)$/\1/p' |
+		secs=$(printf '%s\n' "$o" | sed -n 's/^speed .*(\([0-9.]*\) s of CPU)$/\1/p' |
 			awk -v s="$secs" '{ printf "%.6f", s + $1 }')
 		i=$((i + 1))
 	done
@@ -40,12 +42,13 @@ if [ -x "$b/bench-trapflag" ]; then
 	echo "== native trap-flag single-stepping (reference, this run)"
 	line=$("$b/bench-trapflag")
 	echo "$line"
-	native=$(printf '%s\n' "$line" | sed -n 's/.* = \([0-9]*\) boundaries\/s$/\1/p')
+	native=$(printf '%s\n' "$line" | sed -n 's/.* = \([0-9]*\) per CPU second$/\1/p')
 	echo "-- the same under qemu-x86_64"
 	qemu-x86_64 "$b/bench-trapflag"
 fi
 
-echo "== probing rate, boundaries/s on one core: --iterations 100 (steady state, one run), 1 iteration (10 runs summed); ratio to native trap-flag"
+echo "== probing rate, boundaries per CPU second of the probing thread: --iterations 100 (steady state, one run), 1 iteration"
+echo "   (10 runs summed); ratio to native trap-flag's per CPU second"
 for arch in amd64 386 arm; do
 	for variant in $(tr ";" " " <"$b/guest/$arch/variants.txt"); do
 		r100=$(rate 1 --arch "$arch" --variant "$variant" --iterations 100)

@@ -113,6 +113,13 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static int find_symbol(const struct guest *g, const char *name, uint64_t *addr, uint64_t *size)
 {
 	for (size_t i = 0; i < g->image.syms.n; i++)
@@ -2883,8 +2890,9 @@ int probe_boot_run(struct probe_boot *b, const struct probe_config *cfg, struct 
 	}
 	p.log_alt = cfg->inject == PROBE_NESTED && p.alt_hi > p.alt_lo;
 	res->handler_budget = p.budget;
-	double t0 = now_s();
+	double t0 = now_s(), c0 = thread_cpu_s();
 	wr = probe_window(&p);
+	res->cpu_s = thread_cpu_s() - c0;
 	if (p.progress_shown)
 		fputs("\r\033[K", stderr);	/* the progress line goes */
 	res->elapsed_s = now_s() - t0;

@@ -205,6 +205,10 @@ struct probe_result {
 	int pass;		/* every boundary passes and the invariants hold */
 	double elapsed_s;
 	double boundaries_per_s;
+	/* The window's CPU time on the thread that probed it (user and
+	 * system): a rate that a shared machine's other load does not bend
+	 * as it bends the wall clock's.  Printed, in no report. */
+	double cpu_s;
 	uint64_t boot_insns;	/* subject go: instructions from exec to the probed call */
 	double boot_s;
 	/* Every probed pc in the order first reached, with the worst verdict

@@ -65,7 +65,10 @@ void probe_print_summary(FILE *out, const struct probe_result *res)
 	}
 	/* timing on stderr: the report itself is the same for the same inputs */
 	fflush(out);
-	fprintf(stderr, "speed      %.0f boundaries/s (%.3f s)\n", res->boundaries_per_s, res->elapsed_s);
+	fprintf(stderr, "speed      %.0f boundaries/s (%.6f s)", res->boundaries_per_s, res->elapsed_s);
+	if (res->cpu_s > 0)	/* the Unicorn engine's window; a native engine's is other processes' CPU */
+		fprintf(stderr, "; %.0f per CPU second (%.6f s of CPU)", res->boundaries / res->cpu_s, res->cpu_s);
+	fputc('\n', stderr);
 	if (res->boot_insns)
 		fprintf(stderr, "boot       %" PRIu64 " instructions to the call (%.3f s)\n", res->boot_insns, res->boot_s);
 	fprintf(out, "result %s\n", res->pass ? "pass" : "FAIL");
