@@ -43,6 +43,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1306,6 +1307,10 @@ static enum handler_result handler_run_again(struct probe *p, size_t mark, const
 	return *dr == DELIVER_OK ? run_handler(p) : HANDLER_FAULT;
 }
 
+/* Where a violation's names begin (expected_sym, got_sym, file, line):
+ * what judging a sample leaves alone. */
+#define VIOLATION_NAMES offsetof(struct violation, expected_sym)
+
 /* Delivers SIGPROF at the current boundary, judges the sample, puts
  * everything back -- unless `persist` (a nested trial's or a schedule's
  * kept signal: its handler's effects stay, in a trial logged in the
@@ -1330,7 +1335,9 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	if (!p->res->probed)
 		forget_texts(p);	/* a run's first: the texts of the last run's pcs go */
 
-	memset(&v, 0, sizeof v);
+	/* The symbolized stacks and the source line, three quarters of a
+	 * violation's bytes, are zeroed only for a sample that is one. */
+	memset(&v, 0, VIOLATION_NAMES);
 	v.nested_at = (int)(p->trial_k + 1);
 	v.depth = p->nest_level;	/* nested_signal.c */
 	/* A nested-signal event's handler is stepped in its clock call:
@@ -1442,6 +1449,7 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 		p->res->violations_dropped++;	/* counted, not kept: nothing to name (add_violation's count) */
 		return rc;
 	}
+	memset((char *)&v + VIOLATION_NAMES, 0, sizeof v - VIOLATION_NAMES);
 	v.pc = pc;
 	v.verdict = verdict;
 	symbolize_pc(p, pc, v.symbol, sizeof v.symbol);
