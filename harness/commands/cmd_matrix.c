@@ -42,6 +42,7 @@
 #include "machine.h"
 #include "probe.h"
 #include "report.h"
+#include "fd_io.h"
 #include "run_workers.h"
 #include "scenario.h"
 
@@ -336,7 +337,7 @@ static struct prebuilt *prebuild_mutants(struct row *rows, size_t nrows, const c
 				if (check_build_file(build_dir, sr->ops, sr->mutant, b.dir, sizeof b.dir, b.image,
 						     sizeof b.image))
 					_exit(1);
-				if (write_all(fd, &b, sizeof b))
+				if (fd_write_all(fd, &b, sizeof b))
 					_exit(1);
 				char c;
 				while (read(ack[0], &c, 1) < 0 && errno == EINTR)

@@ -36,6 +36,7 @@
 
 #include "cleanup.h"
 #include "commands.h"
+#include "fd_io.h"
 #include "machine.h"
 #include "report.h"
 #include "run_workers.h"
@@ -65,21 +66,6 @@ struct record {
 	char why[256];
 	size_t len;		/* bytes that follow */
 };
-
-int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static void how_it_ended(int status, size_t bytes, char *why, size_t n)
 {
@@ -112,8 +98,8 @@ static int run_here(struct probe_boot *boot, const struct probe_config *cfg, siz
 	w.nsent = count_only ? 0 : w.res.nviolations;
 	size_t vbytes = w.nsent * sizeof *w.res.violations;
 	struct record rec = { .run = id, .kind = RECORD_RESULT, .len = sizeof w + vbytes };
-	int bad = write_all(out, &rec, sizeof rec) || write_all(out, &w, sizeof w) ||
-		  (vbytes && write_all(out, w.res.violations, vbytes));
+	int bad = fd_write_all(out, &rec, sizeof rec) || fd_write_all(out, &w, sizeof w) ||
+		  (vbytes && fd_write_all(out, w.res.violations, vbytes));
 	probe_result_free(&w.res);
 	return bad ? -1 : 0;
 }
@@ -175,28 +161,13 @@ static int run_group(const struct worker_run *runs, const struct group *g, const
 		w.rc = 2;
 		snprintf(w.err, sizeof w.err, "%s", refused);
 		struct record rec = { .run = g->ids[k], .kind = RECORD_RESULT, .len = sizeof w };
-		bad = write_all(out, &rec, sizeof rec) || write_all(out, &w, sizeof w);
+		bad = fd_write_all(out, &rec, sizeof rec) || fd_write_all(out, &w, sizeof w);
 	}
 	probe_boot_free(boot, &boot_cfg);
 	report_lines_forget();
 	if (built)
 		check_cleanup(dir, image);
 	return bad ? -1 : 0;
-}
-
-/* The next group index from the queue: 0, or -1 at its end. */
-static int next_group(int queue, size_t *g)
-{
-	size_t got = 0;
-	while (got < sizeof *g) {
-		ssize_t r = read(queue, (char *)g + got, sizeof *g - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
 }
 
 /*
@@ -211,11 +182,11 @@ static void worker(const struct worker_run *runs, const struct group *groups, si
 	mallopt(M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD);
 	mallopt(M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD);
 	size_t g;
-	while (!next_group(queue, &g) && g < ngroups) {
+	while (!fd_read_all(queue, &g, sizeof g) && g < ngroups) {
 		if (run_group(runs, &groups[g], build_dir, out))
 			break;
 		struct record done = { .run = g, .kind = RECORD_GROUP_DONE };
-		if (write_all(out, &done, sizeof done))
+		if (fd_write_all(out, &done, sizeof done))
 			break;
 	}
 	_exit(0);
@@ -383,7 +354,7 @@ static void pass_on(struct launcher *l, const struct record *rec, const char *pa
 {
 	if (rec->run < l->n)
 		l->passed[rec->run] = 1;
-	if (!l->failed && (write_all(l->out, rec, sizeof *rec) || write_all(l->out, payload, rec->len)))
+	if (!l->failed && (fd_write_all(l->out, rec, sizeof *rec) || fd_write_all(l->out, payload, rec->len)))
 		l->failed = 1;
 }
 
@@ -395,7 +366,7 @@ static void hand_next(struct launcher *l, struct slot *s)
 	s->group = NULL;
 	if (s->queue < 0)
 		return;
-	if (l->next < l->ngroups && !write_all(s->queue, &l->next, sizeof l->next)) {
+	if (l->next < l->ngroups && !fd_write_all(s->queue, &l->next, sizeof l->next)) {
 		s->group = &l->groups[l->next++];
 		return;
 	}

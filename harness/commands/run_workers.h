@@ -48,7 +48,4 @@ struct worker_run {
  */
 int workers_run(struct worker_run *runs, size_t n, const size_t *order, const char *build_dir, int jobs);
 
-/* Every byte to fd, through EINTR and short writes: 0, or -1. */
-int write_all(int fd, const void *p, size_t n);
-
 #endif

@@ -52,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_io.h"
 #include "host_pages.h"
 #include "machine.h"
 #include "memory_snapshot.h"
@@ -2758,20 +2759,6 @@ struct finish_record {
 	char invariants[sizeof ((struct probe_result *)0)->invariants];
 };
 
-static int read_record(int fd, struct finish_record *r)
-{
-	size_t got = 0;
-	while (got < sizeof *r) {
-		ssize_t n = read(fd, (char *)r + got, sizeof *r - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		got += (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * The finish of a run that later runs follow: the process run on to its
  * exit in a copy of this process (fork), whose invariants come back down
@@ -2780,7 +2767,7 @@ static int read_record(int fd, struct finish_record *r)
  */
 static void finish_aside(struct probe_boot *b, struct probe *p, int wr)
 {
-	int fd[2];
+	int fd[2] = { -1, -1 };	/* a failed pipe leaves them unset */
 	pid_t pid = -1;
 	if (pipe(fd) == 0 && (pid = fork()) == 0) {
 		close(fd[0]);
@@ -2788,22 +2775,13 @@ static void finish_aside(struct probe_boot *b, struct probe *p, int wr)
 		p->subject->finish(p, wr);
 		struct finish_record r = { .invariants_ok = p->res->invariants_ok };
 		memcpy(r.invariants, p->res->invariants, sizeof r.invariants);
-		const char *c = (const char *)&r;
-		for (size_t left = sizeof r; left;) {
-			ssize_t n = write(fd[1], c, left);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				_exit(1);
-			c += n, left -= (size_t)n;
-		}
-		_exit(0);
+		_exit(fd_write_all(fd[1], &r, sizeof r) ? 1 : 0);
 	}
 	struct finish_record r;
 	int got = -1, status = 0;
 	if (pid > 0) {
 		close(fd[1]);
-		got = read_record(fd[0], &r);
+		got = fd_read_all(fd[0], &r, sizeof r);
 		close(fd[0]);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;

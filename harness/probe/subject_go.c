@@ -228,14 +228,31 @@ static void name_result(struct probe *p, const char *name)
 	snprintf(res->go_version, sizeof res->go_version, "%.23s", gobinary_version(s->gb));
 }
 
+/* [lo, hi) in the chain's code: 0 when hooked now (its translations
+ * dropped, to be made again with the hook), 1 when a run before hooked
+ * it, -1 when it overlaps a range that differs (probing it would call
+ * the chain's hook twice) or cannot be hooked. */
+static int hook_range_once(struct probe *p, uint64_t lo, uint64_t hi)
+{
+	for (int i = 0; i < p->nranges; i++) {
+		if (p->range[i].lo == lo && p->range[i].hi == hi)
+			return 1;
+		if (lo < p->range[i].hi && p->range[i].lo < hi)
+			return -1;
+	}
+	if (probe_add_range(p, lo, hi))
+		return -1;
+	machine_drop_code(p->mc, lo, hi);
+	return 0;
+}
+
 /*
  * The run to the root has ended (r: threads_run's): at the call-th call's
  * first instruction, or not.  There: the callers, and the code the
- * return lands in hooked (its translations dropped so that they get the
- * code hook; `hook_caller`: unless a run before this one hooked it).
+ * return lands in hooked (hook_range_once: unless a run before this one
+ * in the same execution hooked it).
  */
-static int at_root(struct probe *p, int r, uint64_t call, const char *name, int hook_caller, char *err,
-		   size_t errlen)
+static int at_root(struct probe *p, int r, uint64_t call, const char *name, char *err, size_t errlen)
 {
 	const struct probe_config *cfg = p->cfg;
 	struct go_state *s = st(p);
@@ -270,13 +287,8 @@ static int at_root(struct probe *p, int r, uint64_t call, const char *name, int 
 		return probe_fail(err, errlen, "%s: the caller of %s cannot be found from its pcsp table",
 				  cfg->program, name);
 	struct go_func caller;
-	if (pclntab_func_at(s->tab, s->outer[0], &caller))
+	if (pclntab_func_at(s->tab, s->outer[0], &caller) || hook_range_once(p, caller.entry, caller.end) < 0)
 		return probe_fail(err, errlen, "cannot hook the caller of %s%s", name, "");
-	if (hook_caller) {
-		if (probe_add_range(p, caller.entry, caller.end))
-			return probe_fail(err, errlen, "cannot hook the caller of %s%s", name, "");
-		machine_drop_code(mc, caller.entry, caller.end);
-	}
 	return 0;
 }
 
@@ -371,25 +383,7 @@ static int go_start(struct probe *p, char *err, size_t errlen)
 	res->boot_s = now_s() - t0;
 	res->boot_insns = threads_insns(mc);
 	p->mode = MODE_FREE;
-	return at_root(p, r, call, name, 1, err, errlen);
-}
-
-/* [lo, hi) in the chain's code: 0 when hooked now (its translations
- * dropped, to be made again with the hook), 1 when a run before hooked
- * it, -1 when it overlaps a range that differs (probing it would call
- * the chain's hook twice) or cannot be hooked. */
-static int hook_range_once(struct probe *p, uint64_t lo, uint64_t hi)
-{
-	for (int i = 0; i < p->nranges; i++) {
-		if (p->range[i].lo == lo && p->range[i].hi == hi)
-			return 1;
-		if (lo < p->range[i].hi && p->range[i].lo < hi)
-			return -1;
-	}
-	if (probe_add_range(p, lo, hi))
-		return -1;
-	machine_drop_code(p->mc, lo, hi);
-	return 0;
+	return at_root(p, r, call, name, err, errlen);
 }
 
 /*
@@ -439,16 +433,13 @@ static int go_follow(struct probe *p, char *err, size_t errlen)
 	res->boot_s = now_s() - t0;
 	res->boot_insns = threads_insns(mc);
 	s->stopping = 0;
-	if (at_root(p, r, call, name, 0, err, errlen))
+	if (at_root(p, r, call, name, err, errlen))
 		return 2;
 	/* The signal stack of the thread at this root is the handler's, as
 	 * it is for a run that starts here (probe.c, watch_memory). */
 	const struct sys_state *ss = mc->sys;
 	p->alt_lo = ss->altstack_sp;
 	p->alt_hi = ss->altstack_size ? ss->altstack_sp + ss->altstack_size : ss->altstack_sp;
-	struct go_func caller;
-	if (pclntab_func_at(s->tab, s->outer[0], &caller) || hook_range_once(p, caller.entry, caller.end) < 0)
-		return probe_fail(err, errlen, "cannot hook the caller of %s%s", name, "");
 	return 0;
 }
 
