@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_io.h"
 #include "gdb_remote.h"
 #include "go_engine.h"
 
@@ -41,20 +42,6 @@ int gdb_connect(struct gdb_remote *g, const char *path, double deadline)
 	}
 }
 
-static int put(struct gdb_remote *g, const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = write(g->fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int tracing(void)
 {
 	static int on = -1;
@@ -75,7 +62,7 @@ int gdb_send(struct gdb_remote *g, const char *data)
 	int len = snprintf(pkt, sizeof pkt, "$%s#%02x", data, sum & 0xff);
 	if (tracing())
 		fprintf(stderr, "> %.100s\n", data);
-	return put(g, pkt, (size_t)len);
+	return fd_write_all(g->fd, pkt, (size_t)len);
 }
 
 /* More bytes in, waiting at most until the deadline.  0, -1, -2. */
@@ -127,7 +114,7 @@ int gdb_recv(struct gdb_remote *g, char *out, size_t outlen, double deadline)
 			g->nin -= total;
 			if (tracing())
 				fprintf(stderr, "< %.100s\n", out);
-			if (put(g, "+", 1))
+			if (fd_write_all(g->fd, "+", 1))
 				return -1;
 			return (int)n;
 		}
