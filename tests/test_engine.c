@@ -742,6 +742,27 @@ static void expect_pieces(struct guest *g, uint64_t piece, uint64_t none, uint32
 	}
 }
 
+/* Every engine of a machine has its arch's page size (arm: 4 KB, where
+ * Unicorn 2.0.1 would give 1 KB, and made 8 KB of a 4 KB request): a
+ * translated block chains only to blocks of its own page. */
+START_TEST(engines_have_the_arch_page_size)
+{
+	static const char *const names[] = { "amd64", "386", "arm" };
+	const struct arch_ops *ops = ops_of(names[_i]);
+	struct machine *mc = machine_create(ops);
+	ck_assert_ptr_nonnull(mc);
+	uc_engine *added = machine_add_engine(mc);
+	ck_assert_ptr_nonnull(added);
+	uc_engine *engines[] = { mc->uc, added };
+	for (int e = 0; e < 2; e++) {
+		size_t size = 0;
+		ck_assert_int_eq(uc_query(engines[e], UC_QUERY_PAGE_SIZE, &size), UC_ERR_OK);
+		ck_assert_uint_eq(size, ops->uc_page_size ? ops->uc_page_size : 4096);
+	}
+	machine_destroy(mc);
+}
+END_TEST
+
 START_TEST(reservation_pieces_agree_in_every_engine)
 {
 	const struct arch_ops *ops = ops_of(tiny_access[_i].arch);
@@ -1312,6 +1333,7 @@ static Suite *engine_suite(void)
 	t = tcase_create("machine");
 	tcase_add_test(t, regions_split_on_protect_and_unmap);
 	tcase_add_loop_test(t, reservation_pieces_agree_in_every_engine, 0, 3);
+	tcase_add_loop_test(t, engines_have_the_arch_page_size, 0, 3);
 	tcase_add_loop_test(t, stores_to_read_only_pages_go_to_the_store_path, 0, 3);
 	tcase_add_loop_test(t, tiny_exit_group_status, 0, NTINY);
 	tcase_add_loop_test(t, tiny_null_store_is_a_fault, 0, NTINY);

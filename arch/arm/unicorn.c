@@ -354,6 +354,10 @@ const struct arch_ops arch_arm_ops = {
 	.uc_arch = UC_ARCH_ARM,
 	.uc_mode = UC_MODE_ARM,
 	.uc_cpu = UC_CPU_ARM_CORTEX_A15,	/* ARMv7-A with VFPv4/NEON, as armhf assumes */
+	/* ARMv7-A's VMSA has no 1 KB tiny pages, and QEMU gives a v7 CPU 4 KB
+	 * pages; Unicorn 2.0.1 leaves every arm CPU at 1 KB, where the
+	 * handler's loops branch across page boundaries. */
+	.uc_page_size = 4096,
 	.cs_arch = CS_ARCH_ARM,
 	.cs_mode = CS_MODE_ARM,
 	.sp_write = arm_sp_write,

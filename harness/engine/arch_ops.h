@@ -62,6 +62,10 @@ struct arch_ops {
 	uc_arch uc_arch;
 	uc_mode uc_mode;
 	int uc_cpu;			/* UC_CPU_* model, -1: Unicorn's default */
+	/* The engine's page size, 0: Unicorn's.  QEMU chains translated
+	 * blocks only within a page; every branch out of one looks its
+	 * target up again. */
+	uint32_t uc_page_size;
 	cs_arch cs_arch;		/* for disassembly in reports */
 	cs_mode cs_mode;
 

@@ -16,12 +16,31 @@ struct host_block {
 	struct host_block *next;
 };
 
+/* An engine's page size as UC_CTL_UC_PAGE_SIZE must be told it: before
+ * 2.1.2 Unicorn made a page twice the size it was given (an off-by-one
+ * in uc.c, fixed there).  open_engine checks what it got. */
+static uint32_t page_size_to_ask(uint32_t size)
+{
+	unsigned v = uc_version(NULL, NULL);	/* major << 24 | minor << 16 | patch << 8 */
+	return v < 0x02010200u ? size / 2 : size;
+}
+
+/* Read back by uc_query: the header's uc_ctl_get_page_size shifts a
+ * signed 2 by 30 bits. */
+static int set_page_size(uc_engine *uc, uint32_t size)
+{
+	size_t got = 0;
+	return uc_ctl_set_page_size(uc, page_size_to_ask(size)) == UC_ERR_OK &&
+	       uc_query(uc, UC_QUERY_PAGE_SIZE, &got) == UC_ERR_OK && got == size ? 0 : -1;
+}
+
 static uc_engine *open_engine(const struct arch_ops *ops)
 {
 	uc_engine *uc;
 	if (uc_open(ops->uc_arch, ops->uc_mode, &uc) != UC_ERR_OK)
 		return NULL;
-	if (ops->uc_cpu >= 0 && uc_ctl_set_cpu_model(uc, ops->uc_cpu) != UC_ERR_OK) {
+	if ((ops->uc_cpu >= 0 && uc_ctl_set_cpu_model(uc, ops->uc_cpu) != UC_ERR_OK) ||
+	    (ops->uc_page_size && set_page_size(uc, ops->uc_page_size))) {
 		uc_close(uc);
 		return NULL;
 	}
