@@ -1,6 +1,8 @@
 #include "syscalls.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,25 @@
 static uint64_t word_mask(const struct machine *mc)
 {
 	return mc->ops->word_size == 8 ? ~0ull : 0xffffffffull;
+}
+
+/* --- The state ------------------------------------------------------------ */
+
+/* Process-wide, not per state: a state put back whole to an older copy
+ * goes back to that copy's version, and the versions it takes after
+ * must still be new. */
+static void tables_changed(struct sys_state *s)
+{
+	static _Atomic uint64_t last;
+	s->tables_version = atomic_fetch_add(&last, 1) + 1;
+}
+
+void sys_state_copy(struct sys_state *to, const struct sys_state *from)
+{
+	const size_t tables = offsetof(struct sys_state, tables_version);
+	memcpy(to, from, tables);
+	if (to->tables_version != from->tables_version)
+		memcpy((char *)to + tables, (const char *)from + tables, sizeof *to - tables);
 }
 
 /* --- The clock ------------------------------------------------------------- */
@@ -273,8 +294,10 @@ int64_t sys_rt_sigaction(struct machine *mc, const uint64_t a[6])
 		if (put_words(mc, oact, v, 3) || machine_copy_out(mc, oact + 3 * w, &old.mask, 8))
 			return -EFAULT;
 	}
-	if (act)
+	if (act) {
 		s->action[sig] = neu;
+		tables_changed(s);
+	}
 	return 0;
 }
 
@@ -389,8 +412,10 @@ static int64_t record_kill(struct machine *mc, uint64_t pid, uint64_t sig)
 		return -EINVAL;
 	if ((uint32_t)pid != SYS_PID)
 		return -ESRCH;
-	if (sig && s->nkills < sizeof s->kills / sizeof s->kills[0])
+	if (sig && s->nkills < sizeof s->kills / sizeof s->kills[0]) {
 		s->kills[s->nkills++] = (uint32_t)sig;
+		tables_changed(s);
+	}
 	return 0;
 }
 

@@ -1277,7 +1277,7 @@ static void undo_handler_run(struct probe *p, size_t mark, const size_t outlen[3
 {
 	struct machine *mc = p->mc;
 	undo_to(p, mark);
-	*mc->sys = p->sys_saved;
+	sys_state_copy(mc->sys, &p->sys_saved);
 	threads_unmark(mc, marks);
 	forget_run_effects(mc, outlen);
 	p->subject->arm_sample(p);
@@ -1347,7 +1347,7 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	if (!runs_it)
 		return -1;
 	to_handler_engine(p, &sw, runs_it);
-	p->sys_saved = *mc->sys;
+	sys_state_copy(&p->sys_saved, mc->sys);
 	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
 	threads_mark(mc, &marks);
 	p->subject->arm_sample(p);
@@ -1423,7 +1423,7 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	int keep = persist && !broken;
 	if (!keep) {
 		undo_to(p, mark);
-		*mc->sys = p->sys_saved;
+		sys_state_copy(mc->sys, &p->sys_saved);
 		threads_unmark(mc, &marks);
 	}
 	from_handler_engine(p, &sw, keep);
