@@ -379,16 +379,18 @@ int64_t sys_rt_sigreturn(struct machine *mc, const uint64_t a[6])
 		machine_fault(mc, FAULT_UNSUPPORTED_SYSCALL, machine_pc(mc), 0, machine_reg(mc, ops->reg_sysno));
 		return 0;
 	}
-	uint64_t at = machine_pc(mc);
+	/* A refused frame changes no register: the PC read after it is
+	 * still the syscall's. */
 	if (ops->restore_rt_frame(mc, &mask, mc->sigreturn_pc_only)) {
-		machine_fault(mc, FAULT_WRITE_UNMAPPED, at, machine_sp(mc), 0);
+		machine_fault(mc, FAULT_WRITE_UNMAPPED, machine_pc(mc), machine_sp(mc), 0);
 		return 0;
 	}
 	s->sigmask = mask & ~((1ull << (L_SIGKILL - 1)) | (1ull << (L_SIGSTOP - 1)));
+	s->sigreturn_pc = machine_pc(mc);
 	/* Where PC is still at the syscall instruction, Unicorn adds its
 	 * size after the hook: pre-subtract it. */
 	if (!ops->syscall_pc_past)
-		machine_set_reg(mc, ops->reg_pc, machine_pc(mc) - ops->syscall_insn_size);
+		machine_set_reg(mc, ops->reg_pc, s->sigreturn_pc - ops->syscall_insn_size);
 	s->sigreturns++;
 	s->regs_restored = 1;
 	s->sigreturn_pending = 1;

@@ -55,6 +55,7 @@ struct sys_state {
 	 * stops there and clears it); set while its hook runs, so the
 	 * syscall's return path leaves the restored registers alone. */
 	uint64_t sigreturns;
+	uint64_t sigreturn_pc;		/* where the last one resumes (the frame's PC as the CPU took it) */
 	int sigreturn_pending;
 	int regs_restored;
 

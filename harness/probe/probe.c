@@ -625,7 +625,7 @@ static void handler_syscall(struct machine *mc)
 	/* Where the syscall hook is called with PC at the instruction,
 	 * Unicorn adds its size afterwards. */
 	uint64_t past = ops->syscall_pc_past ? 0 : ops->syscall_insn_size;
-	p->resume_pc = machine_pc(mc) + past;
+	p->resume_pc = mc->sys->sigreturn_pc;
 	machine_set_reg(mc, ops->reg_pc, p->pad - past);
 }
 
@@ -929,7 +929,7 @@ static __attribute__((noinline)) enum handler_result run_handler(struct probe *p
 	if (mc->fault.kind != FAULT_STOPPED)
 		return HANDLER_FAULT;
 	if (returned && padded) {
-		uint64_t pc = machine_pc(mc);
+		uint64_t pc = mc->fault.pc;	/* machine_run's read where the run stopped */
 		if (pc >= p->pad && pc < p->pad + GUEST_PAGE)
 			machine_set_reg(mc, mc->ops->reg_pc, p->resume_pc);
 	}
@@ -1312,17 +1312,16 @@ static enum handler_result handler_run_again(struct probe *p, size_t mark, const
  * what judging a sample leaves alone. */
 #define VIOLATION_NAMES offsetof(struct violation, expected_sym)
 
-/* Delivers SIGPROF at the current boundary, judges the sample, puts
- * everything back -- unless `persist` (a nested trial's or a schedule's
- * kept signal: its handler's effects stay, in a trial logged in the
- * trial's undo log), its handler reading `clock` after its sample
- * (PROBE_CLOCK_NONE: no read).  0; 1 when persist and the handler did not
- * come back to the boundary (what follows cannot go on); -1 when out of
- * memory. */
-static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
+/* Delivers SIGPROF at the current boundary (pc: the machine's PC),
+ * judges the sample, puts everything back -- unless `persist` (a nested
+ * trial's or a schedule's kept signal: its handler's effects stay, in a
+ * trial logged in the trial's undo log), its handler reading `clock`
+ * after its sample (PROBE_CLOCK_NONE: no read).  0; 1 when persist and
+ * the handler did not come back to the boundary (what follows cannot go
+ * on); -1 when out of memory. */
+static int probe_boundary(struct probe *p, uint64_t pc, int persist, enum probe_clock clock)
 {
 	struct machine *mc = p->mc;
-	uint64_t pc = machine_pc(mc);
 	struct violation v;
 	enum verdict verdict;
 	uint64_t truth[PROBE_MAX_FRAMES];
@@ -1479,7 +1478,7 @@ int probe_step(struct probe *p)
 
 int probe_deliver(struct probe *p, int persist, enum probe_clock clock)
 {
-	return probe_boundary(p, persist, clock);
+	return probe_boundary(p, machine_pc(p->mc), persist, clock);
 }
 
 /*
@@ -1700,11 +1699,11 @@ static void chain_stop(struct probe *p, struct chain_run *c, int outcome)
 	machine_stop(p->mc);
 }
 
-/* The instruction at c->prev_pc ran: the shadow stack follows it.  0; 1
- * when the chain cannot go on (the invariant failure is recorded). */
-static int followed(struct probe *p, struct chain_run *c)
+/* The instruction at c->prev_pc ran, to pc: the shadow stack follows it.
+ * 0; 1 when the chain cannot go on (the invariant failure is recorded). */
+static int followed(struct probe *p, struct chain_run *c, uint64_t pc)
 {
-	oracle_step(&p->o, p->mc, c->prev_pc, c->prev_was_call);
+	oracle_step_at(&p->o, p->mc, pc, c->prev_pc, c->prev_was_call);
 	if (p->o.broken[0] && !c->broken_reported) {
 		window_failed(p, p->o.broken);
 		c->broken_reported = 1;
@@ -1729,7 +1728,7 @@ static int followed(struct probe *p, struct chain_run *c)
 	return 0;
 }
 
-static int window_boundary(struct probe *p, uint64_t index, uint64_t pc);
+static int window_boundary(struct probe *p, uint64_t index, uint64_t addr, uint64_t pc);
 
 static void hook_chain(struct probe *p, uint64_t addr)
 {
@@ -1740,7 +1739,10 @@ static void hook_chain(struct probe *p, uint64_t addr)
 		c->resumed = 0;
 		goto next;
 	}
-	if (c->stepped && followed(p, c)) {
+	/* Read once: the shadow stack's step and the boundary's probe see the
+	 * same registers (nothing between them writes one). */
+	uint64_t pc = machine_pc(mc);
+	if (c->stepped && followed(p, c, pc)) {
 		chain_stop(p, c, CHAIN_FAILED);
 		return;
 	}
@@ -1755,7 +1757,7 @@ static void hook_chain(struct probe *p, uint64_t addr)
 			chain_stop(p, c, CHAIN_FAILED);
 			return;
 		}
-		r = probe_boundary(p, 0, PROBE_CLOCK_NONE);
+		r = probe_boundary(p, pc, 0, PROBE_CLOCK_NONE);
 	} else {
 		if (p->timed_out) {	/* in a nested trial */
 			chain_stop(p, c, CHAIN_FAILED);
@@ -1767,7 +1769,7 @@ static void hook_chain(struct probe *p, uint64_t addr)
 			return;
 		}
 		res->boundaries++;
-		r = window_boundary(p, c->index++, addr);
+		r = window_boundary(p, c->index++, addr, pc);
 	}
 	if (r < 0) {
 		chain_stop(p, c, CHAIN_NO_MEMORY);
@@ -1909,7 +1911,7 @@ static int nested_trial(struct probe *p, uint64_t k)
 	p->trial_k = (int64_t)k;
 	p->trial_bad = 0;
 	size_t mark = p->nundo;
-	int rc = probe_boundary(p, 1, PROBE_CLOCK_NANOTIME), returned = 0;
+	int rc = probe_boundary(p, machine_pc(mc), 1, PROBE_CLOCK_NANOTIME), returned = 0;
 	if (rc == 0) {
 		struct chain_run c = { .trial = 1, .broken_reported = o.broken[0] != 0 };
 		int r = run_chain(p, &c);
@@ -1955,11 +1957,11 @@ static int schedule_events(struct probe *p, uint64_t index, uint64_t pc)
 		int r;
 		p->cur_event = i;
 		if (e->kind == PROBE_EV_SAMPLE) {
-			r = probe_boundary(p, 0, PROBE_CLOCK_NONE);
+			r = probe_boundary(p, machine_pc(p->mc), 0, PROBE_CLOCK_NONE);
 		} else {
 			p->trial_k = (int64_t)index;
 			p->nest = e->kind == PROBE_EV_NESTED_SIGNAL ? e : NULL;	/* nested_signal.c */
-			r = probe_boundary(p, 1, e->kind != PROBE_EV_KEEP ? e->clock : PROBE_CLOCK_NONE);
+			r = probe_boundary(p, machine_pc(p->mc), 1, e->kind != PROBE_EV_KEEP ? e->clock : PROBE_CLOCK_NONE);
 			p->nest = NULL;
 		}
 		p->cur_event = -1;
@@ -1987,17 +1989,17 @@ static int resolve_events(struct probe *p, char *err, size_t errlen)
 	return 0;
 }
 
-/* The boundary at index: what the schedule of the run does there.  0, or
- * -1 when out of memory. */
-static int window_boundary(struct probe *p, uint64_t index, uint64_t pc)
+/* The boundary at index (the hook's addr; pc: the machine's PC): what
+ * the schedule of the run does there.  0, or -1 when out of memory. */
+static int window_boundary(struct probe *p, uint64_t index, uint64_t addr, uint64_t pc)
 {
 	switch (p->cfg->inject) {
 	case PROBE_EVERY:
-		return probe_boundary(p, 0, PROBE_CLOCK_NONE) ? -1 : 0;
+		return probe_boundary(p, pc, 0, PROBE_CLOCK_NONE) ? -1 : 0;
 	case PROBE_SAMPLE:
-		return chosen(p, index) && probe_boundary(p, 0, PROBE_CLOCK_NONE) ? -1 : 0;
+		return chosen(p, index) && probe_boundary(p, pc, 0, PROBE_CLOCK_NONE) ? -1 : 0;
 	case PROBE_SCHEDULE:
-		return schedule_events(p, index, pc) ? -1 : 0;
+		return schedule_events(p, index, addr) ? -1 : 0;
 	case PROBE_NESTED:
 		return nested_trial(p, index) ? -1 : 0;
 	case PROBE_COUNT_ONLY:
