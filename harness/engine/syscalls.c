@@ -469,13 +469,7 @@ const struct sysent *arch_syscall_lookup(const struct arch_ops *ops, uint64_t nr
 static void on_syscall(struct machine *mc)
 {
 	const struct arch_ops *ops = mc->ops;
-	/* The number and the arguments in one Unicorn call (a handler's
-	 * rt_sigreturn comes here at every probed boundary). */
-	int regs[7] = { ops->reg_sysno };
-	uint64_t v[7];
-	memcpy(regs + 1, ops->reg_arg, sizeof ops->reg_arg);
-	machine_regs(mc, regs, v, 7);
-	uint64_t nr = v[0], *arg = v + 1;
+	uint64_t nr = machine_reg(mc, ops->reg_sysno), arg[6] = { 0 };
 	mc->sys->nsyscalls++;
 
 	const struct sysent *e = arch_syscall_lookup(ops, nr);
@@ -484,6 +478,10 @@ static void on_syscall(struct machine *mc)
 		machine_fault(mc, FAULT_UNSUPPORTED_SYSCALL, at, 0, nr);
 		return;
 	}
+	/* rt_sigreturn takes none, and a handler's comes here at every probed
+	 * boundary: six register reads it would not use. */
+	if (e->fn != sys_rt_sigreturn)
+		machine_regs(mc, ops->reg_arg, arg, 6);
 	int64_t r = e->fn(mc, arg);
 	if (mc->sys->regs_restored) {
 		mc->sys->regs_restored = 0;
