@@ -928,14 +928,17 @@ static __attribute__((noinline)) enum handler_result run_handler(struct probe *p
 		return HANDLER_EXITED;
 	if (mc->fault.kind != FAULT_STOPPED)
 		return HANDLER_FAULT;
-	if (returned && padded) {
-		uint64_t pc = mc->fault.pc;	/* machine_run's read where the run stopped */
-		if (pc >= p->pad && pc < p->pad + GUEST_PAGE)
+	if (!returned)
+		return p->over_budget ? HANDLER_BUDGET : HANDLER_FAULT;
+	p->resumed_pc = mc->fault.pc;	/* machine_run's read where the run stopped */
+	if (padded && p->resumed_pc >= p->pad && p->resumed_pc < p->pad + GUEST_PAGE) {
+		p->resumed_pc = p->resume_pc;
+		/* A sample's CPU state goes with the engine's next context
+		 * (sigreturn_pc_only): its PC is a write no one reads. */
+		if (!mc->sigreturn_pc_only)
 			machine_set_reg(mc, mc->ops->reg_pc, p->resume_pc);
 	}
-	if (returned)
-		return HANDLER_RETURNED;
-	return p->over_budget ? HANDLER_BUDGET : HANDLER_FAULT;
+	return HANDLER_RETURNED;
 }
 
 static __attribute__((noinline)) enum handler_result run_handler(struct probe *p);
@@ -1368,7 +1371,8 @@ static int probe_boundary(struct probe *p, uint64_t pc, int persist, enum probe_
 	 * blocked there); a handler with a deeper level to come runs there. */
 	enum deliver_result dr = engine_deliver_signal(mc, p->nest_level ? L_SIGURG : L_SIGPROF);
 	enum handler_result hr = HANDLER_FAULT;
-	if (dr == DELIVER_OK && p->nest && p->nest_level < p->nest->depth)
+	int nested = dr == DELIVER_OK && p->nest && p->nest_level < p->nest->depth;
+	if (nested)
 		hr = nested_signal_handler(p);
 	else if (dr == DELIVER_OK && mc->uc == p->trial_uc)
 		hr = run_handler(p);	/* counted there */
@@ -1376,7 +1380,9 @@ static int probe_boundary(struct probe *p, uint64_t pc, int persist, enum probe_
 		hr = handler_run_again(p, mark, outlen, &marks, &dr);
 	mc->sigreturn_pc_only = pc_only_was;
 	p->recording = 0;
-	uint64_t resumed = machine_pc(mc);	/* where rt_sigreturn left the handler's engine */
+	/* Where rt_sigreturn left the handler's engine (a handler that
+	 * returned: run_handler's last run said where). */
+	uint64_t resumed = nested ? machine_pc(mc) : p->resumed_pc;
 
 	if (dr != DELIVER_OK) {
 		static const char *const why[] = {
