@@ -251,18 +251,21 @@ static const int sc_saved[] = {
 	UC_X86_REG_EIP, UC_X86_REG_CS, UC_X86_REG_EFLAGS, UC_X86_REG_SS,
 };
 #define SC_NSAVED (sizeof sc_saved / sizeof sc_saved[0])
+#define SC_SAVED_ESP 7		/* ESP's place among them */
 /* The selectors among them, read before rt_sigreturn writes any. */
 static const int sc_segments[] = {
 	UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_ES, UC_X86_REG_DS, UC_X86_REG_CS, UC_X86_REG_SS,
 };
 #define SC_NSEGMENTS (sizeof sc_segments / sizeof sc_segments[0])
 
-static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
-			       const struct sigframe_ctx *ctx)
+static int i386_setup_rt_frame(struct machine *mc, const struct sigaction_rec *act, struct sigframe_ctx *ctx)
 {
 	uint32_t f[RT_SIZE / 4];
 	uint8_t fps[FPSTATE_SIZE];
 	memset(f, 0, sizeof f);
+	uint64_t v[SC_NSAVED];
+	machine_regs(mc, sc_saved, v, SC_NSAVED);
+	uint64_t sp = sigframe_sp(ctx, v[SC_SAVED_ESP]);
 	/* The FPU state above the frame, 64-aligned (get_sigframe); then
 	 * align_sigframe: ((sp + 4) & -16) - 4, so the handler's stack is
 	 * aligned as after a call. */
@@ -288,8 +291,6 @@ static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sig
 	uc[UC_STACK / 4 + 1] = (uint32_t)ctx->ss_flags;
 	uc[UC_STACK / 4 + 2] = (uint32_t)ctx->ss_size;
 	uint32_t *sc = uc + UC_MCONTEXT / 4;
-	uint64_t v[SC_NSAVED];
-	machine_regs(mc, sc_saved, v, SC_NSAVED);
 	for (unsigned i = 0, k = 0; i < SC_NREGS; i++)
 		if (sc_regs[i] >= 0)
 			sc[i] = (uint32_t)v[k++];

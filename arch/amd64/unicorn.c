@@ -170,7 +170,8 @@ static const int sc_regs[] = {
 	UC_X86_REG_CS, UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_SS,
 };
 #define SC_NREGS 18		/* the words */
-#define SC_RIP 16		/* RIP's place among them */
+#define SC_RSP 15		/* RSP's and RIP's places among them */
+#define SC_RIP 16
 #define SC_NSEGS 4
 #define SC_SEGS		144
 #define SC_FPSTATE	184
@@ -178,11 +179,15 @@ static const int sc_regs[] = {
  * ZF AF PF CF RF). */
 #define FIX_EFLAGS	0x40dd5u
 
-static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
-				const struct sigframe_ctx *ctx)
+static int amd64_setup_rt_frame(struct machine *mc, const struct sigaction_rec *act, struct sigframe_ctx *ctx)
 {
 	uint8_t f[RT_SIZE], fx[FXSAVE_SIZE];
 	memset(f, 0, sizeof f);
+	/* A batch per Unicorn call, not a call per register: this runs at
+	 * every probed boundary. */
+	uint64_t v[SC_NREGS + SC_NSEGS];
+	machine_regs(mc, sc_regs, v, SC_NREGS + SC_NSEGS);
+	uint64_t sp = sigframe_sp(ctx, v[SC_RSP]);
 	/* The FPU state above the frame, 64-aligned (get_sigframe); then
 	 * align_sigframe: (rsp + 8) % 16 == 0 at entry, as after a call. */
 	uint64_t fp = (sp - FXSAVE_SIZE) & ~63ull;
@@ -199,10 +204,6 @@ static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct si
 	memcpy(f + RT_UC + UC_STACK + 8, &ctx->ss_flags, 4);
 	memcpy(f + RT_UC + UC_STACK + 16, &ctx->ss_size, 8);
 	uint8_t *sc = f + RT_UC + UC_MCONTEXT;
-	/* A batch per Unicorn call, not a call per register: this runs at
-	 * every probed boundary. */
-	uint64_t v[SC_NREGS + SC_NSEGS];
-	machine_regs(mc, sc_regs, v, SC_NREGS + SC_NSEGS);
 	memcpy(sc, v, SC_NREGS * 8);
 	const uint64_t *sv = v + SC_NREGS;
 	uint16_t segs[4] = { (uint16_t)sv[0], (uint16_t)sv[1], (uint16_t)sv[2], (uint16_t)sv[3] };
