@@ -365,8 +365,8 @@ static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_only
 		UC_X86_REG_ESP, UC_X86_REG_EFLAGS,
 		UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_ES, UC_X86_REG_DS, UC_X86_REG_CS, UC_X86_REG_SS,
 	};
-	uint64_t cur[2 + SC_NSEGMENTS];
-	machine_regs(mc, now, cur, 2 + SC_NSEGMENTS);
+	uint64_t cur[2 + SC_NSEGMENTS] = { 0 };
+	machine_regs(mc, now, cur, pc_only ? 1 : 2 + SC_NSEGMENTS);	/* pc_only: SP finds the frame, that is all */
 	/* The handler's `ret` popped pretcode: the frame is one word below. */
 	uint64_t frame = cur[0] - 4;
 	uint32_t uc[(UC_SIGMASK + 8) / 4];

@@ -237,8 +237,8 @@ static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_onl
 {
 	/* The handler's `ret` popped pretcode: the frame is one word below. */
 	static const int now[2] = { UC_X86_REG_RSP, UC_X86_REG_EFLAGS };
-	uint64_t cur[2];
-	machine_regs(mc, now, cur, 2);
+	uint64_t cur[2] = { 0 };
+	machine_regs(mc, now, cur, pc_only ? 1 : 2);	/* pc_only: SP finds the frame, that is all */
 	uint64_t frame = cur[0] - 8, eflags = cur[1];
 	uint8_t uc[UC_SIGMASK + 8];
 	if (machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))

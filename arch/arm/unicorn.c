@@ -161,8 +161,8 @@ static int arm_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_only)
 	/* The restorer is reached by LR, SP untouched: the frame is at SP.
 	 * Linux refuses a misaligned one. */
 	static const int now[2] = { UC_ARM_REG_SP, UC_ARM_REG_CPSR };
-	uint64_t cur[2];
-	machine_regs(mc, now, cur, 2);
+	uint64_t cur[2] = { 0 };
+	machine_regs(mc, now, cur, pc_only ? 1 : 2);	/* pc_only: SP finds the frame, that is all */
 	uint64_t frame = cur[0], cpsr = cur[1];
 	uint32_t uc[(UC_SIGMASK + 8) / 4];
 	if (frame & 7 || machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))
