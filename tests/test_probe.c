@@ -293,6 +293,60 @@ START_TEST(runs_on_a_kept_boot_are_runs_alone)
 }
 END_TEST
 
+/*
+ * Runs that differ only in the vDSO's knobs share a boot (image_start
+ * writes each run's into the vvar page): each gives what it gives alone,
+ * whichever knobs the boot was made with.  The knob sets are hostile.scn's;
+ * at least one of them must change what a run gives, or this could not
+ * tell a run that kept the boot's knobs from one that took its own.
+ */
+START_TEST(runs_with_other_knobs_on_a_kept_boot_are_runs_alone)
+{
+	const struct arch_ops *ops = arch_ops_find(arches[_i]);
+	enum { N = 4 };
+	struct probe_config cfg[N];
+	static const uint32_t clobber[N] = { 0, 0, 1, 0 }, callee_saved[N] = { 0, 1, 1, 0 };
+	static const uint32_t sse_align[N] = { 0, 0, 1, 0 }, stack_bytes[N] = { 0, 0, 0, 32768 };
+	struct probe_result alone[N], kept[N];
+	char err[256] = "";
+	int changed = 0;
+	for (int i = 0; i < N; i++) {
+		cfg[i] = (struct probe_config){
+			.ops = ops, .build_dir = build_dir(), .variant = "master", .function = "walltime",
+			.context = "curg", .era = 1, .vdso = 1, .iterations = 1, .inject = PROBE_EVERY,
+			.knob_clobber = clobber[i], .knob_callee_saved = callee_saved[i],
+			.knob_sse_align = sse_align[i], .knob_stack_bytes = stack_bytes[i],
+		};
+		ck_assert_msg(!probe_run(&cfg[i], &alone[i], err, sizeof err), "run %d alone: %s", i, err);
+		ck_assert(probe_boot_shares(&cfg[0], &cfg[i]));
+		changed |= memcmp(alone[i].verdicts, alone[0].verdicts, sizeof alone[0].verdicts) ||
+			   strcmp(alone[i].invariants, alone[0].invariants);
+	}
+	ck_assert_msg(changed, "no knob set changes a run: the test cannot fail");
+	struct probe_boot *b = probe_boot(&cfg[2], err, sizeof err);
+	ck_assert_msg(b, "boot: %s", err);
+	ck_assert_int_eq(probe_boot_keep(b), 0);
+	for (int i = 0; i < N; i++) {
+		char what[48];
+		snprintf(what, sizeof what, "knob set %d on a boot with set 2", i);
+		ck_assert_int_eq(probe_boot_rewind(b), 0);
+		struct probe_config c = cfg[i];
+		c.deadline = probe_deadline_from_now(&c);
+		ck_assert_msg(!probe_boot_run(b, &c, &kept[i], err, sizeof err), "%s: %s", what, err);
+		assert_same_result(&alone[i], &kept[i], what);
+	}
+	probe_boot_free(b, &cfg[2]);
+	/* Without the harness's vDSO the knobs are the guest's arguments. */
+	struct probe_config fa = cfg[0], fb = cfg[1];
+	fa.vdso = fb.vdso = 0;
+	ck_assert(!probe_boot_shares(&fa, &fb));
+	for (int i = 0; i < N; i++) {
+		probe_result_free(&alone[i]);
+		probe_result_free(&kept[i]);
+	}
+}
+END_TEST
+
 /* The strip, rebuilt from the samples one by one: each pc once, in the
  * order first probed, with its first verdict -- or the first failing
  * one after a passing start. */
@@ -871,6 +925,7 @@ static Suite *probe_suite(void)
 	tcase_add_loop_test(t, the_strip_has_each_pc_once_with_its_worst_verdict, 0, NARCHES);
 	tcase_add_loop_test(t, a_violations_texts_are_its_pcs_own, 0, NARCHES);
 	tcase_add_loop_test(t, runs_on_a_kept_boot_are_runs_alone, 0, NARCHES);
+	tcase_add_loop_test(t, runs_with_other_knobs_on_a_kept_boot_are_runs_alone, 0, NARCHES);
 	tcase_add_loop_test(t, bad_configuration_is_status_2, 0, NARCHES);
 	tcase_add_loop_test(t, a_store_past_the_store_path_is_refused, 0, 3 * NARCHES);
 	tcase_add_loop_test(t, a_handler_store_outside_its_memory_fails_the_invariants, 0, NARCHES);

@@ -2239,12 +2239,6 @@ static int image_boot(struct probe *pp, char *err, size_t errlen)
 		return fail2(err, errlen, "%s%s", lerr, "");
 	}
 	p.mc = p.g.mc;
-	struct machine *mc = p.mc;
-	if (cfg->vdso && knobs[0] &&
-	    machine_write(mc, p.g.vdso_base - VVAR_PAGE_SIZE + VVAR_clobber, &kv, sizeof kv)) {
-		fail2(err, errlen, "cannot write the knobs into the vvar page%s%s", "", "");
-		return 2;
-	}
 
 	/* An image whose SPWRITE table was never filled would run the
 	 * go1.19 and modern eras without Go's SPWRITE stops. */
@@ -2341,6 +2335,11 @@ static int image_start(struct probe *pp, char *err, size_t errlen)
 	image_knobs(cfg, &kv, res->knobs, sizeof res->knobs);
 	struct machine *mc = p.mc;
 	res->vdso_base = p.g.vdso_base;
+	/* The vDSO reads its knobs from the vvar page at every call, and the
+	 * guest makes none before sigstep_ready: each run writes its own
+	 * (probe_boot_shares), over the boot's. */
+	if (cfg->vdso && machine_write(mc, p.g.vdso_base - VVAR_PAGE_SIZE + VVAR_clobber, &kv, sizeof kv))
+		return fail2(err, errlen, "cannot write the knobs into the vvar page%s%s", "", "");
 
 	int reads_clock = cfg->inject == PROBE_NESTED || cfg->inject == PROBE_SCHEDULE;
 	if (reads_clock && find_symbol(&p.g, "sigstep_nested_clock", &p.nested_flag_addr, NULL)) {
@@ -2543,13 +2542,15 @@ int probe_boot_shares(const struct probe_config *a, const struct probe_config *b
 	if (subject_of(a)->follow)
 		return go_runs_share(a, b);
 	/* Everything image_boot reads of the run, but the choice it writes
-	 * again (function, context, era, iterations) and what only the
-	 * harness does (inject, budget, outputs). */
+	 * again (function, context, era, iterations), the knobs of the vDSO
+	 * the harness maps (image_start writes them into its vvar page; a
+	 * run without it passes them to the guest's start-up, as arguments)
+	 * and what only the harness does (inject, budget, outputs). */
 	return subject_of(a) == &probe_subject_image && subject_of(b) == &probe_subject_image &&
 	       a->ops == b->ops && same_text(a->build_dir, b->build_dir) && same_text(a->variant, b->variant) &&
 	       same_text(a->image_path, b->image_path) && a->vdso == b->vdso && a->vdso_base == b->vdso_base &&
-	       a->knob_clobber == b->knob_clobber && a->knob_callee_saved == b->knob_callee_saved &&
-	       a->knob_stack_bytes == b->knob_stack_bytes && a->knob_sse_align == b->knob_sse_align;
+	       (a->vdso || (a->knob_clobber == b->knob_clobber && a->knob_callee_saved == b->knob_callee_saved &&
+			    a->knob_stack_bytes == b->knob_stack_bytes && a->knob_sse_align == b->knob_sse_align));
 }
 
 /*
