@@ -260,6 +260,9 @@ static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_onl
 	/* CS and SS stay the flat user segments; FS/GS selectors are not
 	 * restored by 64-bit sigreturn (their bases are the thread's). */
 	memcpy(mask, uc + UC_SIGMASK, 8);
+	/* The syscall hook runs with RIP at `syscall`, and Unicorn adds its
+	 * size afterwards (syscall_pc_past 0): RIP is written less that. */
+	v[SC_RIP] -= mc->ops->syscall_insn_size;
 	if (pc_only) {
 		machine_set_reg(mc, UC_X86_REG_RIP, v[SC_RIP]);
 		return 0;

@@ -136,8 +136,9 @@ struct arch_ops {
 	/*
 	 * rt_sigreturn, called from its syscall hook: finds the frame from SP
 	 * as the restorer left it, restores every register from its
-	 * ucontext (PC as the frame holds it; the generic syscall code
-	 * accounts for syscall_pc_past) and gives uc_sigmask.  0, or -1 on an unreadable frame.
+	 * ucontext (PC as the frame holds it, less syscall_insn_size where
+	 * !syscall_pc_past: Unicorn adds it after the hook) and gives
+	 * uc_sigmask.  0, or -1 on an unreadable frame.
 	 * With `pc_only` (machine.sigreturn_pc_only: the caller discards the
 	 * CPU state the handler leaves, all but where it resumes) the frame
 	 * is read and refused exactly as without, and the PC alone is

@@ -386,11 +386,9 @@ int64_t sys_rt_sigreturn(struct machine *mc, const uint64_t a[6])
 		return 0;
 	}
 	s->sigmask = mask & ~((1ull << (L_SIGKILL - 1)) | (1ull << (L_SIGSTOP - 1)));
-	s->sigreturn_pc = machine_pc(mc);
-	/* Where PC is still at the syscall instruction, Unicorn adds its
-	 * size after the hook: pre-subtract it. */
-	if (!ops->syscall_pc_past)
-		machine_set_reg(mc, ops->reg_pc, s->sigreturn_pc - ops->syscall_insn_size);
+	/* Where PC is still at the syscall instruction, the frame's PC was
+	 * written less the size Unicorn adds after the hook. */
+	s->sigreturn_pc = machine_pc(mc) + (ops->syscall_pc_past ? 0 : ops->syscall_insn_size);
 	s->sigreturns++;
 	s->regs_restored = 1;
 	s->sigreturn_pending = 1;
