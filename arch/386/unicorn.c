@@ -378,8 +378,9 @@ static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_only
 	 * nothing, and its fault's stop is not lost to a PC write. */
 	uint32_t fp = sc[SC_FPSTATE / 4];
 	uint8_t fx[FXSAVE_SIZE];
-	if (fp && machine_copy_in(mc, fp + FPSTATE_LEGACY, fx, sizeof fx))
-		return -1;
+	if (fp && (pc_only ? machine_can_read(mc, fp + FPSTATE_LEGACY, sizeof fx)
+		   : machine_copy_in(mc, fp + FPSTATE_LEGACY, fx, sizeof fx)))
+		return -1;	/* pc_only takes no FPU state, but refuses the same frames */
 	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
 	if (pc_only) {
 		machine_set_reg(mc, UC_X86_REG_EIP, sc[SC_EIP / 4]);

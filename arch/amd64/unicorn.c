@@ -250,8 +250,8 @@ static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_onl
 	uint64_t fp;
 	uint8_t fx[FXSAVE_SIZE];
 	memcpy(&fp, sc + SC_FPSTATE, 8);
-	if (fp && machine_copy_in(mc, fp, fx, sizeof fx))
-		return -1;
+	if (fp && (pc_only ? machine_can_read(mc, fp, sizeof fx) : machine_copy_in(mc, fp, fx, sizeof fx)))
+		return -1;	/* pc_only takes no FPU state, but refuses the same frames */
 	uint64_t v[SC_NREGS];
 	memcpy(v, sc, sizeof v);
 	for (unsigned i = 0; i < SC_NREGS; i++)
