@@ -1290,6 +1290,62 @@ START_TEST(sigreturn_pc_only_writes_the_pc_alone)
 }
 END_TEST
 
+/*
+ * A probed sample saves the emulated kernel's state and puts it back with
+ * sys_state_copy, which copies the signal tables only when their versions
+ * differ: what a handler changed there (rt_sigaction, kill) is undone all
+ * the same -- also when the state was put back whole to a copy older than
+ * the sample's snapshot (a rewound boot's) and changed again since.
+ */
+static void set_sigprof_handler(struct machine *mc, uint64_t ksa, uint64_t handler)
+{
+	unsigned w = mc->ops->word_size;
+	uint64_t none = 0, sa[6] = { L_SIGPROF, ksa, 0, 8 };
+	ck_assert(machine_write_word(mc, ksa, handler) == 0 && machine_write_word(mc, ksa + w, 0) == 0 &&
+		  machine_write_word(mc, ksa + 2 * w, 0) == 0 && machine_write(mc, ksa + 3 * w, &none, 8) == 0);
+	ck_assert_int_eq(sys_rt_sigaction(mc, sa), 0);
+}
+
+START_TEST(sys_state_copy_undoes_every_table_change)
+{
+	struct guest g;
+	uint64_t lo, hi;
+	stop_at_walltime_with_sigprof(&combos[_i], &g, &lo, &hi);
+	struct machine *mc = g.mc;
+	struct sys_state *s = mc->sys, *saved = calloc(1, sizeof *saved), *older = malloc(sizeof *older);
+	ck_assert(saved && older);
+	uint64_t mm[6] = { 0, 4096, 3 /* RW */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, (uint64_t)-1, 0 };
+	int64_t ksa = sys_mmap(mc, mm);
+	ck_assert_int_gt(ksa, 0);
+	uint64_t kill[6] = { SYS_PID, L_SIGURG }, guests = s->action[L_SIGPROF].handler;
+
+	/* A sample whose handler changes both tables. */
+	sys_state_copy(saved, s);
+	set_sigprof_handler(mc, (uint64_t)ksa, 1 /* SIG_IGN */);
+	ck_assert_int_eq(sys_kill(mc, kill), 0);
+	sys_state_copy(s, saved);
+	ck_assert_uint_eq(s->action[L_SIGPROF].handler, guests);
+	ck_assert_uint_eq(s->nkills, saved->nkills);
+	ck_assert_uint_eq(s->kills[s->nkills], 0);
+
+	/* The snapshot holds a later state than the one put back whole;
+	 * that one changes as often as the snapshot's did. */
+	*older = *s;
+	set_sigprof_handler(mc, (uint64_t)ksa, 1);
+	sys_state_copy(saved, s);
+	*s = *older;
+	set_sigprof_handler(mc, (uint64_t)ksa, 0x1234);
+	sys_state_copy(saved, s);
+	set_sigprof_handler(mc, (uint64_t)ksa, 1);
+	sys_state_copy(s, saved);
+	ck_assert_msg(s->action[L_SIGPROF].handler == 0x1234, "the sample's rt_sigaction left handler %#llx",
+		      (unsigned long long)s->action[L_SIGPROF].handler);
+	free(saved);
+	free(older);
+	guest_free(&g);
+}
+END_TEST
+
 /* No handler: nothing delivered; a run that never reaches rt_sigreturn
  * within its budget says so. */
 START_TEST(handler_budget_is_reported)
@@ -1359,6 +1415,7 @@ static Suite *engine_suite(void)
 	tcase_add_loop_test(t, sigreturn_restores_the_fp_state, 0, NCOMBOS);
 	tcase_add_loop_test(t, sigreturn_pc_only_writes_the_pc_alone, 0, NCOMBOS);
 	tcase_add_loop_test(t, handler_budget_is_reported, 0, NCOMBOS);
+	tcase_add_loop_test(t, sys_state_copy_undoes_every_table_change, 0, 1);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -251,18 +251,21 @@ static const int sc_saved[] = {
 	UC_X86_REG_EIP, UC_X86_REG_CS, UC_X86_REG_EFLAGS, UC_X86_REG_SS,
 };
 #define SC_NSAVED (sizeof sc_saved / sizeof sc_saved[0])
+#define SC_SAVED_ESP 7		/* ESP's place among them */
 /* The selectors among them, read before rt_sigreturn writes any. */
 static const int sc_segments[] = {
 	UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_ES, UC_X86_REG_DS, UC_X86_REG_CS, UC_X86_REG_SS,
 };
 #define SC_NSEGMENTS (sizeof sc_segments / sizeof sc_segments[0])
 
-static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
-			       const struct sigframe_ctx *ctx)
+static int i386_setup_rt_frame(struct machine *mc, const struct sigaction_rec *act, struct sigframe_ctx *ctx)
 {
 	uint32_t f[RT_SIZE / 4];
 	uint8_t fps[FPSTATE_SIZE];
 	memset(f, 0, sizeof f);
+	uint64_t v[SC_NSAVED];
+	machine_regs(mc, sc_saved, v, SC_NSAVED);
+	uint64_t sp = sigframe_sp(ctx, v[SC_SAVED_ESP]);
 	/* The FPU state above the frame, 64-aligned (get_sigframe); then
 	 * align_sigframe: ((sp + 4) & -16) - 4, so the handler's stack is
 	 * aligned as after a call. */
@@ -288,8 +291,6 @@ static int i386_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sig
 	uc[UC_STACK / 4 + 1] = (uint32_t)ctx->ss_flags;
 	uc[UC_STACK / 4 + 2] = (uint32_t)ctx->ss_size;
 	uint32_t *sc = uc + UC_MCONTEXT / 4;
-	uint64_t v[SC_NSAVED];
-	machine_regs(mc, sc_saved, v, SC_NSAVED);
 	for (unsigned i = 0, k = 0; i < SC_NREGS; i++)
 		if (sc_regs[i] >= 0)
 			sc[i] = (uint32_t)v[k++];
@@ -364,8 +365,8 @@ static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_only
 		UC_X86_REG_ESP, UC_X86_REG_EFLAGS,
 		UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_ES, UC_X86_REG_DS, UC_X86_REG_CS, UC_X86_REG_SS,
 	};
-	uint64_t cur[2 + SC_NSEGMENTS];
-	machine_regs(mc, now, cur, 2 + SC_NSEGMENTS);
+	uint64_t cur[2 + SC_NSEGMENTS] = { 0 };
+	machine_regs(mc, now, cur, pc_only ? 1 : 2 + SC_NSEGMENTS);	/* pc_only: SP finds the frame, that is all */
 	/* The handler's `ret` popped pretcode: the frame is one word below. */
 	uint64_t frame = cur[0] - 4;
 	uint32_t uc[(UC_SIGMASK + 8) / 4];
@@ -377,8 +378,9 @@ static int i386_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_only
 	 * nothing, and its fault's stop is not lost to a PC write. */
 	uint32_t fp = sc[SC_FPSTATE / 4];
 	uint8_t fx[FXSAVE_SIZE];
-	if (fp && machine_copy_in(mc, fp + FPSTATE_LEGACY, fx, sizeof fx))
-		return -1;
+	if (fp && (pc_only ? machine_can_read(mc, fp + FPSTATE_LEGACY, sizeof fx)
+		   : machine_copy_in(mc, fp + FPSTATE_LEGACY, fx, sizeof fx)))
+		return -1;	/* pc_only takes no FPU state, but refuses the same frames */
 	memcpy(mask, &uc[UC_SIGMASK / 4], 8);
 	if (pc_only) {
 		machine_set_reg(mc, UC_X86_REG_EIP, sc[SC_EIP / 4]);

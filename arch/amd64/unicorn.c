@@ -170,7 +170,8 @@ static const int sc_regs[] = {
 	UC_X86_REG_CS, UC_X86_REG_GS, UC_X86_REG_FS, UC_X86_REG_SS,
 };
 #define SC_NREGS 18		/* the words */
-#define SC_RIP 16		/* RIP's place among them */
+#define SC_RSP 15		/* RSP's and RIP's places among them */
+#define SC_RIP 16
 #define SC_NSEGS 4
 #define SC_SEGS		144
 #define SC_FPSTATE	184
@@ -178,11 +179,15 @@ static const int sc_regs[] = {
  * ZF AF PF CF RF). */
 #define FIX_EFLAGS	0x40dd5u
 
-static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
-				const struct sigframe_ctx *ctx)
+static int amd64_setup_rt_frame(struct machine *mc, const struct sigaction_rec *act, struct sigframe_ctx *ctx)
 {
 	uint8_t f[RT_SIZE], fx[FXSAVE_SIZE];
 	memset(f, 0, sizeof f);
+	/* A batch per Unicorn call, not a call per register: this runs at
+	 * every probed boundary. */
+	uint64_t v[SC_NREGS + SC_NSEGS];
+	machine_regs(mc, sc_regs, v, SC_NREGS + SC_NSEGS);
+	uint64_t sp = sigframe_sp(ctx, v[SC_RSP]);
 	/* The FPU state above the frame, 64-aligned (get_sigframe); then
 	 * align_sigframe: (rsp + 8) % 16 == 0 at entry, as after a call. */
 	uint64_t fp = (sp - FXSAVE_SIZE) & ~63ull;
@@ -199,10 +204,6 @@ static int amd64_setup_rt_frame(struct machine *mc, uint64_t sp, const struct si
 	memcpy(f + RT_UC + UC_STACK + 8, &ctx->ss_flags, 4);
 	memcpy(f + RT_UC + UC_STACK + 16, &ctx->ss_size, 8);
 	uint8_t *sc = f + RT_UC + UC_MCONTEXT;
-	/* A batch per Unicorn call, not a call per register: this runs at
-	 * every probed boundary. */
-	uint64_t v[SC_NREGS + SC_NSEGS];
-	machine_regs(mc, sc_regs, v, SC_NREGS + SC_NSEGS);
 	memcpy(sc, v, SC_NREGS * 8);
 	const uint64_t *sv = v + SC_NREGS;
 	uint16_t segs[4] = { (uint16_t)sv[0], (uint16_t)sv[1], (uint16_t)sv[2], (uint16_t)sv[3] };
@@ -236,8 +237,8 @@ static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_onl
 {
 	/* The handler's `ret` popped pretcode: the frame is one word below. */
 	static const int now[2] = { UC_X86_REG_RSP, UC_X86_REG_EFLAGS };
-	uint64_t cur[2];
-	machine_regs(mc, now, cur, 2);
+	uint64_t cur[2] = { 0 };
+	machine_regs(mc, now, cur, pc_only ? 1 : 2);	/* pc_only: SP finds the frame, that is all */
 	uint64_t frame = cur[0] - 8, eflags = cur[1];
 	uint8_t uc[UC_SIGMASK + 8];
 	if (machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))
@@ -249,8 +250,8 @@ static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_onl
 	uint64_t fp;
 	uint8_t fx[FXSAVE_SIZE];
 	memcpy(&fp, sc + SC_FPSTATE, 8);
-	if (fp && machine_copy_in(mc, fp, fx, sizeof fx))
-		return -1;
+	if (fp && (pc_only ? machine_can_read(mc, fp, sizeof fx) : machine_copy_in(mc, fp, fx, sizeof fx)))
+		return -1;	/* pc_only takes no FPU state, but refuses the same frames */
 	uint64_t v[SC_NREGS];
 	memcpy(v, sc, sizeof v);
 	for (unsigned i = 0; i < SC_NREGS; i++)
@@ -259,6 +260,9 @@ static int amd64_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_onl
 	/* CS and SS stay the flat user segments; FS/GS selectors are not
 	 * restored by 64-bit sigreturn (their bases are the thread's). */
 	memcpy(mask, uc + UC_SIGMASK, 8);
+	/* The syscall hook runs with RIP at `syscall`, and Unicorn adds its
+	 * size afterwards (syscall_pc_past 0): RIP is written less that. */
+	v[SC_RIP] -= mc->ops->syscall_insn_size;
 	if (pc_only) {
 		machine_set_reg(mc, UC_X86_REG_RIP, v[SC_RIP]);
 		return 0;

@@ -63,6 +63,7 @@ static const int sc_regs[] = {
 	UC_ARM_REG_SP, UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_CPSR,
 };
 #define SC_NREGS 17
+#define SC_SP 13		/* SP's place among them */
 
 /* struct vfp_sigframe (asm/ucontext.h): magic, size, d0-d31 at 8, fpscr
  * at 264, then fpexc, fpinst, fpinst2 at 272. */
@@ -78,11 +79,13 @@ static const int vfp_regs[34] = {
 	UC_ARM_REG_D30, UC_ARM_REG_D31, UC_ARM_REG_FPSCR, UC_ARM_REG_FPEXC,
 };
 
-static int arm_setup_rt_frame(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
-			      const struct sigframe_ctx *ctx)
+static int arm_setup_rt_frame(struct machine *mc, const struct sigaction_rec *act, struct sigframe_ctx *ctx)
 {
 	uint32_t f[RT_SIZE / 4];
 	memset(f, 0, sizeof f);
+	uint64_t v[SC_NREGS];
+	machine_regs(mc, sc_regs, v, SC_NREGS);
+	uint64_t sp = sigframe_sp(ctx, v[SC_SP]);
 	uint32_t frame = (uint32_t)((sp - RT_SIZE) & ~7ull);	/* AAPCS: SP 8-aligned at a call */
 
 	f[0] = (uint32_t)ctx->sig;	/* si_signo; si_errno 0 */
@@ -93,8 +96,6 @@ static int arm_setup_rt_frame(struct machine *mc, uint64_t sp, const struct siga
 	uc[UC_STACK / 4 + 2] = (uint32_t)ctx->ss_size;
 	uint32_t *sc = uc + UC_MCONTEXT / 4;
 	sc[SC_OLDMASK / 4] = (uint32_t)ctx->oldmask;
-	uint64_t v[SC_NREGS];
-	machine_regs(mc, sc_regs, v, SC_NREGS);
 	for (unsigned i = 0; i < SC_NREGS; i++)
 		sc[SC_R0 / 4 + i] = (uint32_t)v[i];
 	memcpy(&uc[UC_SIGMASK / 4], &ctx->oldmask, 8);
@@ -160,8 +161,8 @@ static int arm_restore_rt_frame(struct machine *mc, uint64_t *mask, int pc_only)
 	/* The restorer is reached by LR, SP untouched: the frame is at SP.
 	 * Linux refuses a misaligned one. */
 	static const int now[2] = { UC_ARM_REG_SP, UC_ARM_REG_CPSR };
-	uint64_t cur[2];
-	machine_regs(mc, now, cur, 2);
+	uint64_t cur[2] = { 0 };
+	machine_regs(mc, now, cur, pc_only ? 1 : 2);	/* pc_only: SP finds the frame, that is all */
 	uint64_t frame = cur[0], cpsr = cur[1];
 	uint32_t uc[(UC_SIGMASK + 8) / 4];
 	if (frame & 7 || machine_copy_in(mc, frame + RT_UC, uc, sizeof uc))

@@ -26,8 +26,21 @@ struct sigframe_ctx {
 	int code;			/* si_code */
 	uint64_t oldmask;		/* uc_sigmask */
 	uint64_t ss_sp, ss_size;	/* uc_stack */
-	int ss_flags;
+	int ss_flags;			/* uc_stack's, set by sigframe_sp */
+	/* get_sigframe's choice (sigframe_sp): */
+	int altstack;			/* an alternate stack is set (not SS_DISABLE) */
+	int onstack;			/* the handler asks for it (SA_ONSTACK) */
+	unsigned red_zone;
 };
+
+/*
+ * Linux's get_sigframe (sigdeliver.c): where the frame of a signal that
+ * interrupted SP `sp` goes -- below the red zone, or at the top of the
+ * alternate stack if asked and not on it already -- and uc_stack's
+ * flags for it.  setup_rt_frame calls it with the SP it reads among the
+ * frame's registers (one Unicorn call for all).
+ */
+uint64_t sigframe_sp(struct sigframe_ctx *ctx, uint64_t sp);
 
 /*
  * An emulated syscall: gets the six argument registers (zero-extended
@@ -118,17 +131,18 @@ struct arch_ops {
 	unsigned red_zone;
 	/*
 	 * Builds the rt signal frame (siginfo + ucontext of the current
-	 * registers) below `sp`, as Linux's setup_rt_frame does for this
-	 * arch, and sets the registers to enter act->handler with it.
-	 * 0, or -1 if the frame cannot be written (Linux: SIGSEGV).
+	 * registers) where sigframe_sp(ctx, SP) says, as Linux's
+	 * setup_rt_frame does for this arch, and sets the registers to
+	 * enter act->handler with it.  0, or -1 if the frame cannot be
+	 * written (Linux: SIGSEGV).
 	 */
-	int (*setup_rt_frame)(struct machine *mc, uint64_t sp, const struct sigaction_rec *act,
-			      const struct sigframe_ctx *ctx);
+	int (*setup_rt_frame)(struct machine *mc, const struct sigaction_rec *act, struct sigframe_ctx *ctx);
 	/*
 	 * rt_sigreturn, called from its syscall hook: finds the frame from SP
 	 * as the restorer left it, restores every register from its
-	 * ucontext (PC as the frame holds it; the generic syscall code
-	 * accounts for syscall_pc_past) and gives uc_sigmask.  0, or -1 on an unreadable frame.
+	 * ucontext (PC as the frame holds it, less syscall_insn_size where
+	 * !syscall_pc_past: Unicorn adds it after the hook) and gives
+	 * uc_sigmask.  0, or -1 on an unreadable frame.
 	 * With `pc_only` (machine.sigreturn_pc_only: the caller discards the
 	 * CPU state the handler leaves, all but where it resumes) the frame
 	 * is read and refused exactly as without, and the PC alone is

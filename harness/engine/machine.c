@@ -361,8 +361,9 @@ int machine_protect(struct machine *mc, uint64_t begin, uint64_t end, uint32_t p
 /* --- Memory access ------------------------------------------------------ */
 
 /*
- * Walks [addr, addr+len) region by region.  `need` 0 ignores protection.
- * Returns -1 at the first byte that is unmapped or lacks `need`.
+ * Walks [addr, addr+len) region by region.  `need` 0 ignores protection;
+ * buf NULL only checks (a read).  Returns -1 at the first byte that is
+ * unmapped or lacks `need`.
  */
 static int access_guest(const struct machine *mc, uint64_t addr, void *buf, size_t len,
 			int write, uint32_t need)
@@ -380,11 +381,12 @@ static int access_guest(const struct machine *mc, uint64_t addr, void *buf, size
 			memcpy(host, p, n);
 			if (r->perms & UC_PROT_EXEC)
 				machine_drop_code((struct machine *)mc, addr, addr + n);
-		} else {
+		} else if (p) {
 			memcpy(p, host, n);
 		}
 		addr += n;
-		p += n;
+		if (p)
+			p += n;
 		len -= n;
 	}
 	return 0;
@@ -403,6 +405,11 @@ int machine_write(struct machine *mc, uint64_t addr, const void *buf, size_t len
 int machine_copy_in(const struct machine *mc, uint64_t addr, void *buf, size_t len)
 {
 	return access_guest(mc, addr, buf, len, 0, UC_PROT_READ);
+}
+
+int machine_can_read(const struct machine *mc, uint64_t addr, size_t len)
+{
+	return access_guest(mc, addr, NULL, len, 0, UC_PROT_READ);
 }
 
 int machine_copy_out(struct machine *mc, uint64_t addr, const void *buf, size_t len)

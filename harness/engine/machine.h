@@ -212,6 +212,8 @@ int machine_write_word(struct machine *mc, uint64_t addr, uint64_t value);
  */
 int machine_copy_in(const struct machine *mc, uint64_t addr, void *buf, size_t len);
 int machine_copy_out(struct machine *mc, uint64_t addr, const void *buf, size_t len);
+/* Whether machine_copy_in of those bytes would succeed (0), with no copy. */
+int machine_can_read(const struct machine *mc, uint64_t addr, size_t len);
 
 /* Registers, zero-extended to 64 bits. */
 uint64_t machine_reg(const struct machine *mc, int reg);

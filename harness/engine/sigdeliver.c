@@ -5,9 +5,12 @@
 #define L_SS_ONSTACK 1
 #define L_SS_DISABLE 2
 
-static int on_altstack(const struct sys_state *s, uint64_t sp)
+uint64_t sigframe_sp(struct sigframe_ctx *ctx, uint64_t sp)
 {
-	return s->altstack_flags != L_SS_DISABLE && sp - s->altstack_sp < s->altstack_size;
+	sp -= ctx->red_zone;
+	int on = ctx->altstack && sp - ctx->ss_sp < ctx->ss_size;
+	ctx->ss_flags = !ctx->altstack ? L_SS_DISABLE : on ? L_SS_ONSTACK : 0;
+	return ctx->onstack && ctx->altstack && !on ? ctx->ss_sp + ctx->ss_size : sp;
 }
 
 enum deliver_result engine_deliver_signal(struct machine *mc, int sig)
@@ -36,21 +39,17 @@ enum deliver_result engine_deliver_signal(struct machine *mc, int sig)
 		act = &via_sigpage;
 	}
 
-	/* get_sigframe: below the red zone, unless SA_ONSTACK moves it to
-	 * the top of an alternate stack the thread is not already on. */
-	uint64_t sp = machine_sp(mc) - ops->red_zone;
-	int on = on_altstack(s, sp);
-	if (act->flags & L_SA_ONSTACK && s->altstack_flags != L_SS_DISABLE && !on)
-		sp = s->altstack_sp + s->altstack_size;
 	struct sigframe_ctx ctx = {
 		.sig = sig,
 		.code = s->deliver_code ? s->deliver_code : 0x80 /* SI_KERNEL */,
 		.oldmask = s->sigmask,
 		.ss_sp = s->altstack_sp,
 		.ss_size = s->altstack_size,
-		.ss_flags = s->altstack_flags == L_SS_DISABLE ? L_SS_DISABLE : on ? L_SS_ONSTACK : 0,
+		.altstack = s->altstack_flags != L_SS_DISABLE,
+		.onstack = (act->flags & L_SA_ONSTACK) != 0,
+		.red_zone = ops->red_zone,
 	};
-	if (ops->setup_rt_frame(mc, sp, act, &ctx))
+	if (ops->setup_rt_frame(mc, act, &ctx))
 		return DELIVER_FAULT;
 	/* The handler runs with sa_mask and (unless SA_NODEFER) the signal
 	 * itself blocked; rt_sigreturn restores the mask from the frame. */

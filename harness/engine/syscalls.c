@@ -1,6 +1,8 @@
 #include "syscalls.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,25 @@
 static uint64_t word_mask(const struct machine *mc)
 {
 	return mc->ops->word_size == 8 ? ~0ull : 0xffffffffull;
+}
+
+/* --- The state ------------------------------------------------------------ */
+
+/* Process-wide, not per state: a state put back whole to an older copy
+ * goes back to that copy's version, and the versions it takes after
+ * must still be new. */
+static void tables_changed(struct sys_state *s)
+{
+	static _Atomic uint64_t last;
+	s->tables_version = atomic_fetch_add(&last, 1) + 1;
+}
+
+void sys_state_copy(struct sys_state *to, const struct sys_state *from)
+{
+	const size_t tables = offsetof(struct sys_state, tables_version);
+	memcpy(to, from, tables);
+	if (to->tables_version != from->tables_version)
+		memcpy((char *)to + tables, (const char *)from + tables, sizeof *to - tables);
 }
 
 /* --- The clock ------------------------------------------------------------- */
@@ -273,8 +294,10 @@ int64_t sys_rt_sigaction(struct machine *mc, const uint64_t a[6])
 		if (put_words(mc, oact, v, 3) || machine_copy_out(mc, oact + 3 * w, &old.mask, 8))
 			return -EFAULT;
 	}
-	if (act)
+	if (act) {
 		s->action[sig] = neu;
+		tables_changed(s);
+	}
 	return 0;
 }
 
@@ -356,16 +379,16 @@ int64_t sys_rt_sigreturn(struct machine *mc, const uint64_t a[6])
 		machine_fault(mc, FAULT_UNSUPPORTED_SYSCALL, machine_pc(mc), 0, machine_reg(mc, ops->reg_sysno));
 		return 0;
 	}
-	uint64_t at = machine_pc(mc);
+	/* A refused frame changes no register: the PC read after it is
+	 * still the syscall's. */
 	if (ops->restore_rt_frame(mc, &mask, mc->sigreturn_pc_only)) {
-		machine_fault(mc, FAULT_WRITE_UNMAPPED, at, machine_sp(mc), 0);
+		machine_fault(mc, FAULT_WRITE_UNMAPPED, machine_pc(mc), machine_sp(mc), 0);
 		return 0;
 	}
 	s->sigmask = mask & ~((1ull << (L_SIGKILL - 1)) | (1ull << (L_SIGSTOP - 1)));
-	/* Where PC is still at the syscall instruction, Unicorn adds its
-	 * size after the hook: pre-subtract it. */
-	if (!ops->syscall_pc_past)
-		machine_set_reg(mc, ops->reg_pc, machine_pc(mc) - ops->syscall_insn_size);
+	/* Where PC is still at the syscall instruction, the frame's PC was
+	 * written less the size Unicorn adds after the hook. */
+	s->sigreturn_pc = machine_pc(mc) + (ops->syscall_pc_past ? 0 : ops->syscall_insn_size);
 	s->sigreturns++;
 	s->regs_restored = 1;
 	s->sigreturn_pending = 1;
@@ -389,8 +412,10 @@ static int64_t record_kill(struct machine *mc, uint64_t pid, uint64_t sig)
 		return -EINVAL;
 	if ((uint32_t)pid != SYS_PID)
 		return -ESRCH;
-	if (sig && s->nkills < sizeof s->kills / sizeof s->kills[0])
+	if (sig && s->nkills < sizeof s->kills / sizeof s->kills[0]) {
 		s->kills[s->nkills++] = (uint32_t)sig;
+		tables_changed(s);
+	}
 	return 0;
 }
 
@@ -442,13 +467,7 @@ const struct sysent *arch_syscall_lookup(const struct arch_ops *ops, uint64_t nr
 static void on_syscall(struct machine *mc)
 {
 	const struct arch_ops *ops = mc->ops;
-	/* The number and the arguments in one Unicorn call (a handler's
-	 * rt_sigreturn comes here at every probed boundary). */
-	int regs[7] = { ops->reg_sysno };
-	uint64_t v[7];
-	memcpy(regs + 1, ops->reg_arg, sizeof ops->reg_arg);
-	machine_regs(mc, regs, v, 7);
-	uint64_t nr = v[0], *arg = v + 1;
+	uint64_t nr = machine_reg(mc, ops->reg_sysno), arg[6] = { 0 };
 	mc->sys->nsyscalls++;
 
 	const struct sysent *e = arch_syscall_lookup(ops, nr);
@@ -457,6 +476,10 @@ static void on_syscall(struct machine *mc)
 		machine_fault(mc, FAULT_UNSUPPORTED_SYSCALL, at, 0, nr);
 		return;
 	}
+	/* rt_sigreturn takes none, and a handler's comes here at every probed
+	 * boundary: six register reads it would not use. */
+	if (e->fn != sys_rt_sigreturn)
+		machine_regs(mc, ops->reg_arg, arg, 6);
 	int64_t r = e->fn(mc, arg);
 	if (mc->sys->regs_restored) {
 		mc->sys->regs_restored = 0;

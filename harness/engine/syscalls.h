@@ -35,13 +35,11 @@ struct sys_state {
 	uint64_t vvar_addr;		/* 0: no harness-mapped vvar page */
 	uint32_t vvar_seq;
 
-	struct sigaction_rec action[SYS_NSIG + 1];	/* by signal number */
 	uint64_t sigmask;		/* bit sig-1 */
 	uint64_t altstack_sp, altstack_size;
 	int altstack_flags;		/* SS_DISABLE when none */
 
-	uint32_t kills[64];		/* signals sent by kill/tgkill, in order */
-	unsigned nkills;
+	unsigned nkills;		/* kills[] used */
 	uint64_t nsyscalls;
 
 	/* sys_linux.c: open files (NULL until the first open), timers set. */
@@ -57,9 +55,27 @@ struct sys_state {
 	 * stops there and clears it); set while its hook runs, so the
 	 * syscall's return path leaves the restored registers alone. */
 	uint64_t sigreturns;
+	uint64_t sigreturn_pc;		/* where the last one resumes (the frame's PC as the CPU took it) */
 	int sigreturn_pending;
 	int regs_restored;
+
+	/* The tables, 2.3 of the state's 2.5 KB, last: only rt_sigaction and
+	 * kill/tgkill change them, and each change gives tables_version a
+	 * value no state had before, so two states of the same version hold
+	 * the same tables (what sys_state_copy relies on). */
+	uint64_t tables_version;
+	struct sigaction_rec action[SYS_NSIG + 1];	/* by signal number */
+	uint32_t kills[64];		/* signals sent by kill/tgkill, in order */
 };
+
+/*
+ * *to becomes *from; the tables are copied only if their versions differ
+ * (a probed sample saves the state and puts it back: a handler rarely
+ * changes them).  A state copied whole (struct assignment) keeps its
+ * version with its tables; one zeroed has version 0 and empty tables, as
+ * a state no syscall changed.
+ */
+void sys_state_copy(struct sys_state *to, const struct sys_state *from);
 
 /*
  * Gives mc an emulated kernel: state, the syscall hook, and (if vvar_addr

@@ -112,8 +112,13 @@ int oracle_is_call(struct oracle *o, const struct machine *mc, uint64_t pc)
 
 void oracle_step(struct oracle *o, const struct machine *mc, uint64_t from, int was_call)
 {
+	oracle_step_at(o, mc, machine_pc(mc), from, was_call);
+}
+
+void oracle_step_at(struct oracle *o, const struct machine *mc, uint64_t pc, uint64_t from, int was_call)
+{
 	const struct arch_ops *ops = o->ops;
-	uint64_t pc = machine_pc(mc), sp = machine_sp(mc);
+	uint64_t sp = machine_sp(mc);
 	/*
 	 * A call to the very next instruction is how PIC x86 code reads its
 	 * own PC (call 1f; 1: pop %ecx, as in the 386 vDSO): it never returns,

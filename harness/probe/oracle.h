@@ -57,6 +57,8 @@ int oracle_is_call(struct oracle *o, const struct machine *mc, uint64_t pc);
  * ones it left.
  */
 void oracle_step(struct oracle *o, const struct machine *mc, uint64_t from, int was_call);
+/* The same, the machine's PC already read (pc). */
+void oracle_step_at(struct oracle *o, const struct machine *mc, uint64_t pc, uint64_t from, int was_call);
 
 /* The true stack at PC pc, innermost first: pc, then the return address
  * of every frame from the innermost out.  Returns the entries written. */

@@ -625,7 +625,7 @@ static void handler_syscall(struct machine *mc)
 	/* Where the syscall hook is called with PC at the instruction,
 	 * Unicorn adds its size afterwards. */
 	uint64_t past = ops->syscall_pc_past ? 0 : ops->syscall_insn_size;
-	p->resume_pc = machine_pc(mc) + past;
+	p->resume_pc = mc->sys->sigreturn_pc;
 	machine_set_reg(mc, ops->reg_pc, p->pad - past);
 }
 
@@ -928,14 +928,17 @@ static __attribute__((noinline)) enum handler_result run_handler(struct probe *p
 		return HANDLER_EXITED;
 	if (mc->fault.kind != FAULT_STOPPED)
 		return HANDLER_FAULT;
-	if (returned && padded) {
-		uint64_t pc = machine_pc(mc);
-		if (pc >= p->pad && pc < p->pad + GUEST_PAGE)
+	if (!returned)
+		return p->over_budget ? HANDLER_BUDGET : HANDLER_FAULT;
+	p->resumed_pc = mc->fault.pc;	/* machine_run's read where the run stopped */
+	if (padded && p->resumed_pc >= p->pad && p->resumed_pc < p->pad + GUEST_PAGE) {
+		p->resumed_pc = p->resume_pc;
+		/* A sample's CPU state goes with the engine's next context
+		 * (sigreturn_pc_only): its PC is a write no one reads. */
+		if (!mc->sigreturn_pc_only)
 			machine_set_reg(mc, mc->ops->reg_pc, p->resume_pc);
 	}
-	if (returned)
-		return HANDLER_RETURNED;
-	return p->over_budget ? HANDLER_BUDGET : HANDLER_FAULT;
+	return HANDLER_RETURNED;
 }
 
 static __attribute__((noinline)) enum handler_result run_handler(struct probe *p);
@@ -1277,7 +1280,7 @@ static void undo_handler_run(struct probe *p, size_t mark, const size_t outlen[3
 {
 	struct machine *mc = p->mc;
 	undo_to(p, mark);
-	*mc->sys = p->sys_saved;
+	sys_state_copy(mc->sys, &p->sys_saved);
 	threads_unmark(mc, marks);
 	forget_run_effects(mc, outlen);
 	p->subject->arm_sample(p);
@@ -1312,17 +1315,16 @@ static enum handler_result handler_run_again(struct probe *p, size_t mark, const
  * what judging a sample leaves alone. */
 #define VIOLATION_NAMES offsetof(struct violation, expected_sym)
 
-/* Delivers SIGPROF at the current boundary, judges the sample, puts
- * everything back -- unless `persist` (a nested trial's or a schedule's
- * kept signal: its handler's effects stay, in a trial logged in the
- * trial's undo log), its handler reading `clock` after its sample
- * (PROBE_CLOCK_NONE: no read).  0; 1 when persist and the handler did not
- * come back to the boundary (what follows cannot go on); -1 when out of
- * memory. */
-static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
+/* Delivers SIGPROF at the current boundary (pc: the machine's PC),
+ * judges the sample, puts everything back -- unless `persist` (a nested
+ * trial's or a schedule's kept signal: its handler's effects stay, in a
+ * trial logged in the trial's undo log), its handler reading `clock`
+ * after its sample (PROBE_CLOCK_NONE: no read).  0; 1 when persist and
+ * the handler did not come back to the boundary (what follows cannot go
+ * on); -1 when out of memory. */
+static int probe_boundary(struct probe *p, uint64_t pc, int persist, enum probe_clock clock)
 {
 	struct machine *mc = p->mc;
-	uint64_t pc = machine_pc(mc);
 	struct violation v;
 	enum verdict verdict;
 	uint64_t truth[PROBE_MAX_FRAMES];
@@ -1347,7 +1349,7 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	if (!runs_it)
 		return -1;
 	to_handler_engine(p, &sw, runs_it);
-	p->sys_saved = *mc->sys;
+	sys_state_copy(&p->sys_saved, mc->sys);
 	size_t outlen[3] = { 0, mc->out[1].len, mc->out[2].len };
 	threads_mark(mc, &marks);
 	p->subject->arm_sample(p);
@@ -1369,7 +1371,8 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	 * blocked there); a handler with a deeper level to come runs there. */
 	enum deliver_result dr = engine_deliver_signal(mc, p->nest_level ? L_SIGURG : L_SIGPROF);
 	enum handler_result hr = HANDLER_FAULT;
-	if (dr == DELIVER_OK && p->nest && p->nest_level < p->nest->depth)
+	int nested = dr == DELIVER_OK && p->nest && p->nest_level < p->nest->depth;
+	if (nested)
 		hr = nested_signal_handler(p);
 	else if (dr == DELIVER_OK && mc->uc == p->trial_uc)
 		hr = run_handler(p);	/* counted there */
@@ -1377,7 +1380,9 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 		hr = handler_run_again(p, mark, outlen, &marks, &dr);
 	mc->sigreturn_pc_only = pc_only_was;
 	p->recording = 0;
-	uint64_t resumed = machine_pc(mc);	/* where rt_sigreturn left the handler's engine */
+	/* Where rt_sigreturn left the handler's engine (a handler that
+	 * returned: run_handler's last run said where). */
+	uint64_t resumed = nested ? machine_pc(mc) : p->resumed_pc;
 
 	if (dr != DELIVER_OK) {
 		static const char *const why[] = {
@@ -1423,7 +1428,7 @@ static int probe_boundary(struct probe *p, int persist, enum probe_clock clock)
 	int keep = persist && !broken;
 	if (!keep) {
 		undo_to(p, mark);
-		*mc->sys = p->sys_saved;
+		sys_state_copy(mc->sys, &p->sys_saved);
 		threads_unmark(mc, &marks);
 	}
 	from_handler_engine(p, &sw, keep);
@@ -1479,7 +1484,7 @@ int probe_step(struct probe *p)
 
 int probe_deliver(struct probe *p, int persist, enum probe_clock clock)
 {
-	return probe_boundary(p, persist, clock);
+	return probe_boundary(p, machine_pc(p->mc), persist, clock);
 }
 
 /*
@@ -1700,11 +1705,11 @@ static void chain_stop(struct probe *p, struct chain_run *c, int outcome)
 	machine_stop(p->mc);
 }
 
-/* The instruction at c->prev_pc ran: the shadow stack follows it.  0; 1
- * when the chain cannot go on (the invariant failure is recorded). */
-static int followed(struct probe *p, struct chain_run *c)
+/* The instruction at c->prev_pc ran, to pc: the shadow stack follows it.
+ * 0; 1 when the chain cannot go on (the invariant failure is recorded). */
+static int followed(struct probe *p, struct chain_run *c, uint64_t pc)
 {
-	oracle_step(&p->o, p->mc, c->prev_pc, c->prev_was_call);
+	oracle_step_at(&p->o, p->mc, pc, c->prev_pc, c->prev_was_call);
 	if (p->o.broken[0] && !c->broken_reported) {
 		window_failed(p, p->o.broken);
 		c->broken_reported = 1;
@@ -1729,7 +1734,7 @@ static int followed(struct probe *p, struct chain_run *c)
 	return 0;
 }
 
-static int window_boundary(struct probe *p, uint64_t index, uint64_t pc);
+static int window_boundary(struct probe *p, uint64_t index, uint64_t addr, uint64_t pc);
 
 static void hook_chain(struct probe *p, uint64_t addr)
 {
@@ -1740,7 +1745,10 @@ static void hook_chain(struct probe *p, uint64_t addr)
 		c->resumed = 0;
 		goto next;
 	}
-	if (c->stepped && followed(p, c)) {
+	/* Read once: the shadow stack's step and the boundary's probe see the
+	 * same registers (nothing between them writes one). */
+	uint64_t pc = machine_pc(mc);
+	if (c->stepped && followed(p, c, pc)) {
 		chain_stop(p, c, CHAIN_FAILED);
 		return;
 	}
@@ -1755,7 +1763,7 @@ static void hook_chain(struct probe *p, uint64_t addr)
 			chain_stop(p, c, CHAIN_FAILED);
 			return;
 		}
-		r = probe_boundary(p, 0, PROBE_CLOCK_NONE);
+		r = probe_boundary(p, pc, 0, PROBE_CLOCK_NONE);
 	} else {
 		if (p->timed_out) {	/* in a nested trial */
 			chain_stop(p, c, CHAIN_FAILED);
@@ -1767,7 +1775,7 @@ static void hook_chain(struct probe *p, uint64_t addr)
 			return;
 		}
 		res->boundaries++;
-		r = window_boundary(p, c->index++, addr);
+		r = window_boundary(p, c->index++, addr, pc);
 	}
 	if (r < 0) {
 		chain_stop(p, c, CHAIN_NO_MEMORY);
@@ -1909,7 +1917,7 @@ static int nested_trial(struct probe *p, uint64_t k)
 	p->trial_k = (int64_t)k;
 	p->trial_bad = 0;
 	size_t mark = p->nundo;
-	int rc = probe_boundary(p, 1, PROBE_CLOCK_NANOTIME), returned = 0;
+	int rc = probe_boundary(p, machine_pc(mc), 1, PROBE_CLOCK_NANOTIME), returned = 0;
 	if (rc == 0) {
 		struct chain_run c = { .trial = 1, .broken_reported = o.broken[0] != 0 };
 		int r = run_chain(p, &c);
@@ -1955,11 +1963,11 @@ static int schedule_events(struct probe *p, uint64_t index, uint64_t pc)
 		int r;
 		p->cur_event = i;
 		if (e->kind == PROBE_EV_SAMPLE) {
-			r = probe_boundary(p, 0, PROBE_CLOCK_NONE);
+			r = probe_boundary(p, machine_pc(p->mc), 0, PROBE_CLOCK_NONE);
 		} else {
 			p->trial_k = (int64_t)index;
 			p->nest = e->kind == PROBE_EV_NESTED_SIGNAL ? e : NULL;	/* nested_signal.c */
-			r = probe_boundary(p, 1, e->kind != PROBE_EV_KEEP ? e->clock : PROBE_CLOCK_NONE);
+			r = probe_boundary(p, machine_pc(p->mc), 1, e->kind != PROBE_EV_KEEP ? e->clock : PROBE_CLOCK_NONE);
 			p->nest = NULL;
 		}
 		p->cur_event = -1;
@@ -1987,17 +1995,17 @@ static int resolve_events(struct probe *p, char *err, size_t errlen)
 	return 0;
 }
 
-/* The boundary at index: what the schedule of the run does there.  0, or
- * -1 when out of memory. */
-static int window_boundary(struct probe *p, uint64_t index, uint64_t pc)
+/* The boundary at index (the hook's addr; pc: the machine's PC): what
+ * the schedule of the run does there.  0, or -1 when out of memory. */
+static int window_boundary(struct probe *p, uint64_t index, uint64_t addr, uint64_t pc)
 {
 	switch (p->cfg->inject) {
 	case PROBE_EVERY:
-		return probe_boundary(p, 0, PROBE_CLOCK_NONE) ? -1 : 0;
+		return probe_boundary(p, pc, 0, PROBE_CLOCK_NONE) ? -1 : 0;
 	case PROBE_SAMPLE:
-		return chosen(p, index) && probe_boundary(p, 0, PROBE_CLOCK_NONE) ? -1 : 0;
+		return chosen(p, index) && probe_boundary(p, pc, 0, PROBE_CLOCK_NONE) ? -1 : 0;
 	case PROBE_SCHEDULE:
-		return schedule_events(p, index, pc) ? -1 : 0;
+		return schedule_events(p, index, addr) ? -1 : 0;
 	case PROBE_NESTED:
 		return nested_trial(p, index) ? -1 : 0;
 	case PROBE_COUNT_ONLY:

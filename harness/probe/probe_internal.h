@@ -165,7 +165,8 @@ struct probe {
 	 * and the stepping engine (trial_uc: a nested trial's rest of the
 	 * chain, a nested-signal event's handlers; probe.c, stepping_engine).  `pad`: where a handler's
 	 * rt_sigreturn goes in the handler's engine, so that its run ends
-	 * there; `resume_pc`: where the frame said to go.
+	 * there; `resume_pc`: where the frame said to go; `resumed_pc`:
+	 * where the last handler that returned resumes (run_handler).
 	 */
 	uc_engine *chain_uc, *handler_uc, *trial_uc;
 	uc_context *trial_ctx;
@@ -178,7 +179,7 @@ struct probe {
 	struct watchdog *watchdog;
 	uc_context *kept_ctx;	/* a kept signal's CPU state, for the chain */
 	int kept_pending;	/* ... not yet taken (run_chain restarts with it) */
-	uint64_t pad, resume_pc;
+	uint64_t pad, resume_pc, resumed_pc;
 	void (*guest_syscall)(struct machine *mc);
 	struct chain_run *run;	/* MODE_CHAIN: the chain being run */
 	uint64_t budget, handler_insns;
