@@ -5,8 +5,9 @@
 #   ci/report_bytes.sh compare DIR  (cmp of each file against DIR's)
 #   ci/report_bytes.sh compare-symbols DIR  (the same; a file that differs
 #       is compared again with every absolute address -- 0x and five hex
-#       digits or more -- blanked: for a change of the guest image's code
-#       that moves its functions, where symbol+offset, verdicts and stacks
+#       digits or more, and an x86 instruction's rip-relative displacement
+#       -- blanked: for a change of the guest image's code that moves its
+#       functions or its data, where symbol+offset, verdicts and stacks
 #       must stay as they were)
 # The matrix (stdout and --json), `run --boundaries` of every arch x
 # variant x function x era x context x vDSO present/absent, `run
@@ -82,7 +83,7 @@ done
 
 [ "$what" = save ] && { echo "saved $(ls "$out" | wc -l) reports in $out"; exit 0; }
 n=0 bad=0 moved=0
-blank() { sed -E 's/0x[0-9a-f]{5,}/0x-/g' "$1"; }
+blank() { sed -E 's/0x[0-9a-f]{5,}/0x-/g; s/(rip [+-] )0x[0-9a-f]+/\10x-/g' "$1"; }
 for f in "$dir"/*; do
 	n=$((n + 1))
 	g="$out/$(basename "$f")"
