@@ -691,7 +691,7 @@ static int hook_chain_code(struct probe *p, uc_engine *uc)
 }
 
 static int watch_engine(struct probe *p, uc_engine *uc);
-static int watchdog_start(struct probe *p);
+static int watchdog_start(struct probe *p, uint64_t insns_per_s);
 
 /*
  * The stepping engine: the chain's code hooked as in the chain's engine,
@@ -772,7 +772,8 @@ static int make_engines(struct probe *p)
  * have ended the same.  Any other run -- slower, or stopped by the
  * watchdog, a thread that stops a handler run still going after the
  * time its budget takes at 1 G instructions/s (two milliseconds at
- * least: a handler that never returns) -- is undone and run
+ * least: a handler that never returns; 10 M/s for the warm-up run) --
+ * is undone and run
  * again from the same state: uncounted once more (a first run of a path
  * pays for its translation, a preempted one for the wait), then, if
  * that does not settle it either, in an engine with the block hook,
@@ -783,6 +784,8 @@ static int make_engines(struct probe *p)
  */
 #define HANDLER_PS_PER_INSN_MIN 50	/* 20 G guest instructions/s: far more than any host core runs */
 #define WATCHDOG_TICK_NS 1000000
+#define RUN_INSNS_PER_S 1000000000ull	/* the watchdog's pace for a run */
+#define WARM_UP_INSNS_PER_S 10000000ull	/* and for the warm-up run, which translates */
 
 /*
  * A run's generation is odd while it is under way.  The probe's thread
@@ -836,14 +839,16 @@ static void *watchdog_main(void *arg)
 	}
 }
 
-static int watchdog_start(struct probe *p)
+/* A run may go on for what the budget takes at `insns_per_s`, two ticks
+ * at least. */
+static int watchdog_start(struct probe *p, uint64_t insns_per_s)
 {
 	struct watchdog *w = calloc(1, sizeof *w);
 	if (!w)
 		return -1;
 	w->uc = p->handler_uc;
-	/* What the budget takes at 1 G instructions/s, two ticks at least. */
-	w->limit_ticks = p->budget / WATCHDOG_TICK_NS > 2 ? p->budget / WATCHDOG_TICK_NS : 2;
+	uint64_t ticks = p->budget / (insns_per_s / (1000000000ull / WATCHDOG_TICK_NS));
+	w->limit_ticks = ticks > 2 ? ticks : 2;
 	pthread_condattr_t ca;
 	if (pthread_mutex_init(&w->lock, NULL)) {
 		free(w);
@@ -2449,7 +2454,11 @@ static int prepare_engines(struct probe *p, char *err, size_t errlen)
 		return fail2(err, errlen, "out of memory%s%s", "", "");
 	if (!p->budget)
 		p->budget = p->cfg->handler_budget ? p->cfg->handler_budget : DEFAULT_HANDLER_BUDGET;
-	if (make_engines(p) || watch_memory(p) || watchdog_start(p))
+	/* The warm-up is the handler's first run, which translates it (tens
+	 * of times slower than a run of translated code, and slower still on
+	 * a loaded host or under a sanitizer): stopped at a run's limit, it
+	 * would end before the handler's stores and check none of them. */
+	if (make_engines(p) || watch_memory(p) || watchdog_start(p, WARM_UP_INSNS_PER_S))
 		return fail2(err, errlen, "cannot hook the guest%s%s", "", "");
 	int warm = warm_handler(p);
 	watchdog_end(p);
@@ -2877,7 +2886,7 @@ int probe_boot_run(struct probe_boot *b, const struct probe_config *cfg, struct 
 	/* What is this run's own: the watchdog's thread (none survives a
 	 * fork) and limit, a nested trial's engine and whether it logs the
 	 * signal stack's stores. */
-	if (watchdog_start(&p) ||
+	if (watchdog_start(&p, RUN_INSNS_PER_S) ||
 	    (cfg->inject == PROBE_NESTED &&
 	     (!stepping_engine(&p) || (!p.trial_ctx && uc_context_alloc(mc->uc, &p.trial_ctx) != UC_ERR_OK)))) {
 		fail2(err, errlen, "cannot hook the guest%s%s", "", "");
