@@ -248,6 +248,29 @@ static void assert_same_result(const struct probe_result *a, const struct probe_
 	}
 }
 
+/* Each of cfg[0..n), run on one kept boot made for *boot_cfg and rewound
+ * before each, gives alone[i]. */
+static void assert_runs_on_a_kept_boot_are(const struct probe_config *boot_cfg, const struct probe_config *cfg,
+					   const struct probe_result *alone, int n)
+{
+	char err[256] = "";
+	struct probe_boot *b = probe_boot(boot_cfg, err, sizeof err);
+	ck_assert_msg(b, "boot: %s", err);
+	ck_assert_int_eq(probe_boot_keep(b), 0);
+	for (int i = 0; i < n; i++) {
+		char what[48];
+		snprintf(what, sizeof what, "run %d on the kept boot", i);
+		ck_assert_int_eq(probe_boot_rewind(b), 0);
+		struct probe_config c = cfg[i];
+		c.deadline = probe_deadline_from_now(&c);
+		struct probe_result kept;
+		ck_assert_msg(!probe_boot_run(b, &c, &kept, err, sizeof err), "%s: %s", what, err);
+		assert_same_result(&alone[i], &kept, what);
+		probe_result_free(&kept);
+	}
+	probe_boot_free(b, boot_cfg);
+}
+
 /*
  * Runs one after another on one kept boot, rewound before each
  * (probe_boot_keep: what sigstep matrix's workers do), give what each
@@ -264,7 +287,7 @@ START_TEST(runs_on_a_kept_boot_are_runs_alone)
 	static const int era[5] = { -1, 2, 3, 0, -1 };
 	static const uint64_t iterations[5] = { 1, 1, 1, 3, 1 };
 	static const enum probe_inject inject[5] = { PROBE_NESTED, PROBE_EVERY, PROBE_EVERY, PROBE_EVERY, PROBE_EVERY };
-	struct probe_result alone[5], kept[5];
+	struct probe_result alone[5];
 	char err[256] = "";
 	for (int i = 0; i < 5; i++) {
 		cfg[i] = (struct probe_config){
@@ -273,23 +296,9 @@ START_TEST(runs_on_a_kept_boot_are_runs_alone)
 		};
 		ck_assert_msg(!probe_run(&cfg[i], &alone[i], err, sizeof err), "run %d alone: %s", i, err);
 	}
-	struct probe_boot *b = probe_boot(&cfg[0], err, sizeof err);
-	ck_assert_msg(b, "boot: %s", err);
-	ck_assert_int_eq(probe_boot_keep(b), 0);
-	for (int i = 0; i < 5; i++) {
-		char what[32];
-		snprintf(what, sizeof what, "run %d after %d", i, i);
-		ck_assert_int_eq(probe_boot_rewind(b), 0);
-		struct probe_config c = cfg[i];
-		c.deadline = probe_deadline_from_now(&c);
-		ck_assert_msg(!probe_boot_run(b, &c, &kept[i], err, sizeof err), "%s: %s", what, err);
-		assert_same_result(&alone[i], &kept[i], what);
-	}
-	probe_boot_free(b, &cfg[0]);
-	for (int i = 0; i < 5; i++) {
+	assert_runs_on_a_kept_boot_are(&cfg[0], cfg, alone, 5);
+	for (int i = 0; i < 5; i++)
 		probe_result_free(&alone[i]);
-		probe_result_free(&kept[i]);
-	}
 }
 END_TEST
 
@@ -307,7 +316,7 @@ START_TEST(runs_with_other_knobs_on_a_kept_boot_are_runs_alone)
 	struct probe_config cfg[N];
 	static const uint32_t clobber[N] = { 0, 0, 1, 0 }, callee_saved[N] = { 0, 1, 1, 0 };
 	static const uint32_t sse_align[N] = { 0, 0, 1, 0 }, stack_bytes[N] = { 0, 0, 0, 32768 };
-	struct probe_result alone[N], kept[N];
+	struct probe_result alone[N];
 	char err[256] = "";
 	int changed = 0;
 	for (int i = 0; i < N; i++) {
@@ -323,27 +332,13 @@ START_TEST(runs_with_other_knobs_on_a_kept_boot_are_runs_alone)
 			   strcmp(alone[i].invariants, alone[0].invariants);
 	}
 	ck_assert_msg(changed, "no knob set changes a run: the test cannot fail");
-	struct probe_boot *b = probe_boot(&cfg[2], err, sizeof err);
-	ck_assert_msg(b, "boot: %s", err);
-	ck_assert_int_eq(probe_boot_keep(b), 0);
-	for (int i = 0; i < N; i++) {
-		char what[48];
-		snprintf(what, sizeof what, "knob set %d on a boot with set 2", i);
-		ck_assert_int_eq(probe_boot_rewind(b), 0);
-		struct probe_config c = cfg[i];
-		c.deadline = probe_deadline_from_now(&c);
-		ck_assert_msg(!probe_boot_run(b, &c, &kept[i], err, sizeof err), "%s: %s", what, err);
-		assert_same_result(&alone[i], &kept[i], what);
-	}
-	probe_boot_free(b, &cfg[2]);
+	assert_runs_on_a_kept_boot_are(&cfg[2], cfg, alone, N);	/* a boot with knob set 2 */
 	/* Without the harness's vDSO the knobs are the guest's arguments. */
 	struct probe_config fa = cfg[0], fb = cfg[1];
 	fa.vdso = fb.vdso = 0;
 	ck_assert(!probe_boot_shares(&fa, &fb));
-	for (int i = 0; i < N; i++) {
+	for (int i = 0; i < N; i++)
 		probe_result_free(&alone[i]);
-		probe_result_free(&kept[i]);
-	}
 }
 END_TEST
 
@@ -682,9 +677,10 @@ START_TEST(a_handler_store_outside_its_memory_fails_the_invariants)
 }
 END_TEST
 
-START_TEST(a_store_past_the_store_path_is_refused)
+/* A probe of master on arch whose handler's engines slip a store past
+ * the store path (slip: slip_store's kinds), the first run slow or not. */
+static int run_leaky(const char *arch, int slip, int slow, struct probe_result *r, char *err, size_t errlen)
 {
-	const char *arch = arches[_i / 3];
 	const struct arch_ops *ops = arch_ops_find(arch);
 	ck_assert_msg(ops, "arch %s not compiled in", arch);
 	struct probe_subject leaky = probe_subject_image;
@@ -692,11 +688,20 @@ START_TEST(a_store_past_the_store_path_is_refused)
 	struct probe_config cfg = {
 		.ops = ops, .build_dir = build_dir(), .variant = "master", .era = -1, .vdso = 1, .subject = &leaky,
 	};
+	slip_store = slip;
+	slipped_at = 0;
+	slow_first_run = slow;
+	int rc = probe_run(&cfg, r, err, errlen);
+	slow_first_run = 0;
+	return rc;
+}
+
+START_TEST(a_store_past_the_store_path_is_refused)
+{
+	const char *arch = arches[_i / 3];
 	struct probe_result r;
 	char err[256] = "";
-	slip_store = _i % 3;
-	slipped_at = 0;
-	int rc = probe_run(&cfg, &r, err, sizeof err);
+	int rc = run_leaky(arch, _i % 3, 0, &r, err, sizeof err);
 	if (slip_store) {
 		char at[64];
 		snprintf(at, sizeof at, "at 0x%llx ", (unsigned long long)slipped_at);
@@ -720,19 +725,9 @@ END_TEST
  */
 START_TEST(a_store_past_the_store_path_is_refused_after_a_slow_first_run)
 {
-	const struct arch_ops *ops = arch_ops_find(arches[_i]);
-	struct probe_subject leaky = probe_subject_image;
-	leaky.hook_handler = leaky_hook_handler;
-	struct probe_config cfg = {
-		.ops = ops, .build_dir = build_dir(), .variant = "master", .era = -1, .vdso = 1, .subject = &leaky,
-	};
 	struct probe_result r;
 	char err[256] = "";
-	slip_store = 1;
-	slipped_at = 0;
-	slow_first_run = 1;
-	int rc = probe_run(&cfg, &r, err, sizeof err);
-	slow_first_run = 0;
+	int rc = run_leaky(arches[_i], 1, 1, &r, err, sizeof err);
 	ck_assert_msg(rc == 2 && strstr(err, "landed past the store hook"), "%s: probe_run %d: %s", arches[_i], rc,
 		      err);
 }
