@@ -85,7 +85,8 @@ if command -v valgrind >/dev/null 2>&1; then
 				a, w1 / b1 / 1000, h1 / b1 / 1000, (w10 - w1) / (b10 - b1) / 1000, (h10 - h1) / (b10 - b1) / 1000 }'
 	done
 	echo "   (the handler-alone limit measured for this design: 14.8-21.9 k Ir per sample on read-only pages with hook-made stores;"
-	echo "    8.6-14.3 k with the smaller handler: ../shared/reference/unicorn-2.0.1-performance.md, \"Limits\")"
+	echo "    8.6-14.3 k with a smaller handler: the handler alone, run 2000 times from one delivered state with only"
+	echo "    the restorer's stop hook)"
 	echo "== host instructions (callgrind Ir) per sample of a nested row (master nanotime, inject nested: a trial per boundary,"
 	echo "   each a kept signal reading the clock, then every later boundary probed, then the guest's checks to its exit)"
 	scn=$(mktemp)
